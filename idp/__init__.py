@@ -1,0 +1,82 @@
+"""Identity provider for French school families: create_app builds one Flask app.
+
+config -> extensions -> blueprints -> gate. Everything a request needs that is costly to
+build (keys, password hasher and its dummy hash, academies, the OIDC server) is built here,
+once per process.
+"""
+from __future__ import annotations
+
+import tomllib
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from . import config as config_module
+from .db import db
+from .oidc.keys import KeyRing
+from .security import headers
+from .security.passwords import Passwords
+from .security.sessions import StoreSessionInterface
+from .security.throttle import Throttle
+from .store import open_store
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    settings = config_module.load(overrides)
+    config_module.validate(settings)
+
+    app = Flask(__name__, template_folder=str(config_module.PROJECT_ROOT / "templates"),
+                static_folder=str(config_module.PROJECT_ROOT / "static"))
+    app.config.update(settings)
+    app.config["WTF_CSRF_SSL_STRICT"] = False  # SameSite=Lax + token; proxies strip Referer
+
+    db.init_app(app)
+    store = open_store(settings)
+    with open(settings["ACADEMIES_FILE"], "rb") as fh:
+        academies = tomllib.load(fh)["academies"]
+    app.extensions["idp"] = {
+        "store": store,
+        "passwords": Passwords.from_config(settings),
+        "throttle": Throttle.from_config(store, settings),
+        "keyring": KeyRing(settings["KEYS_DIR"], settings["KEY_GRACE_DAYS"]),
+        "academies": academies,
+    }
+    app.session_interface = StoreSessionInterface(
+        store, idle_seconds=settings["SESSION_IDLE_MINUTES"] * 60,
+        absolute_seconds=settings["SESSION_ABSOLUTE_HOURS"] * 3600,
+        secure=bool(settings["SESSION_COOKIE_SECURE"]))
+    csrf.init_app(app)
+    Babel(app, locale_selector=_select_locale)
+    headers.init_app(app)
+
+    from . import errors, journeys, oidc
+    from .signin import gate, views as signin_views
+
+    app.register_blueprint(signin_views.bp)
+    journeys.register(app)
+    oidc.init_app(app)
+    errors.init_app(app)
+    gate.init_app(app)
+
+    @app.before_request
+    def remember_locale():
+        wanted = request.args.get("lang")
+        if wanted in app.config["LANGUAGES"] and session.get("locale") != wanted:
+            session["locale"] = wanted
+
+    @app.context_processor
+    def inject_globals():
+        return {"current_locale": _select_locale(), "academies": academies}
+
+    return app
+
+
+def _select_locale() -> str:
+    """The locale asked by the RP (ui_locales), chosen on the page, or French."""
+    wanted = request.args.get("lang") or session.get("locale")
+    if wanted in ("fr", "en"):
+        return wanted
+    return "fr"

@@ -1,0 +1,222 @@
+"""The `idp` command. Every subcommand has --help; those that report take --json."""
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from . import config as idp_config
+
+
+def emit(data: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def app_context():
+    """An app context for commands that touch the database (commits at the end)."""
+    from . import create_app
+    from .config import ConfigError
+
+    try:
+        app = create_app()
+    except (ConfigError, RuntimeError) as exc:
+        fail(str(exc))
+    return app.app_context()
+
+
+def commit():
+    from .db import db
+
+    db.session.commit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Identity provider for French school families (OpenID Connect and SAML 2.0)."""
+
+
+# -- database ---------------------------------------------------------------------------
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def db_upgrade(as_json):
+    """Create or migrate the database to the latest schema."""
+    from .migrations import upgrade
+
+    url = idp_config.load()["DATABASE_URL"]
+    upgrade(url)
+    emit({"database": url.split("@")[-1], "revision": "head"}, as_json, "database is up to date")
+
+
+# -- keys -------------------------------------------------------------------------------
+@main.group()
+def keys():
+    """Signing keys and the app secret."""
+
+
+def _ensure_secret(settings: dict) -> bool:
+    path = Path(settings["SECRET_KEY_FILE"])
+    if settings.get("SECRET_KEY") or path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_urlsafe(48))
+    path.chmod(0o600)
+    return True
+
+
+@keys.command("generate")
+@click.option("--json", "as_json", is_flag=True)
+def keys_generate(as_json):
+    """Create missing signing keys (RS256, ES256) and the app secret."""
+    from .oidc.keys import generate
+
+    settings = idp_config.load()
+    secret = _ensure_secret(settings)
+    created = generate(settings["KEYS_DIR"])
+    emit({"created": [k.kid for k in created], "secret_created": secret}, as_json,
+         f"created {len(created)} key(s)" + (" and the app secret" if secret else ""))
+
+
+@keys.command("rotate")
+@click.option("--json", "as_json", is_flag=True)
+def keys_rotate(as_json):
+    """New signing keys; the previous public keys stay published for the grace period."""
+    from .oidc.keys import rotate
+
+    settings = idp_config.load()
+    new = rotate(settings["KEYS_DIR"], settings["KEY_GRACE_DAYS"])
+    emit({"active": [k.kid for k in new]}, as_json, "active keys: " + ", ".join(k.kid for k in new))
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def keys_list(as_json):
+    """Keys in the keyring with their state."""
+    from .oidc.keys import read_index
+
+    entries = read_index(Path(idp_config.load()["KEYS_DIR"]))
+    rows = [{"kid": e.kid, "alg": e.alg, "state": "retired" if e.retired else "active",
+             "created": e.created, "retired": e.retired} for e in entries]
+    emit({"keys": rows}, as_json,
+         "\n".join(f"{r['kid']}  {r['alg']}  {r['state']}" for r in rows) or "no keys")
+
+
+# -- accounts ---------------------------------------------------------------------------
+@main.group()
+def accounts():
+    """Family accounts."""
+
+
+@accounts.command("create")
+@click.option("--identifier", required=True)
+@click.option("--password", required=True)
+@click.option("--profile", type=click.Choice(["parent", "pupil"]), required=True)
+@click.option("--academy", required=True, help="Academy code from config/academies.toml.")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@click.option("--email")
+@click.option("--active", is_flag=True, help="Ready to sign in (otherwise provisional).")
+@click.option("--json", "as_json", is_flag=True)
+def accounts_create(identifier, password, profile, academy, first_name, last_name, email,
+                    active, as_json):
+    """Create an account (for demos and tests)."""
+    from .admin.accounts import AccountError, create_account
+
+    with app_context():
+        try:
+            account = create_account(identifier=identifier, password=password, profile=profile,
+                                     academy=academy, first_name=first_name,
+                                     last_name=last_name, email=email, active=active)
+        except AccountError as exc:
+            fail(str(exc))
+        commit()
+        emit({"identifier": account.identifier, "id": account.public_id,
+              "state": account.state.value}, as_json, f"created {account.identifier}")
+
+
+# -- relying parties --------------------------------------------------------------------
+@main.group()
+def clients():
+    """Relying parties (OIDC clients, SAML service providers)."""
+
+
+@clients.command("add-oidc")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--public", is_flag=True, help="No secret; PKCE required.")
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option("--backchannel-logout-uri")
+@click.option("--scope", "scopes", multiple=True)
+@click.option("--token-auth-method",
+              type=click.Choice(["client_secret_basic", "client_secret_post",
+                                 "private_key_jwt", "none"]))
+@click.option("--jwks-uri")
+@click.option("--pairwise", is_flag=True, help="Pairwise `sub` for this client.")
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
+@click.option("--json", "as_json", is_flag=True)
+def clients_add_oidc(name, redirect_uris, public, logout_uris, backchannel_logout_uri, scopes,
+                     token_auth_method, jwks_uri, pairwise, id_token_alg, as_json):
+    """Register an OpenID Connect client; prints client_id and, once, client_secret."""
+    from .oidc.clients import RegistrationError, register_client
+
+    with app_context():
+        try:
+            reg = register_client(
+                name=name, redirect_uris=list(redirect_uris), public=public,
+                post_logout_redirect_uris=list(logout_uris),
+                backchannel_logout_uri=backchannel_logout_uri, scopes=list(scopes) or None,
+                token_auth_method=token_auth_method, jwks_uri=jwks_uri, pairwise=pairwise,
+                id_token_alg=id_token_alg)
+        except RegistrationError as exc:
+            fail(str(exc))
+        commit()
+        data = {"client_id": reg.row.client_id, "name": reg.row.name,
+                "token_endpoint_auth_method": reg.row.token_endpoint_auth_method}
+        if reg.client_secret:
+            data["client_secret"] = reg.client_secret
+        emit(data, as_json, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+# -- demo and server --------------------------------------------------------------------
+@main.group()
+def demo():
+    """Demo data."""
+
+
+@demo.command("load")
+@click.option("--json", "as_json", is_flag=True)
+def demo_load(as_json):
+    """Academies, a school, demo families and the demo relying parties (idempotent)."""
+    from .admin.demo import load_demo
+
+    with app_context():
+        summary = load_demo()
+        commit()
+    emit(summary, as_json, "demo data loaded; accounts: " + ", ".join(
+        f"{a['identifier']} / {a['password']}" for a in summary["accounts"]))
+
+
+@main.command("serve")
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--bind", default="127.0.0.1:5000", show_default=True)
+def serve(workers, bind):
+    """Production server (gunicorn)."""
+    from .admin.serve import run_gunicorn
+
+    run_gunicorn(workers=workers, bind=bind)
+
+
+if __name__ == "__main__":
+    main()

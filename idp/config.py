@@ -1,0 +1,130 @@
+"""Settings: built-in defaults < config/idp.toml < IDP_* environment < overrides.
+
+Every key is upper-case in the Flask config. In `config/idp.toml` keys are written in
+lower case (``database_url = "..."``); in the environment they carry the ``IDP_`` prefix
+(``IDP_DATABASE_URL``). Values from the environment are parsed as TOML scalars when they
+look like one (``IDP_ARGON2_TIME_COST=2`` is an int), otherwise kept as strings.
+
+`validate` refuses, with a one-line reason, a configuration that cannot work.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A configuration the IdP refuses to start with (the message is one line)."""
+
+
+DEFAULTS: dict = {
+    "ISSUER": "http://127.0.0.1:5000",
+    # Links in emails are built from this, never from the Host header.
+    "BASE_URL": None,
+    "SECRET_KEY": None,
+    "SECRET_KEY_FILE": str(PROJECT_ROOT / "var" / "secret_key"),
+    "DATABASE_URL": f"sqlite:///{PROJECT_ROOT / 'var' / 'idp.sqlite3'}",
+    # Short-lived state: a redis:// URL, or the embedded store (a SQLite file shared by
+    # every process of this machine, so `make run` with several processes stays correct).
+    "REDIS_URL": None,
+    "STORE_PATH": str(PROJECT_ROOT / "var" / "store.sqlite3"),
+    "KEYS_DIR": str(PROJECT_ROOT / "keys"),
+    "KEY_GRACE_DAYS": 7,
+    "ACADEMIES_FILE": str(PROJECT_ROOT / "config" / "academies.toml"),
+    # Number of processes sharing this configuration (set by `idp serve --workers`).
+    "WORKERS": 1,
+    # argon2id parameters (RFC 9106 second recommended option, tuned for this machine).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 1,
+    # Sessions.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "SESSION_COOKIE_SECURE": None,  # None: derived from the issuer scheme
+    "PENDING_AUTHORIZATION_MINUTES": 30,
+    # Brute force: failures before a growing delay, and its cap.
+    "LOCKOUT_THRESHOLD": 5,
+    "LOCKOUT_MAX_DELAY_SECONDS": 900,
+    "LOCKOUT_ACCOUNT_THRESHOLD": 20,
+    "LOCKOUT_IP_THRESHOLD": 100,
+    "LOCKOUT_WINDOW_SECONDS": 3600,
+    # OpenID Connect.
+    "AUTHORIZATION_CODE_SECONDS": 60,
+    "ACCESS_TOKEN_SECONDS": 600,
+    "REFRESH_TOKEN_DAYS": 30,
+    "ID_TOKEN_SECONDS": 300,
+    "PAIRWISE_SALT": None,
+    "BACKCHANNEL_LOGOUT_TIMEOUT": 3.0,
+    "WTF_CSRF_TIME_LIMIT": None,  # bound to the session lifetime instead
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "LANGUAGES": ["fr", "en"],
+    "TESTING": False,
+    "DEBUG": False,
+}
+
+
+def _parse_env_value(raw: str):
+    """Read an environment value as a TOML scalar or list when it is one."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def load(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Merge the four layers into one dict of upper-case settings."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    toml_path = Path(environ.get("IDP_CONFIG", PROJECT_ROOT / "config" / "idp.toml"))
+    if toml_path.exists():
+        with toml_path.open("rb") as fh:
+            settings.update({k.upper(): v for k, v in tomllib.load(fh).items()})
+    for name, raw in environ.items():
+        if name.startswith("IDP_") and name != "IDP_CONFIG":
+            settings[name[4:]] = _parse_env_value(raw)
+    settings.update(overrides or {})
+    _derive(settings)
+    return settings
+
+
+def _derive(settings: dict) -> None:
+    """Fill settings that follow from others (secret file, base URL, cookie security)."""
+    if not settings.get("SECRET_KEY"):
+        secret_file = Path(settings["SECRET_KEY_FILE"])
+        if secret_file.exists():
+            settings["SECRET_KEY"] = secret_file.read_text().strip()
+    settings["ISSUER"] = (settings.get("ISSUER") or "").rstrip("/")
+    settings["BASE_URL"] = (settings.get("BASE_URL") or settings["ISSUER"]).rstrip("/")
+    if settings.get("SESSION_COOKIE_SECURE") is None:
+        settings["SESSION_COOKIE_SECURE"] = settings["ISSUER"].startswith("https://")
+    settings.setdefault("PAIRWISE_SALT", None)
+    if not settings["PAIRWISE_SALT"] and settings.get("SECRET_KEY"):
+        settings["PAIRWISE_SALT"] = settings["SECRET_KEY"]
+
+
+def validate(settings: dict) -> None:
+    """Refuse a configuration that cannot work, with a one-line reason."""
+    issuer = settings.get("ISSUER")
+    if not issuer or not issuer.startswith(("https://", "http://")):
+        raise ConfigError("no issuer: set ISSUER (IDP_ISSUER) to the absolute URL of this IdP")
+    if issuer.startswith("http://") and not _is_local(issuer) and not settings.get("TESTING"):
+        raise ConfigError(f"issuer {issuer} must use https outside localhost")
+    if not settings.get("SECRET_KEY"):
+        raise ConfigError(
+            "no secret: run `idp keys generate` or set IDP_SECRET_KEY (32+ random bytes)")
+    if len(settings["SECRET_KEY"]) < 32:
+        raise ConfigError("secret too short: IDP_SECRET_KEY needs at least 32 characters")
+    workers = int(settings.get("WORKERS") or 1)
+    if workers > 1 and str(settings.get("STORE_PATH")) == ":memory:" and not settings.get("REDIS_URL"):
+        raise ConfigError(
+            f"{workers} processes with a process-local store: set IDP_REDIS_URL or a STORE_PATH file")
+    if workers > 1 and settings["DATABASE_URL"].startswith("sqlite://") and ":memory:" in settings["DATABASE_URL"]:
+        raise ConfigError(f"{workers} processes with an in-memory database: use a file or PostgreSQL")
+
+
+def _is_local(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    return host in {"localhost", "127.0.0.1", "[::1]"}

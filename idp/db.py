@@ -1,0 +1,60 @@
+"""SQLAlchemy 2.0 engine and session: one commit per request, rollback on error.
+
+Views and services use `db.session`; services flush, never commit. The request's work is
+committed in `after_request` (so a failed commit still turns into an error response) and
+rolled back in teardown when anything raised.
+"""
+from __future__ import annotations
+
+from flask import Flask, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+
+class Database:
+    def __init__(self):
+        self.engine: Engine | None = None
+        self._factory = sessionmaker(expire_on_commit=False)
+        self.session: scoped_session[Session] = scoped_session(self._factory)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self._factory.configure(bind=self.engine)
+        app.extensions["db"] = self
+
+        @app.after_request
+        def commit(response):
+            if response.status_code < 500 and not g.get("db_rollback"):
+                self.session.commit()
+            else:
+                self.session.rollback()
+            return response
+
+        @app.teardown_appcontext
+        def remove(exc):
+            if exc is not None:
+                self.session.rollback()
+            self.session.remove()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+db = Database()

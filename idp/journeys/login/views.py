@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ...signin import Step, register_step
+from ...signin.gate import allow
+from ...signin.plan import current_context, needs_fresh_login
+from ..wayf.service import current_choice
+from . import service
+from .forms import LoginForm, LogoutForm
+
+bp = Blueprint("login", __name__)
+
+
+def _is_needed(ctx) -> bool:
+    return ctx.account is None or needs_fresh_login(ctx)
+
+
+register_step(Step("login", "login.form", _is_needed))
+allow("login.form", "login.logout", "login.logged_out")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def form():
+    ctx = current_context()
+    login = LoginForm()
+    if request.method == "GET" and ctx.pending is not None and ctx.pending.login_hint:
+        login.identifier.data = ctx.pending.login_hint
+    status = 200
+    if login.validate_on_submit():
+        outcome, account = service.authenticate(login.identifier.data, login.password.data)
+        if outcome is service.LoginOutcome.ok:
+            service.start_session(account)
+            return redirect(url_for("signin.resume"))
+        status = 400
+        if outcome is service.LoginOutcome.deactivated:
+            return render_template("login/deactivated.html"), 403
+        login.password.errors.append(_("Identifiant ou mot de passe incorrect."))
+    elif login.errors:
+        status = 400
+    login.password.data = ""
+    return render_template("login/form.html", form=login, choice=current_choice(ctx),
+                           pending=ctx.pending), status
+
+
+@bp.post("/deconnexion")
+def logout():
+    if not LogoutForm().validate_on_submit():
+        return redirect(url_for("home.index"))
+    service.end_session()
+    return redirect(url_for("login.logged_out"))
+
+
+@bp.get("/deconnecte")
+def logged_out():
+    return render_template("login/logged_out.html")

@@ -1,0 +1,12 @@
+"""Typed SQLAlchemy 2.0 mappings. Data only: the rules live in the journeys' services."""
+from .base import Base
+from .accounts import Account, AccountProfile, AccountState
+from .schools import Academy, School, GuardianLink
+from .clients import OIDCClient
+from .tokens import RefreshToken
+from .audit import AuditEvent
+
+__all__ = [
+    "Base", "Account", "AccountProfile", "AccountState", "Academy", "School",
+    "GuardianLink", "OIDCClient", "RefreshToken", "AuditEvent",
+]

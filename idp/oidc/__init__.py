@@ -1,0 +1,27 @@
+"""OpenID Connect provider: Authlib adapter (server, grants, claims, keys, logout)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..journeys.login.service import LOGOUT_LISTENERS
+    from ..signin.gate import allow
+    from . import logout, views
+    from .server import build_server
+
+    app.extensions["idp"]["oidc_server"] = build_server(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.well_known)
+    # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.
+    allow("oidc.authorize", "oidc.token", "oidc.userinfo", "oidc.revoke", "oidc.introspect",
+          "oidc.jwks", "oidc.end_session", "well_known.openid_configuration")
+    LOGOUT_LISTENERS.append(logout.notify_backchannel)
+    from .. import csrf
+
+    # Called by relying parties (servers, or browsers sent by an RP): client authentication,
+    # a bearer token or the protocol's own checks protect them. end_session checks the CSRF
+    # token of its own confirmation form.
+    for view in (views.token, views.userinfo, views.revoke, views.introspect,
+                 views.authorize, views.end_session):
+        csrf.exempt(view)

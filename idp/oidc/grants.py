@@ -1,0 +1,220 @@
+"""Authlib grants made strict: codes in the store (single use, 60 s, atomic take),
+PKCE S256 only, rotating refresh tokens with reuse detection, private_key_jwt."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import requests
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import grants as oidc_grants
+from flask import current_app, session
+
+from ..db import db
+from ..extensions import keyring, store
+from ..models import Account, AccountState
+from . import tokens
+from .claims import user_info
+
+ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+
+
+@dataclass
+class AuthorizationCode:
+    """What the store keeps for a code (Authlib's AuthorizationCodeMixin)."""
+    client_id: str
+    redirect_uri: str | None
+    scope: str
+    account_id: int
+    grant_id: str
+    auth_time: int
+    sid: str | None = None
+    amr: list = field(default_factory=list)
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+
+    def get_redirect_uri(self):
+        return self.redirect_uri
+
+    def get_scope(self):
+        return self.scope
+
+    def get_nonce(self):
+        return self.nonce
+
+    def get_auth_time(self):
+        return self.auth_time
+
+    def get_acr(self):
+        return None
+
+    def get_amr(self):
+        return self.amr or None
+
+
+def _code_key(code: str) -> str:
+    return "code:" + tokens.token_hash(code)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def save_authorization_code(self, code, request):
+        data = request.payload.data
+        entry = AuthorizationCode(
+            client_id=request.client.get_client_id(),
+            # Only the redirect_uri the client sent: if it sent one, the token request must
+            # repeat it exactly (RFC 6749 4.1.3).
+            redirect_uri=data.get("redirect_uri"),
+            scope=request.scope, account_id=request.user.id,
+            grant_id=secrets.token_hex(16), auth_time=int(session.get("auth_time", time.time())),
+            sid=session.get("sid"), amr=session.get("amr", []), nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"))
+        store().set(_code_key(code), entry.__dict__,
+                    current_app.config["AUTHORIZATION_CODE_SECONDS"])
+        if entry.nonce:
+            store().set(f"nonce:{entry.client_id}:{entry.nonce}", 1, 3600)
+
+    def query_authorization_code(self, code, client):
+        """Take the code atomically: of concurrent redemptions exactly one gets it. A code
+        seen again is a replay: every token the first redemption issued is revoked."""
+        if not isinstance(code, str) or len(code) > 200:
+            return None
+        data = store().take(_code_key(code))
+        if data is None:
+            used = store().get("used-" + _code_key(code))
+            if used:
+                tokens.revoke_grant(used)
+            return None
+        store().set("used-" + _code_key(code), data["grant_id"], 3600)
+        if data["client_id"] != client.get_client_id():
+            return None
+        return AuthorizationCode(**data)
+
+    def delete_authorization_code(self, authorization_code):
+        pass  # already taken from the store by query_authorization_code
+
+    def authenticate_user(self, authorization_code):
+        return _active_account(authorization_code.account_id)
+
+
+def _active_account(account_id: int) -> Account | None:
+    account = db.session.get(Account, account_id)
+    return account if account is not None and account.state == AccountState.active else None
+
+
+class StrictCodeChallenge(CodeChallenge):
+    """PKCE with S256 only: `plain` and a missing method are refused; required for public
+    clients (Authlib accepts plain and defaults a missing method to it)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        challenge, method = data.get("code_challenge"), data.get("code_challenge_method")
+        if grant.request.client.is_public and not challenge:
+            raise InvalidRequestError("PKCE is required: send code_challenge with S256.")
+        if challenge and method != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def get_authorization_code_challenge(self, authorization_code):
+        return authorization_code.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code):
+        return authorization_code.code_challenge_method
+
+
+class OpenIDCode(oidc_grants.OpenIDCode):
+    def exists_nonce(self, nonce, request):
+        return bool(store().get(f"nonce:{request.payload.client_id}:{nonce}"))
+
+    def resolve_client_private_key(self, client):
+        return keyring().signing_key(client.id_token_signed_response_alg)[1]
+
+    def get_encode_header(self, client):
+        alg = client.id_token_signed_response_alg
+        return {"alg": alg, "kid": keyring().signing_key(alg)[0], "typ": "JWT"}
+
+    def get_client_claims(self, client):
+        now = int(time.time())
+        return {"iss": current_app.config["ISSUER"], "aud": [client.get_client_id()],
+                "iat": now, "exp": now + current_app.config["ID_TOKEN_SECONDS"]}
+
+    def get_authorization_code_claims(self, authorization_code):
+        claims = super().get_authorization_code_claims(authorization_code)
+        if authorization_code.sid:
+            claims["sid"] = authorization_code.sid
+        return claims
+
+    def generate_user_info(self, user, scope):
+        from flask import g
+
+        return user_info(user, g.oauth_client, scope)
+
+    def process_token(self, grant, response):
+        from flask import g
+
+        g.oauth_client = grant.request.client
+        return super().process_token(grant, response)
+
+
+class RefreshTokenRecord:
+    """A consumed refresh token as Authlib's refresh grant expects it."""
+
+    def __init__(self, row):
+        self.row = row
+
+    def get_scope(self):
+        return self.row.scope
+
+    def check_client(self, client):
+        return client.get_client_id() == self.row.client_id
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
+
+    def authenticate_refresh_token(self, refresh_token):
+        if not isinstance(refresh_token, str):
+            return None
+        row = tokens.use_refresh_token(refresh_token, self.request.client.get_client_id())
+        return RefreshTokenRecord(row) if row is not None else None
+
+    def authenticate_user(self, refresh_token):
+        return _active_account(refresh_token.row.account_id)
+
+    def revoke_old_credential(self, refresh_token):
+        pass  # marked used atomically in authenticate_refresh_token
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    """private_key_jwt client authentication (RFC 7523), keys from the client's JWKS."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self):
+        issuer = current_app.config["ISSUER"]
+        return [issuer + "/oidc/token", issuer]
+
+    def validate_jti(self, claims, jti):
+        return store().add(f"jti:{claims['sub']}:{jti}", 1, 3600)
+
+    def resolve_client_public_key(self, client):
+        from joserfc.jwk import KeySet
+
+        row = client.row
+        if row.jwks:
+            return KeySet.import_key_set(row.jwks)
+        cached = store().get("jwks:" + row.client_id)
+        if cached is None:
+            cached = requests.get(row.jwks_uri, timeout=3).json()
+            store().set("jwks:" + row.client_id, cached, 600)
+        return KeySet.import_key_set(cached)

@@ -1,0 +1,116 @@
+"""The Authlib authorization server, built once per app."""
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import Flask, current_app
+
+from . import grants, tokens
+from .clients import query_client
+from .claims import subject
+from .grants import ALL_AUTH_METHODS
+
+
+class IdpAuthorizationServer(AuthorizationServer):
+    def create_oauth2_request(self, request):
+        # At fulfil time the authorization request is rebuilt from the pending one.
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+
+def rebuild_request(params: dict) -> OAuth2Request:
+    """An authorization request from the parameters kept in the pending authorization."""
+    req = OAuth2Request("GET", current_app.config["ISSUER"] + "/oidc/authorize")
+    req.payload = BasicOAuth2Payload(params)
+    return req
+
+
+def save_token(token: dict, request) -> None:
+    if request.authorization_code is not None:
+        grant_id = request.authorization_code.grant_id
+        sid, auth_time = request.authorization_code.sid, request.authorization_code.auth_time
+    else:
+        row = request.refresh_token.row
+        grant_id, sid, auth_time = row.grant_id, row.sid, row.auth_time
+    common = {"client_id": request.client.get_client_id(), "account_id": request.user.id,
+              "scope": token.get("scope", ""), "grant_id": grant_id}
+    tokens.save_access_token(token["access_token"], expires_in=int(token["expires_in"]),
+                             **common)
+    if token.get("refresh_token"):
+        tokens.save_refresh_token(token["refresh_token"], sid=sid, auth_time=auth_time,
+                                  days=current_app.config["REFRESH_TOKEN_DAYS"], **common)
+
+
+class _TokenLookup:
+    CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        if token_type_hint != "refresh_token":
+            found = tokens.find_access_token(token_string)
+            if found is not None:
+                return found
+        row = tokens.find_refresh_token(token_string)
+        return grants.RefreshTokenRecord(row) if row is not None else None
+
+
+class Revocation(_TokenLookup, RevocationEndpoint):
+    def revoke_token(self, token, request):
+        if isinstance(token, grants.RefreshTokenRecord):
+            tokens.revoke_grant(token.row.grant_id)
+        else:
+            tokens.revoke_access_token(request.form.get("token"))
+
+
+class Introspection(_TokenLookup, IntrospectionEndpoint):
+    def check_permission(self, token, client, request):
+        return token.check_client(client)  # an RP introspects only its own tokens
+
+    def introspect_token(self, token):
+        from ..db import db
+        from ..models import Account
+
+        issuer = current_app.config["ISSUER"]
+        if isinstance(token, grants.RefreshTokenRecord):
+            row = token.row
+            if row.used or row.revoked:
+                return {"active": False}
+            client_id, account_id, scope = row.client_id, row.account_id, row.scope
+            exp = int(row.expires_at.timestamp())
+            iat = int(row.issued_at.timestamp())
+        else:
+            client_id, account_id, scope = token.client_id, token.account_id, token.scope
+            exp, iat = token.expires_at, token.issued_at
+        account = db.session.get(Account, account_id)
+        client = query_client(client_id)
+        if account is None or client is None:
+            return {"active": False}
+        return {"active": True, "client_id": client_id, "scope": scope, "iss": issuer,
+                "sub": subject(account, client), "exp": exp, "iat": iat,
+                "token_type": "Bearer", "aud": client_id}
+
+
+class Issuer(IssuerParameter):
+    def get_issuer(self):
+        return current_app.config["ISSUER"]
+
+
+def build_server(app: Flask) -> IdpAuthorizationServer:
+    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
+    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {
+        "authorization_code": app.config["ACCESS_TOKEN_SECONDS"],
+        "refresh_token": app.config["ACCESS_TOKEN_SECONDS"]})
+    server = IdpAuthorizationServer(app, query_client=query_client, save_token=save_token)
+    server.register_grant(grants.AuthorizationCodeGrant,
+                          [grants.StrictCodeChallenge(required=True), grants.OpenIDCode()])
+    server.register_grant(grants.RefreshTokenGrant)
+    server.register_client_auth_method(grants.PrivateKeyJWT.CLIENT_AUTH_METHOD,
+                                       grants.PrivateKeyJWT())
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    server.register_extension(Issuer())
+    return server

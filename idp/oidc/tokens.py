@@ -1,0 +1,134 @@
+"""Access tokens (opaque, in the store with their TTL), refresh tokens (hashed, in the
+database) and grants: every token descends from one authorization code, and the grant id
+ties them together so a replayed code or a reused refresh token revokes them all.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+
+from ..db import db
+from ..extensions import store
+from ..models import Account, RefreshToken
+
+
+def token_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class AccessToken:
+    """What the store keeps about an access token (Authlib's TokenMixin)."""
+    client_id: str
+    account_id: int
+    scope: str
+    grant_id: str
+    expires_at: int
+    issued_at: int
+
+    def get_scope(self):
+        return self.scope
+
+    def get_expires_in(self):
+        return self.expires_at - self.issued_at
+
+    def is_expired(self):
+        return time.time() >= self.expires_at
+
+    def is_revoked(self):
+        return grant_is_revoked(self.grant_id)
+
+    def get_user(self):
+        return db.session.get(Account, self.account_id)
+
+    def get_client(self):
+        from .clients import query_client
+
+        return query_client(self.client_id)
+
+    def check_client(self, client):
+        return client.get_client_id() == self.client_id
+
+
+def save_access_token(value: str, *, client_id: str, account_id: int, scope: str,
+                      grant_id: str, expires_in: int) -> None:
+    now = int(time.time())
+    store().set("at:" + token_hash(value), {
+        "client_id": client_id, "account_id": account_id, "scope": scope,
+        "grant_id": grant_id, "expires_at": now + expires_in, "issued_at": now}, expires_in)
+
+
+def find_access_token(value: str | None) -> AccessToken | None:
+    if not value or len(value) > 200:
+        return None
+    data = store().get("at:" + token_hash(value))
+    if data is None:
+        return None
+    token = AccessToken(**data)
+    return None if token.is_revoked() or token.is_expired() else token
+
+
+def revoke_access_token(value: str) -> None:
+    store().delete("at:" + token_hash(value))
+
+
+def save_refresh_token(value: str, *, client_id: str, account_id: int, scope: str,
+                       grant_id: str, days: int, sid: str | None, auth_time: int) -> None:
+    db.session.add(RefreshToken(
+        token_hash=token_hash(value), grant_id=grant_id, client_id=client_id,
+        account_id=account_id, scope=scope, sid=sid, auth_time=auth_time,
+        expires_at=datetime.now(timezone.utc) + timedelta(days=days)))
+
+
+def use_refresh_token(value: str, client_id: str) -> RefreshToken | None:
+    """Consume a refresh token (rotation): exactly one concurrent caller wins.
+
+    A token that was already used is a reuse: the whole grant is revoked (RFC 9700 4.14).
+    """
+    digest = token_hash(value)
+    won = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == digest, RefreshToken.used.is_(False),
+               RefreshToken.revoked.is_(False), RefreshToken.client_id == client_id)
+        .values(used=True)).rowcount
+    row = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
+    if row is None or row.client_id != client_id:
+        return None
+    if not won:
+        if row.used and not row.revoked:
+            revoke_grant(row.grant_id)
+        return None
+    if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or timezone.utc) \
+            < datetime.now(timezone.utc):
+        return None
+    return row
+
+
+def find_refresh_token(value: str) -> RefreshToken | None:
+    if not value or len(value) > 200:
+        return None
+    return db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash(value)))
+
+
+def revoke_grant(grant_id: str, ttl: int = 86400) -> None:
+    """Revoke every token of a grant: refresh tokens in the database, access tokens by a
+    mark in the store that outlives them."""
+    db.session.execute(update(RefreshToken).where(RefreshToken.grant_id == grant_id)
+                       .values(revoked=True))
+    store().set("revoked-grant:" + grant_id, 1, ttl)
+
+
+def grant_is_revoked(grant_id: str) -> bool:
+    return bool(store().get("revoked-grant:" + grant_id))
+
+
+def revoke_account_tokens(account_id: int) -> None:
+    """After a password reset: every refresh token of the account stops working."""
+    grant_ids = db.session.scalars(select(RefreshToken.grant_id).distinct()
+                                   .where(RefreshToken.account_id == account_id)).all()
+    for grant_id in grant_ids:
+        revoke_grant(grant_id)

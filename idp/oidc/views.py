@@ -1,0 +1,228 @@
+"""OpenID Connect endpoints. Thin: Authlib validates, the sign-in plan decides."""
+from __future__ import annotations
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+
+from ..audit import record
+from ..errors import error_page
+from ..extensions import keyring
+from ..journeys.login.forms import LogoutForm
+from ..journeys.login.service import current_account, note_relying_party
+from ..journeys.login.service import end_session as end_sso_session
+from ..signin import PendingAuthorization, SignInContext, first_needed_step
+from . import tokens
+from .claims import user_info
+from .clients import SUPPORTED_SCOPES, query_client
+from .logout import LogoutRequestError, check_logout_request
+from .server import rebuild_request
+
+bp = Blueprint("oidc", __name__, url_prefix="/oidc")
+well_known = Blueprint("well_known", __name__)
+
+
+def _server():
+    return current_app.extensions["idp"]["oidc_server"]
+
+
+def authorization_error(error: OAuth2Error, state: str | None = None):
+    """Redirect with the error only to a redirect URI Authlib has verified for the
+    client; otherwise our own page (never an open redirect)."""
+    if error.redirect_uri:
+        params = [("error", error.error)]
+        if error.description:
+            params.append(("error_description", error.description))
+        if state or error.state:
+            params.append(("state", state or error.state))
+        params.append(("iss", current_app.config["ISSUER"]))
+        return redirect(add_params_to_uri(error.redirect_uri, params))
+    return error_page(400, _("Demande de connexion invalide"),
+                      _("Le service qui vous a envoyé ici a fait une demande invalide "
+                        "(%(reason)s). Retournez sur ce service et réessayez.",
+                        reason=error.description or error.error))
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValueError(raw)
+    return int(raw)
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize():
+    account = current_account()
+    try:
+        grant = _server().get_consent_grant(end_user=account)
+    except OAuth2Error as error:
+        return authorization_error(error)
+    params = request.values.to_dict()
+    prompts = set(params.get("prompt", "").split())
+    try:
+        max_age = _int_or_none(params.get("max_age"))
+    except ValueError:
+        error = OAuth2Error(description="max_age must be a number of seconds")
+        error.error, error.redirect_uri = "invalid_request", grant.redirect_uri
+        return authorization_error(error, params.get("state"))
+    client = grant.request.client
+    pending = PendingAuthorization(
+        protocol="oidc", client_id=client.get_client_id(), client_name=client.row.name,
+        params=params, fulfil_endpoint="oidc.fulfil", force_login="login" in prompts,
+        max_age=max_age, passive="none" in prompts, login_hint=params.get("login_hint"),
+        ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
+        academy_hint=params.get("academy_hint"),
+        requested=grant.request.scope.split()).save()
+    for locale in (params.get("ui_locales") or "").split():
+        if locale[:2] in current_app.config["LANGUAGES"]:
+            session["locale"] = locale[:2]
+            break
+    if pending.passive:
+        step = first_needed_step(SignInContext(account, pending))
+        if step is not None:
+            pending.finish()
+            error = OAuth2Error()
+            error.error = {"wayf": "login_required", "login": "login_required",
+                           "consent": "consent_required"}.get(step.name, "interaction_required")
+            error.redirect_uri = grant.redirect_uri
+            return authorization_error(error, params.get("state"))
+        return redirect(url_for("oidc.fulfil"))
+    return redirect(url_for("signin.resume"))
+
+
+@bp.get("/fulfil")
+def fulfil():
+    """Reached only through the gate: every step of the plan is done for this browser."""
+    pending = PendingAuthorization.current()
+    if pending is None or pending.protocol != "oidc":
+        return render_template("errors/expired.html"), 400
+    account = current_account()
+    req = rebuild_request(pending.params)
+    pending.finish()
+    try:
+        grant = _server().get_consent_grant(req, end_user=account)
+    except OAuth2Error as error:
+        return authorization_error(error)
+    response = _server().create_authorization_response(req, grant_user=account, grant=grant)
+    note_relying_party("oidc", pending.client_id)
+    record("oidc_code_issued", actor=account.identifier, target=pending.client_id,
+           scope=req.scope)
+    return response
+
+
+@bp.post("/token")
+def token():
+    return _server().create_token_response()
+
+
+@bp.post("/revoke")
+def revoke():
+    return _server().create_endpoint_response("revocation")
+
+
+@bp.post("/introspect")
+def introspect():
+    return _server().create_endpoint_response("introspection")
+
+
+def _bearer_error(error: str, status: int = 401):
+    response = jsonify(error=error)
+    response.status_code = status
+    response.headers["WWW-Authenticate"] = f'Bearer error="{error}"'
+    return response
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo():
+    """Bearer token in the Authorization header, or in the form body (RFC 6750 2.2)."""
+    auth = request.headers.get("Authorization", "")
+    value = auth[7:].strip() if auth[:7].lower() == "bearer " else request.form.get("access_token")
+    found = tokens.find_access_token(value)
+    if found is None:
+        return _bearer_error("invalid_token")
+    if "openid" not in found.scope.split():
+        return _bearer_error("insufficient_scope", 403)
+    account, client = found.get_user(), found.get_client()
+    if account is None or client is None:
+        return _bearer_error("invalid_token")
+    return jsonify(dict(user_info(account, client, found.scope)))
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def end_session():
+    """RP-initiated logout: confirm with a POST (CSRF) before ending the session."""
+    args = request.values
+    try:
+        client, target = check_logout_request(args.get("id_token_hint"),
+                                              args.get("post_logout_redirect_uri"),
+                                              args.get("client_id"))
+    except LogoutRequestError:
+        return error_page(400, _("Déconnexion impossible"),
+                          _("La demande de déconnexion envoyée par le service est invalide. "
+                            "Vous pouvez vous déconnecter depuis la page d'accueil."))
+    back = add_params_to_uri(target, [("state", args["state"])]) \
+        if target and args.get("state") else target
+    if current_account() is None:
+        return redirect(back) if back else redirect(url_for("login.logged_out"))
+    form = LogoutForm()
+    if args.get("confirm") and form.validate_on_submit():
+        end_sso_session()
+        return redirect(back) if back else redirect(url_for("login.logged_out"))
+    return render_template("login/confirm_logout.html", form=form,
+                           client_name=client.row.name if client else None,
+                           hidden={k: args[k] for k in ("id_token_hint", "post_logout_redirect_uri",
+                                                       "state", "client_id") if args.get(k)})
+
+
+@bp.get("/jwks")
+def jwks():
+    response = jsonify(keyring().jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@well_known.get("/.well-known/openid-configuration")
+def openid_configuration():
+    issuer = current_app.config["ISSUER"]
+    base = issuer + "/oidc"
+    return jsonify({
+        "issuer": issuer,
+        "authorization_endpoint": base + "/authorize",
+        "token_endpoint": base + "/token",
+        "userinfo_endpoint": base + "/userinfo",
+        "jwks_uri": base + "/jwks",
+        "end_session_endpoint": base + "/logout",
+        "revocation_endpoint": base + "/revoke",
+        "introspection_endpoint": base + "/introspect",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public", "pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "name",
+            "given_name", "family_name", "preferred_username", "locale", "email",
+            "email_verified", "profile", "affiliation", "academy", "school_uai",
+            "school_name", "class", "pupils"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["fr", "en"],
+        "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
+    })

@@ -1,0 +1,1 @@
+"""Passwords, brute-force throttling and HTTP security headers."""

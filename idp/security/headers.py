@@ -1,0 +1,30 @@
+"""HTTP security headers on every response."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {extra}")
+
+
+def init_app(app: Flask) -> None:
+    https = app.config["ISSUER"].startswith("https://")
+
+    @app.after_request
+    def add_headers(response):
+        h = response.headers
+        # Protocol endpoints post forms to relying parties (SAML POST binding, OIDC
+        # form_post), so form-action must allow any https target on those pages only.
+        extra = "https: http://127.0.0.1:* http://localhost:*" if request.endpoint and \
+            request.endpoint.startswith(("saml.", "oidc.")) else ""
+        h.setdefault("Content-Security-Policy", CSP.format(extra=extra).strip())
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "no-referrer")
+        h.setdefault("X-Frame-Options", "DENY")
+        if https:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Everything but static files is personal or protocol state: never cached.
+        if request.endpoint != "static":
+            h["Cache-Control"] = "no-store"
+            h.setdefault("Pragma", "no-cache")
+        return response

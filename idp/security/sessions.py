@@ -1,0 +1,78 @@
+"""Server-side sessions in the store.
+
+The cookie holds only a random id; the data lives in the store with the idle timeout as
+its TTL, plus an absolute deadline inside. `regenerate()` gives a new id at sign-in (the
+old one is deleted), `destroy()` ends it at logout. The cookie is `__Host-` prefixed when
+served over HTTPS (the prefix requires Secure), HttpOnly and SameSite=Lax.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from ..store import Store
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, sid: str, data: dict | None = None, new: bool = False):
+        def on_update(_self):
+            _self.modified = True
+
+        super().__init__(data or {}, on_update)
+        self.sid = sid
+        self.new = new
+        self.modified = False
+        self.regenerated_from: str | None = None
+        self.destroyed = False
+
+    def regenerate(self) -> None:
+        """A fresh id for the same browser (prevents session fixation at sign-in)."""
+        self.regenerated_from = self.regenerated_from or self.sid
+        self.sid = secrets.token_urlsafe(32)
+        self.modified = True
+
+    def destroy(self) -> None:
+        self.clear()
+        self.destroyed = True
+        self.modified = True
+
+
+class StoreSessionInterface(SessionInterface):
+    def __init__(self, store: Store, idle_seconds: int, absolute_seconds: int, secure: bool):
+        self.store = store
+        self.idle = idle_seconds
+        self.absolute = absolute_seconds
+        self.secure = secure
+        self.cookie = "__Host-idp_session" if secure else "idp_session"
+
+    def open_session(self, app, request):
+        sid = request.cookies.get(self.cookie)
+        if sid and len(sid) < 100:
+            data = self.store.get("sess:" + sid)
+            if data is not None and data.get("_deadline", 0) > time.time():
+                return ServerSession(sid, data)
+        return ServerSession(secrets.token_urlsafe(32), new=True)
+
+    def save_session(self, app, session: ServerSession, response):
+        if session.regenerated_from:
+            self.store.delete("sess:" + session.regenerated_from)
+        if session.destroyed or (not session and not session.new and session.modified):
+            self.store.delete("sess:" + session.sid)
+            response.delete_cookie(self.cookie, path="/", secure=self.secure,
+                                   httponly=True, samesite="Lax")
+            return
+        if not session:
+            return
+        data = dict(session)
+        data.setdefault("_deadline", time.time() + self.absolute)
+        ttl = int(min(self.idle, data["_deadline"] - time.time()))
+        if ttl <= 0:
+            return
+        # Save on every request: sliding idle timeout.
+        self.store.set("sess:" + session.sid, data, ttl)
+        response.set_cookie(self.cookie, session.sid, max_age=None, path="/",
+                            secure=self.secure, httponly=True, samesite="Lax")
+        response.vary.add("Cookie")

@@ -1,0 +1,68 @@
+"""PendingAuthorization: what a relying party asked for, kept server-side while the
+browser goes through the sign-in steps.
+
+It is plain data (no pickled objects): stored as JSON in the store under a random key
+with a TTL, and referenced from the browser's session only, so a step submitted from
+another browser cannot reach it.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+
+from flask import current_app, session
+
+from ..extensions import store
+
+SESSION_KEY = "pending_id"
+
+
+@dataclass
+class PendingAuthorization:
+    protocol: str                      # "oidc" or "saml"
+    client_id: str                     # OIDC client_id or SAML entity id
+    client_name: str
+    params: dict                       # the protocol request, to rebuild it at fulfil
+    fulfil_endpoint: str               # e.g. "oidc.fulfil"
+    force_login: bool = False          # prompt=login / ForceAuthn
+    max_age: int | None = None
+    passive: bool = False              # prompt=none / IsPassive
+    login_hint: str | None = None
+    ui_locales: str | None = None
+    profile_hint: str | None = None    # WAYF hints from the RP
+    academy_hint: str | None = None
+    requested: list = field(default_factory=list)  # scopes or attribute names
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    created: float = field(default_factory=time.time)
+
+    def ttl(self) -> int:
+        return int(current_app.config["PENDING_AUTHORIZATION_MINUTES"]) * 60
+
+    def save(self) -> "PendingAuthorization":
+        """Store it and bind it to this browser's session."""
+        store().set("pending:" + self.id, asdict(self), self.ttl())
+        session[SESSION_KEY] = self.id
+        return self
+
+    @classmethod
+    def current(cls) -> "PendingAuthorization | None":
+        """The pending request of this browser, or None (never one from elsewhere)."""
+        pid = session.get(SESSION_KEY)
+        if not pid:
+            return None
+        data = store().get("pending:" + pid)
+        if data is None:
+            return None
+        return cls(**data)
+
+    @classmethod
+    def had_expired(cls) -> bool:
+        """True when this browser had a pending request that is no longer stored."""
+        return bool(session.get(SESSION_KEY)) and cls.current() is None
+
+    def finish(self) -> None:
+        """Forget it: it has been fulfilled or refused (single use)."""
+        store().delete("pending:" + self.id)
+        if session.get(SESSION_KEY) == self.id:
+            session.pop(SESSION_KEY, None)

@@ -1,0 +1,46 @@
+"""The store interface every backend implements."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class StoreUnavailable(RuntimeError):
+    """The backend behind the store cannot be reached."""
+
+
+class Store:
+    """Key/value state that expires. Keys are plain strings; values JSON objects."""
+
+    def get(self, key: str) -> Any | None:
+        raise NotImplementedError
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        """Store `value` for `ttl` seconds (replacing any previous value)."""
+        raise NotImplementedError
+
+    def add(self, key: str, value: Any, ttl: int) -> bool:
+        """Store only if absent; True when this call created the key (atomic)."""
+        raise NotImplementedError
+
+    def take(self, key: str) -> Any | None:
+        """Return and delete in one atomic step: exactly one concurrent caller gets it."""
+        raise NotImplementedError
+
+    def delete(self, *keys: str) -> None:
+        raise NotImplementedError
+
+    def incr(self, key: str, ttl: int) -> int:
+        """Increment a counter atomically; the TTL starts with the first increment."""
+        raise NotImplementedError
+
+    def ttl(self, key: str) -> int:
+        """Seconds left before `key` expires, 0 when absent."""
+        raise NotImplementedError
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable when the backend is down."""
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Forget everything (tests and `idp demo load --reset`)."""
+        raise NotImplementedError

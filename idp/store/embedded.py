@@ -1,0 +1,125 @@
+"""Embedded store: one SQLite file shared by every process of this machine.
+
+SQLite serialises writers with a file lock, so counters and one-time takes stay atomic
+across the processes `make run` starts (the IdP, gunicorn workers, the CLI). It is the
+zero-setup default; production sets IDP_REDIS_URL.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .base import Store, StoreUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
+"""
+
+
+class EmbeddedStore(Store):
+    def __init__(self, path: str):
+        self._path = str(path)
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        # One connection per thread: sqlite3 connections are not shared across threads.
+        self._local = threading.local()
+        conn = self._conn()
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    class _Tx:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def __enter__(self):
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type, exc, tb):
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _tx(self):
+        try:
+            return self._Tx(self._conn())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def _live(self, db, key: str):
+        row = db.execute("SELECT value, expires_at FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None or row[1] <= time.time():
+            return None
+        return row
+
+    def get(self, key: str) -> Any | None:
+        row = self._live(self._conn(), key)
+        return None if row is None else json.loads(row[0])
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                       (key, json.dumps(value), time.time() + max(1, ttl)))
+
+    def add(self, key: str, value: Any, ttl: int) -> bool:
+        with self._tx() as db:
+            if self._live(db, key) is not None:
+                return False
+            db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                       (key, json.dumps(value), time.time() + max(1, ttl)))
+            return True
+
+    def take(self, key: str) -> Any | None:
+        with self._tx() as db:
+            row = self._live(db, key)
+            db.execute("DELETE FROM entries WHERE key = ?", (key,))
+            return None if row is None else json.loads(row[0])
+
+    def delete(self, *keys: str) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in keys])
+
+    def incr(self, key: str, ttl: int) -> int:
+        with self._tx() as db:
+            row = self._live(db, key)
+            if row is None:
+                value, expires_at = 1, time.time() + max(1, ttl)
+            else:
+                value, expires_at = json.loads(row[0]) + 1, row[1]
+            db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                       (key, json.dumps(value), expires_at))
+            # Expired rows are swept now and then by the writers themselves.
+            if value == 1:
+                db.execute("DELETE FROM entries WHERE expires_at <= ?", (time.time(),))
+            return value
+
+    def ttl(self, key: str) -> int:
+        row = self._live(self._conn(), key)
+        return 0 if row is None else max(0, int(row[1] - time.time()))
+
+    def ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def flush(self) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM entries")

@@ -1,0 +1,65 @@
+"""Redis-backed store (production: shared by every process behind the load balancer)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from .base import Store, StoreUnavailable
+
+# INCR then set the TTL only on the first increment, in one round trip.
+_INCR_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class RedisStore(Store):
+    def __init__(self, url: str, prefix: str = "idp:"):
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = prefix
+        self._incr = self._redis.register_script(_INCR_SCRIPT)
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def get(self, key: str) -> Any | None:
+        raw = self._call(self._redis.get, self._k(key))
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key: str, value: Any, ttl: int) -> None:
+        self._call(self._redis.set, self._k(key), json.dumps(value), ex=max(1, int(ttl)))
+
+    def add(self, key: str, value: Any, ttl: int) -> bool:
+        return bool(self._call(self._redis.set, self._k(key), json.dumps(value),
+                               ex=max(1, int(ttl)), nx=True))
+
+    def take(self, key: str) -> Any | None:
+        raw = self._call(self._redis.getdel, self._k(key))
+        return None if raw is None else json.loads(raw)
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self._call(self._redis.delete, *(self._k(k) for k in keys))
+
+    def incr(self, key: str, ttl: int) -> int:
+        return int(self._call(self._incr, keys=[self._k(key)], args=[max(1, int(ttl))]))
+
+    def ttl(self, key: str) -> int:
+        return max(0, int(self._call(self._redis.ttl, self._k(key))))
+
+    def ping(self) -> None:
+        self._call(self._redis.ping)
+
+    def flush(self) -> None:
+        keys = list(self._call(self._redis.scan_iter, match=self._prefix + "*"))
+        if keys:
+            self._call(self._redis.delete, *keys)
