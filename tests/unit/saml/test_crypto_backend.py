@@ -69,17 +69,20 @@ def _keypair(directory, name):
     return str(key_file), str(cert_file), b64
 
 
-@pytest.fixture(autouse=True)
-def no_subprocess(monkeypatch):
-    """Fail loudly if anything tries to start a program (xmlsec1 in particular)."""
+@pytest.fixture(scope="module", autouse=True)
+def no_subprocess():
+    """Fail loudly if anything starts a program (xmlsec1 in particular), from the moment
+    the IdP and SP are built to the end of the module."""
     def refuse(*args, **kwargs):
         raise AssertionError(f"a subprocess was spawned: {args!r}")
-    for module in (subprocess, saml2.sigver, saml2.algsupport):  # the latter two bound Popen by name
-        monkeypatch.setattr(module, "Popen", refuse)
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (subprocess, saml2.sigver, saml2.algsupport):  # the last two bound Popen by name
+            patch.setattr(module, "Popen", refuse)
+        yield
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def pair(no_subprocess, tmp_path_factory):
     """Installed backend, an IdP Server and an SP client that know each other."""
     backend = crypto_backend.install()
     tmp = tmp_path_factory.mktemp("saml")
@@ -207,18 +210,25 @@ def test_doctype_is_refused_by_the_backend(pair):
         crypto_backend.parse_xml('<!DOCTYPE a SYSTEM "http://attacker.test/x.dtd"><a/>')
 
 
-def test_doctype_is_refused_end_to_end(pair):
+def test_doctype_is_refused_end_to_end(pair, caplog):
     """A DOCTYPE defusedxml lets through (no entities) still stops at our parser."""
     xml, req_id = _login(pair)
     with_doctype = '<!DOCTYPE samlp:Response [<!ELEMENT samlp:Response ANY>]>' + xml.split("?>", 1)[1]
     with pytest.raises(SignatureError):
         _receive(pair, with_doctype, req_id)
+    assert "XML with a DOCTYPE is refused" in caplog.text  # pysaml2 logs our reason
 
 
-def test_decrypt_with_the_wrong_key_fails(pair):
+def test_decrypt_refuses_wrong_keys_and_legacy_algorithms(pair):
     xml, _ = _login(pair)
-    with pytest.raises(DecryptError):
+    with pytest.raises(DecryptError, match="no OAEP EncryptedKey opens"):
         pair["backend"].decrypt(xml, pair["idp_key"])
+    triple_des = xml.replace(crypto_backend.AES256_GCM, "http://www.w3.org/2001/04/xmlenc#tripledes-cbc")
+    with pytest.raises(DecryptError, match="refusing data encryption algorithm"):
+        pair["backend"].decrypt(triple_des, pair["sp_key"])
+    rsa_1_5 = xml.replace("xmlenc#rsa-oaep-mgf1p", "xmlenc#rsa-1_5")
+    with pytest.raises(DecryptError, match="no OAEP EncryptedKey opens"):
+        pair["backend"].decrypt(rsa_1_5, pair["sp_key"])
 
 
 def test_explicit_algorithm_requests_are_honoured(pair, tmp_path):
@@ -243,6 +253,12 @@ def test_sha1_is_neither_produced_nor_accepted(pair):
     assert lax.validate_signature(signed, pair["idp_crt"], "pem", RESPONSE, "r1")
     with pytest.raises(SignatureError, match="allowed SignatureMethod, allowed DigestMethod"):
         pair["backend"].validate_signature(signed, pair["idp_crt"], "pem", RESPONSE, "r1")
+
+
+def test_the_subprocess_guard_is_armed(pair):
+    """pysaml2's own xmlsec1 backend trips the guard, so the other tests' silence counts."""
+    with pytest.raises(AssertionError, match="subprocess was spawned"):
+        saml2.sigver.CryptoBackendXmlSec1("/usr/bin/xmlsec1").version
 
 
 def test_every_pysaml2_factory_is_rebound(pair):

@@ -1,0 +1,174 @@
+"""J1/J2: choose who you are, sign in, sign out (real forms, CSRF on)."""
+from __future__ import annotations
+
+import time
+
+from idp.db import db
+from idp.models import AuditEvent
+
+
+def test_wayf_is_asked_once_then_remembered(browser):
+    page = browser.get("/")
+    assert page.request.path == "/choisir-profil"
+    assert "Représentant légal" in page.text and "Établissements agricoles publics" in page.text
+    page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "reims"})
+    assert page.request.path == "/connexion"
+    assert "Reims" in page.text and "Changer de profil" in page.text
+    # Remembered on the device: a new visit goes straight to the sign-in form.
+    assert browser.get("/").request.path == "/connexion"
+
+
+def test_wayf_refuses_unknown_values_with_a_message(browser):
+    browser.get("/choisir-profil")
+    page = browser.submit("/choisir-profil", {"profile": "admin", "academy": "atlantis"})
+    assert page.status_code == 400
+    assert page.text.count("N&#39;est pas un choix valide.") == 2
+    assert 'aria-invalid="true"' in page.text
+
+
+def test_wayf_empty_submit_says_what_is_missing(browser):
+    browser.get("/choisir-profil")
+    page = browser.submit("/choisir-profil", {})
+    assert page.status_code == 400
+    assert "Choisissez votre profil." in page.text
+    assert "Choisissez votre académie." in page.text
+
+
+def test_a_tampered_wayf_cookie_is_ignored(browser):
+    browser.client.set_cookie("idp_wayf", "root:../../etc", domain="localhost")
+    assert browser.get("/").request.path == "/choisir-profil"
+
+
+def test_sign_in_and_reach_the_home_page(browser, make):
+    parent = make.account(with_pupils=2)
+    page = browser.sign_in(parent.identifier, parent.password)
+    assert page.request.path == "/"
+    assert parent.identifier in page.text
+    assert "Enfant0" in page.text and "Enfant1" in page.text
+
+
+def test_sign_in_accepts_identifier_case_and_spaces(browser, make):
+    parent = make.account()
+    page = browser.sign_in("  " + parent.identifier.upper() + " ", parent.password)
+    assert page.request.path == "/"
+
+
+def test_wrong_password_keeps_identifier_and_says_so_beside_the_field(browser, make):
+    parent = make.account()
+    page = browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert page.status_code == 400
+    assert "Identifiant ou mot de passe incorrect." in page.text
+    assert f'value="{parent.identifier}"' in page.text
+    assert 'id="password-error"' in page.text
+
+
+def test_unknown_identifier_gets_the_same_answer(browser, make):
+    parent = make.account()
+    wrong_password = browser.sign_in(parent.identifier, "Wrong-Pass-2026").text
+    unknown = browser.sign_in("z.nobody99", "Wrong-Pass-2026").text
+    strip = lambda html: html.replace(parent.identifier, "X").replace("z.nobody99", "X")
+    import re
+    token = re.compile(r'value="[^"]{40,}"')
+    assert token.sub("", strip(wrong_password)) == token.sub("", strip(unknown))
+
+
+def test_unknown_identifier_costs_a_password_verification(app, make):
+    """Timing: an unknown identifier runs the same argon2 verify (dummy hash)."""
+    from idp.extensions import passwords
+
+    with app.app_context():
+        hasher = passwords()
+        real = hasher.hash("Cartable-Bleu-2026")
+        runs = []
+        for stored in (real, None) * 5:
+            start = time.perf_counter()
+            hasher.verify(stored, "Wrong-Pass-2026")
+            runs.append(time.perf_counter() - start)
+        known, unknown = sorted(runs[0::2])[2], sorted(runs[1::2])[2]
+        assert 0.5 < unknown / known < 2.0
+
+
+def test_empty_submit_shows_messages_next_to_fields(browser):
+    browser.choose()
+    browser.get("/connexion")
+    page = browser.submit("/connexion", {"identifier": "", "password": ""})
+    assert page.status_code == 400
+    assert "Saisissez votre identifiant." in page.text
+    assert "Saisissez votre mot de passe." in page.text
+    assert 'href="#identifier"' in page.text  # error summary links to the field
+
+
+def test_deactivated_account_is_told_to_contact_the_school(browser, make):
+    parent = make.account(state="deactivated")
+    page = browser.sign_in(parent.identifier, parent.password)
+    assert page.status_code == 403
+    assert "Rapprochez-vous du secrétariat de votre établissement" in page.text
+    # With a wrong password the answer is the ordinary one: nothing revealed.
+    page = browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert "Identifiant ou mot de passe incorrect." in page.text
+
+
+def test_sign_in_links_to_recovery_and_signup(browser):
+    browser.choose()
+    page = browser.get("/connexion")
+    for text in ("Identifiant oublié ?", "Mot de passe oublié ?", "Je n'ai pas de compte"):
+        assert text in page.text
+
+
+def test_session_id_is_regenerated_at_sign_in(browser, make):
+    parent = make.account()
+    browser.choose()
+    browser.get("/connexion")
+    before = browser.client.get_cookie("idp_session").value
+    browser.submit("/connexion", {"identifier": parent.identifier, "password": parent.password})
+    after = browser.client.get_cookie("idp_session").value
+    assert before != after
+    # The old id is dead: a browser replaying it is not signed in.
+    other = browser.client.application.test_client()
+    other.set_cookie("idp_session", before, domain="localhost")
+    other.set_cookie("idp_wayf", "parent:nancy-metz", domain="localhost")
+    assert other.get("/").location.endswith("/connexion")
+
+
+def test_session_cookie_flags(browser, make):
+    parent = make.account()
+    response = browser.sign_in(parent.identifier, parent.password, follow=False)
+    cookie = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("idp_session")][0]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_logout_is_a_post_with_csrf(browser, make):
+    parent = make.account()
+    browser.sign_in(parent.identifier, parent.password)
+    assert browser.client.get("/deconnexion").status_code == 405
+    # Without the CSRF token nothing happens.
+    assert browser.client.post("/deconnexion").status_code == 400
+    assert browser.get("/").request.path == "/"
+    page = browser.logout()
+    assert "Vous êtes déconnecté" in page.text
+    assert browser.get("/").request.path == "/connexion"
+
+
+def test_sign_in_and_failure_are_audited_without_secrets(app, browser, make):
+    parent = make.account()
+    browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    browser.sign_in(parent.identifier, parent.password)
+    with app.app_context():
+        events = db.session.query(AuditEvent).order_by(AuditEvent.id).all()
+        assert [e.action for e in events] == ["login_failed", "login"]
+        assert all("Wrong-Pass" not in str(e.details) and parent.password not in str(e.details)
+                   for e in events)
+
+
+def test_security_headers_on_pages(browser):
+    page = browser.get("/choisir-profil")
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_english_locale(browser):
+    page = browser.get("/choisir-profil?lang=en")
+    assert '<html lang="en">' in page.text

@@ -1,0 +1,66 @@
+"""A browser-like wrapper around Flask's test client: follows our redirects, reads the
+CSRF token of the page it is on and submits real forms."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    def __init__(self, client, host: str = "localhost"):
+        self.client = client
+        self.host = host
+        self.page = None
+
+    def _local(self, location: str) -> str | None:
+        parts = urlsplit(location)
+        if parts.netloc and parts.netloc != self.host:
+            return None
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def follow(self, response, limit: int = 15):
+        """Follow redirects that stay on the IdP; stop at a page or an external target."""
+        for _ in range(limit):
+            if response.status_code not in (301, 302, 303, 307) or not response.location:
+                break
+            local = self._local(response.location)
+            if local is None:
+                break
+            response = self.client.get(local)
+        self.page = response
+        return response
+
+    def get(self, url: str, follow: bool = True, **kwargs):
+        response = self.client.get(url, **kwargs)
+        return self.follow(response) if follow else response
+
+    def submit(self, url: str, data: dict, follow: bool = True, page_html: str | None = None):
+        """POST a form with the CSRF token of the current page (or of `url` fetched first)."""
+        html = page_html or (self.page.text if self.page is not None and
+                             CSRF.search(self.page.text) else self.client.get(url).text)
+        response = self.client.post(url, data={"csrf_token": csrf_token(html), **data})
+        return self.follow(response) if follow else response
+
+    def choose(self, profile: str = "parent", academy: str = "nancy-metz"):
+        self.page = self.client.get("/choisir-profil")
+        return self.submit("/choisir-profil", {"profile": profile, "academy": academy})
+
+    def sign_in(self, identifier: str, password: str, follow: bool = True, choose: bool = True):
+        """WAYF (unless remembered) then the sign-in form, as a family would."""
+        if choose and "idp_wayf" not in {c.key for c in self.client._cookies.values()}:
+            self.choose()
+        self.page = self.client.get("/connexion")
+        return self.submit("/connexion", {"identifier": identifier, "password": password},
+                           follow=follow)
+
+    def logout(self):
+        page = self.client.get("/")
+        return self.submit("/deconnexion", {}, page_html=page.text)
