@@ -22,7 +22,7 @@ def test_wayf_refuses_unknown_values_with_a_message(browser):
     browser.get("/choisir-profil")
     page = browser.submit("/choisir-profil", {"profile": "admin", "academy": "atlantis"})
     assert page.status_code == 400
-    assert page.text.count("N&#39;est pas un choix valide.") == 2
+    assert page.text.count("N&#39;est pas un choix valide.") == 4  # summary + beside each field
     assert 'aria-invalid="true"' in page.text
 
 
