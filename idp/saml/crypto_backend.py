@@ -1,31 +1,29 @@
 """In-process XML signature / encryption backend for pysaml2, built on python-xmlsec.
 
-pysaml2 normally shells out to the ``xmlsec1`` program for every signature, check,
-encryption and decryption (~45 ms each, temp files, a process per call). This module
-does the same work in process with the ``xmlsec`` PyPI package; ``xmlsec1`` is never
-needed nor spawned.
+pysaml2 normally runs the ``xmlsec1`` program for every signature, check, encryption
+and decryption (a process and temp files per call). ``XmlsecBackend`` does the same work
+in process with the ``xmlsec`` PyPI package; ``xmlsec1`` is never needed nor spawned.
 
-Call ``install()`` once at start-up, before any pysaml2 ``Server``/``Saml2Client`` is
-built::
+Use: call ``install()`` once at start-up, before any pysaml2 Server/Client is built::
 
     from idp.saml import crypto_backend
-    crypto_backend.install()            # defaults: AES-256-GCM + RSA-OAEP, RSA-SHA256+
+    crypto_backend.install()   # AES-256-GCM + RSA-OAEP(mgf1p), RSA-SHA256/384/512 only
 
-pysaml2 configuration of the IdP that goes with it:
+It rebinds pysaml2's ``security_context`` factory (see "wiring" below for why), so the
+``crypto_backend`` config key is then ignored. pysaml2 config that goes with it:
 
-* ``"signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"`` and
-  ``"digest_algorithm": "http://www.w3.org/2001/04/xmlenc#sha256"``: pysaml2 7.x still
+* ``service.idp.signing_algorithm = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"``
+  and ``service.idp.digest_algorithm = "http://www.w3.org/2001/04/xmlenc#sha256"``
+  (read per service section; also at top level for signed metadata). pysaml2 still
   defaults to RSA-SHA1, which this backend refuses to produce or accept.
-* leave ``crypto_backend`` at its default (it is ignored once installed) and do NOT set
-  ``xmlsec_binary``: ``saml2.metadata.entity_descriptor`` runs
-  ``xmlsec1 --list-transforms`` when it is set.
-* encryption algorithms have no pysaml2 config key: ``Entity._encrypt_assertion`` always
-  asks for its tripledes-cbc + rsa-oaep-mgf1p template. The backend treats that legacy
-  request as "use my defaults", configured here: ``install(data_algorithm=AES128_GCM,
-  key_transport=RSA_OAEP_11)``. An explicit AES-GCM/CBC or OAEP request is honoured.
+* do not set ``xmlsec_binary``: metadata generation runs ``xmlsec1`` when it is set.
+* encryption algorithms have no pysaml2 key: ``Entity._encrypt_assertion`` always asks
+  for tripledes-cbc + rsa-oaep-mgf1p. That request means "the defaults", chosen with
+  ``install(data_algorithm=AES128_GCM, key_transport=RSA_OAEP_11)``; an explicit AES
+  (GCM or CBC) or xmlenc11 rsa-oaep request in a template is honoured.
 """
-from __future__ import annotations
 
+import base64
 import copy
 import importlib
 import os
@@ -33,53 +31,51 @@ import re
 import sys
 
 import xmlsec
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
-from saml2 import SamlBase
-from saml2 import sigver
+from saml2 import SamlBase, sigver
 from saml2.sigver import (ASSERT_XPATH, RSA_1_5, RSA_OAEP_MGF1P, TRIPLE_DES_CBC, DecryptError,
                           EncryptError, SignatureError, pre_encrypt_assertion)
-from saml2.xmldsig import (DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512, SIG_RSA_SHA256,
-                           SIG_RSA_SHA384, SIG_RSA_SHA512, TRANSFORM_C14N,
-                           TRANSFORM_C14N_WITH_COMMENTS, TRANSFORM_ENVELOPED)
+from saml2.xmldsig import (DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512, SIG_RSA_SHA256, SIG_RSA_SHA384,
+                           SIG_RSA_SHA512, TRANSFORM_C14N, TRANSFORM_C14N_WITH_COMMENTS, TRANSFORM_ENVELOPED)
 
 C = xmlsec.constants
-DS, XENC = C.DSigNs, C.EncNs
+DS, XENC, XENC11 = C.DSigNs, C.EncNs, "http://www.w3.org/2009/xmlenc11#"
 NS = {"ds": DS, "xenc": XENC}
-AES128_GCM, AES192_GCM, AES256_GCM = (t.href for t in (C.TransformAes128Gcm, C.TransformAes192Gcm,
-                                                       C.TransformAes256Gcm))
-RSA_OAEP_11 = "http://www.w3.org/2009/xmlenc11#rsa-oaep"  # OAEP with SHA-256 digest + MGF1
-# session-key algorithm URI -> (python-xmlsec transform, key size in bits)
+AES128_GCM, AES192_GCM, AES256_GCM = (f"{XENC11}aes{n}-gcm" for n in (128, 192, 256))
+RSA_OAEP_11 = f"{XENC11}rsa-oaep"  # sent with SHA-256 digest and MGF1-SHA256
+# data encryption URI -> (python-xmlsec transform, key bits); CBC only on explicit request
 DATA_ALGORITHMS = {t.href: (t, bits) for t, bits in (
     (C.TransformAes128Gcm, 128), (C.TransformAes192Gcm, 192), (C.TransformAes256Gcm, 256),
     (C.TransformAes128Cbc, 128), (C.TransformAes192Cbc, 192), (C.TransformAes256Cbc, 256))}
 KEY_TRANSPORTS = frozenset({RSA_OAEP_MGF1P, RSA_OAEP_11})  # never rsa-1_5 (Bleichenbacher)
 SIGNATURE_ALGORITHMS = frozenset({SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512})
 DIGEST_ALGORITHMS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
-C14N_ALGORITHMS = frozenset({TRANSFORM_C14N, TRANSFORM_C14N_WITH_COMMENTS})
-_TRANSFORMS = {t.href: t for t in (  # SHA-1 only ever enabled if put in the allow-lists
+C14N = frozenset({TRANSFORM_C14N, TRANSFORM_C14N_WITH_COMMENTS})
+_TRANSFORMS = {t.href: t for t in (  # SHA-1 is enabled only if put in the allow-lists
     C.TransformExclC14N, C.TransformExclC14NWithComments, C.TransformEnveloped, C.TransformRsaSha1,
     C.TransformRsaSha256, C.TransformRsaSha384, C.TransformRsaSha512, C.TransformSha1,
     C.TransformSha256, C.TransformSha384, C.TransformSha512)}
-_ID_ATTRS = "@*[(local-name()='ID' or local-name()='Id' or local-name()='id') and .=$v]"
+_ANY_ID = "//*[@*[(local-name()='ID' or local-name()='Id' or local-name()='id') and .=$v]]"
 
 
 class UnsafeXMLError(SignatureError):
-    """The document carries a DTD / entity declarations: refused before any crypto."""
+    """The document is not well-formed or has a DOCTYPE: refused before any crypto."""
 
 
 def parse_xml(xml):
-    """Parse ``xml`` (str, bytes or pysaml2 object) safely and return the root element.
+    """Parse ``xml`` (str, bytes or pysaml2 object) safely and return its root element.
 
-    Entities are never expanded, nothing is fetched and any DOCTYPE is refused: SAML has
-    no use for DTDs, and they are the vehicle of XXE, billion-laughs and of ID attributes
-    declared by the attacker (signature wrapping).
+    No entity expansion, no network, no huge trees, and any DOCTYPE is refused: SAML has
+    no use for DTDs, which carry XXE, entity bombs and attacker-declared ID attributes.
     """
     if isinstance(xml, SamlBase):
         xml = str(xml)
     if isinstance(xml, str):
         xml = xml.encode("utf-8")  # pysaml2 only ever declares UTF-8
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                             load_dtd=False, dtd_validation=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
@@ -91,34 +87,22 @@ def parse_xml(xml):
 
 
 def _serialize(node):
-    """Whole document of ``node`` as str, declaration included, as xmlsec1 wrote it."""
+    """The whole document of ``node`` as str, with an XML declaration like xmlsec1 wrote."""
     return etree.tostring(node.getroottree(), xml_declaration=True, encoding="UTF-8").decode()
 
 
-def _child(node, tag):
-    """First child called ``tag``. Not ``find()``: lxml's find compares interned namespace
-    pointers and misses the nodes libxmlsec1 creates with its own strings."""
-    return next(child for child in node if child.tag == tag)
+def _algorithm(node, path):
+    found = node.find(path, NS)
+    return None if found is None else found.get("Algorithm")
 
 
-def _read_template(template):
-    """pysaml2 hands templates as objects, XML text or a file name (SecurityContext.encrypt)."""
-    if isinstance(template, str) and not template.lstrip().startswith("<") and os.path.isfile(template):
-        with open(template, "rb") as fh:
-            template = fh.read()
-    return parse_xml(template)
-
-
-class XmlsecBackend(sigver.CryptoBackend):
-    """pysaml2 ``CryptoBackend`` doing XML-DSig and XML-Enc in process with python-xmlsec.
-
-    Subclassing ``CryptoBackend`` is required: ``SecurityContext`` type-checks it.
-    """
+class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this base class
+    """pysaml2 ``CryptoBackend`` doing XML-DSig and XML-Enc in process with python-xmlsec."""
 
     def __init__(self, data_algorithm=AES256_GCM, key_transport=RSA_OAEP_MGF1P,
                  signature_algorithms=SIGNATURE_ALGORITHMS, digest_algorithms=DIGEST_ALGORITHMS):
-        """Choose the defaults used when pysaml2 asks for its legacy 3DES/rsa-1_5 template,
-        and the signature/digest algorithms accepted both when signing and verifying."""
+        """Set the encryption defaults (used when pysaml2 asks for its legacy template) and
+        the signature/digest algorithms allowed, both when signing and when verifying."""
         if data_algorithm not in DATA_ALGORITHMS or key_transport not in KEY_TRANSPORTS:
             raise ValueError("unsupported default encryption algorithm")
         self.data_algorithm, self.key_transport = data_algorithm, key_transport
@@ -132,14 +116,14 @@ class XmlsecBackend(sigver.CryptoBackend):
 
     # -- signatures -------------------------------------------------------------------
     def sign_statement(self, statement, node_name, key_file, node_id):
-        """Fill in the ds:Signature template pysaml2 put in the element ``node_id``.
+        """Fill in the ds:Signature template of element ``node_id``; return the document.
 
-        pysaml2 (``pre_signature_part``) already wrote SignatureMethod, DigestMethod and
-        the exclusive c14n transforms into the template, so its ``sign_alg``/``digest_alg``
-        are honoured by construction; they are only checked against the allow-list.
+        pysaml2's ``pre_signature_part`` wrote SignatureMethod, DigestMethod and the
+        exclusive c14n transforms into the template, so its sign_alg/digest_alg are
+        honoured as they are; they are only checked against the allow-lists.
         """
         root = parse_xml(statement)
-        node, signature = self._signed_node(root, node_name, node_id, SignatureError)
+        node, signature = self._signed_node(root, node_name, node_id)
         ctx = xmlsec.SignatureContext()
         try:
             ctx.key = xmlsec.Key.from_file(key_file, C.KeyDataFormatPem)
@@ -150,23 +134,21 @@ class XmlsecBackend(sigver.CryptoBackend):
         return _serialize(root)
 
     def validate_signature(self, signedtext, cert_file, cert_type, node_name, node_id):
-        """Verify the enveloped signature of the element ``node_id`` with ``cert_file``.
+        """Whether element ``node_id`` carries a good enveloped signature by ``cert_file``.
 
-        Returns True/False for a good/bad signature value; raises ``SignatureError`` for a
-        document that is unsafe or shaped unlike a SAML enveloped signature. Only the
-        given certificate is used (KeyInfo in the document is ignored), the ID must be
-        unique in the document and the single Reference must point at that element, so a
-        signature cannot be borrowed for other content (XML signature wrapping).
+        Raises ``SignatureError`` for unsafe or oddly shaped documents. Only ``cert_file``
+        is trusted (document KeyInfo is ignored); the ID must be unique and the single
+        Reference must target it, so a signature cannot vouch for other content (XSW).
         """
         if cert_type != "pem":
             raise SignatureError(f"unsupported certificate type {cert_type}")
         root = parse_xml(signedtext)
-        node, signature = self._signed_node(root, node_name, node_id, SignatureError)
+        node, signature = self._signed_node(root, node_name, node_id)
         ctx = xmlsec.SignatureContext()
-        # Allow-list at libxmlsec level too: anything else in the document is an error.
-        for uri in self.signature_algorithms | C14N_ALGORITHMS:
+        # The same allow-lists enforced inside libxmlsec1 as well, as a second fence.
+        for uri in self.signature_algorithms | C14N:
             ctx.enable_signature_transform(_TRANSFORMS[uri])
-        for uri in self.digest_algorithms | C14N_ALGORITHMS | {TRANSFORM_ENVELOPED}:
+        for uri in self.digest_algorithms | C14N | {TRANSFORM_ENVELOPED}:
             ctx.enable_reference_transform(_TRANSFORMS[uri])
         try:
             ctx.key = xmlsec.Key.from_file(cert_file, C.KeyDataFormatCertPem)
@@ -179,173 +161,169 @@ class XmlsecBackend(sigver.CryptoBackend):
             return False
         return True
 
-    def _signed_node(self, root, node_name, node_id, error):
-        """Return (element, its ds:Signature) after checking the SAML signature profile."""
-        if node_id is None:  # pysaml2 never does this for SAML messages; sign the root then
-            node_id = root.get("ID")
-        hits = root.xpath(f"//*[{_ID_ATTRS}]", v=node_id or "")
+    def _signed_node(self, root, node_name, node_id):
+        """(element ``node_id``, its ds:Signature), once the SAML profile is checked."""
+        node_id = node_id or root.get("ID")  # pysaml2 always names the node; default: root
+        hits = root.xpath(_ANY_ID, v=node_id or "")
         if len(hits) != 1 or hits[0].get("ID") != node_id:
-            raise error(f"ID {node_id!r} must identify exactly one element")
+            raise SignatureError(f"ID {node_id!r} must identify exactly one element")
         node = hits[0]
-        if node_name:
-            ns, _, local = node_name.rpartition(":")
-            if node.tag != f"{{{ns}}}{local}":
-                raise error(f"element {node_id!r} is a {node.tag}, not a {node_name}")
-        sigs = node.findall(f"{{{DS}}}Signature")
-        if len(sigs) != 1:
-            raise error(f"element {node_id!r} must carry exactly one enveloped signature")
-        sig = sigs[0]
-        refs = sig.findall("ds:SignedInfo/ds:Reference", NS)
-        transforms = [t.get("Algorithm") for t in refs[0].iterfind("ds:Transforms/ds:Transform", NS)] \
-            if len(refs) == 1 else []
+        ns, _, local = (node_name or "").rpartition(":")
+        if node_name and node.tag != f"{{{ns}}}{local}":
+            raise SignatureError(f"element {node_id!r} is a {node.tag}, not a {node_name}")
+        signatures = node.findall("ds:Signature", NS)
+        sig = signatures[0] if len(signatures) == 1 else None
+        refs = [] if sig is None else sig.findall("ds:SignedInfo/ds:Reference", NS)
+        ref = refs[0] if len(refs) == 1 else etree.Element("none")
+        transforms = [t.get("Algorithm") for t in ref.iterfind("ds:Transforms/ds:Transform", NS)]
         checks = {
-            "one Reference to the enveloping element": len(refs) == 1 and refs[0].get("URI") == f"#{node_id}",
-            "allowed SignatureMethod": self._alg(sig, "ds:SignedInfo/ds:SignatureMethod") in self.signature_algorithms,
-            "exclusive c14n": self._alg(sig, "ds:SignedInfo/ds:CanonicalizationMethod") in C14N_ALGORITHMS,
-            "allowed DigestMethod": len(refs) == 1 and self._alg(refs[0], "ds:DigestMethod") in self.digest_algorithms,
+            "exactly one enveloped ds:Signature": sig is not None,
+            "one Reference, to this element": ref.get("URI") == f"#{node_id}",
+            "allowed SignatureMethod": sig is not None and _algorithm(
+                sig, "ds:SignedInfo/ds:SignatureMethod") in self.signature_algorithms,
+            "exclusive c14n": sig is not None
+            and _algorithm(sig, "ds:SignedInfo/ds:CanonicalizationMethod") in C14N,
+            "allowed DigestMethod": _algorithm(ref, "ds:DigestMethod") in self.digest_algorithms,
             "enveloped + c14n transforms only": TRANSFORM_ENVELOPED in transforms
-            and set(transforms) <= C14N_ALGORITHMS | {TRANSFORM_ENVELOPED} and len(transforms) <= 2,
-            "no ds:Object": sig.find("ds:Object", NS) is None,
+            and set(transforms) <= C14N | {TRANSFORM_ENVELOPED} and len(transforms) <= 2,
+            "no ds:Object": sig is not None and sig.find("ds:Object", NS) is None,
         }
         failed = [name for name, ok in checks.items() if not ok]
         if failed:
-            raise error(f"signature of {node_id!r} refused: {', '.join(failed)}")
+            raise SignatureError(f"signature of {node_id!r} refused: {', '.join(failed)}")
         return node, sig
-
-    @staticmethod
-    def _alg(node, path):
-        found = node.find(path, NS)
-        return None if found is None else found.get("Algorithm")
 
     # -- encryption -------------------------------------------------------------------
     def encrypt(self, text, recv_key, template, session_key_type, xpath=""):
-        """Encrypt the element at ``xpath`` (default: the root) of ``text`` for the holder
-        of the certificate file ``recv_key``; returns the document as str."""
+        """Encrypt the element at ``xpath`` (default: root) of ``text`` for the holder of
+        certificate file ``recv_key``; ``template`` is XML, an object or a file name."""
+        if isinstance(template, str) and not template.lstrip().startswith("<") and os.path.isfile(template):
+            with open(template, "rb") as fh:
+                template = fh.read()
         root = parse_xml(text)
-        nodes = root.xpath(xpath) if xpath else [root]
-        if len(nodes) != 1:
-            raise EncryptError(f"{xpath!r} selects {len(nodes)} nodes, expected 1")
-        return self._encrypt_node(nodes[0], recv_key, _read_template(template), session_key_type)
+        return self._encrypt(root.xpath(xpath) if xpath else [root], recv_key, template, session_key_type)
 
-    def encrypt_assertion(self, statement, enc_key, template, key_type="des-192", node_xpath=None, node_id=None):
-        """Replace the assertion of a Response by its EncryptedData (pysaml2 API)."""
+    def encrypt_assertion(self, statement, enc_key, template, key_type="des-192", node_xpath=None,
+                          node_id=None):
+        """Replace the assertion in a Response's EncryptedAssertion by its EncryptedData."""
         if isinstance(statement, SamlBase):
             statement = pre_encrypt_assertion(statement)
-        root = parse_xml(statement)
-        nodes = root.xpath(node_xpath or ASSERT_XPATH)
-        if node_id:
-            nodes = [n for n in nodes if n.get("ID") == node_id]
-        if len(nodes) != 1:  # xmlsec1 also insists on exactly one node
-            raise EncryptError(f"{len(nodes)} assertions match {node_xpath or ASSERT_XPATH!r}")
-        return self._encrypt_node(nodes[0], enc_key, _read_template(template), key_type)
+        nodes = parse_xml(statement).xpath(node_xpath or ASSERT_XPATH)
+        nodes = [n for n in nodes if not node_id or n.get("ID") == node_id]
+        return self._encrypt(nodes, enc_key, template, key_type)
 
     def _pick_algorithms(self, template, key_type):
-        """Map the algorithms pysaml2 asked for onto what we are willing to produce."""
-        data = template.find("xenc:EncryptionMethod", NS)
-        data = None if data is None else data.get("Algorithm")
-        if data in (None, TRIPLE_DES_CBC):
-            # pysaml2's hard-wired default. An "aes-N" session key type (xmlsec1 names)
-            # still picks the size; the mode is always GCM, which authenticates the data.
+        """Map what pysaml2 asked for onto what we are willing to produce."""
+        data = _algorithm(template, "xenc:EncryptionMethod")
+        if data in (None, TRIPLE_DES_CBC):  # pysaml2's hard-wired default
+            # An xmlsec1-style "aes-N" session key type still picks the size; the mode
+            # stays GCM, which authenticates the ciphertext.
             size = re.fullmatch(r"aes-?(128|192|256)", key_type or "")
-            data = {"128": AES128_GCM, "192": AES192_GCM, "256": AES256_GCM}[size.group(1)] \
-                if size else self.data_algorithm
-        if data not in DATA_ALGORITHMS:
-            raise EncryptError(f"refusing data encryption algorithm {data}")
-        transport = template.find("ds:KeyInfo/xenc:EncryptedKey/xenc:EncryptionMethod", NS)
-        transport = None if transport is None else transport.get("Algorithm")
-        if transport in (None, RSA_1_5, RSA_OAEP_MGF1P):
-            # pysaml2's template always says mgf1p: read it as "the configured default".
+            data = f"{XENC11}aes{size.group(1)}-gcm" if size else self.data_algorithm
+        transport = _algorithm(template, "ds:KeyInfo/xenc:EncryptedKey/xenc:EncryptionMethod")
+        if transport in (None, RSA_1_5, RSA_OAEP_MGF1P):  # pysaml2's template always says mgf1p
             transport = self.key_transport
-        if transport not in KEY_TRANSPORTS:
-            raise EncryptError(f"refusing key transport algorithm {transport}")
+        if data not in DATA_ALGORITHMS or transport not in KEY_TRANSPORTS:
+            raise EncryptError(f"refusing encryption with {data} / {transport}")
         return data, transport
 
-    def _encrypt_node(self, node, cert_file, template, key_type):
+    def _encrypt(self, nodes, cert_file, template, key_type):
+        if len(nodes) != 1:  # xmlsec1 insists on one node too
+            raise EncryptError(f"{len(nodes)} nodes selected for encryption, expected 1")
+        template = parse_xml(template)
         data_alg, transport = self._pick_algorithms(template, key_type)
         transform, bits = DATA_ALGORITHMS[data_alg]
-        old_ek = template.find("ds:KeyInfo/xenc:EncryptedKey", NS)
-        # A fresh template built with python-xmlsec: the ids of pysaml2's one are kept.
-        enc = xmlsec.template.encrypted_data_create(node, transform, id=template.get("Id"),
+        session = os.urandom(bits // 8)
+        enc = xmlsec.template.encrypted_data_create(nodes[0], transform, id=template.get("Id"),
                                                     type=C.TypeEncElement, ns="xenc")
         xmlsec.template.encrypted_data_ensure_cipher_value(enc)
-        key_info = xmlsec.template.encrypted_data_ensure_key_info(enc, ns="ds")
-        ek = xmlsec.template.add_encrypted_key(key_info, C.TransformRsaOaep,
-                                               id=None if old_ek is None else old_ek.get("Id"))
-        xmlsec.template.encrypted_data_ensure_cipher_value(ek)
-        if transport == RSA_OAEP_11:  # no python-xmlsec constant, libxmlsec1 knows the URI
-            method = _child(ek, f"{{{XENC}}}EncryptionMethod")
-            method.set("Algorithm", RSA_OAEP_11)
-            etree.SubElement(method, f"{{{DS}}}DigestMethod", Algorithm=DIGEST_SHA256)
-            etree.SubElement(method, "{http://www.w3.org/2009/xmlenc11#}MGF",
-                             Algorithm="http://www.w3.org/2009/xmlenc11#mgf1sha256")
-        manager = xmlsec.KeysManager()
-        ctx = xmlsec.EncryptionContext(manager)
+        ctx = xmlsec.EncryptionContext()
         try:
-            manager.add_key(xmlsec.Key.from_file(cert_file, C.KeyDataFormatCertPem))
-            ctx.key = xmlsec.Key.generate(C.KeyDataAes, bits, C.KeyDataTypeSession)
-            enc = ctx.encrypt_xml(enc, node)
+            ctx.key = xmlsec.Key.from_binary_data(C.KeyDataAes, session)
+            enc = ctx.encrypt_xml(enc, nodes[0])
         except xmlsec.Error as exc:
-            raise EncryptError(f"encryption for {cert_file} failed: {exc}") from exc
-        # The recipient hints (KeyName / X509Data) are copied only now: present during
-        # encryption, libxmlsec1 would try to resolve them instead of using our key.
-        hint = None if old_ek is None else old_ek.find("ds:KeyInfo", NS)
-        if hint is not None:
-            _child(_child(enc, f"{{{DS}}}KeyInfo"), f"{{{XENC}}}EncryptedKey").insert(1, copy.deepcopy(hint))
+            raise EncryptError(f"encryption failed: {exc}") from exc
+        # The session key is wrapped here with `cryptography`: python-xmlsec cannot run an
+        # EncryptedKey template alone, and its KeysManager route costs ~9 ms per call
+        # (libxmlsec1 loads the system CA store). The result is checked by libxmlsec1 on
+        # decryption in the tests.
+        old_key = template.find("ds:KeyInfo/xenc:EncryptedKey", NS)
+        key_info = etree.Element(f"{{{DS}}}KeyInfo", nsmap={"ds": DS})
+        enc.insert(1, key_info)  # after EncryptionMethod, as the xenc schema wants
+        encrypted_key = etree.SubElement(key_info, f"{{{XENC}}}EncryptedKey")
+        if old_key is not None and old_key.get("Id"):
+            encrypted_key.set("Id", old_key.get("Id"))
+        method = etree.SubElement(encrypted_key, f"{{{XENC}}}EncryptionMethod", Algorithm=transport)
+        digest = hashes.SHA1()  # the (safe) OAEP digest rsa-oaep-mgf1p is defined with
+        if transport == RSA_OAEP_11:
+            digest = hashes.SHA256()
+            etree.SubElement(method, f"{{{DS}}}DigestMethod", Algorithm=DIGEST_SHA256)
+            etree.SubElement(method, f"{{{XENC11}}}MGF", Algorithm=f"{XENC11}mgf1sha256",
+                             nsmap={"xenc11": XENC11})
+        hint = None if old_key is None else old_key.find("ds:KeyInfo", NS)
+        if hint is not None:  # KeyName / X509Data telling the SP which of its keys to use
+            encrypted_key.append(copy.deepcopy(hint))
+        cipher_data = etree.SubElement(encrypted_key, f"{{{XENC}}}CipherData")
+        value = etree.SubElement(cipher_data, f"{{{XENC}}}CipherValue")
+        value.text = base64.b64encode(_rsa_public_key(cert_file).encrypt(
+            session, padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None))).decode()
         return _serialize(enc)
 
     def decrypt(self, enctext, key_file):
         """Decrypt the first EncryptedData of ``enctext`` with the RSA key in ``key_file``.
 
-        Done in two explicit steps (key transport, then data) so that only OAEP and AES
-        algorithms are ever run and KeyName lookups cannot pick another key.
+        Two explicit steps (unwrap the session key, then decrypt the data) so that only
+        OAEP and AES ever run, and no KeyName lookup can pick some other key.
         """
         root = parse_xml(enctext)
-        found = [root] if root.tag == f"{{{XENC}}}EncryptedData" else root.iterfind(".//xenc:EncryptedData", NS)
-        data = next(iter(found), None)
+        data = root if root.tag == f"{{{XENC}}}EncryptedData" else root.find(".//xenc:EncryptedData", NS)
         if data is None:
             raise DecryptError("no EncryptedData")
-        data_alg = self._alg(data, "xenc:EncryptionMethod")
+        data_alg = _algorithm(data, "xenc:EncryptionMethod")
         if data_alg not in DATA_ALGORITHMS:
             raise DecryptError(f"refusing data encryption algorithm {data_alg}")
-        bits = DATA_ALGORITHMS[data_alg][1]
-        # EncryptedKey inside KeyInfo (pysaml2, most IdPs) or next to EncryptedData (SAML
-        # EncryptedAssertion/EncryptedKey, e.g. Shibboleth with RetrievalMethod).
-        keys = data.findall("ds:KeyInfo/xenc:EncryptedKey", NS) + \
-            (data.getparent().findall("xenc:EncryptedKey", NS) if data.getparent() is not None else [])
-        session = None
-        for ek in keys:
-            if self._alg(ek, "xenc:EncryptionMethod") not in KEY_TRANSPORTS:
+        # EncryptedKey in KeyInfo (pysaml2, most IdPs) or beside EncryptedData, in the SAML
+        # EncryptedAssertion (e.g. Shibboleth, referenced with RetrievalMethod).
+        keys = data.findall("ds:KeyInfo/xenc:EncryptedKey", NS)
+        keys += [] if data.getparent() is None else data.getparent().findall("xenc:EncryptedKey", NS)
+        for encrypted_key in keys:
+            if _algorithm(encrypted_key, "xenc:EncryptionMethod") not in KEY_TRANSPORTS:
                 continue
             ctx = xmlsec.EncryptionContext()
             try:
                 ctx.key = xmlsec.Key.from_file(key_file, C.KeyDataFormatPem)
-                session = ctx.decrypt(ek)
+                session = ctx.decrypt(encrypted_key)
             except xmlsec.Error:
                 continue
-            if len(session) == bits // 8:
+            if len(session) == DATA_ALGORITHMS[data_alg][1] // 8:
                 break
-            session = None
-        if session is None:
+        else:
             raise DecryptError(f"no OAEP EncryptedKey opens with {key_file}")
         ctx = xmlsec.EncryptionContext()
         try:
             ctx.key = xmlsec.Key.from_binary_data(C.KeyDataAes, session)
-            plain = ctx.decrypt(data)
+            return _serialize(ctx.decrypt(data))
         except xmlsec.Error as exc:
             raise DecryptError(f"decryption failed: {exc}") from exc
-        return _serialize(plain)
 
 
-# -- wiring into pysaml2 --------------------------------------------------------------
-# Why rebinding the ``security_context`` factory: pysaml2 has no backend registry; its
-# factory hard-codes "xmlsec1" (which checks the binary exists on disk) and
-# "XMLSecurity" (pyXMLSecurity, a different package also named "xmlsec") and raises for
-# anything else. Swapping ``Entity.sec.crypto`` after construction would miss the
-# contexts pysaml2 builds internally (MetadataStore, response factories). The factory is
-# the single seam through which every SecurityContext is made, and keeping its exact
-# signature makes the change small and reversible (``uninstall()``). The modules that did
-# ``from saml2.sigver import security_context`` hold their own reference, so each is
-# rebound too.
+def _rsa_public_key(cert_file):
+    with open(cert_file, "rb") as fh:
+        key = x509.load_pem_x509_certificate(fh.read()).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise EncryptError(f"{cert_file} does not hold an RSA key")
+    return key
+
+
+# -- wiring ---------------------------------------------------------------------------
+# Why rebind pysaml2's ``security_context`` factory: pysaml2 has no backend registry. Its
+# factory knows "xmlsec1" (which first checks the program exists) and "XMLSecurity"
+# (pyXMLSecurity, another package that is also imported as "xmlsec") and raises for
+# anything else. Swapping ``entity.sec.crypto`` after the fact would miss the contexts
+# pysaml2 builds inside (MetadataStore, response factories). The factory is the one
+# place every SecurityContext comes from; keeping its signature keeps the change small
+# and reversible. Modules that did ``from saml2.sigver import security_context`` hold
+# their own reference, so each of them is rebound.
 _IMPORTERS = ("saml2.sigver", "saml2.entity", "saml2.response", "saml2.metadata", "saml2.mdstore")
 _ORIGINAL_FACTORY = sigver.security_context
 
@@ -354,36 +332,33 @@ def _factory_holders():
     for name in _IMPORTERS:
         importlib.import_module(name)
     for name, module in list(sys.modules.items()):
-        if module is not None and (name == "saml2" or name.startswith("saml2.")):
-            bound = getattr(module, "security_context", None)
-            if bound is _ORIGINAL_FACTORY or hasattr(bound, "xmlsec_backend"):
-                yield module
+        bound = getattr(module, "security_context", None) if name.split(".")[0] == "saml2" else None
+        if bound is _ORIGINAL_FACTORY or hasattr(bound, "xmlsec_backend"):
+            yield module
 
 
 def build_security_context(conf, backend):
-    """Same as ``saml2.sigver.security_context(conf)`` but with ``backend`` as crypto."""
+    """``saml2.sigver.security_context(conf)`` with ``backend`` as the crypto backend."""
     if not conf:
         return None
-    sec_backend = None  # RSA signer for HTTP-Redirect query strings, as upstream builds it
+    sec_backend = None  # RSA signer for HTTP-Redirect signatures, built as upstream does
     if conf.getattr("key_file", ""):
         sec_backend = sigver.RSACrypto(sigver.import_rsa_key_from_file(conf.key_file))
-    enc_key_files = [kp["key_file"] for kp in conf.encryption_keypairs or [] if "key_file" in kp]
+    passed_as_is = ("cert_file", "only_use_keys_in_metadata", "cert_handler_extra_class",
+                    "generate_cert_info", "tmp_cert_file", "tmp_key_file", "validate_certificate",
+                    "encryption_keypairs", "delete_tmpfiles")
     return sigver.SecurityContext(
-        backend, conf.key_file, cert_file=conf.cert_file, metadata=getattr(conf, "metadata", None),
-        only_use_keys_in_metadata=conf.only_use_keys_in_metadata,
-        cert_handler_extra_class=conf.cert_handler_extra_class, generate_cert_info=conf.generate_cert_info,
-        tmp_cert_file=conf.tmp_cert_file, tmp_key_file=conf.tmp_key_file,
-        validate_certificate=conf.validate_certificate, enc_key_files=enc_key_files,
-        encryption_keypairs=conf.encryption_keypairs, sec_backend=sec_backend,
-        delete_tmpfiles=conf.delete_tmpfiles)
+        backend, conf.key_file, metadata=getattr(conf, "metadata", None), sec_backend=sec_backend,
+        enc_key_files=[kp["key_file"] for kp in conf.encryption_keypairs or [] if "key_file" in kp],
+        **{name: getattr(conf, name) for name in passed_as_is})
 
 
 def install(**options):
     """Make every SecurityContext pysaml2 builds from now on use an ``XmlsecBackend``.
 
-    ``options`` go to ``XmlsecBackend`` (``data_algorithm``, ``key_transport``,
-    ``signature_algorithms``, ``digest_algorithms``). Idempotent; returns the backend.
-    Entities built before the call keep their old context: call it at start-up.
+    ``options`` are ``XmlsecBackend``'s (``data_algorithm``, ``key_transport``,
+    ``signature_algorithms``, ``digest_algorithms``). Can be called again to change
+    them; returns the backend. Entities built before keep their context.
     """
     backend = XmlsecBackend(**options)
 
@@ -391,13 +366,12 @@ def install(**options):
         return build_security_context(conf, backend)
 
     security_context.xmlsec_backend = backend
-    security_context.__doc__ = _ORIGINAL_FACTORY.__doc__
     for module in list(_factory_holders()):
         module.security_context = security_context
     return backend
 
 
 def uninstall():
-    """Give pysaml2 back its own ``security_context`` factory (mainly for tests)."""
+    """Give pysaml2 its own ``security_context`` factory back (for tests)."""
     for module in list(_factory_holders()):
         module.security_context = _ORIGINAL_FACTORY

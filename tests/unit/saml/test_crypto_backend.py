@@ -25,14 +25,13 @@ except ModuleNotFoundError:  # plain `pytest` does not put the repository root o
 
 import saml2.algsupport
 import saml2.sigver
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.client import Saml2Client
 from saml2.config import Config, IdPConfig, SPConfig
-from saml2.saml import NAMEID_FORMAT_TRANSIENT
 from saml2.saml import AUTHN_PASSWORD_PROTECTED as PASSWORD
+from saml2.saml import NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 from saml2.sigver import DecryptError, SignatureError
-from saml2 import samlp
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 IDP, SP = "https://idp.example.test/saml", "https://sp.example.test/saml"
@@ -108,6 +107,7 @@ def pair(no_subprocess, tmp_path_factory):
         "metadata": {"local": [str(tmp / "idp.xml")]},
         "service": {"sp": {**algorithms,
             "endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)]},
+            # a Response signature is checked whenever present; only the assertion one is required
             "want_response_signed": False, "want_assertions_signed": True,
             "allow_unsolicited": False}}})
     yield {"backend": backend, "idp": Server(config=idp_conf), "sp": Saml2Client(config=sp_conf),
