@@ -48,17 +48,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         store, idle_seconds=settings["SESSION_IDLE_MINUTES"] * 60,
         absolute_seconds=settings["SESSION_ABSOLUTE_HOURS"] * 3600,
         secure=bool(settings["SESSION_COOKIE_SECURE"]))
+    from . import errors
+
+    errors.init_app(app)  # first: a store outage must answer 503 before CSRF checks run
     csrf.init_app(app)
     Babel(app, locale_selector=_select_locale)
     headers.init_app(app)
 
-    from . import errors, journeys, oidc
+    from . import journeys, oidc
     from .signin import gate, views as signin_views
 
     app.register_blueprint(signin_views.bp)
     journeys.register(app)
     oidc.init_app(app)
-    errors.init_app(app)
     gate.init_app(app)
 
     @app.before_request

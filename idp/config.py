@@ -31,6 +31,7 @@ DEFAULTS: dict = {
     # every process of this machine, so `make run` with several processes stays correct).
     "REDIS_URL": None,
     "STORE_PATH": str(PROJECT_ROOT / "var" / "store.sqlite3"),
+    "STORE_PREFIX": "idp:",  # Redis key prefix (tests use their own)
     "KEYS_DIR": str(PROJECT_ROOT / "keys"),
     "KEY_GRACE_DAYS": 7,
     "ACADEMIES_FILE": str(PROJECT_ROOT / "config" / "academies.toml"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -19,6 +19,11 @@ def error_page(status: int, title: str, message: str):
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def store_was_unavailable():
+        if request.environ.get("idp.store_unavailable"):
+            raise StoreUnavailable("session store unreachable")
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return error_page(400, _("Formulaire expiré"),

@@ -177,6 +177,12 @@ class RefreshTokenRecord:
     def check_client(self, client):
         return client.get_client_id() == self.row.client_id
 
+    def is_expired(self):
+        return tokens.is_past(self.row.expires_at)
+
+    def is_revoked(self):
+        return self.row.used or self.row.revoked
+
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS

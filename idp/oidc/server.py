@@ -77,8 +77,6 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
         issuer = current_app.config["ISSUER"]
         if isinstance(token, grants.RefreshTokenRecord):
             row = token.row
-            if row.used or row.revoked:
-                return {"active": False}
             client_id, account_id, scope = row.client_id, row.account_id, row.scope
             exp = int(row.expires_at.timestamp())
             iat = int(row.issued_at.timestamp())

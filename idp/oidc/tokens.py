@@ -102,10 +102,12 @@ def use_refresh_token(value: str, client_id: str) -> RefreshToken | None:
         if row.used and not row.revoked:
             revoke_grant(row.grant_id)
         return None
-    if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or timezone.utc) \
-            < datetime.now(timezone.utc):
-        return None
-    return row
+    return None if is_past(row.expires_at) else row
+
+
+def is_past(moment: datetime) -> bool:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return moment.replace(tzinfo=moment.tzinfo or timezone.utc) < datetime.now(timezone.utc)
 
 
 def find_refresh_token(value: str) -> RefreshToken | None:

@@ -13,7 +13,9 @@ import time
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from ..store import Store
+from flask import request
+
+from ..store import Store, StoreUnavailable
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -51,12 +53,20 @@ class StoreSessionInterface(SessionInterface):
     def open_session(self, app, request):
         sid = request.cookies.get(self.cookie)
         if sid and len(sid) < 100:
-            data = self.store.get("sess:" + sid)
+            try:
+                data = self.store.get("sess:" + sid)
+            except StoreUnavailable:
+                # Flask opens the session before any handler runs: note the outage so
+                # the first before_request hook answers 503 (see idp/errors.py).
+                request.environ["idp.store_unavailable"] = True
+                return ServerSession(secrets.token_urlsafe(32), new=True)
             if data is not None and data.get("_deadline", 0) > time.time():
                 return ServerSession(sid, data)
         return ServerSession(secrets.token_urlsafe(32), new=True)
 
     def save_session(self, app, session: ServerSession, response):
+        if request.environ.get("idp.store_unavailable"):
+            return
         if session.regenerated_from:
             self.store.delete("sess:" + session.regenerated_from)
         if session.destroyed or (not session and not session.new and session.modified):
@@ -72,7 +82,10 @@ class StoreSessionInterface(SessionInterface):
         if ttl <= 0:
             return
         # Save on every request: sliding idle timeout.
-        self.store.set("sess:" + session.sid, data, ttl)
+        try:
+            self.store.set("sess:" + session.sid, data, ttl)
+        except StoreUnavailable:
+            return  # the response already tells the outage (503); no cookie for a lost session
         response.set_cookie(self.cookie, session.sid, max_age=None, path="/",
                             secure=self.secure, httponly=True, samesite="Lax")
         response.vary.add("Cookie")

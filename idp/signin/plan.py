@@ -64,10 +64,11 @@ def first_needed_step(ctx: SignInContext | None = None) -> Step | None:
 
 
 def needs_fresh_login(ctx: SignInContext) -> bool:
-    """prompt=login / ForceAuthn, or max_age exceeded, for the pending request."""
+    """prompt=login / ForceAuthn, or max_age exceeded, for the pending request. A sign-in
+    made after the request was received always satisfies it (so max_age=0 cannot loop)."""
     pending = ctx.pending
-    if pending is None:
+    if pending is None or ctx.auth_time >= pending.created:
         return False
-    if pending.force_login and ctx.auth_time < pending.created:
+    if pending.force_login:
         return True
-    return pending.max_age is not None and time.time() - ctx.auth_time > pending.max_age
+    return pending.max_age is not None and pending.created - ctx.auth_time > pending.max_age

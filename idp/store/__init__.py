@@ -18,7 +18,7 @@ def open_store(settings: dict) -> Store:
     if settings.get("REDIS_URL"):
         from .redis import RedisStore
 
-        return RedisStore(settings["REDIS_URL"])
+        return RedisStore(settings["REDIS_URL"], prefix=settings.get("STORE_PREFIX", "idp:"))
     from .embedded import EmbeddedStore
 
     return EmbeddedStore(settings["STORE_PATH"])

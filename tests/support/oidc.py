@@ -18,7 +18,7 @@ def authorize_params(rp, *, scope: str = "openid profile email education",
                      challenge: str | None = None, **extra) -> dict:
     params = {"response_type": "code", "client_id": rp.client_id,
               "redirect_uri": rp.redirect_uri, "scope": scope, "state": "st-123",
-              "nonce": "nonce-123"}
+              "nonce": secrets.token_urlsafe(12)}
     if challenge:
         params.update(code_challenge=challenge, code_challenge_method="S256")
     params.update(extra)

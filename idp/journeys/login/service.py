@@ -45,6 +45,7 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
     guard = throttle()
     if guard.is_blocked(ip, identifier):
         passwords().verify(None, password)  # same cost as a real check
+        guard.record_failure(ip, identifier)  # trying on during a delay makes it grow
         record("login_throttled", target=identifier)
         return LoginOutcome.failed, None
     account = find_account(identifier)
@@ -70,7 +71,7 @@ def start_session(account: Account, method: str = "pwd") -> None:
     session.update({
         "account_id": account.id,
         "epoch": account.session_epoch,
-        "auth_time": int(time.time()),
+        "auth_time": time.time(),  # float: compared with the pending request's creation
         "amr": [method],
         "sid": secrets.token_urlsafe(16),
         "rps": [],

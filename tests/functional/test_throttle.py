@@ -1,0 +1,64 @@
+"""Brute force: a growing delay after 5 failures that looks like a wrong password."""
+from __future__ import annotations
+
+from ..support.browser import Browser
+
+
+def _browser(app, ip):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return Browser(client)
+
+
+def test_after_five_failures_even_the_right_password_is_refused(app, make):
+    parent = make.account()
+    browser = _browser(app, "203.0.113.7")
+    for _ in range(5):
+        page = browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+        assert "Identifiant ou mot de passe incorrect." in page.text
+    page = browser.sign_in(parent.identifier, parent.password)
+    assert page.status_code == 400
+    assert "Identifiant ou mot de passe incorrect." in page.text  # looks the same
+
+
+def test_the_family_elsewhere_is_not_locked_out_by_a_stranger(app, make):
+    parent = make.account()
+    attacker = _browser(app, "198.51.100.9")
+    for _ in range(6):
+        attacker.sign_in(parent.identifier, "Wrong-Pass-2026")
+    family = _browser(app, "192.0.2.44")
+    assert family.sign_in(parent.identifier, parent.password).request.path == "/"
+
+
+def test_many_ips_against_one_account_trip_the_account_counter(app, make):
+    parent = make.account()
+    threshold = app.config["LOCKOUT_ACCOUNT_THRESHOLD"]
+    for i in range(threshold):
+        _browser(app, f"198.51.100.{i + 1}").sign_in(parent.identifier, "Wrong-Pass-2026")
+    page = _browser(app, "192.0.2.44").sign_in(parent.identifier, parent.password)
+    assert "Identifiant ou mot de passe incorrect." in page.text
+
+
+def test_the_delay_grows_and_then_expires(app, make):
+    store = app.extensions["idp"]["store"]
+    parent = make.account()
+    browser = _browser(app, "203.0.113.8")
+    for _ in range(5):
+        browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    key = f"block:fail:ipacct:203.0.113.8:{parent.identifier}"
+    first = store.ttl(key)
+    for _ in range(3):
+        browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert store.ttl(key) > first
+    store.delete(key)  # the delay has run out
+    assert browser.sign_in(parent.identifier, parent.password).request.path == "/"
+
+
+def test_success_clears_the_ip_account_counter(app, make):
+    store = app.extensions["idp"]["store"]
+    parent = make.account()
+    browser = _browser(app, "203.0.113.9")
+    for _ in range(3):
+        browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    browser.sign_in(parent.identifier, parent.password)
+    assert store.get(f"fail:ipacct:203.0.113.9:{parent.identifier}") is None
