@@ -57,7 +57,7 @@ def db_upgrade(as_json):
 
     url = idp_config.load()["DATABASE_URL"]
     upgrade(url)
-    emit({"database": url.split("@")[-1], "revision": "head"}, as_json, "database is up to date")
+    emit({"database": url.split("@")[-1], "revision": "heads"}, as_json, "database is up to date")
 
 
 # -- keys -------------------------------------------------------------------------------
