@@ -172,3 +172,31 @@ def test_security_headers_on_pages(browser):
 def test_english_locale(browser):
     page = browser.get("/choisir-profil?lang=en")
     assert '<html lang="en">' in page.text
+
+
+def test_deactivation_ends_open_sessions(app, browser, make):
+    from idp.models import Account, AccountState
+
+    parent = make.account()
+    browser.sign_in(parent.identifier, parent.password)
+    with app.app_context():
+        db.session.get(Account, parent.id).state = AccountState.deactivated
+        db.session.commit()
+    assert browser.get("/").request.path == "/connexion"
+
+
+def test_absolute_session_timeout(app, browser, make):
+    parent = make.account()
+    browser.sign_in(parent.identifier, parent.password)
+    store = app.extensions["idp"]["store"]
+    key = "sess:" + browser.client.get_cookie("idp_session").value
+    store.set(key, {**store.get(key), "_deadline": time.time() - 1}, 600)
+    assert browser.get("/").request.path == "/connexion"
+
+
+def test_idle_timeout_is_the_store_ttl(app, browser, make):
+    parent = make.account()
+    browser.sign_in(parent.identifier, parent.password)
+    sid = browser.client.get_cookie("idp_session").value
+    ttl = app.extensions["idp"]["store"].ttl("sess:" + sid)
+    assert 0 < ttl <= app.config["SESSION_IDLE_MINUTES"] * 60
