@@ -214,8 +214,12 @@ def demo_load(as_json):
 def serve(workers, bind):
     """Production server (gunicorn)."""
     from .admin.serve import run_gunicorn
+    from .config import ConfigError
 
-    run_gunicorn(workers=workers, bind=bind)
+    try:
+        run_gunicorn(workers=workers, bind=bind)
+    except (ConfigError, RuntimeError) as exc:
+        fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -94,3 +94,11 @@ def test_demo_load_is_idempotent(settings):
     second = run_json(settings, "demo", "load")
     assert [a["identifier"] for a in first["accounts"]] == [a["identifier"] for a in second["accounts"]]
     assert {c["name"] for c in second["clients"]} >= {"ENT", "PRONOTE"}
+
+
+def test_serve_refuses_process_local_state_in_one_line(settings):
+    result = run_idp({**settings, "STORE_PATH": ":memory:", "REDIS_URL": None},
+                     "serve", "--workers", "2", expect_ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "process-local store" in result.output
