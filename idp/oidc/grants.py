@@ -154,9 +154,12 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return claims
 
     def generate_user_info(self, user, scope):
+        """Only `sub` in the ID token: RPs send it back in URLs (id_token_hint at logout),
+        so a minor's name, class or linked pupils must not ride in it. The claims of the
+        granted scopes are served by the userinfo endpoint."""
         from flask import g
 
-        return user_info(user, g.oauth_client, scope)
+        return user_info(user, g.oauth_client, "openid")
 
     def process_token(self, grant, response):
         from flask import g

@@ -1,6 +1,8 @@
 """OpenID Connect endpoints. Thin: Authlib validates, the sign-in plan decides."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
@@ -45,6 +47,11 @@ def authorization_error(error: OAuth2Error, state: str | None = None):
                         reason=error.description or error.error))
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _int_or_none(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
@@ -75,7 +82,8 @@ def authorize():
         max_age=max_age, passive="none" in prompts, login_hint=params.get("login_hint"),
         ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
         academy_hint=params.get("academy_hint"),
-        requested=grant.request.scope.split()).save()
+        requested=grant.request.scope.split(),
+        return_origin=_origin(grant.redirect_uri)).save()
     for locale in (params.get("ui_locales") or "").split():
         if locale[:2] in current_app.config["LANGUAGES"]:
             session["locale"] = locale[:2]

@@ -1,7 +1,7 @@
 """HTTP security headers on every response."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, request, session
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {extra}")
@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
         # form_post), so form-action must allow any https target on those pages only.
         extra = "https: http://127.0.0.1:* http://localhost:*" if request.endpoint and \
             request.endpoint.startswith(("saml.", "oidc.")) else ""
+        if not extra and session.get("pending_origin"):
+            # Step pages: their POST ends, after redirects, at the RP's verified origin.
+            extra = session["pending_origin"]
         h.setdefault("Content-Security-Policy", CSP.format(extra=extra).strip())
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "no-referrer")

@@ -16,6 +16,7 @@ from flask import current_app, session
 from ..extensions import store
 
 SESSION_KEY = "pending_id"
+ORIGIN_KEY = "pending_origin"
 
 
 @dataclass
@@ -33,6 +34,10 @@ class PendingAuthorization:
     profile_hint: str | None = None    # WAYF hints from the RP
     academy_hint: str | None = None
     requested: list = field(default_factory=list)  # scopes or attribute names
+    # Origin of the verified return target (redirect URI, ACS): the CSP form-action of
+    # the step pages must allow it, since browsers apply form-action to the redirects
+    # that follow a form POST (sign-in -> /continue -> fulfil -> the RP).
+    return_origin: str | None = None
     id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     created: float = field(default_factory=time.time)
 
@@ -43,6 +48,7 @@ class PendingAuthorization:
         """Store it and bind it to this browser's session."""
         store().set("pending:" + self.id, asdict(self), self.ttl())
         session[SESSION_KEY] = self.id
+        session[ORIGIN_KEY] = self.return_origin
         return self
 
     @classmethod
@@ -66,3 +72,4 @@ class PendingAuthorization:
         store().delete("pending:" + self.id)
         if session.get(SESSION_KEY) == self.id:
             session.pop(SESSION_KEY, None)
+            session.pop(ORIGIN_KEY, None)

@@ -266,3 +266,9 @@ def test_token_endpoint_rejects_garbage_without_500(client, rp):
                  {"grant_type": "refresh_token"}):
         response = client.post("/oidc/token", data=data, auth=auth)
         assert 400 <= response.status_code < 500, data
+
+
+def test_id_token_carries_no_personal_claims(flow, rp, parent, client):
+    """Minors' data stay out of the ID token (it travels in URLs as id_token_hint)."""
+    claims = jwt.decode(flow.tokens_for(rp, parent)["id_token"], _jwks(client)).claims
+    assert not {"name", "email", "pupils", "family_name", "class"} & set(claims)

@@ -300,11 +300,6 @@ def _form_action_allows(csp: str, idp_origin: str, target: str) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "IdP bug (idp/security/headers.py): the sign-in page answers with form-action 'self'. "
-    "Chrome and Safari apply form-action to the redirects that follow a form submission "
-    "(w3c/webappsec-csp#8), so POST /connexion -> /continue -> /oidc/fulfil -> RP callback "
-    "is blocked there and the family never reaches the RP. Remove this mark once fixed."))
 def test_sign_in_page_lets_the_browser_reach_the_rp_callback(make, meta, served_idp):
     rp, browser = new_client(make), HttpBrowser()
     url, _ = rp_session(rp).create_authorization_url(

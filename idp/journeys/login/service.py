@@ -21,7 +21,7 @@ from ...extensions import passwords, throttle
 from ...models import Account, AccountState
 
 # Session keys that survive sign-in (the rest is dropped with the old session id).
-_KEPT_ACROSS_SIGNIN = ("pending_id", "next", "locale")
+_KEPT_ACROSS_SIGNIN = ("pending_id", "pending_origin", "next", "locale")
 
 
 class LoginOutcome(enum.Enum):
