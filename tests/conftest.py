@@ -32,12 +32,34 @@ def _reset_database(url: str) -> None:
     upgrade(url)
 
 
+def _private_schema(url: str):
+    """On PostgreSQL, each test run gets its own schema (search_path in the URL), so two
+    runs on one database never drop each other's tables. Returns (url, drop callback)."""
+    if not url.startswith("postgresql"):
+        return url, lambda: None
+    schema = f"test_{secrets.token_hex(6)}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+
+    def drop():
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}", drop
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     base = tmp_path_factory.mktemp("idp")
     keys_dir = base / "keys"
     generate(keys_dir)
-    database_url = os.environ.get("IDP_TEST_DATABASE_URL") or f"sqlite:///{base / 'idp.sqlite3'}"
+    database_url, drop_schema = _private_schema(
+        os.environ.get("IDP_TEST_DATABASE_URL") or f"sqlite:///{base / 'idp.sqlite3'}")
     _reset_database(database_url)
     overrides = {
         "ISSUER": "http://localhost",
@@ -54,7 +76,8 @@ def settings(tmp_path_factory):
     }
     if os.environ.get("IDP_TEST_REDIS_URL"):
         overrides["REDIS_URL"] = os.environ["IDP_TEST_REDIS_URL"]
-    return overrides
+    yield overrides
+    drop_schema()
 
 
 @pytest.fixture(scope="session")
