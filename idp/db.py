@@ -54,7 +54,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping (a SELECT 1 per checkout): connections are recycled instead, and a
+    # connection lost mid-request fails that request only.
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 db = Database()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
+from flask import g
 from sqlalchemy import select
 
 from ..db import db
@@ -77,10 +78,13 @@ def query_client(client_id: str | None) -> Client | None:
     """An enabled client, or None (a disabled one stops working at once)."""
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         return None
-    row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
-    if row is None or not row.enabled:
-        return None
-    return Client(row)
+    # Authlib looks the client up several times per request: once per request is enough
+    # (and nothing is cached between requests, so a disabled client stops at once).
+    memo = g.setdefault("oidc_clients", {})
+    if client_id not in memo:
+        row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
+        memo[client_id] = Client(row) if row is not None and row.enabled else None
+    return memo[client_id]
 
 
 class RegistrationError(ValueError):

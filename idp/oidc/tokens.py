@@ -90,17 +90,17 @@ def use_refresh_token(value: str, client_id: str) -> RefreshToken | None:
     A token that was already used is a reuse: the whole grant is revoked (RFC 9700 4.14).
     """
     digest = token_hash(value)
-    won = db.session.execute(
+    # One statement marks it used and returns it; only a miss needs a second look.
+    row = db.session.scalars(
         update(RefreshToken)
         .where(RefreshToken.token_hash == digest, RefreshToken.used.is_(False),
                RefreshToken.revoked.is_(False), RefreshToken.client_id == client_id)
-        .values(used=True)).rowcount
-    row = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
-    if row is None or row.client_id != client_id:
-        return None
-    if not won:
-        if row.used and not row.revoked:
-            revoke_grant(row.grant_id)
+        .values(used=True).returning(RefreshToken),
+        execution_options={"synchronize_session": False}).first()
+    if row is None:
+        seen = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
+        if seen is not None and seen.client_id == client_id and seen.used and not seen.revoked:
+            revoke_grant(seen.grant_id)
         return None
     return None if is_past(row.expires_at) else row
 

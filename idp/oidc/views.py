@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
+from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 
@@ -16,6 +16,7 @@ from ..journeys.login.forms import LogoutForm
 from ..journeys.login.service import current_account, note_relying_party
 from ..journeys.login.service import end_session as end_sso_session
 from ..signin import PendingAuthorization, SignInContext, first_needed_step
+from ..signin.plan import current_context
 from . import tokens
 from .claims import user_info
 from .clients import SUPPORTED_SCOPES, query_client
@@ -83,42 +84,49 @@ def authorize():
         ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
         academy_hint=params.get("academy_hint"),
         requested=grant.request.scope.split(),
-        return_origin=_origin(grant.redirect_uri)).save()
+        return_origin=_origin(grant.redirect_uri))
     for locale in (params.get("ui_locales") or "").split():
         if locale[:2] in current_app.config["LANGUAGES"]:
             session["locale"] = locale[:2]
             break
+    g.signin_ctx = SignInContext(account, pending)
+    step = first_needed_step(g.signin_ctx)
+    if step is None:
+        # Signed in and nothing left to ask: issue now, without a detour by the plan.
+        return _issue(pending, account, req=grant.request, grant=grant)
     if pending.passive:
-        step = first_needed_step(SignInContext(account, pending))
-        if step is not None:
-            pending.finish()
-            error = OAuth2Error()
-            error.error = {"wayf": "login_required", "login": "login_required",
-                           "consent": "consent_required"}.get(step.name, "interaction_required")
-            error.redirect_uri = grant.redirect_uri
-            return authorization_error(error, params.get("state"))
-        return redirect(url_for("oidc.fulfil"))
+        error = OAuth2Error()
+        error.error = {"wayf": "login_required", "login": "login_required",
+                       "consent": "consent_required"}.get(step.name, "interaction_required")
+        error.redirect_uri = grant.redirect_uri
+        return authorization_error(error, params.get("state"))
+    pending.save()
     return redirect(url_for("signin.resume"))
 
 
-@bp.get("/fulfil")
-def fulfil():
-    """Reached only through the gate: every step of the plan is done for this browser."""
-    pending = PendingAuthorization.current()
-    if pending is None or pending.protocol != "oidc":
-        return render_template("errors/expired.html"), 400
-    account = current_account()
-    req = rebuild_request(pending.params)
+def _issue(pending: PendingAuthorization, account, req=None, grant=None):
+    """Issue the code for a pending request whose every step is done (single use)."""
     pending.finish()
-    try:
-        grant = _server().get_consent_grant(req, end_user=account)
-    except OAuth2Error as error:
-        return authorization_error(error)
+    if grant is None:
+        req = rebuild_request(pending.params)
+        try:
+            grant = _server().get_consent_grant(req, end_user=account)
+        except OAuth2Error as error:
+            return authorization_error(error)
     response = _server().create_authorization_response(req, grant_user=account, grant=grant)
     note_relying_party("oidc", pending.client_id)
     record("oidc_code_issued", actor=account.identifier, target=pending.client_id,
            scope=req.scope)
     return response
+
+
+@bp.get("/fulfil")
+def fulfil():
+    """Reached only through the gate: every step of the plan is done for this browser."""
+    pending = current_context().pending
+    if pending is None or pending.protocol != "oidc":
+        return render_template("errors/expired.html"), 400
+    return _issue(pending, current_account())
 
 
 @bp.post("/token")

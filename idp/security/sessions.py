@@ -76,11 +76,17 @@ class StoreSessionInterface(SessionInterface):
             return
         if not session:
             return
+        now = time.time()
         data = dict(session)
-        data.setdefault("_deadline", time.time() + self.absolute)
-        ttl = int(min(self.idle, data["_deadline"] - time.time()))
+        data.setdefault("_deadline", now + self.absolute)
+        ttl = int(min(self.idle, data["_deadline"] - now))
         if ttl <= 0:
             return
+        # The idle timeout slides, but an unchanged session is rewritten at most once a
+        # minute (one store write saved on most requests).
+        if not session.modified and not session.new and now - data.get("_touched", 0) < 60:
+            return
+        data["_touched"] = now
         # Save on every request: sliding idle timeout.
         try:
             self.store.set("sess:" + session.sid, data, ttl)
