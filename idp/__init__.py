@@ -61,6 +61,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(signin_views.bp)
     journeys.register(app)
     oidc.init_app(app)
+    from . import saml
+
+    saml.init_app(app)
     gate.init_app(app)
 
     @app.before_request

@@ -85,8 +85,13 @@ def keys_generate(as_json):
     settings = idp_config.load()
     secret = _ensure_secret(settings)
     created = generate(settings["KEYS_DIR"])
-    emit({"created": [k.kid for k in created], "secret_created": secret}, as_json,
-         f"created {len(created)} key(s)" + (" and the app secret" if secret else ""))
+    from .saml.keys import generate as generate_saml_key
+
+    saml_created = generate_saml_key(settings["KEYS_DIR"])  # SAML signing key + certificate
+    emit({"created": [k.kid for k in created], "secret_created": secret,
+          "saml_created": saml_created}, as_json,
+         f"created {len(created)} key(s)" + (" and the app secret" if secret else "")
+         + (" and the SAML signing key" if saml_created else ""))
 
 
 @keys.command("rotate")
@@ -187,6 +192,76 @@ def clients_add_oidc(name, redirect_uris, public, logout_uris, backchannel_logou
         if reg.client_secret:
             data["client_secret"] = reg.client_secret
         emit(data, as_json, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+@clients.command("add-saml")
+@click.option("--metadata", required=True, help="SP metadata: a file or an https URL.")
+@click.option("--attributes", required=True,
+              help="A profile of config/saml_attributes.toml or a comma-separated list.")
+@click.option("--sign", "sign_mode", type=click.Choice(["response", "assertion", "both"]),
+              default="both", show_default=True)
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Encrypt assertions (default: when the metadata has an encryption key).")
+@click.option("--name", help="Name shown to families (default: from the metadata).")
+@click.option("--metadata-cert", help="PEM certificate the metadata must be signed with.")
+@click.option("--update", is_flag=True, help="Refresh an SP already registered.")
+@click.option("--json", "as_json", is_flag=True)
+def clients_add_saml(metadata, attributes, sign_mode, encrypt, name, metadata_cert, update,
+                     as_json):
+    """Register a SAML service provider from its metadata."""
+    from .saml.registry import RegistrationError, register_sp
+
+    with app_context():
+        try:
+            row = register_sp(metadata=metadata, attributes=attributes, sign_mode=sign_mode,
+                              encrypt=encrypt, name=name, metadata_cert=metadata_cert,
+                              update=update)
+        except RegistrationError as exc:
+            fail(str(exc))
+        commit()
+        data = {"entity_id": row.entity_id, "name": row.name, "attributes": row.attributes,
+                "sign": row.sign_mode, "encrypt": row.encrypt,
+                "want_authn_requests_signed": row.want_authn_requests_signed}
+        emit(data, as_json, "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+def _saml_state(entity_id: str, action: str, as_json: bool) -> None:
+    from .saml.registry import RegistrationError, remove, set_enabled
+
+    with app_context():
+        try:
+            if action == "remove":
+                remove(entity_id)
+            else:
+                set_enabled(entity_id, action == "enable")
+        except RegistrationError as exc:
+            fail(str(exc))
+        commit()
+    emit({"entity_id": entity_id, "action": action}, as_json, f"{entity_id}: {action}d")
+
+
+@clients.command("disable-saml")
+@click.argument("entity_id")
+@click.option("--json", "as_json", is_flag=True)
+def clients_disable_saml(entity_id, as_json):
+    """Disable a SAML SP: refused from its next request on."""
+    _saml_state(entity_id, "disable", as_json)
+
+
+@clients.command("enable-saml")
+@click.argument("entity_id")
+@click.option("--json", "as_json", is_flag=True)
+def clients_enable_saml(entity_id, as_json):
+    """Enable a disabled SAML SP again."""
+    _saml_state(entity_id, "enable", as_json)
+
+
+@clients.command("remove-saml")
+@click.argument("entity_id")
+@click.option("--json", "as_json", is_flag=True)
+def clients_remove_saml(entity_id, as_json):
+    """Remove a SAML SP (its metadata and registration)."""
+    _saml_state(entity_id, "remove", as_json)
 
 
 # -- demo and server --------------------------------------------------------------------

@@ -59,6 +59,14 @@ DEFAULTS: dict = {
     "ID_TOKEN_SECONDS": 300,
     "PAIRWISE_SALT": None,
     "BACKCHANNEL_LOGOUT_TIMEOUT": 3.0,
+    # SAML 2.0 (idp/saml): attribute schema, assertion lifetime, request checks.
+    "SAML_ATTRIBUTES_FILE": str(PROJECT_ROOT / "config" / "saml_attributes.toml"),
+    "SAML_ASSERTION_MINUTES": 5,           # NotOnOrAfter (pysaml2 would say an hour)
+    "SAML_REQUEST_MAX_AGE_SECONDS": 300,   # IssueInstant older than this is refused
+    "SAML_CLOCK_SKEW_SECONDS": 60,         # tolerated clock difference with SPs
+    "SAML_MAX_MESSAGE_BYTES": 65536,       # decoded (and inflated) request size cap
+    "SAML_METADATA_VALID_HOURS": 168,      # validUntil of our signed metadata
+    "SAML_METADATA_CERT": None,            # PEM file: SP metadata must be signed by it
     "WTF_CSRF_TIME_LIMIT": None,  # bound to the session lifetime instead
     "BABEL_DEFAULT_LOCALE": "fr",
     "LANGUAGES": ["fr", "en"],

@@ -5,8 +5,10 @@ from .schools import Academy, School, GuardianLink
 from .clients import OIDCClient
 from .tokens import RefreshToken
 from .audit import AuditEvent
+from .saml import SAMLServiceProvider
 
 __all__ = [
     "Base", "Account", "AccountProfile", "AccountState", "Academy", "School",
     "GuardianLink", "OIDCClient", "RefreshToken", "AuditEvent",
+    "SAMLServiceProvider",
 ]

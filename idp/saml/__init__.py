@@ -1,0 +1,23 @@
+"""SAML 2.0 identity provider: pysaml2 adapter (server, requests, responses, logout,
+attributes, keys, SP registry) with the in-process crypto backend."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from .. import csrf
+    from ..signin.gate import allow
+    from . import crypto_backend, views
+    from .server import SamlIdp
+
+    crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
+    app.extensions["idp"]["saml"] = SamlIdp(app.config)
+    app.register_blueprint(views.bp)
+    # Protocol endpoints check the request and hand over to the plan; fulfil stays gated.
+    allow("saml.metadata", "saml.sso_redirect", "saml.sso_post", "saml.sso_resume",
+          "saml.refuse", "saml.slo_redirect", "saml.slo_post", "saml.slo_resume",
+          "saml.slo_confirm")
+    # Cross-site POSTs from SPs: the SAML message is the proof (signature, ID, instant).
+    csrf.exempt(views.sso_post)
+    csrf.exempt(views.slo_post)

@@ -1,0 +1,83 @@
+"""Single logout (SP-initiated, HTTP-Redirect and HTTP-POST).
+
+A LogoutRequest, once checked (idp/saml/requests.py), ends the IdP session when its
+NameID is one we issued to that SP in this browser's session: `end_session()` then tells
+every OIDC relying party of the session over the back channel (LOGOUT_LISTENERS). The SP
+gets a signed LogoutResponse at the SLO endpoint of its metadata (same binding when it
+has one).
+
+A signed request is acted on at once. An unsigned one (from an SP that does not sign)
+could be forged by any site, so the family confirms first (a POST with a CSRF token).
+
+What is not done: the other SAML SPs of the session are not sent LogoutRequests (neither
+a front-channel chain through the browser nor SOAP back-channel); they keep their own
+session until it ends. Their assertions were short-lived (SAML_ASSERTION_MINUTES) and
+the IdP session is gone, so they cannot sign in again without the family.
+"""
+from __future__ import annotations
+
+from flask import redirect, session, url_for
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
+from saml2.saml import Issuer
+
+from ..audit import record
+from ..journeys.login.service import current_account, end_session
+from .requests import find_sp
+from .responses import SESSION_KEY, SIGN_ALG, post_page
+from .server import ALGORITHMS, SamlIdp
+
+
+def essentials(sp, req, binding: str, relay_state: str | None, signed: bool) -> dict:
+    """What answering the LogoutRequest needs, as JSON-safe data (kept in the store
+    between the POST and the cookie-bearing GET)."""
+    name_id = req.name_id.text if req.name_id is not None else None
+    return {"sp": sp.entity_id, "request_id": req.id, "name_id": name_id,
+            "session_indexes": [s.text for s in req.session_index or []],
+            "binding": binding, "relay_state": relay_state, "signed": signed}
+
+
+def concerns_this_session(data: dict) -> bool:
+    """True when this browser is signed in and received that NameID from that SP."""
+    if current_account() is None:
+        return False
+    return any(e["sp"] == data["sp"] and e["name_id"] == data["name_id"]
+               for e in session.get(SESSION_KEY, []))
+
+
+def log_out(data: dict) -> None:
+    """End the IdP session (OIDC RPs notified back-channel by end_session)."""
+    account = current_account()
+    record("saml_logout", actor=account.identifier if account else None,
+           target=data["sp"][:128])
+    end_session()
+
+
+def answer(idp: SamlIdp, data: dict, status: str | None = None):
+    """The signed LogoutResponse to the SP, or our logged-out page when it has no SLO."""
+    sp = find_sp(data["sp"])
+    server = idp.server_for(sp)
+    other = BINDING_HTTP_POST if data["binding"] == BINDING_HTTP_REDIRECT else BINDING_HTTP_REDIRECT
+    for binding in (data["binding"], other):
+        services = server.metadata.single_logout_service(sp.entity_id, binding, "spsso") or []
+        if services:
+            endpoint = services[0]
+            destination = endpoint.get("response_location") or endpoint["location"]
+            break
+    else:
+        return redirect(url_for("login.logged_out"))
+    status_obj = None if status is None else samlp.Status(
+        status_code=samlp.StatusCode(value=samlp.STATUS_RESPONDER,
+                                     status_code=samlp.StatusCode(value=status)))
+    issuer = Issuer(text=idp.entity_id, format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity")
+    common = dict(in_response_to=data["request_id"], destination=destination)
+    if binding == BINDING_HTTP_REDIRECT:
+        # Redirect binding: the query string is signed, not the XML (SAML bindings 3.4.4.1).
+        message = server._status_response(samlp.LogoutResponse, issuer, status_obj,
+                                          sign=False, **common)
+        info = server.apply_binding(BINDING_HTTP_REDIRECT, str(message), destination,
+                                    data.get("relay_state") or "", response=True, sign=True,
+                                    sigalg=ALGORITHMS["signing_algorithm"])
+        return redirect(dict(info["headers"])["Location"], code=303)
+    message = server._status_response(samlp.LogoutResponse, issuer, status_obj, sign=True,
+                                      **SIGN_ALG, **common)
+    return post_page(destination, "SAMLResponse", str(message), data.get("relay_state"), sp.name)

@@ -1,0 +1,219 @@
+"""SAML endpoints. Thin: requests.py checks, the sign-in plan decides, responses.py answers.
+
+HTTP-POST messages arrive in a cross-site POST, which does not carry our SameSite=Lax
+session cookie: they are checked there, kept in the store under a one-use key, and the
+browser is sent (303) to a GET on this site that does carry it. Nothing in the POST
+touches the session, so it cannot replace the family's SSO session cookie.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import asdict
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Response, current_app, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+
+from ..audit import record
+from ..errors import error_page
+from ..extensions import store
+from ..journeys.login.forms import LogoutForm
+from ..journeys.login.service import current_account, note_relying_party
+from ..signin import PendingAuthorization, SignInContext, first_needed_step
+from . import logout, responses
+from .requests import (SamlRequestError, decode, find_sp, parse_authn_request,
+                       parse_logout_request)
+from .server import SamlUnavailable
+
+log = logging.getLogger(__name__)
+bp = Blueprint("saml", __name__, url_prefix="/saml")
+HANDOFF_SECONDS = 120
+
+
+def idp():
+    return current_app.extensions["idp"]["saml"]
+
+
+def refused(exc: SamlRequestError):
+    log.info("SAML request refused: %s", exc.reason)
+    record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
+           reason=exc.reason[:200])
+    return error_page(400, _("Demande de connexion invalide"),
+                      _("Le service qui vous a envoyé ici a fait une demande invalide "
+                        "(%(reason)s). Retournez sur ce service et réessayez.",
+                        reason=exc.reason))
+
+
+@bp.errorhandler(SamlRequestError)
+def _refused(exc):
+    return refused(exc)
+
+
+@bp.errorhandler(SamlUnavailable)
+def _unavailable(exc):
+    log.error("SAML unavailable: %s", exc)
+    return error_page(503, _("Service momentanément indisponible"),
+                      _("La connexion SAML n'est pas encore configurée sur ce serveur."))
+
+
+@bp.get("/metadata")
+def metadata():
+    return Response(idp().metadata_xml(), mimetype="application/samlmetadata+xml")
+
+
+def _handoff(kind: str, data: dict, endpoint: str):
+    """Keep checked data for the cookie-bearing GET that follows a cross-site POST."""
+    key = secrets.token_urlsafe(24)
+    store().set(f"saml:{kind}:{key}", data, HANDOFF_SECONDS)
+    return redirect(url_for(endpoint, key=key), code=303)
+
+
+def _take(kind: str) -> dict | None:
+    key = request.args.get("key", "")
+    return store().take(f"saml:{kind}:{key}") if 0 < len(key) <= 64 else None
+
+
+# -- single sign-on ---------------------------------------------------------------------
+@bp.get("/sso/redirect")
+def sso_redirect():
+    a = request.args
+    incoming = decode(a.get("SAMLRequest"), BINDING_HTTP_REDIRECT, a.get("RelayState"),
+                      a.get("SigAlg"), a.get("Signature"))
+    return _start(asdict(parse_authn_request(idp(), incoming)))
+
+
+@bp.post("/sso/post")
+def sso_post():
+    f = request.form
+    incoming = decode(f.get("SAMLRequest"), BINDING_HTTP_POST, f.get("RelayState"))
+    return _handoff("authn", asdict(parse_authn_request(idp(), incoming)), "saml.sso_resume")
+
+
+@bp.get("/sso/continue")
+def sso_resume():
+    info = _take("authn")
+    if info is None:
+        return render_template("errors/expired.html"), 400
+    return _start(info)
+
+
+def _start(info: dict):
+    """The request becomes a pending authorization and goes through the sign-in plan;
+    when no step is needed (a signed-in browser) it is answered at once."""
+    sp = find_sp(info["sp"])
+    acs = urlsplit(info["acs_url"])
+    pending = PendingAuthorization(
+        protocol="saml", client_id=sp.entity_id, client_name=sp.name, params=info,
+        fulfil_endpoint="saml.fulfil", force_login=info["force_authn"],
+        passive=info["is_passive"], requested=list(sp.attributes),
+        return_origin=f"{acs.scheme}://{acs.netloc}")
+    account = current_account()
+    if first_needed_step(SignInContext(account, pending)) is None:
+        return _respond(info, account)
+    if pending.passive:
+        xml = responses.error_response(idp(), sp, info, responses.STATUS["no_passive"],
+                                       "IsPassive: the user must interact with the IdP")
+        return responses.post_page(info["acs_url"], "SAMLResponse", xml,
+                                   info.get("relay_state"), sp.name)
+    pending.save()
+    return redirect(url_for("signin.resume"))
+
+
+def _respond(info: dict, account):
+    sp = find_sp(info["sp"])
+    try:
+        xml, entry = responses.success_response(idp(), sp, info, account,
+                                                session.get("auth_time") or 0)
+    except responses.NameIdPolicyError:
+        xml = responses.error_response(idp(), sp, info, responses.STATUS["name_id_policy"],
+                                       "NameID format not supported")
+    else:
+        responses.remember_for_logout(entry)
+        note_relying_party("saml", sp.entity_id)
+        record("saml_response_issued", actor=account.identifier, target=sp.entity_id[:128])
+    return responses.post_page(info["acs_url"], "SAMLResponse", xml, info.get("relay_state"),
+                               sp.name)
+
+
+@bp.get("/fulfil")
+def fulfil():
+    """Reached only through the gate: every step of the plan is done for this browser."""
+    pending = PendingAuthorization.current()
+    if pending is None or pending.protocol != "saml":
+        return render_template("errors/expired.html"), 400
+    pending.finish()
+    return _respond(pending.params, current_account())
+
+
+@bp.post("/refuser")
+def refuse():
+    """The family declines to go on: the SP gets RequestDenied at its registered ACS."""
+    pending = PendingAuthorization.current()
+    if not LogoutForm().validate_on_submit() or pending is None or pending.protocol != "saml":
+        return redirect(url_for("home.index"))
+    pending.finish()
+    sp = find_sp(pending.client_id)
+    xml = responses.error_response(idp(), sp, pending.params, responses.STATUS["denied"],
+                                   "The user declined")
+    return responses.post_page(pending.params["acs_url"], "SAMLResponse", xml,
+                               pending.params.get("relay_state"), sp.name)
+
+
+# -- single logout ----------------------------------------------------------------------
+def _logout_request(binding: str, values) -> dict:
+    incoming = decode(values.get("SAMLRequest"), binding, values.get("RelayState"),
+                      values.get("SigAlg"), values.get("Signature"))
+    sp, _server, req, signed = parse_logout_request(idp(), incoming)
+    return logout.essentials(sp, req, binding, values.get("RelayState"), signed)
+
+
+@bp.get("/slo/redirect")
+def slo_redirect():
+    if "SAMLRequest" not in request.args:  # a LogoutResponse: we never send LogoutRequests
+        return redirect(url_for("login.logged_out"))
+    return _logout(_logout_request(BINDING_HTTP_REDIRECT, request.args))
+
+
+@bp.post("/slo/post")
+def slo_post():
+    if "SAMLRequest" not in request.form:
+        return redirect(url_for("login.logged_out"), code=303)
+    return _handoff("slo", _logout_request(BINDING_HTTP_POST, request.form), "saml.slo_resume")
+
+
+@bp.get("/slo/continue")
+def slo_resume():
+    data = _take("slo")
+    if data is None:
+        return render_template("errors/expired.html"), 400
+    return _logout(data)
+
+
+def _logout(data: dict):
+    if not logout.concerns_this_session(data):
+        return logout.answer(idp(), data)  # nothing of ours to end here: Success
+    if data["signed"]:
+        logout.log_out(data)
+        return logout.answer(idp(), data)
+    key = secrets.token_urlsafe(24)
+    store().set(f"saml:slo-confirm:{key}", data, 600)
+    sp = find_sp(data["sp"])
+    return render_template("saml/confirm_logout.html", form=LogoutForm(), key=key,
+                           client_name=sp.name)
+
+
+@bp.post("/slo/confirm")
+def slo_confirm():
+    form = LogoutForm()
+    key = request.form.get("key", "")
+    if not form.validate_on_submit() or not 0 < len(key) <= 64:
+        return redirect(url_for("home.index"))
+    data = store().take(f"saml:slo-confirm:{key}")
+    if data is None:
+        return render_template("errors/expired.html"), 400
+    if logout.concerns_this_session(data):
+        logout.log_out(data)
+    return logout.answer(idp(), data)
