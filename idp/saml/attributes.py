@@ -69,6 +69,8 @@ class AttributeSchema:
             if profile_or_list.strip() in self.profiles:
                 return list(self.profiles[profile_or_list.strip()])
             profile_or_list = [n.strip() for n in profile_or_list.split(",") if n.strip()]
+        # A profile may appear in a list too: "ent,FrEduCtDateNaissance".
+        profile_or_list = [m for n in profile_or_list for m in self.profiles.get(n, [n])]
         unknown = [n for n in profile_or_list if n not in self.specs]
         if unknown or not profile_or_list:
             raise AttributeConfigError(

@@ -18,10 +18,11 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.assertion import Policy
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
-from saml2.metadata import create_metadata_string
+from saml2.metadata import entity_descriptor, sign_entity_descriptor
 from saml2.s_utils import do_ava, factory
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
+from saml2.time_util import in_a_while
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from sqlalchemy import select
 
@@ -175,10 +176,11 @@ class SamlIdp:
         """The IdP's signed metadata (cached; renewed daily since it carries validUntil)."""
         cached = self._metadata
         if cached is None or time.time() - cached[0] > 86400:
-            valid_hours = int(self.settings["SAML_METADATA_VALID_HOURS"])
-            xml = create_metadata_string(None, config=self.server().config, valid=valid_hours,
-                                         sign=True, sign_alg=SIG_RSA_SHA256,
-                                         digest_alg=DIGEST_SHA256)
-            xml = xml.decode() if isinstance(xml, bytes) else xml
+            server = self.server()
+            descriptor = entity_descriptor(server.config)
+            descriptor.valid_until = in_a_while(
+                hours=int(self.settings["SAML_METADATA_VALID_HOURS"]))
+            _, xml = sign_entity_descriptor(descriptor, None, server.sec,
+                                            sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
             self._metadata = cached = (time.time(), xml)
         return cached[1]

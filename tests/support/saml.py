@@ -23,7 +23,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from idp.db import db
@@ -156,6 +156,8 @@ class PySamlSP:
 
     def logout_request(self, name_id, session_index=None, binding=BINDING_HTTP_REDIRECT,
                        sign=True, relay_state="bye"):
+        if isinstance(name_id, str):
+            name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=name_id)
         url = self.client.metadata.single_logout_service(
             self.idp_entity, binding, "idpsso")[0]["location"]
         req_id, req = self.client.create_logout_request(
@@ -177,3 +179,39 @@ def send(client, args: dict):
 
 def decode_redirect_query(location: str) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@pytest.fixture
+def idp_metadata(client):
+    response = client.get("/saml/metadata")
+    assert response.status_code == 200
+    return response.text
+
+
+@pytest.fixture
+def new_sp(app, tmp_path, idp_metadata):
+    """new_sp(host=..., sign_requests=.., encryption=.., register=False, attributes=..,
+    sign=.., encrypt=..): a PySamlSP, registered unless register=False."""
+    def make(host="sp.example", register=True, **kw):
+        options = {k: kw.pop(k) for k in ("sign_requests", "encryption", "name_id_formats")
+                   if k in kw}
+        sp = PySamlSP(tmp_path / host, idp_metadata, host=host, **options)
+        return sp.register(app, **kw) if register else sp
+    return make
+
+
+def sign_in_via(browser, sp, account, binding=BINDING_HTTP_REDIRECT, **kw):
+    """AuthnRequest -> (WAYF) -> (sign-in form) -> the page the IdP answers with."""
+    req_id, args = sp.authn_request(binding, **kw)
+    page = browser.follow(send(browser.client, args))
+    if page.request.path == "/choisir-profil":
+        page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "nancy-metz"})
+    if page.request.path == "/connexion":
+        page = browser.submit("/connexion", {"identifier": account.identifier,
+                                             "password": account.password})
+    return req_id, page
+
+
+def attributes_of(result) -> dict:
+    return {a.friendly_name: [v.text for v in a.attribute_value]
+            for s in result.assertion.attribute_statement for a in s.attribute}
