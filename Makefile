@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 ENT_PORT ?= 5001
 PRONOTE_PORT ?= 5002
+TELESERVICES_PORT ?= 5003
 export IDP_ISSUER ?= http://127.0.0.1:$(PORT)
 export DEMO_ENT_URL ?= http://127.0.0.1:$(ENT_PORT)
 export DEMO_PRONOTE_URL ?= http://127.0.0.1:$(PRONOTE_PORT)
+export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
@@ -26,10 +28,11 @@ setup: $(BIN)/.installed
 
 # The IdP (2 gunicorn workers) and the demo relying parties; Ctrl-C stops them all.
 run: setup
-	@echo "IdP on $(IDP_ISSUER) -- ENT demo on $(DEMO_ENT_URL) -- PRONOTE demo on $(DEMO_PRONOTE_URL)"
+	@echo "IdP on $(IDP_ISSUER) -- ENT demo on $(DEMO_ENT_URL) -- PRONOTE demo on $(DEMO_PRONOTE_URL) -- Téléservices (SAML) on $(DEMO_TELESERVICES_URL)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/python -m clients.ent --port $(ENT_PORT) & \
 	  $(BIN)/python -m clients.pronote --port $(PRONOTE_PORT) & \
+	  $(BIN)/python -m clients.teleservices --port $(TELESERVICES_PORT) & \
 	  $(BIN)/idp serve --workers 2 --bind 127.0.0.1:$(PORT)
 
 # The whole suite twice: SQLite + embedded store, then PostgreSQL + Redis.

@@ -94,6 +94,7 @@ def load_demo() -> dict:
                 GuardianLink.guardian_id == parent.id, GuardianLink.pupil_id == pupil.id)):
             db.session.add(GuardianLink(guardian_id=parent.id, pupil_id=pupil.id))
     clients = [_upsert_client(spec) for spec in demo_clients()]
+    saml_sps = [_register_teleservices()]
     out = Path(current_app.config.get("DEMO_CLIENTS_FILE",
                                       PROJECT_ROOT / "var" / "demo_clients.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -105,4 +106,18 @@ def load_demo() -> dict:
                       "profile": s["profile"]} for s in DEMO_ACCOUNTS],
         "clients": [{k: c[k] for k in ("name", "client_id", "url")} for c in clients],
         "clients_file": str(out),
+        "saml_service_providers": saml_sps,
     }
+
+
+def _register_teleservices() -> dict:
+    """The demo SAML SP « Téléservices » (clients/teleservices.py): its key, certificate
+    and metadata are made under var/teleservices/ and registered (refreshed if present)."""
+    from clients.teleservices import sp_metadata
+
+    from ..saml.registry import register_sp
+
+    url = os.environ.get("DEMO_TELESERVICES_URL", "http://127.0.0.1:5003")
+    row = register_sp(metadata=sp_metadata(url), attributes="teleservices", sign_mode="both",
+                      name="Téléservices", update=True)
+    return {"name": row.name, "entity_id": row.entity_id, "url": url}
