@@ -36,7 +36,12 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT  # noqa: E402
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = Path(os.environ.get("TELESERVICES_DIR", PROJECT_ROOT / "var" / "teleservices"))
+
+
+def state_dir() -> Path:
+    """Where the SP keeps its key, certificate and the IdP metadata (TELESERVICES_DIR)."""
+    return Path(os.environ.get("TELESERVICES_DIR", PROJECT_ROOT / "var" / "teleservices"))
+
 ALGS = {"signing_algorithm": SIG_RSA_SHA256, "digest_algorithm": DIGEST_SHA256}
 CSS = ("body{font-family:system-ui,sans-serif;margin:0;color:#161616}"
        "header{background:#6a6af4;color:#fff;padding:1rem 2rem}main{padding:1rem 2rem;max-width:60rem}"
@@ -66,8 +71,9 @@ def sp_config(url: str, idp_metadata_file: Path | None = None) -> SPConfig:
 
 
 def _key_paths() -> tuple[Path, Path]:
-    generate(STATE_DIR, common_name="Teleservices demo SP")  # keys/saml/ layout, reused
-    return STATE_DIR / "saml" / "idp-signing.key", STATE_DIR / "saml" / "idp-signing.crt"
+    base = state_dir()
+    generate(base, common_name="Teleservices demo SP")  # same layout as the IdP's keys/saml/
+    return base / "saml" / "idp-signing.key", base / "saml" / "idp-signing.crt"
 
 
 def sp_metadata(url: str) -> str:
@@ -91,7 +97,7 @@ class Teleservices:
             if self._client is None:
                 metadata = requests.get(self.issuer + "/saml/metadata", timeout=10)
                 metadata.raise_for_status()
-                path = STATE_DIR / "idp-metadata.xml"
+                path = state_dir() / "idp-metadata.xml"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(metadata.text)
                 self._client = Saml2Client(config=sp_config(self.url, path))
@@ -199,8 +205,12 @@ def create_app(url: str, issuer: str) -> Flask:
     @app.get("/slo")
     def slo():
         if "SAMLResponse" in request.args:
-            sp.client().parse_logout_request_response(request.args["SAMLResponse"],
-                                                      BINDING_HTTP_REDIRECT)
+            try:
+                sp.client().parse_logout_request_response(request.args["SAMLResponse"],
+                                                          BINDING_HTTP_REDIRECT)
+            except Exception as exc:  # noqa: BLE001 - shown, the local session is gone anyway
+                return page("Déconnexion", f"<h1>Réponse de déconnexion refusée</h1>"
+                                           f"<p>{escape(str(exc))}</p>"), 400
         return page("Déconnecté", "<h1>Vous êtes déconnecté</h1><p><a href=\"/\">Accueil</a></p>")
 
     return app

@@ -110,6 +110,8 @@ def _start(info: dict):
         fulfil_endpoint="saml.fulfil", force_login=info["force_authn"],
         passive=info["is_passive"], requested=list(sp.attributes),
         return_origin=f"{acs.scheme}://{acs.netloc}")
+    if "deny_endpoint" in PendingAuthorization.__dataclass_fields__:
+        pending.deny_endpoint = "saml.refuse"  # a refused consent answers RequestDenied
     account = current_account()
     if first_needed_step(SignInContext(account, pending)) is None:
         return _respond(info, account)

@@ -11,7 +11,8 @@ import pytest
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from tests.support.saml import (decode_redirect_query, idp_metadata, new_sp,  # noqa: F401
-                                post_form, saml_keys_ready, send, sign_in_via)
+                                post_form, saml_keys_ready, send, sign_in_via,
+                                through_later_steps)
 
 
 @pytest.fixture
@@ -120,7 +121,9 @@ def test_saml_logout_notifies_the_oidc_rps_of_the_session(flow, browser, make, n
     flow.code_for(backchannel_rp, parent)  # ENT over OpenID Connect
     sp = new_sp()
     req_id, args = sp.authn_request()
-    result = sp.consume(send(browser.client, args).text, req_id)  # SSO, no password
+    page = browser.follow(send(browser.client, args))
+    assert page.request.path != "/connexion"  # SSO: no password
+    result = sp.consume(through_later_steps(browser, page).text, req_id)
     _, args = sp.logout_request(result.name_id, binding=BINDING_HTTP_REDIRECT)
     assert send(browser.client, args).status_code == 303
     assert len(_Receiver.received) == 1 and "logout_token" in _Receiver.received[0]
