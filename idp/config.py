@@ -69,6 +69,7 @@ DEFAULTS: dict = {
     "SAML_METADATA_CERT": None,            # PEM file: SP metadata must be signed by it
     "WTF_CSRF_TIME_LIMIT": None,  # bound to the session lifetime instead
     "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",  # dates shown to families (home page)
     "LANGUAGES": ["fr", "en"],
     "TESTING": False,
     "DEBUG": False,

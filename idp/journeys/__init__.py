@@ -8,6 +8,10 @@ def register(app: Flask) -> None:
     from .home import views as home
     from .login import views as login
     from .wayf import views as wayf
+    from .charter import views as charter
+    from .preferences import views as preferences
+    from .notice import views as notice
+    from .consent import views as consent
 
-    for module in (wayf, login, home):
+    for module in (wayf, login, home, charter, preferences, notice, consent):
         app.register_blueprint(module.bp)

@@ -5,10 +5,14 @@ from .schools import Academy, School, GuardianLink
 from .clients import OIDCClient
 from .tokens import RefreshToken
 from .audit import AuditEvent
+from .consent import (CharterAcceptance, CharterVersion, Consent, ContactPreferences,
+                      RPNotice, RPNoticeAcknowledgment)
 from .saml import SAMLServiceProvider
 
 __all__ = [
     "Base", "Account", "AccountProfile", "AccountState", "Academy", "School",
     "GuardianLink", "OIDCClient", "RefreshToken", "AuditEvent",
+    "CharterVersion", "CharterAcceptance", "ContactPreferences", "RPNotice",
+    "RPNoticeAcknowledgment", "Consent",
     "SAMLServiceProvider",
 ]

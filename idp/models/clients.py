@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -30,4 +30,7 @@ class OIDCClient(Base):
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(10), default="RS256")
     pairwise: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Marked by an administrator as the school's own service: no consent page (the
+    # charter and notices still apply). prompt=consent still shows it.
+    trusted_for_school: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

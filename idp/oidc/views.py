@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
@@ -79,7 +80,8 @@ def authorize():
     client = grant.request.client
     pending = PendingAuthorization(
         protocol="oidc", client_id=client.get_client_id(), client_name=client.row.name,
-        params=params, fulfil_endpoint="oidc.fulfil", force_login="login" in prompts,
+        params=params, fulfil_endpoint="oidc.fulfil", deny_endpoint="oidc.deny",
+        force_login="login" in prompts, force_consent="consent" in prompts,
         max_age=max_age, passive="none" in prompts, login_hint=params.get("login_hint"),
         ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
         academy_hint=params.get("academy_hint"),
@@ -127,6 +129,26 @@ def fulfil():
     if pending is None or pending.protocol != "oidc":
         return render_template("errors/expired.html"), 400
     return _issue(pending, current_account())
+
+
+@bp.post("/deny")
+def deny():
+    """The family refused consent: access_denied to the redirect URI verified for the
+    client, nothing issued. Run by the consent step in its own request (gated like
+    fulfil when posted directly, CSRF token required)."""
+    pending = current_context().pending
+    if pending is None or pending.protocol != "oidc":
+        return render_template("errors/expired.html"), 400
+    pending.finish()
+    req = rebuild_request(pending.params)
+    try:
+        grant = _server().get_consent_grant(req, end_user=current_account())
+    except OAuth2Error as error:
+        return authorization_error(error)
+    record("oidc_access_denied", actor=getattr(current_account(), "identifier", None),
+           target=pending.client_id)
+    return authorization_error(AccessDeniedError(redirect_uri=grant.redirect_uri),
+                               pending.params.get("state"))
 
 
 @bp.post("/token")

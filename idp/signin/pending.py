@@ -38,6 +38,13 @@ class PendingAuthorization:
     # the step pages must allow it, since browsers apply form-action to the redirects
     # that follow a form POST (sign-in -> /continue -> fulfil -> the RP).
     return_origin: str | None = None
+    # Where a refusal at the consent step is answered (OIDC access_denied, SAML
+    # RequestDenied): the consent journey calls this view in its own request, with the
+    # pending request still current; the view finishes it. None: a plain "refused" page.
+    deny_endpoint: str | None = None
+    # prompt=consent: the consent page is shown even when consent is remembered; cleared
+    # once the family answered it for this request.
+    force_consent: bool = False
     id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     created: float = field(default_factory=time.time)
 

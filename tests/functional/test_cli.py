@@ -29,7 +29,9 @@ def test_accounts_create_makes_an_account_that_signs_in(settings, browser):
                     "--academy", "reims", "--first-name", "Paul", "--last-name", "Dupont",
                     "--email", "paul@example.org", "--active")
     assert data["identifier"] == "p.dupont12" and data["state"] == "active"
-    assert browser.sign_in("p.dupont12", "Cartable-Vert-2026").request.path == "/"
+    # A new account answers "Contact et préférences" once (J5), then reaches its home.
+    assert browser.sign_in("p.dupont12", "Cartable-Vert-2026").request.path == "/preferences"
+    assert browser.submit_page().request.path == "/"
 
 
 def test_accounts_create_refuses_bad_input(settings):

@@ -3,9 +3,22 @@ CSRF token of the page it is on and submits real forms."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import urlsplit
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+INPUT = re.compile(r"<input\b[^>]*>")
+ATTR = re.compile(r'([a-z-]+)="([^"]*)"')
+
+
+def hidden_fields(html: str) -> dict:
+    """The hidden inputs of a page (name -> value), whatever the attribute order."""
+    fields = {}
+    for tag in INPUT.findall(html):
+        attrs = dict(ATTR.findall(tag))
+        if attrs.get("type") == "hidden" and attrs.get("name"):
+            fields[attrs["name"]] = unescape(attrs.get("value", ""))
+    return fields
 
 
 def csrf_token(html: str) -> str:
@@ -48,6 +61,37 @@ class Browser:
                              CSRF.search(self.page.text) else self.client.get(url).text)
         response = self.client.post(url, data={"csrf_token": csrf_token(html), **data})
         return self.follow(response) if follow else response
+
+    def submit_page(self, data: dict | None = None, follow: bool = True):
+        """Submit the step form of the current page as a family would: its hidden fields
+        (CSRF token, the step's binding) plus `data`, posted to the page's own URL."""
+        page = self.page
+        fields = hidden_fields(page.text)
+        fields.update(data or {})
+        url = page.request.path + (f"?{page.request.query_string.decode()}"
+                                   if page.request.query_string else "")
+        response = self.client.post(url, data=fields)
+        return self.follow(response) if follow else response
+
+    def through_steps(self, consent: bool = True, limit: int = 8):
+        """Go through the J5 pages the plan shows (charter, contact and preferences, RP
+        notice, consent) accepting each; stops at any other page or an external redirect."""
+        page = self.page
+        for _ in range(limit):
+            if page.status_code != 200:
+                break
+            path = page.request.path
+            if path == "/charte":
+                page = self.submit_page({"accept": "y"})
+            elif path == "/preferences":
+                page = self.submit_page({})
+            elif path == "/information-service":
+                page = self.submit_page({"acknowledge": "y"})
+            elif path == "/consentement":
+                page = self.submit_page({"allow" if consent else "deny": "1"})
+            else:
+                break
+        return page
 
     def choose(self, profile: str = "parent", academy: str = "nancy-metz"):
         self.page = self.client.get("/choisir-profil")

@@ -1,12 +1,11 @@
 """J7: what a signed-in family can reach, and which pupils a parent account is linked to."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from sqlalchemy import select
 
 from ...db import db
-from ...models import Account, GuardianLink, OIDCClient
+from ...models import Account, GuardianLink
+from ...relying_parties import enabled_parties
 
 
 def linked_pupils(account: Account) -> list[Account]:
@@ -17,11 +16,7 @@ def linked_pupils(account: Account) -> list[Account]:
 
 
 def reachable_services() -> list[dict]:
-    """Enabled relying parties with the address of their home page."""
-    services = []
-    for client in db.session.scalars(
-            select(OIDCClient).where(OIDCClient.enabled.is_(True)).order_by(OIDCClient.name)):
-        if client.redirect_uris:
-            parts = urlsplit(client.redirect_uris[0])
-            services.append({"name": client.name, "url": f"{parts.scheme}://{parts.netloc}/"})
-    return services
+    """Enabled relying parties with the address of their home page (OIDC: the origin of
+    the first redirect URI; an SP without a known home page is not listed)."""
+    return [{"name": party.name, "url": party.home_url}
+            for party in enabled_parties() if party.home_url]

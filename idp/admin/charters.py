@@ -1,0 +1,157 @@
+"""Publishing texts families must see before a service: charter versions (general or an
+RP's own) and relying parties' one-time notices. Behind `idp charter ...` and
+`idp notices ...`; flushes, the command commits.
+
+A text is a UTF-8 file (config/charter/general-2026-09.md): a "# Title" first line, then
+paragraphs, "## " headings and "- " lists (see journeys/charter/text.py). Publishing the
+same file again changes nothing; a different text under a published version is refused,
+since families accepted the words of that version.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..audit import record
+from ..db import db
+from ..journeys.charter.text import split_title
+from ..models import CharterAcceptance, CharterVersion, RPNotice, RPNoticeAcknowledgment
+from ..models.consent import GENERAL_AUDIENCE
+from ..relying_parties import UnknownRelyingParty, require
+
+_VERSION_IN_NAME = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?(?:[.-]\w+)?)$")
+MAX_BYTES = 512 * 1024
+NOTICE_TITLE = "Informations"
+
+
+class PublicationError(ValueError):
+    """A text that cannot be published; the message says why."""
+
+
+@dataclass
+class Text:
+    title: str | None
+    body: str
+    sha256: str
+    version: str
+
+
+def read_text(path: str | Path, version: str | None) -> Text:
+    """Read and check a text file; the version defaults to the date in its name
+    (general-2026-09.md -> 2026-09), else the file name."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PublicationError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(raw) > MAX_BYTES:
+        raise PublicationError(f"{path} is larger than {MAX_BYTES // 1024} KiB")
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PublicationError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+    title, body = split_title(content)
+    if not body.strip():
+        raise PublicationError(f"{path} has no text")
+    if version is None:
+        match = _VERSION_IN_NAME.search(path.stem)
+        version = match.group(1) if match else path.stem
+    version = version.strip()
+    if not version or len(version) > 64:
+        raise PublicationError("a version is 1 to 64 characters")
+    return Text(title, body, hashlib.sha256(f"{title}\n{body}".encode()).hexdigest(), version)
+
+
+def _audience(rp_key: str | None) -> str:
+    if not rp_key:
+        return GENERAL_AUDIENCE
+    try:
+        return require(rp_key).key
+    except UnknownRelyingParty as exc:
+        raise PublicationError(str(exc)) from exc
+
+
+def publish_charter(path: str | Path, rp_key: str | None = None,
+                    version: str | None = None) -> tuple[CharterVersion, bool]:
+    """Publish a charter version (general, or for one relying party). Returns the row and
+    whether it is new; a new version is asked of every account at its next passage."""
+    audience = _audience(rp_key)
+    text = read_text(path, version)
+    existing = db.session.scalar(select(CharterVersion).where(
+        CharterVersion.audience == audience, CharterVersion.version == text.version))
+    if existing is not None:
+        if existing.sha256 != text.sha256:
+            raise PublicationError(
+                f"version {text.version} is already published with a different text: "
+                "publish the new text under a new version")
+        return existing, False
+    row = CharterVersion(audience=audience, version=text.version,
+                         title=text.title or "Charte d'utilisation", body=text.body,
+                         source_path=str(path)[:500], sha256=text.sha256)
+    db.session.add(row)
+    db.session.flush()
+    record("charter_published", target=audience[:128], version=text.version)
+    return row, True
+
+
+def list_charters() -> list[dict]:
+    """Every version, newest first per audience, with how many accounts accepted it."""
+    counts = dict(db.session.execute(
+        select(CharterAcceptance.charter_version_id, func.count())
+        .group_by(CharterAcceptance.charter_version_id)).all())
+    rows = db.session.scalars(select(CharterVersion).order_by(
+        CharterVersion.audience, CharterVersion.published_at.desc(),
+        CharterVersion.id.desc())).all()
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        out.append({"audience": row.audience, "version": row.version, "title": row.title,
+                    "published_at": row.published_at.isoformat(),
+                    "current": row.audience not in seen, "source": row.source_path,
+                    "acceptances": counts.get(row.id, 0)})
+        seen.add(row.audience)
+    return out
+
+
+def publish_notice(path: str | Path, rp_key: str,
+                   version: str | None = None) -> tuple[RPNotice, bool]:
+    """Register a relying party's one-time notice; a new version is acknowledged again."""
+    if not rp_key:
+        raise PublicationError("a notice belongs to a relying party: give --rp")
+    audience = _audience(rp_key)
+    text = read_text(path, version)
+    existing = db.session.scalar(select(RPNotice).where(
+        RPNotice.rp_key == audience, RPNotice.version == text.version))
+    if existing is not None:
+        if (existing.title, existing.body) != (text.title or NOTICE_TITLE, text.body):
+            raise PublicationError(
+                f"version {text.version} of this notice already exists with a different "
+                "text: publish it under a new version")
+        return existing, False
+    row = RPNotice(rp_key=audience, version=text.version,
+                   title=text.title or NOTICE_TITLE, body=text.body)
+    db.session.add(row)
+    db.session.flush()
+    record("rp_notice_published", target=audience[:128], version=text.version)
+    return row, True
+
+
+def list_notices() -> list[dict]:
+    counts = dict(db.session.execute(
+        select(RPNoticeAcknowledgment.notice_id, func.count())
+        .group_by(RPNoticeAcknowledgment.notice_id)).all())
+    rows = db.session.scalars(select(RPNotice).order_by(
+        RPNotice.rp_key, RPNotice.published_at.desc(), RPNotice.id.desc())).all()
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        out.append({"rp": row.rp_key, "version": row.version, "title": row.title,
+                    "published_at": row.published_at.isoformat(),
+                    "current": row.rp_key not in seen,
+                    "acknowledgments": counts.get(row.id, 0)})
+        seen.add(row.rp_key)
+    return out

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ...models.consent import GENERAL_AUDIENCE
+from ...relying_parties import find
+from ...signin import Step, register_step
+from ...signin.gate import allow
+from ...signin.steps import binding, step_page
+from . import service, text
+from .forms import CharterForm
+
+bp = Blueprint("charter", __name__)
+register_step(Step("charter", "charter.accept", service.is_needed))
+allow("charter.accept")
+
+
+@bp.route("/charte", methods=["GET", "POST"])
+@step_page("charter")
+def accept(ctx):
+    """One charter at a time (the general one, then the RP's own): read, tick, Valider."""
+    charter = service.charters_to_accept(ctx.account, ctx.pending)[0]
+    form = CharterForm()
+    status = 200
+    if form.validate_on_submit():
+        if form.charter.data != str(charter.id):
+            # Shown one version, a newer one was published meanwhile (or a forged id).
+            form.accept.errors = [_("La charte a été mise à jour : lisez cette nouvelle "
+                                    "version avant de l'accepter.")]
+            form.accept.data = False
+            status = 400
+        else:
+            service.accept(ctx.account, charter)
+            return redirect(url_for("signin.resume"))
+    elif form.errors:
+        status = 400
+    form.charter.data = str(charter.id)
+    party = None
+    if charter.audience != GENERAL_AUDIENCE:
+        party = find(charter.audience)
+    return render_template("charter/accept.html", form=form, charter=charter,
+                           blocks=text.blocks(charter.body), party=party,
+                           pending=ctx.pending, flow=binding(ctx)), status

@@ -1,0 +1,1 @@
+"""J5 consent: what a relying party will receive, agreed once per RP and claim set."""

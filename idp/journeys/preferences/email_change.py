@@ -1,0 +1,58 @@
+"""Changing the email from "Contact et préférences": nothing changes until the link
+sent to the new address is opened (a one-time link, security/onetime.py), so a typo
+never replaces a working address and nobody can claim an address they cannot read.
+
+Opening the link shows a page with one button (a POST): mail scanners that fetch links
+do not use the token up.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ...audit import record
+from ...db import db
+from ...models import Account, AccountState
+
+PURPOSE = "email_change"
+LINK_LIFETIME = timedelta(hours=24)
+
+
+class EmailChangeError(Exception):
+    """The link cannot be used: `reason` is "unknown", "expired" or "used"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def start(account: Account, new_email: str) -> None:
+    """Queue the confirmation link to `new_email` (in this transaction); a newer link
+    replaces an older one."""
+    from ...notify import external_url, queue_email
+    from ...security.onetime import issue_link_token
+
+    token = issue_link_token(account.id, PURPOSE, LINK_LIFETIME, {"email": new_email})
+    queue_email(to=new_email, template="email_change", locale=account.locale or "fr",
+                context={"first_name": account.first_name, "identifier": account.identifier,
+                         "link": external_url("preferences.confirm_email", token=token),
+                         "hours": int(LINK_LIFETIME.total_seconds() // 3600)})
+    record("email_change_requested", actor=account.identifier)
+
+
+def confirm(token: str) -> Account:
+    """Use the link once: the account's email becomes the new, verified address."""
+    from ...security.onetime import LinkTokenError, consume_link_token
+
+    try:
+        row = consume_link_token(token, PURPOSE)
+    except LinkTokenError as exc:
+        raise EmailChangeError(exc.reason) from exc
+    account = db.session.get(Account, row.account_id)
+    email = (row.payload or {}).get("email")
+    if account is None or account.state == AccountState.deactivated or not email:
+        raise EmailChangeError("unknown")
+    account.email = email
+    account.email_verified = True
+    db.session.flush()
+    record("email_changed", actor=account.identifier)
+    return account

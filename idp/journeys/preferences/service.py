@@ -1,0 +1,79 @@
+"""Contact and preferences: asked once per account, and again at each sign-in while a
+parent has no verified email address (a family must be reachable for recovery)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import g
+
+from ...audit import record
+from ...db import db
+from ...models import Account, AccountProfile, ContactPreferences
+from ..home.service import linked_pupils
+
+
+def preferences_of(account: Account) -> ContactPreferences | None:
+    """The account's saved answer (memoised for the request)."""
+    memo = g.setdefault("contact_preferences", {})
+    if account.id not in memo:
+        memo[account.id] = db.session.get(ContactPreferences, account.id)
+    return memo[account.id]
+
+
+def _timestamp(moment: datetime) -> float:
+    # SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones.
+    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp()
+
+
+def is_needed(ctx) -> bool:
+    if ctx.account is None:
+        return False
+    prefs = preferences_of(ctx.account)
+    if prefs is None:
+        return True
+    if ctx.account.profile == AccountProfile.parent and not ctx.account.email_verified:
+        return _timestamp(prefs.asked_at) < ctx.auth_time  # not yet asked since sign-in
+    return False
+
+
+def school_record(account: Account) -> dict:
+    """What the school holds, shown read-only ("D'où viennent ces informations ?")."""
+    school = account.school
+    return {
+        "last_name": account.last_name, "first_name": account.first_name,
+        "profile": account.profile.value, "identifier": account.identifier,
+        "school": f"{school.name} ({school.uai})" if school else None,
+        "class_name": account.class_name if account.profile == AccountProfile.pupil else None,
+        "phone": account.phone,
+        "pupils": [{"name": p.display_name, "class_name": p.class_name,
+                    "school": p.school.name if p.school else None}
+                   for p in linked_pupils(account)]
+        if account.profile == AccountProfile.parent else [],
+    }
+
+
+def save(account: Account, *, notify_region: bool, notify_department: bool,
+         notify_academy: bool) -> ContactPreferences:
+    """Record the answer (the step is done for this sign-in)."""
+    prefs = preferences_of(account)
+    if prefs is None:
+        prefs = ContactPreferences(account_id=account.id)
+        db.session.add(prefs)
+    prefs.notify_region = bool(notify_region)
+    prefs.notify_department = bool(notify_department)
+    prefs.notify_academy = bool(notify_academy)
+    prefs.asked_at = datetime.now(timezone.utc)
+    db.session.flush()
+    g.pop("contact_preferences", None)
+    record("preferences_saved", actor=account.identifier,
+           notify=[k for k, v in (("region", notify_region), ("department", notify_department),
+                                  ("academy", notify_academy)) if v])
+    return prefs
+
+
+def wants_email_change(account: Account, new_email: str | None) -> bool:
+    """A confirmation link is needed for a new address, or to verify the current one."""
+    if not new_email:
+        return False
+    same = (account.email or "").strip().lower() == new_email.strip().lower()
+    return not same or not account.email_verified

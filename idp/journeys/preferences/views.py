@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ...signin import Step, register_step
+from ...signin.gate import allow
+from ...signin.steps import binding, step_page
+from . import email_change, service
+from .forms import ConfirmEmailForm, PreferencesForm
+
+bp = Blueprint("preferences", __name__)
+register_step(Step("preferences", "preferences.check", service.is_needed))
+allow("preferences.check", "preferences.confirm_email")
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@step_page("preferences")
+def check(ctx):
+    """Vérifiez vos informations: the record read-only, the email, the opt-ins."""
+    account = ctx.account
+    prefs = service.preferences_of(account)
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        service.save(account, notify_region=form.notify_region.data,
+                     notify_department=form.notify_department.data,
+                     notify_academy=form.notify_academy.data)
+        if service.wants_email_change(account, form.email.data):
+            email_change.start(account, form.email.data)
+            flash(_("Nous avons envoyé un lien de confirmation à %(email)s. Votre adresse sera "
+                    "enregistrée quand vous l'aurez ouvert (pensez à regarder dans les "
+                    "courriers indésirables).", email=form.email.data), "info")
+        return redirect(url_for("signin.resume"))
+    if not form.is_submitted():
+        form.email.data = account.email
+        if prefs is not None:
+            form.notify_region.data = prefs.notify_region
+            form.notify_department.data = prefs.notify_department
+            form.notify_academy.data = prefs.notify_academy
+    return render_template("preferences/check.html", form=form, pending=ctx.pending,
+                           record=service.school_record(account), account=account,
+                           flow=binding(ctx)), 400 if form.errors else 200
+
+
+@bp.route("/preferences/email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link from the email: a button confirms (a POST, so link scanners do not use
+    the token); reachable without signing in (often opened on another device)."""
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        return render_template("preferences/confirm_email.html", form=form)
+    try:
+        account = email_change.confirm(token)
+    except email_change.EmailChangeError as exc:
+        return render_template("preferences/email_link_error.html", reason=exc.reason), 400
+    return render_template("preferences/email_confirmed.html", email=account.email)
