@@ -70,7 +70,12 @@ def success_response(idp: SamlIdp, sp, info: dict, account, auth_time: float) ->
         name_id=name_id, authn_statement=statement, policy=idp.policy, best_effort=True,
         sign_response=sp.sign_mode in ("response", "both"),
         sign_assertion=sp.sign_mode in ("assertion", "both"),
-        encrypt_assertion=bool(sp.encrypt), encrypt_assertion_self_contained=True, **SIGN_ALG)
+        encrypt_assertion=bool(sp.encrypt), **SIGN_ALG,
+        # Self-contained: the decrypted assertion declares its own namespaces (pysaml2 SPs
+        # need it). Known limit: python3-saml then rejects the signature of the *inner*
+        # assertion (it re-parses it in the Response's context); register such SPs with
+        # --sign response, whose signature covers the encrypted assertion.
+        encrypt_assertion_self_contained=True)
     entry = {"sp": sp.entity_id, "name_id": name_id.text, "format": fmt,
              "session_index": statement.session_index}
     return str(response), entry
