@@ -15,7 +15,8 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from idp.db import db
 from idp.saml.registry import register_sp
-from tests.support.saml import _STEP_BUTTONS, keypair, post_form, saml_keys_ready  # noqa: F401
+from tests.support.saml import keypair, post_form, saml_keys_ready  # noqa: F401
+from tests.support.saml import through_steps_http as through_steps
 from tests.support.served import HttpBrowser, free_port, serve_rp
 
 pytestmark = pytest.mark.interop
@@ -52,16 +53,6 @@ def onelogin(app, served_idp, tmp_path):
         register_sp(metadata=metadata, attributes="ent", sign_mode="response", name="OneLogin SP")
         db.session.commit()
     return settings
-
-
-def through_steps(browser, page, limit=6):
-    """Accept later plan steps (consent...) as a family would, up to the auto-post page."""
-    for _ in range(limit):
-        if page is None or "SAMLResponse" in page.text or "<form" not in page.text:
-            return page
-        button = _STEP_BUTTONS.search(page.text)
-        page = browser.submit({button.group(1): button.group(2)} if button else {})
-    return page
 
 
 def _pem_body(path) -> str:

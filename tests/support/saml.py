@@ -239,3 +239,13 @@ def through_later_steps(browser, page, limit: int = 6):
 def attributes_of(result) -> dict:
     return {a.friendly_name: [v.text for v in a.attribute_value]
             for s in result.assertion.attribute_statement for a in s.attribute}
+
+
+def through_steps_http(browser, page, limit: int = 6):
+    """The same for tests.support.served.HttpBrowser (real HTTP)."""
+    for _ in range(limit):
+        if page is None or "SAMLResponse" in page.text or "<form" not in page.text:
+            return page
+        button = _STEP_BUTTONS.search(page.text)
+        page = browser.submit({button.group(1): button.group(2)} if button else {})
+    return page

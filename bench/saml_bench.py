@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""SAML SSO responses per second for signed-in browsers, against `idp serve --workers 2`.
+
+    .venv/bin/python bench/saml_bench.py [--duration 10] [--browsers 6] [--workers 2]
+
+Starts the IdP the production way (gunicorn, 2 workers) in a temporary directory (SQLite
+file and the embedded store; set IDP_DATABASE_URL / IDP_REDIS_URL to use PostgreSQL and
+Redis), registers one SP (pysaml2 metadata, sign "both", encrypted assertions, the
+"ent" attribute profile), signs `--browsers` families in once, then each browser sends
+AuthnRequests (HTTP-Redirect, pre-built so the load generator stays light) and reads the
+answer: one HTTP request per SSO, a Response signed twice with an encrypted assertion.
+Prints responses per second and latency percentiles. Target: 200/s on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+PASSWORD = "Bench-Pass-2024!"
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--duration", type=float, default=10.0)
+    args.add_argument("--browsers", type=int, default=6)
+    args.add_argument("--workers", type=int, default=2)
+    opts = args.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(Path(tmp), opts)
+
+
+def run(tmp: Path, opts) -> None:
+    import requests
+    from idp.saml import crypto_backend
+
+    crypto_backend.install()  # the bench's own SP signs and parses in process too
+    from tests.support.saml import PySamlSP, through_steps_http
+    from tests.support.served import HttpBrowser, free_port
+
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_") or
+           k in ("IDP_DATABASE_URL", "IDP_REDIS_URL")}
+    env.setdefault("IDP_DATABASE_URL", f"sqlite:///{tmp / 'idp.sqlite3'}")
+    env.update(IDP_ISSUER=issuer, IDP_KEYS_DIR=str(tmp / "keys"),
+               IDP_SECRET_KEY_FILE=str(tmp / "secret"), IDP_STORE_PATH=str(tmp / "store.sqlite3"),
+               IDP_STORE_PREFIX=f"bench-{secrets.token_hex(3)}:",
+               IDP_DEMO_CLIENTS_FILE=str(tmp / "demo.json"))
+    idp = [str(BIN / "idp")]
+    for cmd in (["keys", "generate"], ["db", "upgrade"]):
+        subprocess.run(idp + cmd, env=env, check=True, capture_output=True, cwd=ROOT)
+    for i in range(opts.browsers):
+        subprocess.run(idp + ["accounts", "create", "--identifier", f"bench.parent{i}",
+                              "--password", PASSWORD, "--profile", "parent",
+                              "--academy", "nancy-metz", "--active"],
+                       env=env, check=True, capture_output=True, cwd=ROOT)
+    server = subprocess.Popen(idp + ["serve", "--workers", str(opts.workers),
+                                     "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                metadata = requests.get(issuer + "/saml/metadata", timeout=2)
+                if metadata.status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        sp = PySamlSP(tmp / "sp", metadata.text, host="bench-sp.example")
+        (tmp / "sp.xml").write_text(sp.metadata)
+        subprocess.run(idp + ["clients", "add-saml", "--metadata", str(tmp / "sp.xml"),
+                              "--attributes", "ent", "--sign", "both", "--json"],
+                       env=env, check=True, capture_output=True, cwd=ROOT)
+        cookies = []
+        for i in range(opts.browsers):  # each family signs in once (WAYF, password, steps)
+            browser = HttpBrowser()
+            _, args = sp.authn_request()
+            page = browser.sign_in(args["location"], f"bench.parent{i}", PASSWORD)
+            page = through_steps_http(browser, page)
+            assert page is not None and "SAMLResponse" in page.text, "first SSO failed"
+            cookies.append("; ".join(f"{c.name}={c.value}" for c in browser.http.cookies))
+        per_browser = int(opts.duration * 400 / opts.browsers) + 50
+        prepared = [[sp.authn_request()[1]["location"] for _ in range(per_browser)]
+                    for _ in range(opts.browsers)]
+        latencies: list[float] = []
+        errors = [0]
+        stop = time.monotonic() + opts.duration
+
+        def browse(cookie: str, urls: list[str]) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            for url in urls:
+                if time.monotonic() > stop:
+                    break
+                parts = urlsplit(url)
+                start = time.perf_counter()
+                conn.request("GET", f"{parts.path}?{parts.query}", headers={"Cookie": cookie})
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200 or b"SAMLResponse" not in body:
+                    errors[0] += 1
+                latencies.append(time.perf_counter() - start)
+
+        threads = [threading.Thread(target=browse, args=(c, u)) for c, u in zip(cookies, prepared)]
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - began
+        done = len(latencies)
+        ordered = sorted(latencies)
+        result = {
+            "responses": done, "errors": errors[0], "seconds": round(elapsed, 2),
+            "responses_per_second": round(done / elapsed, 1),
+            "p50_ms": round(statistics.median(ordered) * 1000, 1),
+            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
+            "workers": opts.workers, "browsers": opts.browsers, "cores": os.cpu_count(),
+            "database": env["IDP_DATABASE_URL"].split("://")[0],
+            "store": "redis" if env.get("IDP_REDIS_URL") else "embedded",
+            "target_per_second": 200,
+        }
+        print(json.dumps(result, indent=2))
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
