@@ -6,6 +6,8 @@ import time
 from idp.db import db
 from idp.models import AuditEvent
 
+from ..support.browser import Browser
+
 
 def test_wayf_is_asked_once_then_remembered(browser):
     page = browser.get("/")
@@ -200,3 +202,32 @@ def test_idle_timeout_is_the_store_ttl(app, browser, make):
     sid = browser.client.get_cookie("idp_session").value
     ttl = app.extensions["idp"]["store"].ttl("sess:" + sid)
     assert 0 < ttl <= app.config["SESSION_IDLE_MINUTES"] * 60
+
+
+def test_https_deployment_uses_host_prefixed_secure_cookies_and_hsts(settings, make):
+    from idp import create_app
+
+    secure_app = create_app({**settings, "ISSUER": "https://idp.example"})
+    parent = make.account()
+    browser = Browser(secure_app.test_client(), host="idp.example")
+    client = browser.client
+    base = "https://idp.example"
+    page = client.get(base + "/choisir-profil")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    from tests.support.browser import csrf_token
+
+    client.post(base + "/choisir-profil", data={"csrf_token": csrf_token(page.text),
+                                                "profile": "parent", "academy": "reims"})
+    page = client.get(base + "/connexion")
+    response = client.post(base + "/connexion", data={
+        "csrf_token": csrf_token(page.text), "identifier": parent.identifier,
+        "password": parent.password})
+    cookie = [h for h in response.headers.getlist("Set-Cookie") if "idp_session" in h][0]
+    assert cookie.startswith("__Host-idp_session=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
+def test_no_dynamic_client_registration(client):
+    assert client.post("/oidc/register", json={"redirect_uris": ["https://x.example/cb"]}
+                       ).status_code == 404
