@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -60,6 +60,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(signin_views.bp)
     journeys.register(app)
+    from . import notify
+
+    notify.init_app(app)  # the dev outbox page, when DEBUG or DEV_OUTBOX
     oidc.init_app(app)
     from . import saml
 
@@ -81,6 +84,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _select_locale() -> str:
     """The locale asked by the RP (ui_locales), chosen on the page, or French."""
+    if not has_request_context():  # CLI, worker: French (messages pass their own locale)
+        return "fr"
     wanted = request.args.get("lang") or session.get("locale")
     if wanted in ("fr", "en"):
         return wanted

@@ -297,5 +297,14 @@ def serve(workers, bind):
         fail(str(exc))
 
 
+
+# -- school accounts: roster, letters, delivery worker, lifecycle ------------------------
+from .roster.commands import lifecycle, roster, worker  # noqa: E402  (defined there)
+
+main.add_command(roster)
+main.add_command(worker)
+main.add_command(lifecycle)
+
+
 if __name__ == "__main__":
     main()

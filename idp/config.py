@@ -67,6 +67,29 @@ DEFAULTS: dict = {
     "SAML_MAX_MESSAGE_BYTES": 65536,       # decoded (and inflated) request size cap
     "SAML_METADATA_VALID_HOURS": 168,      # validUntil of our signed metadata
     "SAML_METADATA_CERT": None,            # PEM file: SP metadata must be signed by it
+    # Email delivery (idp/notify): "smtp" in production; "outbox" (the `make run` default)
+    # keeps messages in the database, prints them from the worker and, with DEV_OUTBOX or
+    # DEBUG, shows them at /dev/outbox.
+    "EMAIL_BACKEND": "outbox",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+    "SMTP_FROM": "Connexion Scolarité <ne-pas-repondre@localhost>",
+    "DEV_OUTBOX": False,
+    "OUTBOX_MAX_ATTEMPTS": 8,          # then the message is marked failed
+    "OUTBOX_RETRY_SECONDS": 30,        # first retry delay, doubled each time, 1 h at most
+    "OUTBOX_KEEP_DAYS": 30,            # delivered/failed messages are purged after this
+    "WORKER_POLL_SECONDS": 2,
+    "WORKER_LIFECYCLE_MINUTES": 60,    # `idp worker` runs the lifecycle pass this often
+    # School-issued accounts (idp/roster, idp/lifecycle.py).
+    "ACTIVATION_WINDOW_DAYS": 92,      # 3 months from the letter to activate [seed 002]
+    "ACTIVATION_REMINDER_DAYS": 30,    # reminder email this long before the deadline
+    "DELETE_UNACTIVATED_DAYS": 365,    # never-activated accounts deleted a year after issue
+    "BIRTH_DATE_MAX_FAILURES": 5,      # then the account waits for the school
+    "ACTIVATION_RESEND_SECONDS": 60,   # "Renvoyer le message" at most this often
     "WTF_CSRF_TIME_LIMIT": None,  # bound to the session lifetime instead
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",  # dates shown to families (home page)

@@ -8,10 +8,11 @@ def register(app: Flask) -> None:
     from .home import views as home
     from .login import views as login
     from .wayf import views as wayf
+    from .activation import views as activation
     from .charter import views as charter
     from .preferences import views as preferences
     from .notice import views as notice
     from .consent import views as consent
 
-    for module in (wayf, login, home, charter, preferences, notice, consent):
+    for module in (wayf, login, home, activation, charter, preferences, notice, consent):
         app.register_blueprint(module.bp)

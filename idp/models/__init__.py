@@ -8,6 +8,10 @@ from .audit import AuditEvent
 from .consent import (CharterAcceptance, CharterVersion, Consent, ContactPreferences,
                       RPNotice, RPNoticeAcknowledgment)
 from .saml import SAMLServiceProvider
+from .school_records import (PupilRecord, RecordGuardianLink, RepresentativeRecord,
+                             RosterImport)
+from .onetime import OneTimeToken
+from .outbox import OutboxMessage
 
 __all__ = [
     "Base", "Account", "AccountProfile", "AccountState", "Academy", "School",
@@ -15,4 +19,6 @@ __all__ = [
     "CharterVersion", "CharterAcceptance", "ContactPreferences", "RPNotice",
     "RPNoticeAcknowledgment", "Consent",
     "SAMLServiceProvider",
+    "PupilRecord", "RepresentativeRecord", "RecordGuardianLink", "RosterImport",
+    "OneTimeToken", "OutboxMessage",
 ]

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -20,6 +20,7 @@ class AccountState(str, enum.Enum):
     pending_email = "pending_email"  # first connection done, email link not yet clicked
     active = "active"
     deactivated = "deactivated"
+    deleted = "deleted"              # never activated, personal data erased (tombstone)
 
 
 class Account(Base):
@@ -49,9 +50,31 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped on password change and "sign out everywhere": older sessions are dead.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # School-issued accounts (roster issue): `identifier` minus its trailing digits, so
+    # `p.nomXX` allocation finds the taken numbers with one indexed lookup.
+    identifier_stem: Mapped[str | None] = mapped_column(
+        String(64), index=True, default=lambda ctx: _stem(ctx.get_current_parameters()))
+    # Salted SHA-256 of the letter's random provisional password (a high-entropy secret:
+    # a fast hash is right, like client secrets); cleared at first connection.
+    provisional_password_hash: Mapped[str | None] = mapped_column(String(100))
+    issued_at: Mapped[datetime | None]            # last notification letter
+    activation_deadline: Mapped[datetime | None]  # issued_at + the activation window
+    activated_at: Mapped[datetime | None]
+    deactivated_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    # Wrong birth dates at first connection; at the limit the account waits for the school.
+    birth_date_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
     school = relationship("School", lazy="joined")
+
+    __table_args__ = (Index("ix_accounts_state_deadline", "state", "activation_deadline"),
+                      Index("ix_accounts_state_issued", "state", "issued_at"))
 
     @property
     def display_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.identifier
+
+
+def _stem(params: dict) -> str | None:
+    identifier = params.get("identifier")
+    return identifier.rstrip("0123456789") if identifier else None

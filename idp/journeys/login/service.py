@@ -19,6 +19,7 @@ from ...audit import record
 from ...db import db
 from ...extensions import passwords, throttle
 from ...models import Account, AccountState
+from ...roster.credentials import provisional_password_matches
 
 # Session keys that survive sign-in (the rest is dropped with the old session id).
 _KEPT_ACROSS_SIGNIN = ("pending_id", "pending_origin", "next", "locale")
@@ -49,7 +50,8 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
         record("login_throttled", target=identifier)
         return LoginOutcome.failed, None
     account = find_account(identifier)
-    if not passwords().verify(account.password_hash if account else None, password):
+    if not passwords().verify(account.password_hash if account else None, password) \
+            and not provisional_password_matches(account, password):
         guard.record_failure(ip, identifier)
         record("login_failed", target=identifier)
         return LoginOutcome.failed, None

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+
+from ...signin import Step, register_step
+from ...signin.gate import allow
+from ..login.service import current_account, end_session
+from . import service
+from .forms import EmailForm, FirstConnectionForm, ResendForm, parse_birth_date
+
+bp = Blueprint("activation", __name__)
+
+register_step(Step("activation", "activation.start", service.is_needed))
+allow("activation.start", "activation.resend", "activation.change_email",
+      "activation.confirm")
+
+
+def _deactivated():
+    end_session()
+    return render_template("login/deactivated.html"), 403
+
+
+def _pending_page(account, email_form=None, status=200):
+    return render_template("activation/pending.html", account=account,
+                           resend_form=ResendForm(), email_form=email_form or EmailForm(),
+                           deadline=service.deadline_of(account)), status
+
+
+def _form_page(account, form, status=200):
+    form.password.data = form.password_confirm.data = ""
+    pupil = service.is_pupil(account)
+    if pupil:
+        form.birth_date.label.text = _("Votre date de naissance")
+    return render_template("activation/form.html", form=form, account=account, pupil=pupil,
+                           ask_birth_date="birth_date" in form._fields,
+                           deadline=service.deadline_of(account),
+                           max_failures=service.max_failures()), status
+
+
+@bp.route("/premiere-connexion", methods=["GET", "POST"])
+def start():
+    """The step: the first-connection form, or the "check your mailbox" page."""
+    account = current_account()
+    if account is None or account.state not in service.WAITING:
+        return redirect(url_for("signin.resume"))
+    if service.expire_if_late(account):
+        return _deactivated()
+    if account.state.value == "pending_email":
+        return _pending_page(account)
+    if service.is_blocked(account):
+        return render_template("activation/blocked.html"), 403
+    form = FirstConnectionForm()
+    if not service.known_birth_dates(account):
+        del form.birth_date  # nothing to check it against (account made without records)
+    if not form.is_submitted():
+        if not form.email.data and account.email:
+            form.email.data = account.email  # from the school record: to confirm
+        return _form_page(account, form)
+    valid = form.validate_on_submit()
+    if "birth_date" in form._fields and not form.birth_date.errors and form.birth_date.data:
+        # Checked whatever else is wrong, so wrong guesses always count.
+        if not service.check_birth_date(account, parse_birth_date(form.birth_date.data)):
+            if service.is_blocked(account):
+                return render_template("activation/blocked.html"), 403
+            left = service.max_failures() - account.birth_date_failures
+            form.birth_date.errors = list(form.birth_date.errors) + [_(
+                "Cette date ne correspond pas à celle connue de l'établissement. "
+                "Il reste %(n)d essai(s).", n=left)]
+            valid = False
+    if form.password.data and not form.password.errors:
+        problems = service.password_problems(account, form.password.data)
+        if problems:
+            form.password.errors = list(form.password.errors) + problems
+            valid = False
+        elif form.password.data != form.password_confirm.data:
+            form.password_confirm.errors = list(form.password_confirm.errors) + [
+                _("Les deux mots de passe ne sont pas identiques.")]
+            valid = False
+    email = form.email.data if not form.email.errors else None
+    if not email and not form.email.errors:
+        if not service.is_pupil(account):
+            form.email.errors = list(form.email.errors) + [
+                _("Saisissez votre adresse de messagerie : elle est indispensable pour "
+                  "activer votre compte.")]
+            valid = False
+        elif not form.no_email.data:
+            form.email.errors = list(form.email.errors) + [
+                _("Saisissez votre adresse mail, ou cochez « Je n'ai pas d'adresse mail ».")]
+            valid = False
+    if not valid:
+        return _form_page(account, form, 400)
+    service.complete_first_connection(account, form.password.data,
+                                      email if email else None)
+    session["epoch"] = account.session_epoch  # this session goes on
+    if email:
+        return redirect(url_for("activation.start"))
+    flash(_("Votre compte est activé."), "success")
+    return redirect(url_for("signin.resume"))
+
+
+@bp.post("/premiere-connexion/renvoyer")
+def resend():
+    account = current_account()
+    if account is None or account.state.value != "pending_email" \
+            or not ResendForm().validate_on_submit():
+        return redirect(url_for("activation.start"))
+    if service.expire_if_late(account):
+        return _deactivated()
+    if service.may_resend(account):
+        service.send_activation_email(account)
+        flash(_("Un nouveau message a été envoyé à %(email)s.", email=account.email), "success")
+    else:
+        flash(_("Un message vient d'être envoyé : patientez une minute avant d'en demander "
+                "un autre."), "info")
+    return redirect(url_for("activation.start"))
+
+
+@bp.post("/premiere-connexion/adresse")
+def change_email():
+    account = current_account()
+    if account is None or account.state.value != "pending_email":
+        return redirect(url_for("activation.start"))
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return _pending_page(account, form, 400)
+    service.change_pending_email(account, form.email.data)
+    flash(_("Un message a été envoyé à %(email)s.", email=account.email), "success")
+    return redirect(url_for("activation.start"))
+
+
+@bp.get("/activation/<token>")
+def confirm(token: str):
+    """The emailed link: 'Votre compte a été validé', or what went wrong and what to do."""
+    outcome, account = service.confirm(token)
+    if outcome == "activated":
+        return render_template("activation/confirmed.html", already=False)
+    if outcome == "already_active":
+        return render_template("activation/confirmed.html", already=True)
+    if outcome == "deactivated":
+        return render_template("login/deactivated.html"), 403
+    return render_template("activation/link_error.html", reason=outcome), \
+        410 if outcome == "expired" else 400

@@ -1,0 +1,323 @@
+"""Plan an import against what the database holds, then write it in bulk.
+
+`plan_import` reads the existing records of the file's pupils in a few chunked queries
+and decides, row by row, what is created, updated or unchanged. `apply_plan` writes the
+plan with bulk statements (multi-row INSERT ... RETURNING, UPDATE by primary key).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from ..db import db
+from ..models import (Account, AccountProfile, AccountState, GuardianLink, PupilRecord,
+                      RecordGuardianLink, RepresentativeRecord, School)
+from .credentials import locked_password_hash
+from .names import allocate_identifiers, fold_words
+from .rows import PupilRow, RepresentativeRow
+
+CHUNK = 1000
+
+
+def _chunks(values: list):
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+@dataclass
+class PupilState:
+    row: PupilRow
+    id: int | None = None
+    account_id: int | None = None
+    old_account_id: int | None = None
+    changes: dict = field(default_factory=dict)
+    status: str = "unchanged"
+
+
+@dataclass
+class RepState:
+    key: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    school_id: int
+    id: int | None = None
+    account_id: int | None = None
+    old_account_id: int | None = None
+    changes: dict = field(default_factory=dict)
+
+    @property
+    def names_key(self) -> str:
+        return f"{fold_words(self.last_name)}|{fold_words(self.first_name)}"
+
+
+@dataclass
+class ImportPlan:
+    school: School
+    pupils: list[PupilState] = field(default_factory=list)
+    reps: dict = field(default_factory=dict)       # ("id", n) or ("key", k) -> RepState
+    new_links: list = field(default_factory=list)  # (PupilState, RepState, rank)
+    kept_links: list = field(default_factory=list)  # (PupilState, RepState)
+    rank_updates: list = field(default_factory=list)   # (link id, rank)
+    removed_links: list = field(default_factory=list)  # (link id, rep RepState, PupilState)
+    absent: int = 0
+
+    def counts(self) -> tuple[int, int, int]:
+        statuses = [p.status for p in self.pupils]
+        return statuses.count("created"), statuses.count("updated"), statuses.count("unchanged")
+
+    def new_representative_count(self) -> int:
+        return sum(1 for r in self.reps.values() if r.id is None)
+
+    def accounts_to_create(self) -> int:
+        return sum(1 for p in self.pupils if p.account_id is None) + \
+            sum(1 for r in self.reps.values() if r.account_id is None)
+
+
+def _load(stmt_for_chunk, values: list) -> list:
+    rows = []
+    for chunk in _chunks(values):
+        rows.extend(db.session.execute(stmt_for_chunk(chunk)).all())
+    return rows
+
+
+def plan_import(school: School, rows: list[PupilRow]) -> ImportPlan:
+    """Decide, without writing, what each valid row changes."""
+    plan = ImportPlan(school)
+    P, R, L = PupilRecord, RepresentativeRecord, RecordGuardianLink
+    existing = {r.national_id: r for r in _load(
+        lambda c: select(P.id, P.national_id, P.school_id, P.first_name, P.last_name,
+                         P.birth_date, P.class_name, P.account_id).where(P.national_id.in_(c)),
+        [row.national_id for row in rows])}
+    links: dict[int, dict[int, tuple[int, int]]] = {}
+    for link in _load(lambda c: select(L.id, L.pupil_record_id, L.representative_record_id,
+                                       L.rank).where(L.pupil_record_id.in_(c)),
+                      [r.id for r in existing.values()]):
+        links.setdefault(link.pupil_record_id, {})[link.representative_record_id] = \
+            (link.id, link.rank)
+    rep_columns = (R.id, R.match_key, R.first_name, R.last_name, R.phone, R.email, R.account_id)
+    known = {r.id: r for r in _load(lambda c: select(*rep_columns).where(R.id.in_(c)),
+                                    sorted({rid for m in links.values() for rid in m}))}
+    keys = sorted({rep.match_key(row.national_id) for row in rows for rep in row.representatives})
+    by_key = {r.match_key: r for r in _load(
+        lambda c: select(*rep_columns).where(R.academy_code == school.academy_code,
+                                             R.match_key.in_(c)), keys)}
+    known.update({r.id: r for r in by_key.values()})
+
+    def rep_state(snapshot) -> RepState:
+        state = plan.reps.get(("id", snapshot.id))
+        if state is None:
+            state = RepState(snapshot.match_key, snapshot.first_name, snapshot.last_name,
+                             snapshot.phone, snapshot.email, school.id, snapshot.id,
+                             snapshot.account_id, snapshot.account_id)
+            plan.reps[("id", snapshot.id)] = state
+        return state
+
+    for row in rows:
+        pupil = PupilState(row)
+        old = existing.get(row.national_id)
+        changed = old is None
+        if old is not None:
+            pupil.id, pupil.account_id, pupil.old_account_id = old.id, old.account_id, \
+                old.account_id
+            wanted = {"first_name": row.first_name, "last_name": row.last_name,
+                      "birth_date": row.birth_date, "class_name": row.class_name,
+                      "school_id": school.id}
+            pupil.changes = {k: v for k, v in wanted.items() if getattr(old, k) != v}
+            changed = bool(pupil.changes) or old.account_id is None
+        linked = links.get(pupil.id, {}) if pupil.id else {}
+        linked_by_names = {}
+        for rid in linked:
+            snap = known[rid]
+            linked_by_names[f"{fold_words(snap.last_name)}|{fold_words(snap.first_name)}"] = rid
+        kept = set()
+        for rep_row in row.representatives:
+            rep, is_new = _match_rep(plan, rep_row, row, linked_by_names, known, by_key, rep_state)
+            changed |= is_new or rep.account_id is None or _update_rep(plan, rep, rep_row, row,
+                                                                       by_key)
+            if rep.id is not None and rep.id in linked:
+                kept.add(rep.id)
+                plan.kept_links.append((pupil, rep))
+                link_id, rank = linked[rep.id]
+                if rank != rep_row.rank:
+                    plan.rank_updates.append((link_id, rep_row.rank))
+                    changed = True
+            else:
+                plan.new_links.append((pupil, rep, rep_row.rank))
+                changed = True
+        for rid, (link_id, _rank) in linked.items():
+            if rid not in kept:
+                plan.removed_links.append((link_id, rep_state(known[rid]), pupil))
+                changed = True
+        pupil.status = "created" if old is None else ("updated" if changed else "unchanged")
+        plan.pupils.append(pupil)
+    in_file = {row.national_id for row in rows}
+    plan.absent = sum(1 for ine in db.session.scalars(
+        select(P.national_id).where(P.school_id == school.id)) if ine not in in_file)
+    return plan
+
+
+def _match_rep(plan, rep_row: RepresentativeRow, row: PupilRow, linked_by_names, known,
+               by_key, rep_state) -> tuple[RepState, bool]:
+    """The same person: already linked to this pupil under these names, else known by
+    names + first contact in this academy (a sibling's row), else someone new."""
+    rid = linked_by_names.get(rep_row.names_key)
+    if rid is not None:
+        return rep_state(known[rid]), False
+    key = rep_row.match_key(row.national_id)
+    if key in by_key:
+        return rep_state(by_key[key]), False
+    if ("key", key) in plan.reps:
+        return plan.reps[("key", key)], False
+    state = RepState(key, rep_row.first_name, rep_row.last_name, rep_row.phone, rep_row.email,
+                     plan.school.id)
+    plan.reps[("key", key)] = state
+    return state, True
+
+
+def _update_rep(plan, rep: RepState, rep_row: RepresentativeRow, row: PupilRow, by_key) -> bool:
+    """Bring a known representative up to date with this row; True when anything changed."""
+    if rep.id is None:
+        return False
+    wanted = {"first_name": rep_row.first_name, "last_name": rep_row.last_name,
+              "phone": rep_row.phone, "email": rep_row.email}
+    new_key = rep_row.match_key(row.national_id)
+    if new_key != rep.key and new_key not in by_key and ("key", new_key) not in plan.reps:
+        wanted["match_key"] = new_key
+    diff = {k: v for k, v in wanted.items()
+            if getattr(rep, "key" if k == "match_key" else k) != v}
+    for k, v in diff.items():
+        setattr(rep, "key" if k == "match_key" else k, v)
+    rep.changes.update(diff)
+    return bool(diff)
+
+
+def _touched(state) -> bool:
+    """An existing record to update: changed data, or an account (re)created for it."""
+    return state.id is not None and (bool(state.changes) or
+                                     state.account_id != state.old_account_id)
+
+
+def apply_plan(plan: ImportPlan, now: datetime) -> int:
+    """Write the plan (flushes, never commits). Returns the number of accounts created."""
+    school = plan.school
+    P, R = PupilRecord, RepresentativeRecord
+    to_update = [p for p in plan.pupils if p.id is not None]
+    reps = list(plan.reps.values())
+    reps_to_update = [r for r in reps if r.id is not None]
+    created = _create_accounts(plan, now)
+    new_pupils = [p for p in plan.pupils if p.id is None]
+    if new_pupils:
+        ids = db.session.execute(insert(P).returning(P.id, sort_by_parameter_order=True), [
+            {"national_id": p.row.national_id, "school_id": school.id,
+             "first_name": p.row.first_name, "last_name": p.row.last_name,
+             "birth_date": p.row.birth_date, "class_name": p.row.class_name,
+             "account_id": p.account_id, "created_at": now, "updated_at": now}
+            for p in new_pupils]).scalars().all()
+        for pupil, new_id in zip(new_pupils, ids):
+            pupil.id = new_id
+    _bulk_update(P, [{"id": p.id, "account_id": p.account_id, "updated_at": now, **p.changes}
+                     for p in to_update if _touched(p)])
+    new_reps = [r for r in reps if r.id is None]
+    if new_reps:
+        ids = db.session.execute(insert(R).returning(R.id, sort_by_parameter_order=True), [
+            {"academy_code": school.academy_code, "match_key": r.key, "first_name": r.first_name,
+             "last_name": r.last_name, "phone": r.phone, "email": r.email,
+             "account_id": r.account_id, "created_at": now, "updated_at": now}
+            for r in new_reps]).scalars().all()
+        for rep, new_id in zip(new_reps, ids):
+            rep.id = new_id
+    _bulk_update(R, [{"id": r.id, "account_id": r.account_id, "updated_at": now,
+                      **{("match_key" if k == "key" else k): v for k, v in r.changes.items()}}
+                     for r in reps_to_update if _touched(r)])
+    _sync_accounts(plan)
+    _write_links(plan)
+    return created
+
+
+def _bulk_update(model, rows: list[dict]) -> None:
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        db.session.execute(update(model), group)
+
+
+def _create_accounts(plan: ImportPlan, now: datetime) -> int:
+    pupils = [p for p in plan.pupils if p.account_id is None]
+    reps = [r for r in plan.reps.values() if r.account_id is None]
+    if not pupils and not reps:
+        return 0
+    identifiers = allocate_identifiers([(p.row.first_name, p.row.last_name) for p in pupils] +
+                                       [(r.first_name, r.last_name) for r in reps])
+    school, locked = plan.school, locked_password_hash()
+    common = {"password_hash": locked, "state": AccountState.provisional,
+              "academy_code": school.academy_code, "school_id": school.id, "created_at": now}
+    values = [{**common, "identifier": ident, "identifier_stem": ident.rstrip("0123456789"),
+               "profile": AccountProfile.pupil, "first_name": p.row.first_name,
+               "last_name": p.row.last_name, "birth_date": p.row.birth_date,
+               "class_name": p.row.class_name, "email": None, "phone": None}
+              for p, ident in zip(pupils, identifiers)]
+    values += [{**common, "identifier": ident, "identifier_stem": ident.rstrip("0123456789"),
+                "profile": AccountProfile.parent, "first_name": r.first_name,
+                "last_name": r.last_name, "birth_date": None, "class_name": None,
+                "email": r.email, "phone": r.phone}
+               for r, ident in zip(reps, identifiers[len(pupils):])]
+    table = Account.__table__
+    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                             values).scalars().all()
+    for owner, new_id in zip(pupils + reps, ids):
+        owner.account_id = new_id
+    return len(ids)
+
+
+def _sync_accounts(plan: ImportPlan) -> None:
+    """Accounts mirror the school data; contact details only until the family activates
+    (then they are the family's own, managed in their account)."""
+    mirror = ("first_name", "last_name", "birth_date", "class_name", "school_id")
+    _bulk_update(Account, [{"id": p.account_id, **{k: v for k, v in p.changes.items()
+                                                   if k in mirror}}
+                           for p in plan.pupils if p.changes and p.account_id])
+    reps = [r for r in plan.reps.values() if r.changes and r.account_id]
+    _bulk_update(Account, [{"id": r.account_id, "first_name": r.first_name,
+                            "last_name": r.last_name} for r in reps])
+    contact = [r for r in reps if {"phone", "email"} & set(r.changes)]
+    if contact:
+        table = Account.__table__
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("b_id"),
+                                 table.c.activated_at.is_(None))
+            .values(phone=bindparam("b_phone"), email=bindparam("b_email")),
+            [{"b_id": r.account_id, "b_phone": r.phone, "b_email": r.email} for r in contact])
+
+
+def _write_links(plan: ImportPlan) -> None:
+    """Record-level links as the file says, and the account-level GuardianLinks that
+    the sign-in and the relying parties read."""
+    L = RecordGuardianLink
+    if plan.new_links:
+        db.session.execute(insert(L), [{"pupil_record_id": p.id, "representative_record_id": r.id,
+                                        "rank": rank} for p, r, rank in plan.new_links])
+    _bulk_update(L, [{"id": link_id, "rank": rank} for link_id, rank in plan.rank_updates])
+    for chunk in _chunks([link_id for link_id, _r, _p in plan.removed_links]):
+        db.session.execute(delete(L).where(L.id.in_(chunk)),
+                           execution_options={"synchronize_session": False})
+    removed = {(r.account_id, p.account_id) for _l, r, p in plan.removed_links
+               if r.account_id and p.account_id}
+    for guardian_id, pupil_id in sorted(removed):
+        db.session.execute(delete(GuardianLink).where(GuardianLink.guardian_id == guardian_id,
+                                                      GuardianLink.pupil_id == pupil_id),
+                           execution_options={"synchronize_session": False})
+    wanted = {(r.account_id, p.account_id) for p, r, _rank in plan.new_links} | \
+        {(r.account_id, p.account_id) for p, r in plan.kept_links}
+    pupil_accounts = sorted({p for _g, p in wanted if p})
+    existing = {(g, p) for g, p in _load(
+        lambda c: select(GuardianLink.guardian_id, GuardianLink.pupil_id)
+        .where(GuardianLink.pupil_id.in_(c)), pupil_accounts)}
+    missing = [{"guardian_id": g, "pupil_id": p} for g, p in sorted(wanted - existing)
+               if g and p]
+    if missing:
+        db.session.execute(insert(GuardianLink), missing)
