@@ -48,6 +48,7 @@ class RepState:
     account_id: int | None = None
     old_account_id: int | None = None
     changes: dict = field(default_factory=dict)
+    original: dict = field(default_factory=dict)   # as the database holds it
 
     @property
     def names_key(self) -> str:
@@ -113,6 +114,8 @@ def plan_import(school: School, rows: list[PupilRow]) -> ImportPlan:
             state = RepState(snapshot.match_key, snapshot.first_name, snapshot.last_name,
                              snapshot.phone, snapshot.email, school.id, snapshot.id,
                              snapshot.account_id, snapshot.account_id)
+            state.original = {"first_name": snapshot.first_name, "last_name": snapshot.last_name,
+                              "phone": snapshot.phone, "email": snapshot.email}
             plan.reps[("id", snapshot.id)] = state
         return state
 
@@ -192,7 +195,9 @@ def _update_rep(plan, rep: RepState, rep_row: RepresentativeRow, row: PupilRow, 
     for k, v in diff.items():
         setattr(rep, "key" if k == "match_key" else k, v)
     rep.changes.update(diff)
-    return bool(diff)
+    # This row changes the person if it differs from the database (an earlier sibling's
+    # row may already have carried the same change).
+    return any(rep.original.get(k) != v for k, v in wanted.items() if k != "match_key")
 
 
 def _touched(state) -> bool:
