@@ -264,6 +264,102 @@ def clients_remove_saml(entity_id, as_json):
     _saml_state(entity_id, "remove", as_json)
 
 
+@clients.command("trust")
+@click.argument("rp_key")
+@click.option("--no", "untrust", is_flag=True, help="Ask for consent again (undo).")
+@click.option("--json", "as_json", is_flag=True)
+def clients_trust(rp_key, untrust, as_json):
+    """Mark a relying party (oidc:<client_id> or saml:<entity_id>) as the school's own
+    service: families are not asked for consent (charter and notices still apply)."""
+    from .admin.trust import TrustError, set_trusted
+
+    with app_context():
+        try:
+            party = set_trusted(rp_key, not untrust)
+        except TrustError as exc:
+            fail(str(exc))
+        commit()
+        emit({"rp": party.key, "name": party.name, "trusted": not untrust}, as_json,
+             f"{party.name}: {'trusted for the school' if not untrust else 'consent asked'}")
+
+
+# -- charter and notices ----------------------------------------------------------------
+@main.group()
+def charter():
+    """Charter of use: versions families accept before reaching a service."""
+
+
+@charter.command("publish")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--rp", "rp_key", help="The RP's own charter: oidc:<client_id> or saml:<entity_id>.")
+@click.option("--version", help="Default: the date in the file name (general-2026-09.md).")
+@click.option("--json", "as_json", is_flag=True)
+def charter_publish(file, rp_key, version, as_json):
+    """Publish a charter version; every account accepts it at its next passage."""
+    from .admin.charters import PublicationError, publish_charter
+
+    with app_context():
+        try:
+            row, created = publish_charter(file, rp_key=rp_key, version=version)
+        except PublicationError as exc:
+            fail(str(exc))
+        commit()
+        emit({"audience": row.audience, "version": row.version, "title": row.title,
+              "created": created}, as_json,
+             f"{'published' if created else 'already published'}: {row.audience} {row.version}")
+
+
+@charter.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def charter_list(as_json):
+    """Published versions, the current one of each audience first, with acceptances."""
+    from .admin.charters import list_charters
+
+    with app_context():
+        rows = list_charters()
+    emit({"charters": rows}, as_json, "\n".join(
+        f"{r['audience']}  {r['version']}  {'current' if r['current'] else 'old'}  "
+        f"{r['acceptances']} accepted  {r['title']}" for r in rows) or "no charter published")
+
+
+@main.group()
+def notices():
+    """Relying parties' one-time notices (PRONOTE: "j'ai pris connaissance...")."""
+
+
+@notices.command("publish")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--rp", "rp_key", required=True, help="oidc:<client_id> or saml:<entity_id>.")
+@click.option("--version", help="Default: the date in the file name.")
+@click.option("--json", "as_json", is_flag=True)
+def notices_publish(file, rp_key, version, as_json):
+    """Register an RP's notice; each account acknowledges it once (and each new version)."""
+    from .admin.charters import PublicationError, publish_notice
+
+    with app_context():
+        try:
+            row, created = publish_notice(file, rp_key=rp_key, version=version)
+        except PublicationError as exc:
+            fail(str(exc))
+        commit()
+        emit({"rp": row.rp_key, "version": row.version, "title": row.title,
+              "created": created}, as_json,
+             f"{'published' if created else 'already published'}: {row.rp_key} {row.version}")
+
+
+@notices.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def notices_list(as_json):
+    """Registered notices with their acknowledgments."""
+    from .admin.charters import list_notices
+
+    with app_context():
+        rows = list_notices()
+    emit({"notices": rows}, as_json, "\n".join(
+        f"{r['rp']}  {r['version']}  {'current' if r['current'] else 'old'}  "
+        f"{r['acknowledgments']} acknowledged  {r['title']}" for r in rows) or "no notice")
+
+
 # -- demo and server --------------------------------------------------------------------
 @main.group()
 def demo():

@@ -155,3 +155,4 @@ def list_notices() -> list[dict]:
                     "acknowledgments": counts.get(row.id, 0)})
         seen.add(row.rp_key)
     return out
+

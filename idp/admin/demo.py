@@ -94,6 +94,7 @@ def load_demo() -> dict:
                 GuardianLink.guardian_id == parent.id, GuardianLink.pupil_id == pupil.id)):
             db.session.add(GuardianLink(guardian_id=parent.id, pupil_id=pupil.id))
     clients = [_upsert_client(spec) for spec in demo_clients()]
+    gating = _gating_demo()
     saml_sps = [_register_teleservices()]
     out = Path(current_app.config.get("DEMO_CLIENTS_FILE",
                                       PROJECT_ROOT / "var" / "demo_clients.json"))
@@ -106,6 +107,7 @@ def load_demo() -> dict:
                       "profile": s["profile"]} for s in DEMO_ACCOUNTS],
         "clients": [{k: c[k] for k in ("name", "client_id", "url")} for c in clients],
         "clients_file": str(out),
+        "gating": gating,
         "saml_service_providers": saml_sps,
     }
 
@@ -121,3 +123,18 @@ def _register_teleservices() -> dict:
     row = register_sp(metadata=sp_metadata(url), attributes="teleservices", sign_mode="both",
                       name="Téléservices", update=True)
     return {"name": row.name, "entity_id": row.entity_id, "url": url}
+
+
+def _gating_demo() -> dict:
+    """J5 in the demo: the general charter (config/charter/), PRONOTE's one-time notice
+    (config/notices/), and the ENT and PRONOTE marked as the school's own services (no
+    consent page; the Téléservices SP shows one)."""
+    from .charters import publish_charter, publish_notice
+
+    for client_id in ("demo-ent", "demo-pronote"):
+        row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
+        row.trusted_for_school = True
+    charter, _ = publish_charter(PROJECT_ROOT / "config" / "charter" / "general-2026-09.md")
+    notice, _ = publish_notice(PROJECT_ROOT / "config" / "notices" / "pronote-2026-09.md",
+                               rp_key="oidc:demo-pronote")
+    return {"charter": charter.version, "notices": {notice.rp_key: notice.version}}

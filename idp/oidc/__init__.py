@@ -16,7 +16,10 @@ def init_app(app: Flask) -> None:
     # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.
     allow("oidc.authorize", "oidc.token", "oidc.userinfo", "oidc.revoke", "oidc.introspect",
           "oidc.jwks", "oidc.end_session", "well_known.openid_configuration")
-    LOGOUT_LISTENERS.append(logout.notify_backchannel)
+    # Module-level list, apps are built many times per process (tests, CLI): once only,
+    # or each logout would notify every RP once per app ever built.
+    if logout.notify_backchannel not in LOGOUT_LISTENERS:
+        LOGOUT_LISTENERS.append(logout.notify_backchannel)
     from .. import csrf
 
     # Called by relying parties (servers, or browsers sent by an RP): client authentication,

@@ -57,3 +57,11 @@ class Flow:
 @pytest.fixture
 def flow(browser, client):
     return Flow(browser, client)
+
+
+@pytest.fixture
+def gating(app, tmp_path):
+    """J5 helpers: gating.charter(...), gating.notice(...), gating.untrust(rp), rows."""
+    from ..support.gating import Gating
+
+    return Gating(app, tmp_path)

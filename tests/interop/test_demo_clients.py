@@ -59,6 +59,9 @@ def test_sso_and_single_logout_between_ent_and_pronote(demo):
     browser.submit()  # the sign-in button: off to the IdP
     page = browser.sign_in(browser.url, parent["identifier"], parent["password"])
     assert browser.visited("/connexion")
+    # J5 at first access: the demo charter, then "Contact et préférences" (seed 003).
+    assert browser.visited("/charte") and browser.visited("/preferences")
+    assert not browser.visited("/consentement")  # the ENT is the school's own service
     assert browser.url == ent + "/", f"ENT sign-in did not come back: {browser.url}"
     assert "Bonjour Marie Durand" in page.text, page.text
     assert "Léo" in page.text and "Emma" in page.text  # linked pupils from the claims
@@ -70,6 +73,8 @@ def test_sso_and_single_logout_between_ent_and_pronote(demo):
     browser.submit()
     page = browser.sign_in(browser.url)  # no credentials: the IdP must not ask
     assert not browser.visited("/connexion"), "PRONOTE asked for the password again"
+    assert browser.visited("/information-service")  # PRONOTE's one-time notice
+    assert not browser.visited("/charte"), "the charter was asked twice"
     assert browser.url == pronote + "/" and "Bonjour Marie Durand" in page.text
 
     # Log out from the ENT: RP-initiated logout, confirmed on the IdP's page.

@@ -167,6 +167,12 @@ class _Forms(HTMLParser):
                 self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
 
 
+# The J5 step pages and the answer a family gives on each (checkboxes are not sent
+# unless ticked; the consent page's first button is "Autoriser").
+STEP_ANSWERS = {"/charte": {"accept": "y"}, "/preferences": {},
+                "/information-service": {"acknowledge": "y"}, "/consentement": {"allow": "1"}}
+
+
 class HttpBrowser:
     """A family's browser over real HTTP: a requests.Session whose redirects are followed
     one by one, so a test can stop at a redirect URI nothing listens on, and which fills
@@ -228,6 +234,8 @@ class HttpBrowser:
             elif path == "/connexion":
                 assert password is not None, "the IdP asked for a password again"
                 self.submit({"identifier": identifier, "password": password}, stop_at=stop_at)
+            elif path in STEP_ANSWERS:  # J5 pages, accepted as a family would
+                self.submit(STEP_ANSWERS[path], stop_at=stop_at)
             else:
                 break
         return self.page

@@ -1,0 +1,181 @@
+"""J5 consent, OIDC and SAML: what the RP will receive in plain French, remembered per RP
+and claim set, asked again for more, skipped for trusted RPs, forced by prompt=consent;
+refusal is access_denied (OIDC) or RequestDenied (SAML); prompt=none / IsPassive."""
+from __future__ import annotations
+
+import base64
+from html import unescape
+
+import pytest
+
+from idp.models import Consent, RefreshToken
+
+from ..support.gating import at_rp, authorize, sign_in_for
+from ..support.oidc import query
+from ..support.saml import (idp_metadata, new_sp, post_form, saml_keys_ready,  # noqa: F401
+                            send)
+
+PARENT_EDUCATION = "pour chaque élève rattaché à votre compte"
+
+
+@pytest.fixture
+def third_party(make):
+    """An RP that is not the school's own service: consent is asked."""
+    return make.oidc_client(name="Soutien scolaire", trusted=False,
+                            redirect_uris=["https://soutien.example/cb"])
+
+
+def test_consent_lists_what_the_rp_receives_and_is_remembered(browser, make, third_party,
+                                                              gating):
+    parent = make.account(with_pupils=1)
+    page = sign_in_for(browser, third_party, parent)
+    assert page.request.path == "/consentement"
+    assert "Soutien scolaire souhaite accéder à vos informations" in page.text
+    for sentence in ("Un identifiant technique qui vous représente",
+                     "Vos nom et prénom, et votre identifiant de connexion",
+                     "Votre adresse électronique", PARENT_EDUCATION):
+        assert sentence in page.text, sentence
+    assert "Autoriser" in page.text and "Refuser" in page.text
+    assert "code" in at_rp(browser.submit_page({"allow": "1"}), third_party)
+    [consent] = gating.rows(Consent, account_id=parent.id)
+    assert consent.rp_key == f"oidc:{third_party.client_id}"
+    assert sorted(consent.claims) == ["education", "email", "openid", "profile"]
+    assert "consent_granted" in gating.actions()
+    # Remembered: the next request for the same claims goes straight to the RP.
+    assert at_rp(authorize(browser, third_party), third_party)
+    browser.logout()
+    assert at_rp(sign_in_for(browser, third_party, parent), third_party)
+
+
+def test_asking_for_more_asks_again(browser, make, third_party, gating):
+    pupil = make.account(profile="pupil", first_name="Lou", class_name="4e B")
+    sign_in_for(browser, third_party, pupil, scope="openid profile")
+    page = browser.page
+    assert "Votre adresse électronique" not in page.text
+    assert at_rp(browser.submit_page({"allow": "1"}), third_party)
+    assert at_rp(authorize(browser, third_party, scope="openid"), third_party)  # less: fine
+    page = authorize(browser, third_party, scope="openid profile education")
+    assert page.request.path == "/consentement"
+    assert "Votre profil (élève), votre académie, votre établissement et votre classe" in page.text
+    assert at_rp(browser.submit_page({"allow": "1"}), third_party)
+    [consent] = gating.rows(Consent, account_id=pupil.id)
+    assert sorted(consent.claims) == ["education", "openid", "profile"]
+
+
+def test_only_registered_scopes_are_asked_about(browser, make, gating):
+    rp = make.oidc_client(trusted=False, scopes=["openid", "profile"],
+                          redirect_uris=["https://minimal.example/cb"])
+    page = sign_in_for(browser, rp, make.account())
+    assert page.request.path == "/consentement"
+    assert "Votre adresse électronique" not in page.text and PARENT_EDUCATION not in page.text
+    browser.submit_page({"allow": "1"})
+    assert sorted(gating.rows(Consent)[0].claims) == ["openid", "profile"]
+
+
+def test_trusted_rp_skips_consent_but_prompt_consent_forces_it(browser, make, rp, gating):
+    account = make.account()
+    assert at_rp(sign_in_for(browser, rp, account), rp)  # factories' RPs are trusted
+    assert gating.rows(Consent) == []
+    page = authorize(browser, rp, prompt="consent")
+    assert page.request.path == "/consentement"
+    assert "code" in at_rp(browser.submit_page({"allow": "1"}), rp)
+    assert at_rp(authorize(browser, rp), rp)
+
+
+def test_prompt_consent_asks_even_when_remembered(browser, make, third_party):
+    account = make.account()
+    sign_in_for(browser, third_party, account)
+    assert at_rp(browser.submit_page({"allow": "1"}), third_party)
+    page = authorize(browser, third_party, prompt="consent")
+    assert page.request.path == "/consentement"
+    assert at_rp(browser.submit_page({"allow": "1"}), third_party)
+    assert at_rp(authorize(browser, third_party), third_party)  # forced once, not forever
+
+
+def test_refusal_returns_access_denied_and_issues_nothing(app, browser, make, third_party,
+                                                         gating):
+    account = make.account()
+    sign_in_for(browser, third_party, account, state="etat-42")
+    response = browser.submit_page({"deny": "1"}, follow=False)
+    result = at_rp(response, third_party)
+    assert result["error"] == "access_denied" and "code" not in result
+    assert result["state"] == "etat-42" and result["iss"] == "http://localhost"
+    assert gating.rows(Consent) == [] and gating.rows(RefreshToken) == []
+    assert "consent_refused" in gating.actions() and "oidc_code_issued" not in gating.actions()
+    # The request is over: the plan no longer holds it, a replay of the form is refused.
+    again = browser.submit_page({"allow": "1"}, follow=False)
+    assert again.status_code == 400 and "code" not in (again.location or "")
+    assert browser.client.get("/oidc/fulfil").status_code in (302, 400)
+    assert "oidc_code_issued" not in gating.actions()
+
+
+def test_a_form_without_an_answer_is_told(browser, make, third_party):
+    sign_in_for(browser, third_party, make.account())
+    page = browser.submit_page({}, follow=False)
+    assert page.status_code == 400 and "Choisissez « Autoriser » ou « Refuser »." in page.text
+
+
+def test_prompt_none_names_the_step_that_needs_the_family(browser, make, third_party, rp,
+                                                          gating):
+    account = make.account()
+    assert at_rp(sign_in_for(browser, rp, account), rp)  # signed in through a trusted RP
+    result = query(authorize(browser, third_party, prompt="none").location)
+    assert result["error"] == "consent_required" and result["state"] == "st-123"
+    gating.charter("2027-01")
+    result = query(authorize(browser, rp, prompt="none").location)
+    assert result["error"] == "interaction_required"
+    assert gating.actions().count("oidc_code_issued") == 1  # the trusted RP's, before
+
+
+# -- SAML ----------------------------------------------------------------------------------
+def _saml_sign_in(browser, sp, account, **kw):
+    req_id, args = sp.authn_request(**kw)
+    page = browser.follow(send(browser.client, args))
+    if page.request.path == "/choisir-profil":
+        page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "nancy-metz"})
+    if page.request.path == "/connexion":
+        page = browser.submit("/connexion", {"identifier": account.identifier,
+                                             "password": account.password})
+    return req_id, page
+
+
+def _status(page) -> str:
+    _, fields = post_form(page.text)
+    return base64.b64decode(fields["SAMLResponse"]).decode()
+
+
+def test_saml_consent_is_asked_remembered_and_refusal_is_request_denied(
+        browser, make, new_sp, gating):
+    sp = new_sp()
+    parent = make.account(with_pupils=1)
+    req_id, page = _saml_sign_in(browser, sp, parent)
+    assert page.request.path == "/consentement"
+    assert "SP sp.example souhaite accéder à vos informations" in page.text
+    for sentence in ("Un identifiant technique qui vous représente",
+                     "Votre profil : élève ou représentant légal", "Votre nom", "Votre prénom",
+                     "L'établissement des élèves rattachés à votre compte"):
+        assert sentence in unescape(page.text), sentence
+    refused = browser.submit_page({"deny": "1"})
+    xml = _status(refused)
+    assert "urn:oasis:names:tc:SAML:2.0:status:RequestDenied" in xml and "Assertion" not in xml
+    assert gating.rows(Consent) == []
+
+    req_id, page = _saml_sign_in(browser, sp, parent)
+    assert page.request.path == "/consentement"
+    answered = browser.submit_page({"allow": "1"})
+    assert sp.consume(answered.text, req_id).name_id.text
+    [consent] = gating.rows(Consent)
+    assert consent.rp_key == f"saml:{sp.entity_id}" and "FrEduCtId" in consent.claims
+    # Remembered: the next AuthnRequest is answered at once.
+    req_id, args = sp.authn_request()
+    page = send(browser.client, args)
+    assert page.status_code == 200 and sp.consume(page.text, req_id).name_id.text
+
+
+def test_saml_is_passive_with_consent_pending_is_no_passive(browser, make, new_sp, rp):
+    sp = new_sp()
+    account = make.account()
+    assert at_rp(sign_in_for(browser, rp, account), rp)  # an SSO session exists
+    req_id, args = sp.authn_request(is_passive="true")
+    page = send(browser.client, args)
+    assert "urn:oasis:names:tc:SAML:2.0:status:NoPassive" in _status(page)

@@ -1,0 +1,163 @@
+"""J5 "Contact et préférences" (seed 003): the school record read-only, the email changed
+only through a confirmation link (delivered by a real SMTP server), the opt-ins; asked
+once, and again at each sign-in while a parent has no verified email."""
+from __future__ import annotations
+
+import email
+import re
+import time
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from idp.db import db
+from idp.models import Account, ContactPreferences
+
+from ..support.gating import at_rp, sign_in_for
+from ..support.served import free_port
+
+LINK = re.compile(r"http://localhost/preferences/email/[A-Za-z0-9_-]+")
+
+
+class _Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server (aiosmtpd) the outbox worker delivers to."""
+    mailbox = _Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "EMAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", controller.port)
+    yield mailbox
+    controller.stop()
+
+
+def deliver(app) -> None:
+    from idp.notify.worker import deliver_due
+
+    with app.app_context():
+        report = deliver_due()
+        assert report.failed == 0 and not report.errors, report.errors
+
+
+def account_row(app, account_id: int) -> Account:
+    with app.app_context():
+        row = db.session.get(Account, account_id)
+        db.session.expunge(row)
+        return row
+
+
+def test_asked_once_with_the_record_read_only(browser, make, rp, gating):
+    account = make.account(preferences_done=False, with_pupils=1)
+    page = sign_in_for(browser, rp, account)
+    assert page.request.path == "/preferences"
+    for text in ("Vérifiez vos informations", "D'où viennent ces informations ?",
+                 "proviennent de la base de données de l'établissement",
+                 "Renseignez ou mettez à jour votre adresse email", "Pourquoi votre adresse email ?",
+                 "Je souhaite recevoir des notifications pour les messages :", "de la région",
+                 "du département", "de l'académie", "Enregistrer mes informations"):
+        assert text in page.text, text
+    assert 'value="camille.martin@example.org"' in page.text  # prefilled
+    assert "Enfant0 Martin" in page.text and "Collège Jean Moulin (0540042A)" in page.text
+    assert 'name="last_name"' not in page.text and 'name="first_name"' not in page.text
+
+    response = browser.submit_page({"email": "camille.martin@example.org",
+                                    "notify_region": "y", "notify_academy": "y"})
+    assert "code" in at_rp(response, rp)
+    [prefs] = gating.rows(ContactPreferences, account_id=account.id)
+    assert (prefs.notify_region, prefs.notify_department, prefs.notify_academy) == (True, False, True)
+    browser.logout()
+    assert at_rp(sign_in_for(browser, rp, account), rp)  # not asked again
+
+
+def test_a_new_email_changes_only_through_the_link(app, browser, make, rp, smtp):
+    account = make.account(preferences_done=False)
+    sign_in_for(browser, rp, account)
+    response = browser.submit_page({"email": "camille.nouvelle@example.org"})
+    assert at_rp(response, rp)  # the sign-in goes on; the change waits for the link
+    assert account_row(app, account.id).email == "camille.martin@example.org"
+    deliver(app)
+    [mail] = smtp.messages
+    assert mail["To"] == "camille.nouvelle@example.org"
+    assert "Confirmez votre adresse email" in mail["Subject"]
+    link = LINK.search(mail.get_body(("plain",)).get_content()).group(0)
+
+    page = browser.get(link.replace("http://localhost", ""))  # confirm page, nothing used yet
+    assert page.status_code == 200 and "Confirmer mon adresse email" in page.text
+    assert account_row(app, account.id).email == "camille.martin@example.org"
+    done = browser.submit_page()
+    assert "Votre adresse email est confirmée" in done.text
+    row = account_row(app, account.id)
+    assert row.email == "camille.nouvelle@example.org" and row.email_verified
+
+    browser.page = page  # the link again: used once, a clear page
+    again = browser.submit_page()
+    assert again.status_code == 400 and "Ce lien n'est plus valable" in again.text, again.text
+
+
+def test_an_expired_link_says_so_and_changes_nothing(app, browser, make, rp, smtp):
+    account = make.account(preferences_done=False)
+    sign_in_for(browser, rp, account)
+    browser.submit_page({"email": "autre@example.org"})
+    deliver(app)
+    link = LINK.search(smtp.messages[0].get_body(("plain",)).get_content()).group(0)
+    from datetime import datetime, timedelta, timezone
+
+    from idp.models import OneTimeToken
+
+    with app.app_context():
+        db.session.query(OneTimeToken).update(
+            {"expires_at": datetime.now(timezone.utc) - timedelta(minutes=1)})
+        db.session.commit()
+    browser.get(link.replace("http://localhost", ""))
+    page = browser.submit_page()
+    assert page.status_code == 400 and "Ce lien a expiré" in page.text
+    assert account_row(app, account.id).email == "camille.martin@example.org"
+
+
+def test_a_bad_email_is_told_beside_the_field_and_kept(browser, make, rp, gating):
+    account = make.account(preferences_done=False)
+    sign_in_for(browser, rp, account)
+    page = browser.submit_page({"email": "camille.martin@", "notify_region": "y"})
+    assert page.status_code == 400 and page.request.path == "/preferences"
+    assert "Saisissez une adresse email valide" in page.text
+    assert 'id="email-error"' in page.text and 'value="camille.martin@"' in page.text
+    boxes = {re.search(r'name="(\w+)"', tag).group(1): "checked" in tag
+             for tag in re.findall(r'<input[^>]*type="checkbox"[^>]*>', page.text)}
+    assert boxes == {"notify_region": True, "notify_department": False, "notify_academy": False}
+    assert gating.rows(ContactPreferences) == []
+
+
+def test_a_parent_without_verified_email_is_asked_at_each_sign_in(browser, make, rp, gating):
+    parent = make.account(email=None)  # answered once already, but no email
+    page = sign_in_for(browser, rp, parent)
+    assert page.request.path == "/preferences"
+    assert at_rp(browser.submit_page({"email": ""}), rp)  # may go on without one
+    # Same sign-in, another RP: not asked twice in a row.
+    other = make.oidc_client(redirect_uris=["https://pronote.example/cb"])
+    assert at_rp(sign_in_for(browser, other, parent), other)
+    browser.logout()
+    time.sleep(0.01)
+    assert sign_in_for(browser, rp, parent).request.path == "/preferences"
+
+
+def test_a_pupil_without_email_is_asked_only_once(browser, make, rp):
+    pupil = make.account(email=None, profile="pupil", first_name="Lou", class_name="5e A")
+    assert at_rp(sign_in_for(browser, rp, pupil), rp)
+
+
+def test_preferences_page_is_not_a_way_around_the_plan(browser, make):
+    assert browser.get("/preferences").request.path == "/choisir-profil"
+    account = make.account()  # answered already
+    browser.sign_in(account.identifier, account.password)
+    assert browser.get("/preferences").request.path == "/"

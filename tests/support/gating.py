@@ -1,0 +1,101 @@
+"""Helpers for the J5 steps: publish charters and notices, run an OIDC authorization up
+to the first step page, read what was recorded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from idp.admin.charters import publish_charter, publish_notice
+from idp.db import db
+from idp.models import AuditEvent, OIDCClient
+
+from .oidc import authorize_params, pkce_pair, query
+
+CHARTER_TEXT = """# Charte d'utilisation de test
+
+## 1. Objet
+
+Cette charte fixe les règles d'utilisation.
+Une **règle importante** sur deux lignes.
+
+- premier engagement ;
+- second engagement.
+"""
+
+
+class Gating:
+    """Bound to the app and a temporary directory (the `gating` fixture)."""
+
+    def __init__(self, app, tmp_path: Path):
+        self.app = app
+        self.tmp = tmp_path
+
+    def _file(self, name: str, text: str) -> Path:
+        path = self.tmp / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def charter(self, version: str = "2026-09", text: str = CHARTER_TEXT,
+                rp_key: str | None = None) -> int:
+        """Publish a charter version (general, or an RP's own); its id."""
+        safe = "".join(c if c.isalnum() else "_" for c in rp_key or "general")
+        path = self._file(f"charter-{safe}-{version}.md", text)
+        with self.app.app_context():
+            row, _ = publish_charter(path, rp_key=rp_key, version=version)
+            db.session.commit()
+            return row.id
+
+    def notice(self, rp_key: str, version: str = "2026-09",
+               text: str = "# Informations\n\nCe service affiche vos notes.\n") -> int:
+        path = self._file(f"notice-{version}.md", text)
+        with self.app.app_context():
+            row, _ = publish_notice(path, rp_key=rp_key, version=version)
+            db.session.commit()
+            return row.id
+
+    def untrust(self, rp) -> None:
+        """Make a test RP ask for consent (factories make them trusted)."""
+        with self.app.app_context():
+            row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == rp.client_id))
+            row.trusted_for_school = False
+            db.session.commit()
+
+    def rows(self, model, **where) -> list:
+        """Rows of `model` matching `where`, read in a fresh app context."""
+        with self.app.app_context():
+            stmt = select(model)
+            for name, value in where.items():
+                stmt = stmt.where(getattr(model, name) == value)
+            rows = db.session.scalars(stmt).all()
+            db.session.expunge_all()
+            return rows
+
+    def actions(self) -> list[str]:
+        with self.app.app_context():
+            return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def authorize(browser, rp, **extra):
+    """Start an OIDC authorization (PKCE) in `browser`; the page it lands on."""
+    _, challenge = pkce_pair()
+    return browser.get("/oidc/authorize",
+                       query_string=authorize_params(rp, challenge=challenge, **extra))
+
+
+def sign_in_for(browser, rp, account, **extra):
+    """Authorize, then WAYF and sign-in as needed: the first page after the password."""
+    page = authorize(browser, rp, **extra)
+    if page.status_code == 200 and page.request.path == "/choisir-profil":
+        page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "nancy-metz"})
+    if page.status_code == 200 and page.request.path == "/connexion":
+        page = browser.submit("/connexion", {"identifier": account.identifier,
+                                             "password": account.password})
+    return page
+
+
+def at_rp(response, rp) -> dict | None:
+    """The query the RP receives when `response` redirects to its redirect URI."""
+    if response.status_code in (302, 303) and response.location.startswith(rp.redirect_uri):
+        return query(response.location)
+    return None
