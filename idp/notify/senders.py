@@ -73,7 +73,7 @@ class ConsoleOutboxSender:
         bar = "-" * 72
         head = f"{message.channel} to {message.recipient} ({message.template})"
         subject = f"Subject: {message.subject}\n\n" if message.subject else ""
-        click.echo(f"{bar}\n{head}\n{subject}{message.text.strip()}\n{bar}")
+        click.echo(f"{bar}\n{head}\n{subject}{message.text.strip()}\n{bar}", err=True)
 
     def close(self) -> None:
         pass
