@@ -28,8 +28,11 @@ setup: $(BIN)/.installed
 
 # The IdP (2 gunicorn workers) and the demo relying parties; Ctrl-C stops them all.
 run: setup
+	@echo "Emails stay local: $(IDP_ISSUER)/dev/outbox (and the worker prints them here)"
 	@echo "IdP on $(IDP_ISSUER) -- ENT demo on $(DEMO_ENT_URL) -- PRONOTE demo on $(DEMO_PRONOTE_URL) -- Téléservices (SAML) on $(DEMO_TELESERVICES_URL)"
 	@trap 'kill 0' INT TERM EXIT; \
+	  export IDP_DEV_OUTBOX=$${IDP_DEV_OUTBOX:-true}; \
+	  $(BIN)/idp worker & \
 	  $(BIN)/python -m clients.ent --port $(ENT_PORT) & \
 	  $(BIN)/python -m clients.pronote --port $(PRONOTE_PORT) & \
 	  $(BIN)/python -m clients.teleservices --port $(TELESERVICES_PORT) & \

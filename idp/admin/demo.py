@@ -101,10 +101,13 @@ def load_demo() -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({c["name"]: c for c in clients}, indent=2))
     out.chmod(0o600)
+    from ..roster.demo import load_demo_letters
+
+    letters = load_demo_letters(school)  # J3: provisional accounts with a fresh letter
     return {
         "school": DEMO_SCHOOL,
         "accounts": [{"identifier": s["identifier"], "password": s["password"],
-                      "profile": s["profile"]} for s in DEMO_ACCOUNTS],
+                      "profile": s["profile"]} for s in DEMO_ACCOUNTS] + letters,
         "clients": [{k: c[k] for k in ("name", "client_id", "url")} for c in clients],
         "clients_file": str(out),
         "gating": gating,
