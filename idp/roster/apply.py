@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ..db import db
 from ..models import (Account, AccountProfile, AccountState, GuardianLink, PupilRecord,
                       RecordGuardianLink, RepresentativeRecord, School)
+from .bulk import insert_rows
 from .credentials import locked_password_hash
 from .names import allocate_identifiers, fold_words
 from .rows import PupilRow, RepresentativeRow
@@ -216,23 +217,23 @@ def apply_plan(plan: ImportPlan, now: datetime) -> int:
     created = _create_accounts(plan, now)
     new_pupils = [p for p in plan.pupils if p.id is None]
     if new_pupils:
-        ids = db.session.execute(insert(P).returning(P.id, sort_by_parameter_order=True), [
+        ids = insert_rows(P.__table__, [
             {"national_id": p.row.national_id, "school_id": school.id,
              "first_name": p.row.first_name, "last_name": p.row.last_name,
              "birth_date": p.row.birth_date, "class_name": p.row.class_name,
              "account_id": p.account_id, "created_at": now, "updated_at": now}
-            for p in new_pupils]).scalars().all()
+            for p in new_pupils], want_ids=True)
         for pupil, new_id in zip(new_pupils, ids):
             pupil.id = new_id
     _bulk_update(P, [{"id": p.id, "account_id": p.account_id, "updated_at": now, **p.changes}
                      for p in to_update if _touched(p)])
     new_reps = [r for r in reps if r.id is None]
     if new_reps:
-        ids = db.session.execute(insert(R).returning(R.id, sort_by_parameter_order=True), [
+        ids = insert_rows(R.__table__, [
             {"academy_code": school.academy_code, "match_key": r.key, "first_name": r.first_name,
              "last_name": r.last_name, "phone": r.phone, "email": r.email,
              "account_id": r.account_id, "created_at": now, "updated_at": now}
-            for r in new_reps]).scalars().all()
+            for r in new_reps], want_ids=True)
         for rep, new_id in zip(new_reps, ids):
             rep.id = new_id
     _bulk_update(R, [{"id": r.id, "account_id": r.account_id, "updated_at": now,
@@ -271,9 +272,7 @@ def _create_accounts(plan: ImportPlan, now: datetime) -> int:
                 "last_name": r.last_name, "birth_date": None, "class_name": None,
                 "email": r.email, "phone": r.phone}
                for r, ident in zip(reps, identifiers[len(pupils):])]
-    table = Account.__table__
-    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                             values).scalars().all()
+    ids = insert_rows(Account.__table__, values, want_ids=True)
     for owner, new_id in zip(pupils + reps, ids):
         owner.account_id = new_id
     return len(ids)
@@ -304,7 +303,7 @@ def _write_links(plan: ImportPlan) -> None:
     the sign-in and the relying parties read."""
     L = RecordGuardianLink
     if plan.new_links:
-        db.session.execute(insert(L), [{"pupil_record_id": p.id, "representative_record_id": r.id,
+        insert_rows(L.__table__, [{"pupil_record_id": p.id, "representative_record_id": r.id,
                                         "rank": rank} for p, r, rank in plan.new_links])
     _bulk_update(L, [{"id": link_id, "rank": rank} for link_id, rank in plan.rank_updates])
     for chunk in _chunks([link_id for link_id, _r, _p in plan.removed_links]):
@@ -325,4 +324,4 @@ def _write_links(plan: ImportPlan) -> None:
     missing = [{"guardian_id": g, "pupil_id": p} for g, p in sorted(wanted - existing)
                if g and p]
     if missing:
-        db.session.execute(insert(GuardianLink), missing)
+        insert_rows(GuardianLink.__table__, missing)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Iterable
 
 from sqlalchemy import select, text
@@ -33,6 +34,7 @@ def fold(value: str) -> str:
     return _NOT_LETTER.sub("", ascii_only.lower())
 
 
+@lru_cache(maxsize=65536)  # names repeat across a roster
 def fold_words(value: str) -> str:
     """Folded but keeping word boundaries, for matching people: 'Jean-Marc  DUPONT' and
     'jean marc dupont' give the same."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -68,6 +69,7 @@ def parse_date(raw: str, today: date | None = None) -> date:
     raise ValueError("format")
 
 
+@lru_cache(maxsize=4096)  # siblings' rows repeat their parents' details
 def parse_phone(raw: str) -> str:
     """E.164 of a French (metropolitan or overseas) number, or of an international one
     written with its +country prefix."""
@@ -85,6 +87,7 @@ def parse_phone(raw: str) -> str:
     raise ValueError(value)
 
 
+@lru_cache(maxsize=4096)
 def parse_email(raw: str) -> str:
     result = validate_email(raw.strip(), check_deliverability=False)
     return result.normalized
