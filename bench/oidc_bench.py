@@ -561,13 +561,20 @@ def seed(env: dict, n_accounts: int) -> dict:
     ext["passwords"] = HashOnce()
     identifiers = [f"bench.parent.{i:04d}" for i in range(n_accounts)]
     with app.app_context():
+        from idp.models import ContactPreferences
+
         for ident in identifiers:
-            create_account(identifier=ident, password=PASSWORD, profile=PROFILE,
-                           academy=ACADEMY, first_name="Bench", last_name=ident[-4:],
-                           email=f"{ident}@bench.invalid", active=True)
+            account = create_account(identifier=ident, password=PASSWORD, profile=PROFILE,
+                                     academy=ACADEMY, first_name="Bench", last_name=ident[-4:],
+                                     email=f"{ident}@bench.invalid", active=True)
+            # Families past J5 (steady state): "Contact et préférences" answered; no
+            # charter is published in the bench database. The plan still checks every
+            # step on each flow.
+            db.session.add(ContactPreferences(account_id=account.id))
         reg = register_client(name=f"bench-{secrets.token_hex(4)}",
                               redirect_uris=[REDIRECT_URI],
                               token_auth_method="client_secret_basic")
+        reg.row.trusted_for_school = True  # the school's own service: no consent page
         client_id, client_secret = reg.row.client_id, reg.client_secret
         db.session.commit()
         db.session.remove()

@@ -68,7 +68,12 @@ def find(rp_key: str) -> RelyingParty | None:
     """The relying party behind an rp_key (memoised for the request), or None."""
     memo = g.setdefault("relying_parties", {})
     if rp_key not in memo:
-        memo[rp_key] = lookup_many([rp_key]).get(rp_key)
+        loaded = g.get("oidc_clients", {})  # oidc.clients.query_client's per-request memo
+        protocol, _, identifier = rp_key.partition(":")
+        if protocol == "oidc" and loaded.get(identifier) is not None:
+            memo[rp_key] = _from_oidc(loaded[identifier].row)
+        else:
+            memo[rp_key] = lookup_many([rp_key]).get(rp_key)
     return memo[rp_key]
 
 

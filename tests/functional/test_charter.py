@@ -156,3 +156,45 @@ def test_publishing_refuses_bad_input_with_a_reason(settings, tmp_path, app, gat
     missing = run_idp(settings, "charter", "publish", str(tmp_path / "none.md"), expect_ok=False)
     assert missing.exit_code == 1 and "cannot read" in missing.output
     assert [c.version for c in gating.rows(CharterVersion)] == ["2026-09"]
+
+
+# -- RP notices (PRONOTE's "j'ai pris connaissance de ces informations") ----------------
+def test_an_rp_notice_is_acknowledged_once_per_account_and_version(browser, make, rp, gating):
+    from idp.models import RPNoticeAcknowledgment
+
+    gating.notice(f"oidc:{rp.client_id}", "2026-09",
+                  "# Informations sur PRONOTE\n\nPRONOTE affiche les notes et les absences.\n")
+    account = make.account()
+    page = sign_in_for(browser, rp, account)
+    assert page.request.path == "/information-service"
+    assert "Informations sur PRONOTE" in page.text and "les notes et les absences" in page.text
+    assert "J'ai pris connaissance de ces informations" in page.text
+    assert f"Accéder à {rp.name}" in page.text
+    refused = browser.submit_page({}, follow=False)
+    assert refused.status_code == 400 and 'id="acknowledge-error"' in refused.text
+    browser.page = refused
+    assert "code" in at_rp(browser.submit_page({"acknowledge": "y"}), rp)
+    assert len(gating.rows(RPNoticeAcknowledgment, account_id=account.id)) == 1
+    assert at_rp(sign_in_for(browser, rp, account), rp)  # once
+    # Another RP has no notice; a new version of this one is acknowledged again.
+    other = make.oidc_client(redirect_uris=["https://ent.example/cb"])
+    assert at_rp(sign_in_for(browser, other, account), other)
+    gating.notice(f"oidc:{rp.client_id}", "2027-01", "# Informations\n\nNouveautés.\n")
+    assert sign_in_for(browser, rp, account).request.path == "/information-service"
+
+
+def test_notices_and_trust_from_the_command_line(settings, tmp_path, make):
+    rp = make.oidc_client(name="PRONOTE", trusted=False, redirect_uris=["https://p.example/cb"])
+    text = tmp_path / "pronote-2026-09.md"
+    text.write_text("# Informations\n\nPRONOTE.\n", encoding="utf-8")
+    data = run_json(settings, "notices", "publish", str(text), "--rp", f"oidc:{rp.client_id}")
+    assert data == {"rp": f"oidc:{rp.client_id}", "version": "2026-09", "title": "Informations",
+                    "created": True}
+    [listed] = run_json(settings, "notices", "list")["notices"]
+    assert listed["acknowledgments"] == 0 and listed["current"] is True
+    assert run_idp(settings, "notices", "publish", str(text), expect_ok=False).exit_code == 2
+    trusted = run_json(settings, "clients", "trust", f"oidc:{rp.client_id}")
+    assert trusted == {"rp": f"oidc:{rp.client_id}", "name": "PRONOTE", "trusted": True}
+    assert run_json(settings, "clients", "trust", f"oidc:{rp.client_id}", "--no")["trusted"] is False
+    result = run_idp(settings, "clients", "trust", "oidc:inconnu", expect_ok=False)
+    assert result.exit_code == 1 and "no relying party" in result.output

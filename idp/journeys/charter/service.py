@@ -6,43 +6,23 @@ every gated request), so nothing is issued under a charter the family has not se
 """
 from __future__ import annotations
 
-from flask import g
 from sqlalchemy import select
 
 from ...audit import record
 from ...db import db
 from ...models import Account, CharterAcceptance, CharterVersion
-from ...models.consent import GENERAL_AUDIENCE
-from ...relying_parties import key_for
+from ..standing import forget, standing
 
 
-def audiences(pending) -> list[str]:
-    """The charters that apply: the general one, and the RP's own when reaching one."""
-    if pending is None:
-        return [GENERAL_AUDIENCE]
-    return [GENERAL_AUDIENCE, key_for(pending.protocol, pending.client_id)]
+def charters_to_accept(account: Account, pending) -> tuple[int, ...]:
+    """Ids of the latest version of each applicable charter (the general one, and the
+    RP's own when reaching one) the account has not accepted, general first."""
+    return standing(account, pending).charters_due
 
 
-def charters_to_accept(account: Account, pending) -> list[CharterVersion]:
-    """The latest version of each applicable charter the account has not accepted,
-    general first (one query, memoised for the request)."""
-    wanted = audiences(pending)
-    memo_key = (account.id, tuple(wanted))
-    memo = g.setdefault("charters_to_accept", {})
-    if memo_key in memo:
-        return memo[memo_key]
-    rows = db.session.execute(
-        select(CharterVersion, CharterAcceptance.id)
-        .outerjoin(CharterAcceptance,
-                   (CharterAcceptance.charter_version_id == CharterVersion.id)
-                   & (CharterAcceptance.account_id == account.id))
-        .where(CharterVersion.audience.in_(wanted))
-        .order_by(CharterVersion.published_at.desc(), CharterVersion.id.desc())).all()
-    latest: dict[str, tuple[CharterVersion, int | None]] = {}
-    for version, accepted in rows:
-        latest.setdefault(version.audience, (version, accepted))
-    memo[memo_key] = [latest[a][0] for a in wanted if a in latest and latest[a][1] is None]
-    return memo[memo_key]
+def first_charter_to_accept(account: Account, pending) -> CharterVersion:
+    """The charter to show now (its text is loaded here, not on every gated request)."""
+    return db.session.get(CharterVersion, charters_to_accept(account, pending)[0])
 
 
 def is_needed(ctx) -> bool:
@@ -59,4 +39,4 @@ def accept(account: Account, charter: CharterVersion) -> None:
         db.session.flush()
         record("charter_accepted", actor=account.identifier, target=charter.audience[:128],
                version=charter.version)
-    g.pop("charters_to_accept", None)
+    forget()

@@ -20,7 +20,7 @@ allow("charter.accept")
 @step_page("charter")
 def accept(ctx):
     """One charter at a time (the general one, then the RP's own): read, tick, Valider."""
-    charter = service.charters_to_accept(ctx.account, ctx.pending)[0]
+    charter = service.first_charter_to_accept(ctx.account, ctx.pending)
     form = CharterForm()
     status = 200
     if form.validate_on_submit():

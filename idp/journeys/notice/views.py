@@ -3,6 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ...db import db
+from ...models import RPNotice
 from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.steps import binding, step_page
@@ -18,7 +20,7 @@ allow("notice.acknowledge")
 @bp.route("/information-service", methods=["GET", "POST"])
 @step_page("rp_notice")
 def acknowledge(ctx):
-    notice = service.notice_to_acknowledge(ctx.account, ctx.pending)
+    notice = db.session.get(RPNotice, service.notice_to_acknowledge(ctx.account, ctx.pending))
     form = NoticeForm()
     status = 200
     if form.validate_on_submit():

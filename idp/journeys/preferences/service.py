@@ -10,6 +10,7 @@ from ...audit import record
 from ...db import db
 from ...models import Account, AccountProfile, ContactPreferences
 from ..home.service import linked_pupils
+from ..standing import forget, standing
 
 
 def preferences_of(account: Account) -> ContactPreferences | None:
@@ -28,11 +29,11 @@ def _timestamp(moment: datetime) -> float:
 def is_needed(ctx) -> bool:
     if ctx.account is None:
         return False
-    prefs = preferences_of(ctx.account)
-    if prefs is None:
+    asked_at = standing(ctx.account, ctx.pending).preferences_asked_at
+    if asked_at is None:
         return True
     if ctx.account.profile == AccountProfile.parent and not ctx.account.email_verified:
-        return _timestamp(prefs.asked_at) < ctx.auth_time  # not yet asked since sign-in
+        return _timestamp(asked_at) < ctx.auth_time  # not yet asked since this sign-in
     return False
 
 
@@ -65,6 +66,7 @@ def save(account: Account, *, notify_region: bool, notify_department: bool,
     prefs.asked_at = datetime.now(timezone.utc)
     db.session.flush()
     g.pop("contact_preferences", None)
+    forget()
     record("preferences_saved", actor=account.identifier,
            notify=[k for k, v in (("region", notify_region), ("department", notify_department),
                                   ("academy", notify_academy)) if v])
