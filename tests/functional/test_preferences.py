@@ -83,8 +83,11 @@ def test_asked_once_with_the_record_read_only(browser, make, rp, gating):
 def test_a_new_email_changes_only_through_the_link(app, browser, make, rp, smtp):
     account = make.account(preferences_done=False)
     sign_in_for(browser, rp, account)
-    response = browser.submit_page({"email": "camille.nouvelle@example.org"})
-    assert at_rp(response, rp)  # the sign-in goes on; the change waits for the link
+    page = browser.submit_page({"email": "camille.nouvelle@example.org"})
+    assert "Nous avons envoyé un lien de confirmation à camille.nouvelle@example.org" in page.text
+    assert f"Continuer vers {rp.name}" in page.text
+    # The sign-in goes on; the change waits for the link.
+    assert at_rp(browser.client.get("/continue"), rp)
     assert account_row(app, account.id).email == "camille.martin@example.org"
     deliver(app)
     [mail] = smtp.messages

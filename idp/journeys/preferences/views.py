@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, redirect, render_template, url_for
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
@@ -27,9 +26,9 @@ def check(ctx):
                      notify_academy=form.notify_academy.data)
         if service.wants_email_change(account, form.email.data):
             email_change.start(account, form.email.data)
-            flash(_("Nous avons envoyé un lien de confirmation à %(email)s. Votre adresse sera "
-                    "enregistrée quand vous l'aurez ouvert (pensez à regarder dans les "
-                    "courriers indésirables).", email=form.email.data), "info")
+            # Said on a page of its own: on the way to an RP a flash would be seen later.
+            return render_template("preferences/link_sent.html", email=form.email.data,
+                                   pending=ctx.pending)
         return redirect(url_for("signin.resume"))
     if not form.is_submitted():
         form.email.data = account.email
