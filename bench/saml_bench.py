@@ -10,6 +10,11 @@ Redis), registers one SP (pysaml2 metadata, sign "both", encrypted assertions, t
 AuthnRequests (HTTP-Redirect, pre-built so the load generator stays light) and reads the
 answer: one HTTP request per SSO, a Response signed twice with an encrypted assertion.
 Prints responses per second and latency percentiles. Target: 200/s on 2 cores.
+
+Also prints the CPU time spent per response by the server processes (gunicorn master and
+workers, from /proc) and by this load generator: unlike responses per second, those
+hardly move when other programs share the machine, so before/after comparisons stay
+meaningful on a busy host (`load_average_before` tells how busy it was).
 """
 from __future__ import annotations
 
@@ -114,12 +119,16 @@ def run(tmp: Path, opts) -> None:
                 latencies.append(time.perf_counter() - start)
 
         threads = [threading.Thread(target=browse, args=(c, u)) for c, u in zip(cookies, prepared)]
+        load_before = os.getloadavg()[0]
+        server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
         began = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.monotonic() - began
+        server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         done = len(latencies)
         ordered = sorted(latencies)
         result = {
@@ -127,6 +136,9 @@ def run(tmp: Path, opts) -> None:
             "responses_per_second": round(done / elapsed, 1),
             "p50_ms": round(statistics.median(ordered) * 1000, 1),
             "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
+            "server_cpu_ms_per_response": round(server_cpu * 1000 / max(done, 1), 2),
+            "load_generator_cpu_ms_per_response": round(client_cpu * 1000 / max(done, 1), 2),
+            "load_average_before": round(load_before, 2),
             "workers": opts.workers, "browsers": opts.browsers, "cores": os.cpu_count(),
             "database": env["IDP_DATABASE_URL"].split("://")[0],
             "store": "redis" if env.get("IDP_REDIS_URL") else "embedded",
@@ -136,6 +148,24 @@ def run(tmp: Path, opts) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its children (gunicorn's workers), from
+    /proc (Linux); 0 where it cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for one in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 if __name__ == "__main__":

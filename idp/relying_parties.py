@@ -72,6 +72,8 @@ def find(rp_key: str) -> RelyingParty | None:
         protocol, _, identifier = rp_key.partition(":")
         if protocol == "oidc" and loaded.get(identifier) is not None:
             memo[rp_key] = _from_oidc(loaded[identifier].row)
+        elif protocol == "saml" and g.get("saml_sps", {}).get(identifier) is not None:
+            memo[rp_key] = _from_saml(g.saml_sps[identifier])  # saml.requests.find_sp's memo
         else:
             memo[rp_key] = lookup_many([rp_key]).get(rp_key)
     return memo[rp_key]

@@ -29,6 +29,8 @@ import importlib
 import os
 import re
 import sys
+import threading
+from collections import OrderedDict
 
 import xmlsec
 from cryptography import x509
@@ -86,6 +88,57 @@ def parse_xml(xml):
     return root
 
 
+class _ParsedKeys:
+    """Parsed keys and certificates, keyed by their PEM bytes (never by file name alone:
+    pysaml2 hands over temporary files whose names get reused). Parsing a private key
+    for every signature is not only slower: OpenSSL then rebuilds the key's Montgomery
+    and blinding state each time, which made an RSA-2048 signature cost ~1.1 ms instead
+    of ~0.4 ms. Bounded, so SPs that rotate certificates cannot grow it without end."""
+
+    SIZE = 64
+
+    def __init__(self):
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind, source, parse):
+        """The parsed key of ``source`` (a file name, or PEM text starting "-----BEGIN")."""
+        data = _pem_bytes(source)
+        with self._lock:
+            found = self._items.get((kind, data))
+            if found is not None:
+                self._items.move_to_end((kind, data))
+                return found
+        parsed = parse(data)  # outside the lock: a miss does not stall other threads
+        with self._lock:
+            self._items[(kind, data)] = parsed
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+        return parsed
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+def _pem_bytes(source):
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, str) and source.lstrip().startswith("-----BEGIN"):
+        return source.encode("ascii")
+    with open(source, "rb") as fh:
+        return fh.read()
+
+
+_KEYS = _ParsedKeys()
+
+
+def _xmlsec_key(source, fmt):
+    """An ``xmlsec.Key`` for ``source`` (``ctx.key = ...`` copies it, so one parsed key
+    safely serves every context)."""
+    return _KEYS.get(("xmlsec", fmt), source, lambda data: xmlsec.Key.from_memory(data, fmt))
+
+
 def _serialize(node):
     """The whole document of ``node`` as str, with an XML declaration like xmlsec1 wrote."""
     return etree.tostring(node.getroottree(), xml_declaration=True, encoding="UTF-8").decode()
@@ -126,10 +179,10 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
         node, signature = self._signed_node(root, node_name, node_id)
         ctx = xmlsec.SignatureContext()
         try:
-            ctx.key = xmlsec.Key.from_file(key_file, C.KeyDataFormatPem)
+            ctx.key = _xmlsec_key(key_file, C.KeyDataFormatPem)
             ctx.register_id(node, "ID")
             ctx.sign(signature)
-        except xmlsec.Error as exc:
+        except (xmlsec.Error, OSError) as exc:
             raise SignatureError(f"signing {node_name} {node_id} failed: {exc}") from exc
         return _serialize(root)
 
@@ -151,9 +204,9 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
         for uri in self.digest_algorithms | C14N | {TRANSFORM_ENVELOPED}:
             ctx.enable_reference_transform(_TRANSFORMS[uri])
         try:
-            ctx.key = xmlsec.Key.from_file(cert_file, C.KeyDataFormatCertPem)
+            ctx.key = _xmlsec_key(cert_file, C.KeyDataFormatCertPem)
             ctx.register_id(node, "ID")
-        except xmlsec.Error as exc:
+        except (xmlsec.Error, OSError) as exc:
             raise SignatureError(f"cannot use certificate {cert_file}: {exc}") from exc
         try:
             ctx.verify(signature)
@@ -205,7 +258,10 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
 
     def encrypt_assertion(self, statement, enc_key, template, key_type="des-192", node_xpath=None,
                           node_id=None):
-        """Replace the assertion in a Response's EncryptedAssertion by its EncryptedData."""
+        """Replace the assertion in a Response's EncryptedAssertion by its EncryptedData.
+
+        ``enc_key``: the recipient's certificate, as a file name or as PEM text (which
+        spares pysaml2's temporary file; see idp.saml.server.IdpServer)."""
         if isinstance(statement, SamlBase):
             statement = pre_encrypt_assertion(statement)
         nodes = parse_xml(statement).xpath(node_xpath or ASSERT_XPATH)
@@ -291,9 +347,9 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
                 continue
             ctx = xmlsec.EncryptionContext()
             try:
-                ctx.key = xmlsec.Key.from_file(key_file, C.KeyDataFormatPem)
+                ctx.key = _xmlsec_key(key_file, C.KeyDataFormatPem)
                 session = ctx.decrypt(encrypted_key)
-            except xmlsec.Error:
+            except (xmlsec.Error, OSError):
                 continue
             if len(session) == DATA_ALGORITHMS[data_alg][1] // 8:
                 break
@@ -307,11 +363,14 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
             raise DecryptError(f"decryption failed: {exc}") from exc
 
 
-def _rsa_public_key(cert_file):
-    with open(cert_file, "rb") as fh:
-        key = x509.load_pem_x509_certificate(fh.read()).public_key()
+def _rsa_public_key(cert):
+    """The RSA public key of a PEM certificate (a file name or the PEM text itself)."""
+    try:
+        key = _KEYS.get("x509", cert, lambda data: x509.load_pem_x509_certificate(data).public_key())
+    except (OSError, ValueError) as exc:
+        raise EncryptError(f"unusable encryption certificate: {exc}") from exc
     if not isinstance(key, rsa.RSAPublicKey):
-        raise EncryptError(f"{cert_file} does not hold an RSA key")
+        raise EncryptError("the encryption certificate does not hold an RSA key")
     return key
 
 

@@ -17,12 +17,13 @@ import time
 import zlib
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, request as saml_request
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.time_util import str_to_time
 from saml2.xmldsig import SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from ..db import db
 from ..extensions import store
@@ -95,11 +96,18 @@ def decode(raw: str | None, binding: str, relay_state: str | None = None,
 
 
 def find_sp(entity: str | None) -> SAMLServiceProvider:
-    """The enabled SP registered under this entity id (a disabled one stops at once)."""
+    """The enabled SP registered under this entity id (a disabled one stops at once).
+
+    Read once per request (memoised in `g`: the checks, the plan and the response all
+    ask), without its metadata, which only the Server build reads."""
     if not entity or len(entity) > 500:
         raise SamlRequestError("request without a known Issuer")
-    row = db.session.scalar(select(SAMLServiceProvider).where(
-        SAMLServiceProvider.entity_id == entity))
+    memo = g.setdefault("saml_sps", {})
+    if entity not in memo:
+        memo[entity] = db.session.scalar(select(SAMLServiceProvider).where(
+            SAMLServiceProvider.entity_id == entity).options(
+                defer(SAMLServiceProvider.metadata_xml)))
+    row = memo[entity]
     if row is None or not row.enabled:
         raise SamlRequestError(f"unknown or disabled service provider {entity!r}")
     return row

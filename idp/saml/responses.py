@@ -64,7 +64,7 @@ def success_response(idp: SamlIdp, sp, info: dict, account, auth_time: float) ->
         "logout_url": idp.issuer + "/", "pupils": lambda: linked_pupils(account)})
     statement = authn_statement(authn_class=AUTHN_PASSWORD_PROTECTED,
                                 authn_instant=int(auth_time or 0) or "")
-    statement.session_index = "_" + secrets.token_urlsafe(18)
+    statement.session_index = _session_index(sp.entity_id, name_id.text, fmt)
     response = server._authn_response(  # the public wrapper cannot take an AuthnStatement
         info["request_id"], info["acs_url"], sp.entity_id, identity=identity,
         name_id=name_id, authn_statement=statement, policy=idp.policy, best_effort=True,
@@ -81,6 +81,17 @@ def success_response(idp: SamlIdp, sp, info: dict, account, auth_time: float) ->
     return str(response), entry
 
 
+def _session_index(sp_entity_id: str, name_id: str, fmt: str) -> str:
+    """The SessionIndex: one per (IdP session, SP), as SAML means it. A later SSO to
+    the same SP in the same session, with the same NameID, reuses it, so the session
+    entry does not change and is not rewritten in the store on every response."""
+    for entry in session.get(SESSION_KEY, []):
+        if entry["sp"] == sp_entity_id and entry["name_id"] == name_id \
+                and entry["format"] == fmt:
+            return entry["session_index"]
+    return "_" + secrets.token_urlsafe(18)
+
+
 class NameIdPolicyError(ValueError):
     """The SP asked for a NameID format we do not issue (answered InvalidNameIDPolicy)."""
 
@@ -93,9 +104,12 @@ def error_response(idp: SamlIdp, sp, info: dict, status: str, message: str) -> s
 
 
 def remember_for_logout(entry: dict) -> None:
-    """Keep (SP, NameID, SessionIndex) in the SSO session, latest per SP."""
-    kept = [e for e in session.get(SESSION_KEY, []) if e["sp"] != entry["sp"]]
-    session[SESSION_KEY] = kept + [entry]
+    """Keep (SP, NameID, SessionIndex) in the SSO session, latest per SP (the session
+    is left untouched, hence not rewritten, when that entry is already there)."""
+    entries = session.get(SESSION_KEY, [])
+    if entry in entries:
+        return
+    session[SESSION_KEY] = [e for e in entries if e["sp"] != entry["sp"]] + [entry]
 
 
 def post_page(action: str, field: str, xml: str, relay_state: str | None, sp_name: str,

@@ -22,6 +22,7 @@ from saml2.metadata import entity_descriptor, sign_entity_descriptor
 from saml2.s_utils import do_ava, factory
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
+from saml2.sigver import get_pem_wrapped_unwrapped, pre_encryption_part
 from saml2.time_util import in_a_while
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from sqlalchemy import select
@@ -53,6 +54,25 @@ class IdpServer(Server):
 
     def support_AuthnQuery(self):
         return False
+
+    def _encrypt_assertion(self, encrypt_cert, sp_entity_id, response, node_xpath=None):
+        """pysaml2's, minus the temporary file it writes the SP's certificate to for every
+        response: our in-process backend takes the PEM text (and keeps the parsed key)."""
+        certs = [(None, encrypt_cert)] if encrypt_cert else \
+            self.metadata.certs(sp_entity_id, "any", "encryption")
+        error = None
+        for name, cert in certs:
+            wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
+            try:
+                return self.sec.encrypt_assertion(
+                    response, wrapped,
+                    pre_encryption_part(key_name=name, encrypt_cert=unwrapped),
+                    node_xpath=node_xpath)
+            except Exception as exc:  # noqa: BLE001 - as upstream: try the next certificate
+                error = exc
+        if error:
+            raise error
+        return response
 
 
 class SchemaConverter(AttributeConverter):
