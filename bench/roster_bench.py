@@ -44,6 +44,12 @@ FIRST = ["Léa", "Hugo", "Chloé", "Louis", "Emma", "Jules", "Inès", "Adam", "Z
 LAST = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
         "Moreau", "Laurent", "Simon", "Michel", "Lefèvre", "Leroy", "Roux", "David",
         "Bertrand", "Morel", "Fournier", "Girard", "N'Diaye", "Le Gall", "Müller", "Garcia"]
+# Surnames: the 24 above plus generated ones, so that, as in France, a few names are very
+# common and most are rare (with 24 names only, every stem `l.martin` has hundreds of
+# holders and identifier allocation reads them all at each import).
+SYLLABLES = ["ber", "nar", "lo", "mi", "chel", "du", "ran", "mo", "reau", "fou", "nier",
+             "gi", "rard", "bon", "net", "ca", "pe", "tit", "le", "roy", "va", "lin"]
+LAST += [(a + b + c).capitalize() for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]
 HEADER = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
           "resp1_email;resp2_nom;resp2_prenom;resp2_telephone;resp2_email\n")
 
@@ -56,8 +62,9 @@ def school_csv(rng: random.Random, school_no: int, families: int, twins: int) ->
         last = rng.choice(LAST) + ("" if rng.random() < .7 else f"-{rng.choice(LAST)}")
         phone1 = f"06{school_no:03d}{f:05d}"[:10]
         phone2 = f"06{school_no + 500:03d}{f:05d}"[:10]
-        reps = (f"{last};{rng.choice(FIRST)};{phone1};p{school_no}.{f}@example.org;"
-                f"{last};{rng.choice(FIRST)};{phone2};")
+        first1, first2 = rng.sample(FIRST, 2)  # two different people
+        reps = (f"{last};{first1};{phone1};p{school_no}.{f}@example.org;"
+                f"{last};{first2};{phone2};")
         for _child in range(2 if f < twins else 1):
             ine = f"{school_no:04d}{n:05d}0A"
             birth = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2008, 2015)}"
