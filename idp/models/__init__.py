@@ -12,6 +12,7 @@ from .school_records import (PupilRecord, RecordGuardianLink, RepresentativeReco
                              RosterImport)
 from .onetime import OneTimeToken
 from .outbox import OutboxMessage
+from .second_factor import RecoveryCode, SecondFactor
 
 __all__ = [
     "Base", "Account", "AccountProfile", "AccountState", "Academy", "School",
@@ -21,4 +22,5 @@ __all__ = [
     "SAMLServiceProvider",
     "PupilRecord", "RepresentativeRecord", "RecordGuardianLink", "RosterImport",
     "OneTimeToken", "OutboxMessage",
+    "SecondFactor", "RecoveryCode",
 ]
