@@ -114,7 +114,8 @@ def _display_name(md, entity_id: str) -> str | None:
 
 def register_sp(*, metadata: str, attributes: str | list[str], sign_mode: str = "both",
                 encrypt: bool | None = None, name: str | None = None,
-                metadata_cert: str | None = None, update: bool = False) -> SAMLServiceProvider:
+                metadata_cert: str | None = None, update: bool = False,
+                actor: str | None = None) -> SAMLServiceProvider:
     """Register (or with `update`, refresh) an SP; flushes, the caller commits.
 
     `encrypt`: None encrypts when the metadata has an encryption key; True requires one."""
@@ -145,7 +146,7 @@ def register_sp(*, metadata: str, attributes: str | list[str], sign_mode: str = 
     row.enabled = True
     row.updated_at = utcnow()
     db.session.flush()
-    record("saml_sp_registered", target=row.entity_id[:128], attributes=names,
+    record("saml_sp_registered", actor=actor, target=row.entity_id[:128], attributes=names,
            sign=sign_mode, encrypt=row.encrypt)
     return row
 
@@ -158,13 +159,15 @@ def _find(entity_id: str) -> SAMLServiceProvider:
     return row
 
 
-def set_enabled(entity_id: str, enabled: bool) -> SAMLServiceProvider:
+def set_enabled(entity_id: str, enabled: bool,
+                actor: str | None = None) -> SAMLServiceProvider:
     """Enable or disable: a disabled SP is refused from its next request on."""
     row = _find(entity_id)
     row.enabled = enabled
     row.updated_at = utcnow()
     db.session.flush()
-    record("saml_sp_enabled" if enabled else "saml_sp_disabled", target=entity_id[:128])
+    record("saml_sp_enabled" if enabled else "saml_sp_disabled", actor=actor,
+           target=entity_id[:128])
     return row
 
 
