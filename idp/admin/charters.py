@@ -75,8 +75,8 @@ def _audience(rp_key: str | None) -> str:
         raise PublicationError(str(exc)) from exc
 
 
-def publish_charter(path: str | Path, rp_key: str | None = None,
-                    version: str | None = None) -> tuple[CharterVersion, bool]:
+def publish_charter(path: str | Path, rp_key: str | None = None, version: str | None = None,
+                    actor: str | None = None) -> tuple[CharterVersion, bool]:
     """Publish a charter version (general, or for one relying party). Returns the row and
     whether it is new; a new version is asked of every account at its next passage."""
     audience = _audience(rp_key)
@@ -94,7 +94,7 @@ def publish_charter(path: str | Path, rp_key: str | None = None,
                          source_path=str(path)[:500], sha256=text.sha256)
     db.session.add(row)
     db.session.flush()
-    record("charter_published", target=audience[:128], version=text.version)
+    record("charter_published", actor=actor, target=audience[:128], version=text.version)
     return row, True
 
 
