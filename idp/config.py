@@ -90,6 +90,11 @@ DEFAULTS: dict = {
     "DELETE_UNACTIVATED_DAYS": 365,    # never-activated accounts deleted a year after issue
     "BIRTH_DATE_MAX_FAILURES": 5,      # then the account waits for the school
     "ACTIVATION_RESEND_SECONDS": 60,   # "Renvoyer le message" at most this often
+    # Recovery and "Mon compte" (idp/journeys/recovery, account, second_factor).
+    "PASSWORD_RESET_LINK_MINUTES": 60,  # reset link lifetime (SECURITY.md: 1 hour)
+    "REAUTH_WINDOW_SECONDS": 300,       # sensitive changes: password typed this recently
+    "RECOVERY_SENDS_PER_HOUR": 3,       # recovery messages per address/number/account
+    "RECOVERY_REQUESTS_PER_IP_HOUR": 30,  # recovery forms per IP before "try later"
     # SMS (idp/security/sms_codes.py, idp/notify/sms_http.py) and self-registration J4.
     # The seeds say codes last 30 min; ASVS 6.5.5 says 10 (a code by SMS can be read over
     # a shoulder or on a lock screen): 10 by default, configurable.

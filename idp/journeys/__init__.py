@@ -16,3 +16,10 @@ def register(app: Flask) -> None:
 
     for module in (wayf, login, home, activation, charter, preferences, notice, consent):
         app.register_blueprint(module.bp)
+    # J6 recovery (signed out), "Mon compte" and the optional second factor.
+    from .recovery import views as recovery
+    from .account import views as account
+    from .second_factor import views as second_factor
+
+    for module in (recovery, account, second_factor):
+        app.register_blueprint(module.bp)

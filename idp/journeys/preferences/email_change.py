@@ -16,6 +16,10 @@ from ...models import Account, AccountState
 PURPOSE = "email_change"
 LINK_LIFETIME = timedelta(hours=24)
 
+# Called as listener(account, previous_verified_email_or_None) once a change is made (the
+# account journey tells the old address, with a way to report the change).
+CONFIRMED_LISTENERS: list = []
+
 
 class EmailChangeError(Exception):
     """The link cannot be used: `reason` is "unknown", "expired" or "used"."""
@@ -51,8 +55,11 @@ def confirm(token: str) -> Account:
     email = (row.payload or {}).get("email")
     if account is None or account.state == AccountState.deactivated or not email:
         raise EmailChangeError("unknown")
+    previous = account.email if account.email_verified else None
     account.email = email
     account.email_verified = True
     db.session.flush()
     record("email_changed", actor=account.identifier)
+    for listener in CONFIRMED_LISTENERS:
+        listener(account, previous)
     return account

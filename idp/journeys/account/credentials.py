@@ -1,0 +1,75 @@
+"""Password changes shared by "Mot de passe oublié ?" (signed out) and "Mon compte"
+(signed in): the policy, and what a new password ends.
+
+A new password ends every session of the account (the session epoch; relying parties are
+told by back-channel logout) and every refresh token, revokes outstanding reset links,
+clears the lockout counters and sends a notice. From "Mon compte" the browser making the
+change stays signed in.
+"""
+from __future__ import annotations
+
+from flask import request, session
+from flask_babel import gettext as _
+
+from ...audit import record
+from ...extensions import passwords, throttle
+from ...models import Account
+from ...security.onetime import revoke_link_tokens
+from ...security.passwords import policy_problems
+from ..activation.service import forbidden_words
+from .notices import send_notice
+
+RESET_PURPOSE = "password_reset"
+
+
+def password_problems(account: Account, password: str, confirm: str | None = None) -> list[str]:
+    """The house policy (SECURITY.md) with the account's identifier, names and birth dates
+    refused inside the password; then the confirmation. French messages."""
+    problems = [str(p) for p in policy_problems(password, forbidden=forbidden_words(account))]
+    if not problems and confirm is not None and confirm != password:
+        problems.append(_("Les deux mots de passe ne sont pas identiques."))
+    return problems
+
+
+def end_everything(account: Account, keep_this_session: bool = False) -> None:
+    """End every session (RPs told by back channel) and every refresh token of the
+    account; with `keep_this_session` the browser making the change stays signed in."""
+    from ...oidc.tokens import revoke_account_tokens
+    from ..home.sessions import end_everywhere
+
+    end_everywhere(account)  # bumps session_epoch: unlisted sessions end too
+    revoke_account_tokens(account.id)
+    if keep_this_session and session.get("account_id") == account.id:
+        session["epoch"] = account.session_epoch
+
+
+def replace_password(account: Account, new_password: str, *, reason: str) -> None:
+    """Store the new password and end what the old one opened. `reason` is "reset"
+    (signed out: every session ends) or "change" (this browser stays signed in)."""
+    account.password_hash = passwords().hash(new_password)
+    account.provisional_password_hash = None
+    revoke_link_tokens(account.id, RESET_PURPOSE)
+    end_everything(account, keep_this_session=reason == "change")
+    guard = throttle()
+    guard.clear_account(account.identifier)
+    guard.clear_success(request.remote_addr or "-", account.identifier)
+    record("password_reset" if reason == "reset" else "password_changed",
+           actor=account.identifier)
+    send_notice(account, "password_reset" if reason == "reset" else "password_changed")
+
+
+def check_current_password(account: Account, password: str) -> bool:
+    """The current password, under the same throttle as sign-in (a borrowed session must
+    not become a way to guess the password)."""
+    ip = request.remote_addr or "-"
+    guard = throttle()
+    if guard.is_blocked(ip, account.identifier):
+        passwords().verify(None, password)
+        guard.record_failure(ip, account.identifier)
+        return False
+    if passwords().verify(account.password_hash, password):
+        guard.clear_success(ip, account.identifier)
+        return True
+    guard.record_failure(ip, account.identifier)
+    record("current_password_failed", actor=account.identifier)
+    return False

@@ -1,0 +1,125 @@
+"""J6 "Scolarité Services" (/compte): what the page shows, and the email and mobile
+changes. Password changes are in credentials.py, notices in notices.py.
+
+An email change reuses the preferences step's confirmation link (preferences/
+email_change.py): nothing changes until the new address opens it. An address already
+confirmed on another account is refused without telling the person at the keyboard
+(that would reveal the other account): the page answers as for any address, and the
+message to that address says it is taken and what to do.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, session
+from sqlalchemy import func, select
+
+from ...audit import record
+from ...db import db
+from ...extensions import store
+from ...models import Account, AccountState, RecoveryCode, SecondFactor
+from ...notify import external_url, queue_email
+from .notices import send_notice
+
+PHONE_PURPOSE = "phone_change"
+PHONE_KEY = "phone_change"
+
+
+def summary(account: Account) -> dict:
+    """What "Mon compte" shows (two primary-key/indexed lookups)."""
+    from ...security.mobile_numbers import display
+
+    factor = db.session.get(SecondFactor, account.id)
+    codes_left = db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))) if factor else 0
+    return {"identifier": account.identifier, "name": account.display_name,
+            "profile": account.profile.value, "email": account.email,
+            "email_verified": account.email_verified,
+            "phone": display(account.phone) if account.phone else None,
+            "second_factor": factor is not None, "recovery_codes_left": codes_left}
+
+
+def _same_address(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().lower() == (b or "").strip().lower()
+
+
+def may_send_email_change(account: Account) -> bool:
+    """At most RECOVERY_SENDS_PER_HOUR confirmation messages per account and hour, so a
+    session cannot be used to flood an address."""
+    count = store().incr(f"email-change-sent:{account.id}", 3600)
+    return count <= int(current_app.config["RECOVERY_SENDS_PER_HOUR"])
+
+
+def email_taken_elsewhere(account: Account, email: str) -> bool:
+    return db.session.scalar(select(Account.id).where(
+        Account.email.in_({email, email.lower()}), Account.email_verified.is_(True),
+        Account.id != account.id, Account.state != AccountState.deleted).limit(1)) is not None
+
+
+def request_email_change(account: Account, email: str) -> str:
+    """"same" when it already is the account's confirmed address (nothing is sent),
+    "limit" past the hourly cap, else "sent" (a confirmation link to the new address, or,
+    when another account holds it, a message saying so: the page cannot tell)."""
+    from ..preferences.email_change import start
+
+    if _same_address(account.email, email) and account.email_verified:
+        return "same"
+    if not may_send_email_change(account):
+        return "limit"
+    if email_taken_elsewhere(account, email):
+        queue_email(to=email, template="email_in_use", locale=account.locale or "fr",
+                    context={"identifier_link": external_url("recovery.identifier")})
+        record("email_change_refused_in_use", actor=account.identifier)
+        return "sent"
+    start(account, email)
+    return "sent"
+
+
+# --- Mobile number -------------------------------------------------------------------
+
+def start_phone_change(account: Account, phone: str):
+    """Send a code to the new number; the change waits in the session for it. Returns
+    the SendOutcome (sent=False while the number's SMS limits hold)."""
+    from ...security.sms_codes import send_code
+
+    state = {"phone": phone, "transaction": secrets.token_urlsafe(16),
+             "account_id": account.id}
+    outcome = send_code(phone=phone, purpose=PHONE_PURPOSE, transaction=state["transaction"],
+                        locale=account.locale or "fr")
+    if outcome.sent:
+        session[PHONE_KEY] = state
+    return outcome
+
+
+def pending_phone(account: Account) -> dict | None:
+    state = session.get(PHONE_KEY)
+    return state if state and state.get("account_id") == account.id else None
+
+
+def resend_phone_code(account: Account):
+    from ...security.sms_codes import send_code
+
+    state = pending_phone(account)
+    return send_code(phone=state["phone"], purpose=PHONE_PURPOSE,
+                     transaction=state["transaction"], locale=account.locale or "fr")
+
+
+def confirm_phone_change(account: Account, code: str) -> tuple[str | None, int]:
+    """(None, 0) when the code is right: the number is changed (the notice goes to the
+    email, or to the previous number). Else (reason, tries left)."""
+    from ...security.sms_codes import SmsCodeError, check_code
+
+    state = pending_phone(account)
+    if state is None:
+        return "unknown", 0
+    try:
+        check_code(phone=state["phone"], purpose=PHONE_PURPOSE,
+                   transaction=state["transaction"], code=code)
+    except SmsCodeError as exc:
+        return exc.reason, exc.attempts_left or 0
+    send_notice(account, "phone_changed")  # before the change: reaches the old number
+    account.phone = state["phone"]
+    db.session.flush()
+    session.pop(PHONE_KEY, None)
+    record("phone_changed", actor=account.identifier)
+    return None, 0

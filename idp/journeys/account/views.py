@@ -1,0 +1,178 @@
+"""J6 signed in: "Scolarité Services" at /compte (reached through the gate: signed in,
+every step done)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ...extensions import passwords
+from ...signin.gate import allow
+from ..login.service import current_account
+from ..preferences.email_change import CONFIRMED_LISTENERS
+from . import credentials, notices, reauth, service
+from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,
+                    PostForm, ReauthForm)
+
+bp = Blueprint("account", __name__, url_prefix="/compte")
+allow("account.report_email_change")  # opened from the old mailbox, often signed out
+if notices.tell_previous_address not in CONFIRMED_LISTENERS:
+    CONFIRMED_LISTENERS.append(notices.tell_previous_address)
+
+
+@bp.get("")
+def index():
+    account = current_account()
+    return render_template("account/index.html", info=service.summary(account))
+
+
+@bp.route("/confirmer-mot-de-passe", methods=["GET", "POST"])
+def reauthenticate():
+    """"Confirmez votre mot de passe" before a sensitive change."""
+    account = current_account()
+    target = reauth.safe_target(request.args.get("suite"))
+    form = ReauthForm()
+    if form.validate_on_submit():
+        if credentials.check_current_password(account, form.password.data):
+            reauth.mark_reauthenticated()
+            return redirect(url_for(target))
+        form.password.errors = list(form.password.errors) + [_(
+            "Mot de passe incorrect. Vérifiez-le (majuscules, minuscules), ou utilisez "
+            "« Mot de passe oublié ? » après vous être déconnecté.")]
+    form.password.data = ""
+    return render_template("account/reauth.html", form=form, identifier=account.identifier), \
+        400 if form.errors else 200
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+def change_password():
+    """Current password, new one twice; other sessions and refresh tokens end."""
+    account = current_account()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not credentials.check_current_password(account, form.current.data):
+            form.current.errors = list(form.current.errors) + [_(
+                "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
+                "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? ».")]
+        else:
+            problems = credentials.password_problems(account, form.password.data,
+                                                     form.password_confirm.data)
+            if not problems and passwords().verify(account.password_hash, form.password.data):
+                problems = [_("Choisissez un mot de passe différent du mot de passe actuel.")]
+            if not problems:
+                credentials.replace_password(account, form.password.data, reason="change")
+                reauth.mark_reauthenticated()
+                flash(_("Votre mot de passe a été changé. Vos autres sessions ont été "
+                        "fermées."), "success")
+                return redirect(url_for("account.index"))
+            form.password.errors = list(form.password.errors) + problems
+    form.current.data = form.password.data = form.password_confirm.data = ""
+    return render_template("account/password.html", form=form,
+                           identifier=account.identifier), 400 if form.errors else 200
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@reauth.require_recent_password("account.change_email")
+def change_email():
+    """A new address, confirmed by the link sent to it; only then does it change."""
+    account = current_account()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        outcome = service.request_email_change(account, form.email.data)
+        if outcome == "sent":
+            return render_template("account/email_sent.html", email=form.email.data)
+        if outcome == "same":
+            form.email.errors = list(form.email.errors) + [_(
+                "C'est déjà l'adresse confirmée de votre compte : rien à changer. Pour la "
+                "remplacer, saisissez une autre adresse.")]
+        else:
+            form.email.errors = list(form.email.errors) + [_(
+                "Plusieurs messages de confirmation ont déjà été envoyés. Ouvrez le dernier "
+                "reçu, ou réessayez dans une heure.")]
+    return render_template("account/email.html", form=form, account=account), \
+        400 if form.errors else 200
+
+
+@bp.route("/telephone", methods=["GET", "POST"])
+@reauth.require_recent_password("account.change_phone")
+def change_phone():
+    """A new mobile, confirmed by a code sent to it."""
+    from ...security.mobile_numbers import display
+
+    account = current_account()
+    form = ChangePhoneForm()
+    if form.validate_on_submit():
+        if account.phone == form.phone.data:
+            form.phone.errors = list(form.phone.errors) + [_(
+                "C'est déjà le numéro de votre compte : rien à changer.")]
+        else:
+            outcome = service.start_phone_change(account, form.phone.data)
+            if outcome.sent:
+                return redirect(url_for("account.phone_code"))
+            form.phone.errors = list(form.phone.errors) + [_(
+                "Un SMS a déjà été envoyé à ce numéro il y a peu. Réessayez dans "
+                "%(n)d seconde(s).", n=outcome.retry_after)]
+    return render_template("account/phone.html", form=form,
+                           current=display(account.phone) if account.phone else None), \
+        400 if form.errors else 200
+
+
+CODE_ERRORS = {
+    "wrong": lambda left: _("Code incorrect. Il vous reste %(n)d essai(s).", n=left),
+    "expired": lambda left: _("Ce code a expiré. Cliquez sur « Renvoyer le SMS »."),
+    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Cliquez sur "
+                           "« Renvoyer le SMS »."),
+    "unknown": lambda left: _("Ce code n'est plus valable. Cliquez sur « Renvoyer le SMS »."),
+}
+
+
+@bp.route("/telephone/code", methods=["GET", "POST"])
+@reauth.require_recent_password("account.change_phone")
+def phone_code():
+    from ...security.mobile_numbers import display
+    from ...security.sms_codes import minutes_text
+
+    account = current_account()
+    state = service.pending_phone(account)
+    if state is None:
+        return redirect(url_for("account.change_phone"))
+    form = PhoneCodeForm()
+    if form.validate_on_submit():
+        reason, left = service.confirm_phone_change(account, form.code.data)
+        if reason is None:
+            flash(_("Votre numéro de téléphone portable est changé."), "success")
+            return redirect(url_for("account.index"))
+        form.code.errors = list(form.code.errors) + [CODE_ERRORS[reason](left)]
+    form.code.data = ""
+    return render_template("account/phone_code.html", form=form, resend_form=PostForm(),
+                           phone=display(state["phone"]), minutes=minutes_text()), \
+        400 if form.errors else 200
+
+
+@bp.post("/telephone/renvoyer")
+@reauth.require_recent_password("account.change_phone")
+def phone_resend():
+    account = current_account()
+    if service.pending_phone(account) is None or not PostForm().validate_on_submit():
+        return redirect(url_for("account.change_phone"))
+    outcome = service.resend_phone_code(account)
+    if outcome.sent:
+        flash(_("Un nouveau code a été envoyé."), "success")
+    else:
+        flash(_("Un SMS vient d'être envoyé : vous pourrez en demander un autre dans "
+                "%(n)d seconde(s).", n=outcome.retry_after), "info")
+    return redirect(url_for("account.phone_code"))
+
+
+@bp.route("/signalement/<token>", methods=["GET", "POST"])
+def report_email_change(token: str):
+    """"Ce n'était pas moi", from the notice sent to the previous address: a button (a
+    POST, so mail scanners fetching the link do not use it)."""
+    form = PostForm()
+    if not form.validate_on_submit():
+        return render_template("account/report.html", form=form)
+    try:
+        notices.report_email_change(token)
+    except notices.ReportError as exc:
+        return render_template("account/report_error.html", reason=exc.reason), \
+            410 if exc.reason == "expired" else 400
+    return render_template("account/reported.html")

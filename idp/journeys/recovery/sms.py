@@ -1,0 +1,140 @@
+""""Mot de passe oublié ?" by SMS: a code to the account's registered mobile, typed back
+in the same browser, then a new password.
+
+The transaction lives in the browser's session (identifier, account id or None, a random
+transaction id bound into the code). An identifier that names no active account with a
+mobile gets exactly the same pages: the wait before "Renvoyer le SMS" and the three tries
+are imitated in the session, and every code typed is wrong.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import current_app, session
+
+from ...audit import record
+from ...extensions import store
+from ...security.mobile_numbers import is_allowed
+from ..login.service import normalise_identifier
+from . import service
+
+PURPOSE = "password_reset"
+SESSION_KEY = "password_reset_sms"
+VERIFIED_SECONDS = 600  # time to choose the new password once the code is accepted
+
+
+def has_channel(account) -> bool:
+    return bool(account and account.phone and is_allowed(account.phone))
+
+
+def start(identifier: str) -> dict:
+    """Open a transaction for `identifier` and send (or imitate sending) the first code.
+    Returns what the page says: {"sent": bool, "retry_after": seconds}."""
+    account = service.resettable_account(identifier)
+    state = {"identifier": identifier, "transaction": secrets.token_urlsafe(16),
+             "account_id": account.id if has_channel(account) else None,
+             "sends": 0, "tries": 0, "next_send_at": 0.0, "code_expires": 0.0,
+             "verified_until": 0.0}
+    session[SESSION_KEY] = state
+    return resend()
+
+
+def current() -> dict | None:
+    return session.get(SESSION_KEY)
+
+
+def _account(state: dict):
+    from ...db import db
+    from ...models import Account
+
+    return db.session.get(Account, state["account_id"]) if state.get("account_id") else None
+
+
+def resend() -> dict:
+    """Send a new code (the older one stops working), within the per-number limits."""
+    from ...security.sms_codes import send_code
+
+    state = dict(current() or {})
+    if not state:
+        return {"sent": False, "retry_after": 0}
+    now = time.time()
+    account = _account(state)
+    if account is not None and has_channel(account):
+        outcome = send_code(phone=account.phone, purpose=PURPOSE,
+                            transaction=state["transaction"], locale=account.locale or "fr")
+        sent, retry_after = outcome.sent, outcome.retry_after
+    else:
+        sent, retry_after = _imitate_send(state["identifier"], now)
+    if sent:
+        state["sends"] += 1
+        state["tries"] = 0
+        state["next_send_at"] = now + retry_after
+        state["code_expires"] = now + float(current_app.config["SMS_CODE_MINUTES"]) * 60
+    session[SESSION_KEY] = state
+    record("password_reset_requested", target=state["identifier"][:64], channel="sms",
+           sent=sent and account is not None)
+    return {"sent": sent, "retry_after": retry_after}
+
+
+def _imitate_send(identifier: str, now: float) -> tuple[bool, int]:
+    """The limits a real number would meet (a wait doubling after each SMS, a daily
+    cap), kept per identifier in the store, so repeated requests for an identifier
+    without a mobile answer like those for one with a mobile."""
+    key = f"reset-sms-imitation:{normalise_identifier(identifier)}"
+    seen = store().get(key) or {"sends": 0, "next": 0.0}
+    if seen["sends"] >= int(current_app.config["SMS_MAX_PER_NUMBER_DAY"]):
+        return False, store().ttl(key) or 86400
+    if seen["next"] > now:
+        return False, int(seen["next"] - now) + 1
+    retry_after = int(current_app.config["SMS_RESEND_SECONDS"]) * 2 ** seen["sends"]
+    store().set(key, {"sends": seen["sends"] + 1, "next": now + retry_after}, 86400)
+    return True, retry_after
+
+
+def check(code: str) -> tuple[str | None, int]:
+    """(None, 0) when the code is right (the new password may then be chosen for a
+    while), else (reason, tries left): "wrong", "expired", "dead" or "unknown" (no live
+    code: used, replaced, or no transaction)."""
+    from ...security.sms_codes import SmsCodeError, check_code
+
+    state = dict(current() or {})
+    if not state:
+        return "unknown", 0
+    account = _account(state)
+    max_tries = int(current_app.config["SMS_CODE_MAX_ATTEMPTS"])
+    if account is None or not has_channel(account):
+        if not state["sends"]:
+            return "unknown", 0
+        if time.time() >= state["code_expires"]:
+            return "expired", 0
+        state["tries"] += 1
+        session[SESSION_KEY] = state
+        left = max(max_tries - state["tries"], 0)
+        return ("dead" if left == 0 else "wrong"), left
+    try:
+        check_code(phone=account.phone, purpose=PURPOSE, transaction=state["transaction"],
+                   code=code)
+    except SmsCodeError as exc:
+        return exc.reason, exc.attempts_left or 0
+    state["verified_until"] = time.time() + VERIFIED_SECONDS
+    session[SESSION_KEY] = state
+    return None, 0
+
+
+def verified_account():
+    """The account whose code was accepted in this browser, while it may still choose."""
+    state = current()
+    if not state or state.get("verified_until", 0) < time.time():
+        return None
+    return _account(state)
+
+
+def finish(password: str):
+    """Set the new password (the caller checked the policy) and close the transaction."""
+    account = verified_account()
+    if account is None:
+        return None
+    session.pop(SESSION_KEY, None)
+    return service.reset_after_code(account.id, password)
+

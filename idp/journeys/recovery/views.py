@@ -1,0 +1,197 @@
+"""J6 signed out: "Identifiant oublié ?" and "Mot de passe oublié ?" (public pages).
+
+Every answer is the same whatever was typed: what it would reveal goes to the channel the
+account already has (see service.py)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ...errors import error_page
+from ...signin.gate import allow_blueprint
+from ..account.credentials import password_problems
+from . import service, sms
+from .forms import (IdentifierByEmailForm, IdentifierBySmsForm, NewPasswordForm,
+                    ResendForm, ResetChannelForm, ResetCodeForm, ResetIdentifierForm)
+
+bp = Blueprint("recovery", __name__, url_prefix="/recuperation")
+allow_blueprint("recovery")
+
+RESET_KEY = "password_reset"  # the identifier typed on the first page
+
+
+def _slow_down():
+    return error_page(429, _("Trop de demandes"),
+                      _("Trop de demandes ont été faites depuis cette connexion. "
+                        "Réessayez dans une heure, ou adressez-vous au secrétariat de "
+                        "l'établissement."))
+
+
+# --- Identifiant oublié -----------------------------------------------------------------
+
+def _identifier_page(email_form=None, sms_form=None, status=200):
+    return render_template("recovery/identifier.html",
+                           email_form=email_form or IdentifierByEmailForm(),
+                           sms_form=sms_form or IdentifierBySmsForm()), status
+
+
+@bp.get("/identifiant")
+def identifier():
+    return _identifier_page()
+
+
+@bp.post("/identifiant/email")
+def identifier_by_email():
+    form = IdentifierByEmailForm()
+    if not form.validate_on_submit():
+        return _identifier_page(email_form=form, status=400)
+    if service.too_many_requests():
+        return _slow_down()
+    service.send_identifiers_by_email(form.email.data)
+    return render_template("recovery/identifier_sent.html", channel="email",
+                           email=form.email.data)
+
+
+@bp.post("/identifiant/sms")
+def identifier_by_sms():
+    form = IdentifierBySmsForm()
+    if not form.validate_on_submit():
+        return _identifier_page(sms_form=form, status=400)
+    if service.too_many_requests():
+        return _slow_down()
+    wait = service.send_identifiers_by_sms(form.phone.data)
+    return render_template("recovery/identifier_sent.html", channel="sms", wait=wait)
+
+
+# --- Mot de passe oublié ---------------------------------------------------------------
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+def password_start():
+    """First the identifier (nothing is looked up yet)."""
+    form = ResetIdentifierForm()
+    if form.validate_on_submit():
+        if service.too_many_requests():
+            return _slow_down()
+        session[RESET_KEY] = form.identifier.data.strip()
+        session.pop(sms.SESSION_KEY, None)
+        return redirect(url_for("recovery.password_channel"))
+    if not form.is_submitted() and session.get(RESET_KEY):
+        form.identifier.data = session[RESET_KEY]
+    return render_template("recovery/password_start.html", form=form), \
+        400 if form.errors else 200
+
+
+@bp.route("/mot-de-passe/moyen", methods=["GET", "POST"])
+def password_channel():
+    """Then the channel; the same two choices are offered for every identifier."""
+    identifier = session.get(RESET_KEY)
+    if not identifier:
+        return redirect(url_for("recovery.password_start"))
+    form = ResetChannelForm()
+    if form.validate_on_submit():
+        if form.channel.data == "email":
+            service.request_reset_by_email(identifier)
+            minutes = int(service.reset_link_lifetime().total_seconds() // 60)
+            return render_template("recovery/link_sent.html", identifier=identifier,
+                                   minutes=minutes)
+        outcome = sms.start(identifier)
+        return redirect(url_for("recovery.password_code",
+                                **({} if outcome["sent"] else {"attendre": outcome["retry_after"]})))
+    return render_template("recovery/password_channel.html", form=form,
+                           identifier=identifier), 400 if form.errors else 200
+
+
+def _code_page(form=None, status=200, wait=None):
+    from ...security.sms_codes import minutes_text
+
+    return render_template("recovery/password_code.html", form=form or ResetCodeForm(),
+                           resend_form=ResendForm(), wait=wait, minutes=minutes_text(),
+                           identifier=sms.current()["identifier"]), status
+
+
+CODE_ERRORS = {
+    "wrong": lambda left: _("Code incorrect. Il vous reste %(n)d essai(s).", n=left),
+    "expired": lambda left: _("Ce code a expiré. Cliquez sur « Renvoyer le SMS » pour en "
+                              "recevoir un nouveau."),
+    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Cliquez sur "
+                           "« Renvoyer le SMS » pour en recevoir un nouveau."),
+    "unknown": lambda left: _("Ce code n'est plus valable. Cliquez sur « Renvoyer le SMS » "
+                              "pour en recevoir un nouveau."),
+}
+
+
+@bp.route("/mot-de-passe/code", methods=["GET", "POST"])
+def password_code():
+    if sms.current() is None:
+        return redirect(url_for("recovery.password_start"))
+    form = ResetCodeForm()
+    if form.validate_on_submit():
+        reason, left = sms.check(form.code.data)
+        if reason is None:
+            return redirect(url_for("recovery.password_new"))
+        form.code.errors = list(form.code.errors) + [CODE_ERRORS[reason](left)]
+    form.code.data = ""
+    wait = request.args.get("attendre", type=int)
+    return _code_page(form, 400 if form.errors else 200, wait=wait)
+
+
+@bp.post("/mot-de-passe/code/renvoyer")
+def password_resend():
+    if sms.current() is None or not ResendForm().validate_on_submit():
+        return redirect(url_for("recovery.password_start"))
+    outcome = sms.resend()
+    if outcome["sent"]:
+        return redirect(url_for("recovery.password_code", renvoye=1))
+    return redirect(url_for("recovery.password_code", attendre=outcome["retry_after"]))
+
+
+def _new_password_page(account, form, status=200):
+    form.password.data = form.password_confirm.data = ""
+    return render_template("recovery/password_new.html", form=form,
+                           identifier=account.identifier), status
+
+
+@bp.route("/mot-de-passe/nouveau", methods=["GET", "POST"])
+def password_new():
+    """After the SMS code: choose the new password."""
+    account = sms.verified_account()
+    if account is None:
+        if sms.current() is not None:
+            return redirect(url_for("recovery.password_code"))
+        return redirect(url_for("recovery.password_start"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        problems = password_problems(account, form.password.data, form.password_confirm.data)
+        if not problems:
+            sms.finish(form.password.data)
+            session.pop(RESET_KEY, None)
+            return render_template("recovery/password_changed.html")
+        form.password.errors = list(form.password.errors) + problems
+    return _new_password_page(account, form, 400 if form.errors else 200)
+
+
+@bp.route("/mot-de-passe/lien/<token>", methods=["GET", "POST"])
+def password_link(token: str):
+    """The emailed link: the page to choose the new password. Opening it uses nothing;
+    the link is spent when the new password is saved."""
+    try:
+        account = service.account_for_link(token)
+    except service.ResetLinkError as exc:
+        return _link_error(exc.reason)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        problems = password_problems(account, form.password.data, form.password_confirm.data)
+        if not problems:
+            try:
+                service.reset_with_link(token, form.password.data)
+            except service.ResetLinkError as exc:
+                return _link_error(exc.reason)
+            session.pop(RESET_KEY, None)
+            return render_template("recovery/password_changed.html")
+        form.password.errors = list(form.password.errors) + problems
+    return _new_password_page(account, form, 400 if form.errors else 200)
+
+
+def _link_error(reason: str):
+    return render_template("recovery/link_error.html", reason=reason), \
+        410 if reason == "expired" else 400

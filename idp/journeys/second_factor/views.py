@@ -1,0 +1,113 @@
+"""The `second_factor` sign-in step and the enrolment pages under /compte."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ...signin import Step, register_step
+from ...signin.gate import allow
+from ...signin.steps import binding, step_page
+from ..account import credentials, reauth
+from ..login.service import current_account
+from . import service
+from .forms import DisableForm, EnrolForm, RenewForm, VerifyForm
+
+bp = Blueprint("second_factor", __name__)
+register_step(Step("second_factor", "second_factor.verify", service.is_needed))
+allow("second_factor.verify")
+
+WRONG = {
+    "wrong": lambda: _("Code incorrect. Vérifiez l'heure de votre téléphone et saisissez le "
+                       "code affiché maintenant, ou un de vos codes de secours."),
+    "blocked": lambda: _("Trop de codes incorrects : patientez quelques minutes avant de "
+                         "réessayer. Si vous avez perdu votre téléphone et vos codes de "
+                         "secours, contactez l'établissement."),
+}
+
+
+@bp.route("/connexion/verification", methods=["GET", "POST"])
+@step_page("second_factor")
+def verify(ctx):
+    """After the password: the code from the app, or a recovery code."""
+    account = ctx.account
+    form = VerifyForm()
+    if form.validate_on_submit():
+        outcome = service.check_code(account, form.code.data)
+        if outcome in ("totp", "recovery"):
+            service.mark_passed(account)
+            if outcome == "recovery":
+                flash(_("Code de secours accepté. Il vous en reste %(n)d : pensez à en "
+                        "générer de nouveaux depuis Mon compte.",
+                        n=service.remaining_codes(account)), "info")
+            return redirect(url_for("signin.resume"))
+        form.code.errors = list(form.code.errors) + [WRONG[outcome]()]
+    form.code.data = ""
+    return render_template("second_factor/verify.html", form=form, pending=ctx.pending,
+                           flow=binding(ctx)), 400 if form.errors else 200
+
+
+def _manage_page(account, enrol_form=None, disable_form=None, status=200):
+    factor = service.factor_of(account)
+    return render_template(
+        "second_factor/manage.html", factor=factor,
+        enrol=None if factor else service.enrolment_view(account),
+        enrol_form=enrol_form or EnrolForm(), disable_form=disable_form or DisableForm(),
+        renew_form=RenewForm(),
+        codes_left=service.remaining_codes(account) if factor else 0), status
+
+
+@bp.get("/compte/double-authentification")
+@reauth.require_recent_password("second_factor.manage")
+def manage():
+    return _manage_page(current_account())
+
+
+@bp.post("/compte/double-authentification/activer")
+@reauth.require_recent_password("second_factor.manage")
+def enable():
+    account = current_account()
+    form = EnrolForm()
+    if service.factor_of(account) is not None:
+        return redirect(url_for("second_factor.manage"))
+    if form.validate_on_submit():
+        codes = service.confirm_enrolment(account, form.code.data)
+        if codes is not None:
+            return render_template("second_factor/codes.html", codes=codes, enabled=True)
+        form.code.errors = list(form.code.errors) + [_(
+            "Code incorrect : la validation en deux étapes n'est pas activée. Vérifiez que "
+            "l'heure de votre téléphone est à jour et saisissez le code affiché maintenant.")]
+    form.code.data = ""
+    return _manage_page(account, enrol_form=form, status=400)
+
+
+@bp.post("/compte/double-authentification/codes")
+@reauth.require_recent_password("second_factor.manage")
+def renew():
+    account = current_account()
+    if service.factor_of(account) is None or not RenewForm().validate_on_submit():
+        return redirect(url_for("second_factor.manage"))
+    return render_template("second_factor/codes.html", codes=service.renew_codes(account),
+                           enabled=False)
+
+
+@bp.post("/compte/double-authentification/desactiver")
+def disable():
+    """Password and a code (or a recovery code) both required."""
+    account = current_account()
+    if service.factor_of(account) is None:
+        return redirect(url_for("account.index"))
+    form = DisableForm()
+    if form.validate_on_submit():
+        if not credentials.check_current_password(account, form.password.data):
+            form.password.errors = list(form.password.errors) + [_(
+                "Mot de passe incorrect : la validation en deux étapes reste activée.")]
+        else:
+            outcome = service.check_code(account, form.code.data)
+            if outcome in ("totp", "recovery"):
+                service.disable(account)
+                reauth.mark_reauthenticated()
+                flash(_("La validation en deux étapes est désactivée."), "success")
+                return redirect(url_for("account.index"))
+            form.code.errors = list(form.code.errors) + [WRONG[outcome]()]
+    form.password.data = form.code.data = ""
+    return _manage_page(account, disable_form=form, status=400)
