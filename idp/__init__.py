@@ -67,6 +67,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import saml
 
     saml.init_app(app)
+    from .admin import console
+
+    console.init_app(app)  # /admin: staff console with its own guard (issue 8)
     gate.init_app(app)
 
     @app.before_request

@@ -402,5 +402,17 @@ main.add_command(worker)
 main.add_command(lifecycle)
 
 
+# -- administration (issue 8): staff, audit trail, RP edits, school support --------------
+from .admin.commands import CLIENT_COMMANDS, audit, staff  # noqa: E402
+from .admin.support_commands import ACCOUNT_COMMANDS  # noqa: E402
+
+main.add_command(staff)
+main.add_command(audit)
+for _command in CLIENT_COMMANDS:
+    clients.add_command(_command)
+for _command in ACCOUNT_COMMANDS:
+    accounts.add_command(_command)
+
+
 if __name__ == "__main__":
     main()

@@ -46,6 +46,9 @@ DEFAULTS: dict = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_COOKIE_SECURE": None,  # None: derived from the issuer scheme
     "PENDING_AUTHORIZATION_MINUTES": 30,
+    # Administration console (/admin): staff sessions end sooner than families'.
+    "STAFF_IDLE_MINUTES": 15,
+    "STAFF_SESSION_HOURS": 8,
     # Brute force: failures before a growing delay, and its cap.
     "LOCKOUT_THRESHOLD": 5,
     "LOCKOUT_MAX_DELAY_SECONDS": 900,

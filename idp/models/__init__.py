@@ -12,6 +12,7 @@ from .school_records import (PupilRecord, RecordGuardianLink, RepresentativeReco
                              RosterImport)
 from .onetime import OneTimeToken
 from .outbox import OutboxMessage
+from .staff import StaffAccount, StaffRole, StaffSchool
 from .second_factor import RecoveryCode, SecondFactor
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "SAMLServiceProvider",
     "PupilRecord", "RepresentativeRecord", "RecordGuardianLink", "RosterImport",
     "OneTimeToken", "OutboxMessage",
+    "StaffAccount", "StaffRole", "StaffSchool",
     "SecondFactor", "RecoveryCode",
 ]

@@ -1,0 +1,144 @@
+"""OpenID Connect clients as operators manage them: register (through
+idp.oidc.clients.register_client), edit, enable or disable, rotate the secret.
+
+Every change is validated in full before the row is touched, so a refused edit leaves
+the client as it was; every change is audited, never with the secret. A new or rotated
+secret is returned once to the caller and only its hash is kept.
+"""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from ..audit import record
+from ..db import db
+from ..models import OIDCClient
+from ..oidc.clients import (AUTH_METHODS, SUPPORTED_SCOPES, Registered, RegistrationError,
+                            check_redirect_uri, hash_secret, register_client)
+
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+EDITABLE = ("name", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
+            "scopes", "token_endpoint_auth_method", "jwks_uri", "pairwise",
+            "id_token_signed_response_alg", "trusted_for_school")
+
+
+def require_client(client_id: str) -> OIDCClient:
+    row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
+    if row is None:
+        raise RegistrationError(f"no OIDC client {client_id!r}")
+    return row
+
+
+def name_taken(name: str, except_id: int | None = None) -> bool:
+    stmt = select(OIDCClient.id).where(OIDCClient.name == name.strip())
+    if except_id is not None:
+        stmt = stmt.where(OIDCClient.id != except_id)
+    return db.session.scalar(stmt) is not None
+
+
+def register(*, trusted: bool = False, actor: str | None = None, **options) -> Registered:
+    """Register a client (options as register_client) and set its consent mode."""
+    reg = register_client(**options)
+    reg.row.trusted_for_school = bool(trusted)
+    db.session.flush()
+    record("oidc_client_registered", actor=actor, target=reg.row.client_id,
+           name=reg.row.name, method=reg.row.token_endpoint_auth_method,
+           scopes=reg.row.scopes, pairwise=reg.row.pairwise, trusted=bool(trusted))
+    return reg
+
+
+def _checked(row: OIDCClient, changes: dict) -> dict:
+    """The new values, validated together (the same rules as a registration)."""
+    values = {k: getattr(row, k) for k in EDITABLE} | {
+        k: v for k, v in changes.items() if v is not None}
+    name = (values["name"] or "").strip()
+    if not name:
+        raise RegistrationError("a client needs a name")
+    if name_taken(name, row.id):
+        raise RegistrationError(f"a client named {name!r} already exists")
+    values["name"] = name
+    if not values["redirect_uris"]:
+        raise RegistrationError("at least one redirect URI is required")
+    values["redirect_uris"] = [check_redirect_uri(u) for u in values["redirect_uris"]]
+    values["post_logout_redirect_uris"] = [
+        check_redirect_uri(u) for u in values["post_logout_redirect_uris"] or []]
+    if values["backchannel_logout_uri"]:
+        check_redirect_uri(values["backchannel_logout_uri"])
+    else:
+        values["backchannel_logout_uri"] = None
+    method = values["token_endpoint_auth_method"]
+    if method not in AUTH_METHODS:
+        raise RegistrationError(f"unknown token endpoint auth method {method}")
+    if method == "private_key_jwt" and not (values["jwks_uri"] or row.jwks):
+        raise RegistrationError("private_key_jwt needs --jwks-uri")
+    unknown = set(values["scopes"] or []) - set(SUPPORTED_SCOPES)
+    if unknown:
+        raise RegistrationError(f"unknown scopes: {', '.join(sorted(unknown))}")
+    if "openid" not in (values["scopes"] or []):
+        raise RegistrationError("the openid scope is required")
+    if values["id_token_signed_response_alg"] not in ("RS256", "ES256"):
+        raise RegistrationError("id token algorithm must be RS256 or ES256")
+    values["jwks_uri"] = values["jwks_uri"] or None
+    return values
+
+
+def update_client(client_id: str, *, actor: str | None = None,
+                  **changes) -> tuple[OIDCClient, str | None]:
+    """Edit a client; None means "unchanged". Becoming confidential gives a new secret
+    (returned once); becoming public drops the secret. Returns (row, new secret or None)."""
+    row = require_client(client_id)
+    values = _checked(row, changes)
+    before = {k: getattr(row, k) for k in EDITABLE}
+    method = values["token_endpoint_auth_method"]
+    new_secret = None
+    if method in SECRET_METHODS and not row.secret_hash:
+        new_secret = secrets.token_urlsafe(32)
+        row.secret_hash = hash_secret(new_secret)
+    elif method not in SECRET_METHODS:
+        row.secret_hash = None
+    row.public = method == "none"
+    for key, value in values.items():
+        setattr(row, key, value)
+    db.session.flush()
+    changed = sorted(k for k in EDITABLE if before[k] != values[k])
+    record("oidc_client_updated", actor=actor, target=row.client_id, changed=changed,
+           secret_issued=new_secret is not None)
+    return row, new_secret
+
+
+def set_enabled(client_id: str, enabled: bool, actor: str | None = None) -> OIDCClient:
+    """A disabled client is refused from its next request on (no token, no refresh)."""
+    row = require_client(client_id)
+    row.enabled = enabled
+    db.session.flush()
+    record("oidc_client_enabled" if enabled else "oidc_client_disabled", actor=actor,
+           target=row.client_id)
+    return row
+
+
+def rotate_secret(client_id: str, actor: str | None = None) -> tuple[OIDCClient, str]:
+    """A new secret replaces the old one at once (returned once, stored hashed)."""
+    row = require_client(client_id)
+    if row.token_endpoint_auth_method not in SECRET_METHODS:
+        raise RegistrationError("this client authenticates without a secret")
+    secret = secrets.token_urlsafe(32)  # 256 bits
+    row.secret_hash = hash_secret(secret)
+    db.session.flush()
+    record("oidc_client_secret_rotated", actor=actor, target=row.client_id)
+    return row, secret
+
+
+def describe(row: OIDCClient) -> dict:
+    return {"client_id": row.client_id, "name": row.name, "enabled": row.enabled,
+            "public": row.public, "token_endpoint_auth_method": row.token_endpoint_auth_method,
+            "redirect_uris": row.redirect_uris, "scopes": row.scopes,
+            "post_logout_redirect_uris": row.post_logout_redirect_uris,
+            "backchannel_logout_uri": row.backchannel_logout_uri, "pairwise": row.pairwise,
+            "trusted_for_school": row.trusted_for_school, "jwks_uri": row.jwks_uri,
+            "id_token_alg": row.id_token_signed_response_alg,
+            "created_at": row.created_at.isoformat() if row.created_at else None}
+
+
+def list_clients() -> list[OIDCClient]:
+    return list(db.session.scalars(select(OIDCClient).order_by(OIDCClient.name)))
