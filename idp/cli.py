@@ -414,5 +414,11 @@ for _command in ACCOUNT_COMMANDS:
     accounts.add_command(_command)
 
 
+# -- self-registration J4: what families declined, for the schools ----------------------
+from .journeys.signup.commands import signup  # noqa: E402
+
+main.add_command(signup)
+
+
 if __name__ == "__main__":
     main()

@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
 
     for module in (wayf, login, home, activation, charter, preferences, notice, consent):
         app.register_blueprint(module.bp)
+    from .signup import views as signup  # J4 "Je n'ai pas de compte"
+
+    app.register_blueprint(signup.bp)
     # J6 recovery (signed out), "Mon compte" and the optional second factor.
     from .recovery import views as recovery
     from .account import views as account

@@ -12,6 +12,7 @@ from .school_records import (PupilRecord, RecordGuardianLink, RepresentativeReco
                              RosterImport)
 from .onetime import OneTimeToken
 from .outbox import OutboxMessage
+from .signup import DeclinedGuardianLink
 from .staff import StaffAccount, StaffRole, StaffSchool
 from .second_factor import RecoveryCode, SecondFactor
 
@@ -23,6 +24,7 @@ __all__ = [
     "SAMLServiceProvider",
     "PupilRecord", "RepresentativeRecord", "RecordGuardianLink", "RosterImport",
     "OneTimeToken", "OutboxMessage",
+    "DeclinedGuardianLink",
     "StaffAccount", "StaffRole", "StaffSchool",
     "SecondFactor", "RecoveryCode",
 ]

@@ -1,0 +1,127 @@
+"""The sign-up forms: French messages beside each field, nothing typed lost."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ...roster.names import clean_name
+from ...security.mobile_numbers import INDICATIFS, MobileNumberError, parse_mobile
+from ...security.sms_codes import normalise_code
+
+NAME_MAX = 100
+
+
+class NameValid:
+    def __call__(self, form, field):
+        field.data = clean_name(field.data or "")
+        if field.data and not any(c.isalpha() for c in field.data):
+            raise ValidationError(_l("Saisissez le nom tel que l'établissement le connaît, "
+                                     "en lettres."))
+
+
+class MobileValid:
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                form.e164 = parse_mobile(field.data, form.region.data)
+            except MobileNumberError as exc:
+                raise ValidationError(exc.message) from None
+
+
+class IdentityForm(FlaskForm):
+    """"Je confirme mon identité" and "Je renseigne mon n° de téléphone portable"."""
+    last_name = StringField(
+        _l("Nom"), validators=[InputRequired(_l("Saisissez votre nom.")),
+                               Length(max=NAME_MAX, message=_l("Nom trop long.")), NameValid()],
+        render_kw={"autocomplete": "family-name", "spellcheck": "false"})
+    first_name = StringField(
+        _l("Prénom"), validators=[InputRequired(_l("Saisissez votre prénom.")),
+                                  Length(max=NAME_MAX, message=_l("Prénom trop long.")),
+                                  NameValid()],
+        render_kw={"autocomplete": "given-name", "spellcheck": "false"})
+    region = SelectField(_l("Indicatif"), choices=[(code, f"{label} ({prefix})")
+                                                   for code, prefix, label in INDICATIFS],
+                         default="FR", validate_choice=False)
+    phone = StringField(
+        _l("N° de téléphone portable"),
+        validators=[InputRequired(_l("Saisissez votre numéro de téléphone portable.")),
+                    Length(max=30, message=_l("Numéro trop long.")), MobileValid()],
+        render_kw={"autocomplete": "tel-national", "inputmode": "tel", "type": "tel"})
+    attempt = HiddenField()  # one value per page shown: a double submit is recognised
+
+    e164: str | None = None
+
+
+class CodeValid:
+    def __call__(self, form, field):
+        if field.data and normalise_code(field.data) is None:
+            raise ValidationError(_l("Le code de sécurité comporte 6 chiffres, par exemple "
+                                     "123 456."))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code de sécurité"),
+        validators=[InputRequired(_l("Saisissez le code de sécurité reçu par SMS.")),
+                    Length(max=20, message=_l("Le code de sécurité comporte 6 chiffres.")),
+                    CodeValid()],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                   "spellcheck": "false"})
+
+
+class EmptyForm(FlaskForm):
+    """"Renvoyer le SMS": the CSRF token is the point."""
+
+
+LINK_CHOICES = [("yes", _l("Je suis le représentant légal de cet élève")),
+                ("no", _l("Je ne suis pas le représentant légal de cet élève"))]
+
+
+def pupils_form_class(count: int) -> type[FlaskForm]:
+    """A form with, for pupil n: link_n (yes/no) and day_n, month_n, year_n."""
+    fields = {}
+    for n in range(count):
+        fields[f"link_{n}"] = RadioField(_l("Je confirme mon lien avec l'élève"),
+                                         choices=LINK_CHOICES, default="yes",
+                                         validate_choice=False)
+        fields[f"day_{n}"] = StringField(_l("Jour (JJ)"), render_kw={
+            "inputmode": "numeric", "maxlength": 2, "autocomplete": "off", "size": 2})
+        fields[f"month_{n}"] = StringField(_l("Mois (MM)"), render_kw={
+            "inputmode": "numeric", "maxlength": 2, "autocomplete": "off", "size": 2})
+        fields[f"year_{n}"] = StringField(_l("Année (AAAA)"), render_kw={
+            "inputmode": "numeric", "maxlength": 4, "autocomplete": "off", "size": 4})
+    return type("PupilsForm", (FlaskForm,), fields)
+
+
+def typed_date(form, n: int) -> tuple[date | None, str | None]:
+    """The date typed for pupil n, or (None, French message) when missing or not a date."""
+    parts = [(getattr(form, f"{name}_{n}").data or "").strip()
+             for name in ("day", "month", "year")]
+    if not any(parts):
+        return None, str(_l("Saisissez la date de naissance de l'élève : jour, mois et "
+                            "année (JJ MM AAAA)."))
+    day, month, year = parts
+    if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4
+            and len(day) <= 2 and len(month) <= 2):
+        return None, str(_l("Saisissez la date avec des chiffres : le jour (JJ), le mois "
+                            "(MM) et l'année sur 4 chiffres (AAAA), par exemple 14 03 2012."))
+    try:
+        return date(int(year), int(month), int(day)), None
+    except ValueError:
+        return None, str(_l("Cette date n'existe pas : vérifiez le jour et le mois."))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[InputRequired(_l("Choisissez un mot de passe.")), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"})
+    password_confirm = PasswordField(
+        _l("Confirmation du nouveau mot de passe"),
+        validators=[InputRequired(_l("Saisissez à nouveau le mot de passe.")),
+                    Length(max=1024)],
+        render_kw={"autocomplete": "new-password"})

@@ -1,0 +1,346 @@
+"""J4 pages [seed 003]: identity and mobile -> SMS code -> pupils -> password -> identifier.
+
+Every page reads the transaction bound to this browser (state.py); a page reached out of
+turn (back button, bookmark) sends the family to the step it is at, with what it typed
+kept; a form from an older transaction is refused with a clear page.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import (Blueprint, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale, gettext as _, ngettext
+
+from ...db import db
+from ...models import Account
+from ...security.mobile_numbers import display
+from ...security.sms_codes import SmsCodeError, minutes_text
+from ...signin.gate import allow
+from ..login.service import current_account, start_session
+from . import service
+from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class, \
+    typed_date
+from .state import OWNER_KEY, SignupTransaction, browser_owner, claim_attempt
+from .strength import RULES, evaluate
+
+bp = Blueprint("signup", __name__, url_prefix="/inscription")
+allow("signup.start", "signup.code", "signup.resend", "signup.pupils", "signup.password",
+      "signup.done", "signup.stopped")
+STEP_ENDPOINTS = {"code": "signup.code", "pupils": "signup.pupils",
+                  "password": "signup.password", "done": "signup.done",
+                  "stopped": "signup.stopped"}
+BINDING_FIELD = "tx"
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _delay(seconds: int) -> str:
+    if seconds < 60:
+        return ngettext("%(num)d seconde", "%(num)d secondes", max(seconds, 1))
+    if seconds < 3600:
+        return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
+    return ngettext("%(num)d heure", "%(num)d heures", -(-seconds // 3600))
+
+
+def refusal_message(outcome) -> str:
+    """Why no SMS now, and when to try again (the same for every number: no hint of
+    whether the details matched)."""
+    if outcome.reason == "wait":
+        return _("Un SMS vient d'être envoyé à ce numéro. Vous pourrez en demander un autre "
+                 "dans %(delay)s.", delay=_delay(outcome.retry_after))
+    if outcome.reason == "number":
+        return _("Ce numéro a reçu trop de SMS aujourd'hui. Réessayez demain ou contactez "
+                 "l'établissement.")
+    if outcome.reason == "ip":
+        return _("Trop de demandes ont été faites depuis votre connexion. Réessayez dans "
+                 "%(delay)s.", delay=_delay(outcome.retry_after))
+    return _("L'envoi de SMS est momentanément suspendu. Réessayez plus tard.")
+
+
+def _go(tx: SignupTransaction):
+    return redirect(url_for(STEP_ENDPOINTS[tx.step]))
+
+
+def _current_or_restart():
+    """(tx, None) or (None, a redirect to the first page saying why)."""
+    tx = SignupTransaction.current()
+    if tx is not None:
+        return tx, None
+    if SignupTransaction.had_expired():
+        flash(_("Votre inscription a expiré (elle doit être terminée en %(n)d minutes). "
+                "Recommencez : vos nom, prénom et numéro sont à saisir à nouveau.",
+                n=int(float(_config("SIGNUP_MINUTES")))), "info")
+    return None, redirect(url_for("signup.start"))
+
+
+def _config(name):
+    from flask import current_app
+
+    return current_app.config[name]
+
+
+def _stale(tx: SignupTransaction | None):
+    """A form from another (older) transaction of this browser: nothing is applied."""
+    if tx is None or tx.bound(request.form.get(BINDING_FIELD)):
+        return None
+    return render_template("signup/stale.html", step_url=url_for(STEP_ENDPOINTS[tx.step])), 400
+
+
+def _page(name: str, tx: SignupTransaction | None, status: int = 200, **context):
+    return render_template(f"signup/{name}.html", tx=tx,
+                           binding=tx.binding() if tx else None, **context), status
+
+
+@bp.route("", methods=["GET", "POST"])
+def start():
+    """Step 1: "Je confirme mon identité" and the mobile number the school holds."""
+    tx = SignupTransaction.current()
+    if tx is not None and tx.step == "done":
+        return _go(tx)
+    if current_account() is not None:
+        return redirect(url_for("signin.resume"))
+    form = IdentityForm()
+    ongoing = tx if tx is not None and tx.step in ("code", "pupils", "password") else None
+    if not form.is_submitted():
+        browser_owner()
+        form.attempt.data = secrets.token_urlsafe(16)
+        if ongoing is not None:  # "Précédent" or the back button: what was typed is here
+            form.last_name.data, form.first_name.data = ongoing.last_name, ongoing.first_name
+            form.phone.data, form.region.data = ongoing.raw_phone, ongoing.region
+        return _page("identity", ongoing, form=form)
+    if not form.validate_on_submit():
+        return _page("identity", ongoing, 400, form=form)
+    if ongoing is not None and ongoing.same_details(form.first_name.data, form.last_name.data,
+                                                    form.e164):
+        return _go(ongoing)  # submitted again unchanged: carry on, no second SMS
+    new = SignupTransaction(owner=browser_owner(), first_name=form.first_name.data,
+                            last_name=form.last_name.data, phone=form.e164,
+                            raw_phone=form.phone.data, region=form.region.data, outcome="none")
+    claimed = claim_attempt(form.attempt.data, new.id)
+    if claimed != new.id:  # a double submit of this page: the first one decides
+        session["signup_tx"] = claimed
+        return redirect(url_for("signup.code"))
+    outcome = service.begin(new, _locale())
+    if not outcome.sent:
+        form.phone.errors = list(form.phone.errors) + [refusal_message(outcome)]
+        return _page("identity", ongoing, 429, form=form)
+    return redirect(url_for("signup.code"))
+
+
+def _code_page(tx, form, status=200):
+    return _page("code", tx, status, form=form, resend_form=EmptyForm(),
+                 phone=display(tx.phone), minutes=minutes_text())
+
+
+CODE_ERRORS = {
+    "expired": lambda e: _("Ce code a expiré. Demandez un nouveau code avec « Renvoyer le "
+                           "SMS »."),
+    "dead": lambda e: _("Ce code ne fonctionne plus après 3 erreurs. Demandez un nouveau code "
+                        "avec « Renvoyer le SMS »."),
+    "unknown": lambda e: _("Aucun code en cours pour ce numéro. Demandez un nouveau code avec "
+                           "« Renvoyer le SMS »."),
+}
+
+
+@bp.route("/code", methods=["GET", "POST"])
+def code():
+    """Step 2: the security code received by SMS, and "Renvoyer le SMS"."""
+    tx, restart = _current_or_restart()
+    if restart:
+        return restart
+    if request.method == "POST" and (stale := _stale(tx)):
+        return stale
+    if tx.step != "code":
+        return _go(tx)
+    form = CodeForm()
+    if not form.is_submitted():
+        return _code_page(tx, form)
+    if not form.validate_on_submit():
+        return _code_page(tx, form, 400)
+    try:
+        service.verify_code(tx, form.code.data)
+    except SmsCodeError as exc:
+        fresh = SignupTransaction.current()
+        if exc.reason == "unknown" and fresh is not None and fresh.step != "code":
+            return _go(fresh)  # a double submit: the first one went through
+        if exc.reason == "wrong":
+            message = ngettext("Ce code n'est pas le bon. Vérifiez le SMS et saisissez-le à "
+                               "nouveau. Il reste %(num)d essai.",
+                               "Ce code n'est pas le bon. Vérifiez le SMS et saisissez-le à "
+                               "nouveau. Il reste %(num)d essais.", exc.attempts_left or 0)
+            if not exc.attempts_left:
+                message = CODE_ERRORS["dead"](exc)
+        else:
+            message = CODE_ERRORS[exc.reason](exc)
+        form.code.errors = list(form.code.errors) + [message]
+        return _code_page(tx, form, 400)
+    return _go(tx)
+
+
+@bp.post("/code/renvoyer")
+def resend():
+    tx, restart = _current_or_restart()
+    if restart:
+        return restart
+    if stale := _stale(tx):
+        return stale
+    if tx.step != "code" or not EmptyForm().validate_on_submit():
+        return _go(tx)
+    outcome = service.resend(tx, _locale())
+    if outcome.sent:
+        flash(_("Un nouveau code de sécurité a été envoyé au %(phone)s. Le précédent ne "
+                "fonctionne plus.", phone=display(tx.phone)), "success")
+    else:
+        flash(refusal_message(outcome), "info")
+    return redirect(url_for("signup.code"))
+
+
+def _pupils_page(tx, form, pupils, status=200):
+    rows = [(n, p, form[f"link_{n}"], form[f"day_{n}"], form[f"month_{n}"], form[f"year_{n}"])
+            for n, p in enumerate(pupils)]
+    return _page("pupils", tx, status, form=form, rows=rows)
+
+
+@bp.route("/eleves", methods=["GET", "POST"])
+def pupils():
+    """Step 3: for each pupil linked to the phone, the link and the birth date."""
+    tx, restart = _current_or_restart()
+    if restart:
+        return restart
+    if request.method == "POST" and (stale := _stale(tx)):
+        return stale
+    if tx.step not in ("pupils", "password"):
+        return _go(tx)
+    listed = service.pupils_of(tx)
+    form = pupils_form_class(len(listed))()
+    if not form.is_submitted():
+        for n, p in enumerate(listed):  # back from the password page: answers kept
+            if str(p.id) in tx.answers:
+                form[f"link_{n}"].data = tx.answers[str(p.id)]
+                for part, value in zip(("day", "month", "year"), tx.dates.get(str(p.id), [])):
+                    form[f"{part}_{n}"].data = value
+        return _pupils_page(tx, form, listed)
+    if not form.validate_on_submit():
+        return _pupils_page(tx, form, listed, 400)
+    answers, dates, typed, invalid = {}, {}, {}, False
+    for n, p in enumerate(listed):
+        link = form[f"link_{n}"].data
+        if link not in ("yes", "no"):
+            form[f"link_{n}"].errors = [_("Indiquez si vous êtes le représentant légal de "
+                                          "cet élève.")]
+            invalid = True
+            continue
+        answers[str(p.id)] = link
+        if link == "yes":
+            value, problem = typed_date(form, n)
+            if problem:
+                form[f"day_{n}"].errors = [problem]
+                invalid = True
+            typed[n] = value
+            dates[str(p.id)] = [form[f"{part}_{n}"].data for part in ("day", "month", "year")]
+    if invalid:
+        return _pupils_page(tx, form, listed, 400)
+    wrong = [n for n, value in typed.items()
+             if not service.birth_date_matches(listed[n], value)]
+    if wrong:
+        left = service.count_birth_date_failure(tx)
+        if left == 0:
+            return _go(tx)
+        for n in wrong:
+            form[f"day_{n}"].errors = [ngettext(
+                "Cette date ne correspond pas à celle connue de l'établissement. Il reste "
+                "%(num)d essai.", "Cette date ne correspond pas à celle connue de "
+                "l'établissement. Il reste %(num)d essais.", left)]
+        return _pupils_page(tx, form, listed, 400)
+    service.accept_pupils(tx, listed, answers, dates)
+    return _go(tx)
+
+
+def _password_page(tx, form, status=200, evaluation=None):
+    form.password.data = form.password_confirm.data = ""  # never sent back
+    return _page("password", tx, status, form=form, rules=RULES,
+                 evaluation=evaluation or evaluate(""))
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+def password():
+    """Step 4: the password, twice; then the account is made and signed in."""
+    tx, restart = _current_or_restart()
+    if restart:
+        return restart
+    if request.method == "POST" and (stale := _stale(tx)):
+        return stale
+    if tx.step != "password":
+        return _go(tx)
+    form = PasswordForm()
+    if not form.is_submitted():
+        return _password_page(tx, form)
+    valid = form.validate_on_submit()
+    typed = form.password.data or ""
+    if typed and not form.password.errors:
+        problems = service.password_problems(tx, service.pupils_of(tx), typed)
+        if problems:
+            form.password.errors = list(form.password.errors) + problems
+            valid = False
+        elif typed != form.password_confirm.data:
+            form.password_confirm.errors = list(form.password_confirm.errors) + [
+                _("Les deux mots de passe ne sont pas identiques.")]
+            valid = False
+    if not valid:
+        return _password_page(tx, form, 400, evaluate(typed))
+    try:
+        account = service.create_account(tx, typed, _locale())
+    except service.AlreadyRegistered:
+        return _lost_race()
+    owner = session.get(OWNER_KEY)
+    start_session(account)
+    session[OWNER_KEY] = owner
+    tx.step, tx.account_id, tx.identifier = "done", account.id, account.identifier
+    tx.save()
+    return redirect(url_for("signup.done"))
+
+
+def _lost_race():
+    """Another request made the account first: this browser's own double submit (then
+    its transaction is done), or another browser (then the identifier goes by SMS)."""
+    tx = SignupTransaction.current()
+    if tx is not None and tx.step != "password":
+        return _go(tx)
+    identifier = service.identifier_after_race(tx)
+    if identifier:
+        service.send_identifier(tx, identifier, _locale())
+    service.stop(tx, "already")
+    return _go(tx)
+
+
+@bp.get("/compte-active")
+def done():
+    """"Votre compte a été activé avec succès": the identifier to note down."""
+    tx, restart = _current_or_restart()
+    if restart:
+        return restart
+    if tx.step != "done":
+        return _go(tx)
+    account = db.session.get(Account, tx.account_id)
+    if account is None:  # the request that made it failed before its commit
+        tx.step = "password"
+        tx.save()
+        flash(_("Votre compte n'a pas pu être enregistré. Choisissez à nouveau votre mot de "
+                "passe."), "info")
+        return _go(tx)
+    return _page("done", tx, identifier=account.identifier)
+
+
+@bp.get("/arret")
+def stopped():
+    """The journey cannot go on: what happened and whom to ask."""
+    tx, restart = _current_or_restart()
+    if restart:
+        return restart
+    if tx.step != "stopped":
+        return _go(tx)
+    status = 403 if tx.stop_reason == "birth_dates" else 200
+    return _page("stopped", tx, status, reason=tx.stop_reason)
