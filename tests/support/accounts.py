@@ -50,3 +50,15 @@ def mails_to(smtp, address: str) -> list:
 def audit_actions(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+_CSRF = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]+"')
+
+
+def comparable(html: str, *words: str) -> str:
+    """A page's text without its CSRF token and with `words` (what was typed) blanked,
+    to show that two answers are the same."""
+    html = _CSRF.sub(r'\1-"', html)
+    for word in words:
+        html = html.replace(word, "…")
+    return html

@@ -65,7 +65,7 @@ def resend() -> dict:
                             transaction=state["transaction"], locale=account.locale or "fr")
         sent, retry_after = outcome.sent, outcome.retry_after
     else:
-        sent, retry_after = _imitate_send(state["identifier"], now)
+        sent, retry_after = _imitate_send(state["identifier"])
     if sent:
         state["sends"] += 1
         state["tries"] = 0
@@ -77,19 +77,24 @@ def resend() -> dict:
     return {"sent": sent, "retry_after": retry_after}
 
 
-def _imitate_send(identifier: str, now: float) -> tuple[bool, int]:
+def _imitate_send(identifier: str) -> tuple[bool, int]:
     """The limits a real number would meet (a wait doubling after each SMS, a daily
-    cap), kept per identifier in the store, so repeated requests for an identifier
-    without a mobile answer like those for one with a mobile."""
-    key = f"reset-sms-imitation:{normalise_identifier(identifier)}"
-    seen = store().get(key) or {"sends": 0, "next": 0.0}
-    if seen["sends"] >= int(current_app.config["SMS_MAX_PER_NUMBER_DAY"]):
-        return False, store().ttl(key) or 86400
-    if seen["next"] > now:
-        return False, int(seen["next"] - now) + 1
-    retry_after = int(current_app.config["SMS_RESEND_SECONDS"]) * 2 ** seen["sends"]
-    store().set(key, {"sends": seen["sends"] + 1, "next": now + retry_after}, 86400)
-    return True, retry_after
+    cap; security/sms_codes.py), kept per identifier in the store the same way, so
+    requests for an identifier without a mobile answer like those for one with it."""
+    ident = normalise_identifier(identifier)
+    wait_key, count_key = f"reset-sms-wait:{ident}", f"reset-sms-count:{ident}"
+    left = store().ttl(wait_key)
+    if left > 0:
+        return False, left
+    sent_today = store().incr(count_key, 86400)
+    if sent_today > int(current_app.config["SMS_MAX_PER_NUMBER_DAY"]):
+        return False, store().ttl(count_key) or 86400
+    base = int(current_app.config["SMS_RESEND_SECONDS"])
+    if base <= 0:
+        return True, 0
+    delay = min(base * 2 ** (sent_today - 1), 86400)
+    store().add(wait_key, 1, delay)
+    return True, delay
 
 
 def check(code: str) -> tuple[str | None, int]:

@@ -1,0 +1,128 @@
+""""Mot de passe oublié ?" by SMS (J6): a code to the registered mobile (delivered to a
+local SMS gateway over HTTP), typed back, then a new password. An identifier without a
+mobile, or unknown, gets the same pages and the same answers to wrong codes."""
+from __future__ import annotations
+
+from html import unescape
+
+from ..support.accounts import account_row, comparable, deliver, mails_to, update_account
+from ..support.sms_gateway import sms_gateway, use_sms_gateway  # noqa: F401  (fixtures)
+from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
+
+MOBILE = "+33612345678"
+NEW_PASSWORD = "Trousse-Verte-2027"
+
+
+def ask_code(browser, identifier: str):
+    browser.get("/recuperation/mot-de-passe")
+    browser.submit("/recuperation/mot-de-passe", {"identifier": identifier})
+    return browser.submit_page({"channel": "sms"})
+
+
+def code_sent(app, gateway) -> str:
+    deliver(app)
+    return gateway.last_code(MOBILE)
+
+
+def test_reset_by_sms_code(app, browser, make, use_sms_gateway, use_smtp):
+    account = make.account()
+    update_account(app, account.id, phone=MOBILE)
+    other = type(browser)(app.test_client())
+    other.sign_in(account.identifier, account.password)
+    page = ask_code(browser, account.identifier)
+    assert page.request.path == "/recuperation/mot-de-passe/code"
+    assert "Saisissez le code reçu par SMS" in page.text
+    code = code_sent(app, use_sms_gateway)
+    wrong = browser.submit_page({"code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 400
+    assert "Code incorrect. Il vous reste 2 essai(s)." in wrong.text
+    page = browser.submit_page({"code": f"{code[:3]} {code[3:]}"})
+    assert page.request.path == "/recuperation/mot-de-passe/nouveau"
+    assert account.identifier in page.text
+    weak = browser.submit_page({"password": "abc", "password_confirm": "abc"})
+    assert weak.status_code == 400 and "8 caractères minimum." in weak.text
+    done = browser.submit_page({"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert "Votre mot de passe a été changé" in done.text
+    assert other.get("/").request.path != "/"
+    # The page is spent: going back does not allow a second change.
+    assert browser.get("/recuperation/mot-de-passe/nouveau").request.path \
+        == "/recuperation/mot-de-passe"
+    assert browser.sign_in(account.identifier, NEW_PASSWORD).request.path == "/"
+    deliver(app)
+    assert "a été renouvelé" in use_smtp.text_of(mails_to(use_smtp, "camille.martin@example.org")[-1])
+
+
+def test_three_wrong_codes_kill_it(app, browser, make, use_sms_gateway):
+    account = make.account()
+    update_account(app, account.id, phone=MOBILE)
+    ask_code(browser, account.identifier)
+    code = code_sent(app, use_sms_gateway)
+    bad = "000000" if code != "000000" else "111111"
+    answers = [browser.submit_page({"code": bad}) for _ in range(3)]
+    assert "Trop d'essais : ce code ne fonctionne plus." in unescape(answers[-1].text)
+    late = browser.submit_page({"code": code})
+    assert late.status_code == 400 and late.request.path == "/recuperation/mot-de-passe/code"
+    before = account_row(app, account.id).password_hash
+    assert browser.get("/recuperation/mot-de-passe/nouveau").request.path \
+        == "/recuperation/mot-de-passe/code"
+    assert account_row(app, account.id).password_hash == before
+
+
+def test_unknown_identifier_or_no_mobile_get_the_same_pages(app, browser, make,
+                                                            use_sms_gateway, use_smtp):
+    with_mobile = make.account()
+    update_account(app, with_mobile.id, phone=MOBILE)
+    pupil = make.account(profile="pupil", first_name="Léa", email=None)
+    seen = {}
+    for name, identifier in (("mobile", with_mobile.identifier), ("unknown", "x.personne9"),
+                             ("pupil", pupil.identifier)):
+        b = type(browser)(app.test_client())
+        page = ask_code(b, identifier)
+        wrong = [b.submit_page({"code": "000000"}) for _ in range(3)]
+        seen[name] = [comparable(p.text, identifier) for p in [page] + wrong]
+        assert "demandez à votre établissement le renouvellement de votre mot de passe" \
+            in unescape(page.text)
+    deliver(app)
+    code = use_sms_gateway.last_code(MOBILE)
+    if code == "000000":  # one chance in a million: the texts would differ
+        return
+    assert seen["mobile"] == seen["unknown"] == seen["pupil"]
+    assert [m["to"] for m in use_sms_gateway.messages] == [MOBILE]
+    assert use_smtp.messages == []
+
+
+def test_resend_waits_for_known_and_unknown_alike(app, browser, make, use_sms_gateway):
+    account = make.account()
+    update_account(app, account.id, phone=MOBILE)
+    answers = []
+    for identifier in (account.identifier, "x.personne9"):
+        b = type(browser)(app.test_client())
+        ask_code(b, identifier)
+        page = b.submit("/recuperation/mot-de-passe/code/renvoyer", {})
+        answers.append(comparable(page.text, identifier))
+        assert "Vous pourrez en demander un nouveau dans" in unescape(page.text)
+    assert answers[0] == answers[1]
+    deliver(app)
+    assert len(use_sms_gateway.messages) == 1
+
+
+def test_a_new_code_after_the_wait_replaces_the_old_one(app, browser, make, use_sms_gateway,
+                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_RESEND_SECONDS", 0)
+    account = make.account()
+    update_account(app, account.id, phone=MOBILE)
+    ask_code(browser, account.identifier)
+    first = code_sent(app, use_sms_gateway)
+    browser.submit("/recuperation/mot-de-passe/code/renvoyer", {})
+    second = code_sent(app, use_sms_gateway)
+    if first == second:
+        return
+    stale = browser.submit_page({"code": first})
+    assert stale.status_code == 400
+    assert browser.submit_page({"code": second}).request.path == "/recuperation/mot-de-passe/nouveau"
+
+
+def test_the_code_page_needs_a_request_first(browser):
+    assert browser.get("/recuperation/mot-de-passe/code").request.path == "/recuperation/mot-de-passe"
+    assert browser.get("/recuperation/mot-de-passe/nouveau").request.path \
+        == "/recuperation/mot-de-passe"
