@@ -13,7 +13,7 @@ export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-sqlite test-postgres setup services bench clean
+.PHONY: run test test-sqlite test-postgres setup services bench clean e2e-deps screenshots
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,7 +21,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-setup: $(BIN)/.installed
+# English catalogue: compiled when the .po changes (the .mo is committed too, so a
+# deployment built with pip alone has it; tests/unit/test_translations.py checks it is fresh).
+MO := translations/en/LC_MESSAGES/messages.mo
+$(MO): translations/en/LC_MESSAGES/messages.po $(BIN)/.installed
+	$(BIN)/pybabel compile -d translations -l en
+
+# Browser tests (tests/e2e): Debian's Chromium, and axe-core from npm (package-lock.json).
+e2e-deps: node_modules/.installed
+	@test -x /usr/bin/chromium || { echo "Installing Chromium for tests/e2e"; \
+	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get update && \
+	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get install -y chromium; }
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(BIN)/.installed $(MO)
 	$(BIN)/idp keys generate
 	$(BIN)/idp db upgrade
 	$(BIN)/idp demo load
@@ -41,10 +56,10 @@ run: setup
 # The whole suite twice: SQLite + embedded store, then PostgreSQL + Redis.
 test: $(BIN)/.installed test-sqlite test-postgres
 
-test-sqlite: $(BIN)/.installed
+test-sqlite: $(BIN)/.installed $(MO) e2e-deps
 	$(BIN)/python -m pytest tests
 
-test-postgres: $(BIN)/.installed services
+test-postgres: $(BIN)/.installed $(MO) e2e-deps services
 	IDP_TEST_DATABASE_URL=$(PG_TEST_URL) IDP_TEST_REDIS_URL=$(REDIS_TEST_URL) \
 	  $(BIN)/python -m pytest tests
 
@@ -53,6 +68,10 @@ services:
 
 bench: $(BIN)/.installed services
 	$(BIN)/python bench/oidc_bench.py
+
+# docs/screenshots/*.png: the main screens at phone and desktop width (served processes).
+screenshots: $(BIN)/.installed $(MO) e2e-deps
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

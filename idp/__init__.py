@@ -52,6 +52,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     errors.init_app(app)  # first: a store outage must answer 503 before CSRF checks run
     csrf.init_app(app)
+    from . import i18n
+
+    i18n.init_app(app)  # the catalogue's directory, the language switch, account locale
     Babel(app, locale_selector=_select_locale)
     headers.init_app(app)
 
