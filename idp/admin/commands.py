@@ -164,7 +164,7 @@ def audit_export(action, actor, target, since, until, out):
     cli = _cli()
     filters = _filters(action, actor, target, since, until)
     with cli.app_context():
-        record("audit_exported", actor=ACTOR, **filters.as_args())
+        record("audit_exported", actor=ACTOR, filters=filters.as_args())
         cli.commit()
         fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
         try:

@@ -106,16 +106,30 @@ class AccountView:
     declined: list[dict]       # links a family declined (self-registration), when known
 
 
-def _declined_links(account: Account) -> list[dict]:
-    model = getattr(models, "DeclinedGuardianLink", None)  # self-registration (issue 5)
+def declined_links(*, account: Account | None = None, school: School | None = None,
+                   limit: int = 50) -> list[dict]:
+    """Links a family declined at self-registration ("je ne suis pas le représentant
+    légal de cet élève", issue 5's DeclinedGuardianLink): the school's records may be
+    wrong. For one account (either side) or one school; [] until that model exists."""
+    model = getattr(models, "DeclinedGuardianLink", None)
     if model is None:
         return []
-    columns = [c for c in ("guardian_id", "pupil_id", "account_id") if hasattr(model, c)]
-    if not columns:
-        return []
-    rows = db.session.scalars(select(model).where(
-        or_(*[getattr(model, c) == account.id for c in columns])).limit(50)).all()
-    return [{c.key: getattr(row, c.key) for c in model.__table__.columns} for row in rows]
+    stmt = (select(model.declined_at, PupilRecord.first_name, PupilRecord.last_name,
+                   PupilRecord.class_name, RepresentativeRecord.first_name.label("rep_first"),
+                   RepresentativeRecord.last_name.label("rep_last"))
+            .join(PupilRecord, PupilRecord.id == model.pupil_record_id)
+            .join(RepresentativeRecord, RepresentativeRecord.id == model.representative_record_id))
+    if school is not None:
+        stmt = stmt.where(model.school_id == school.id)
+    if account is not None:
+        stmt = stmt.where(or_(model.account_id == account.id,
+                              PupilRecord.account_id == account.id,
+                              RepresentativeRecord.account_id == account.id))
+    rows = db.session.execute(stmt.order_by(model.declined_at.desc()).limit(limit)).all()
+    return [{"pupil": f"{r.first_name} {r.last_name}", "class_name": r.class_name,
+             "representative": f"{r.rep_first} {r.rep_last}",
+             "declined_at": r.declined_at.isoformat() if r.declined_at else None}
+            for r in rows]
 
 
 def view(account: Account) -> AccountView:
@@ -128,7 +142,7 @@ def view(account: Account) -> AccountView:
         GuardianLink, GuardianLink.pupil_id == pupil.id).where(
         GuardianLink.guardian_id == account.id).order_by(pupil.first_name)).all()
     return AccountView(account, lock_reasons(account), throttle().failures(account.identifier),
-                       list(guardians), list(pupils), _declined_links(account))
+                       list(guardians), list(pupils), declined_links(account=account))
 
 
 def describe(account: Account) -> dict:

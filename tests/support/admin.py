@@ -63,3 +63,29 @@ def sp_metadata(entity_id: str = "https://sp.example/sp", name: str | None = Non
         '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
         f'Location="{entity_id.rsplit("/", 1)[0]}/acs" index="0"/>'
         f'</md:SPSSODescriptor>{org}</md:EntityDescriptor>')
+
+
+SCHOOL_A, SCHOOL_B = "0540042A", "0880099Z"
+ROSTER_B = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
+            "resp1_email;resp2_nom;resp2_prenom;resp2_telephone;resp2_email\n"
+            "5234567890E;Durand;Paul;05/05/2013;5e D;Durand;Marie;06 11 22 33 44;"
+            "marie.durand@example.org;;;;\n").encode()
+
+
+def two_schools(app, make) -> dict:
+    """School A with the sample roster (8 accounts), school B with one family; returns
+    identifier -> account id for both."""
+    from sqlalchemy import select
+
+    from idp.config import PROJECT_ROOT
+    from idp.models import Account
+    from idp.roster import import_roster
+    from idp.roster.schools import upsert_school
+
+    make.school(SCHOOL_A)
+    with app.app_context():
+        upsert_school(SCHOOL_B, "École Jules Ferry", "nancy-metz", "1d")
+        import_roster(SCHOOL_A, (PROJECT_ROOT / "config" / "samples" / "roster_sample.csv").read_bytes())
+        import_roster(SCHOOL_B, ROSTER_B)
+        db.session.commit()
+        return dict(db.session.execute(select(Account.identifier, Account.id)).all())

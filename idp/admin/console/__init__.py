@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from . import guard
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(guard.check_request)  # once, at import: several apps share the blueprint
 
 
 def init_app(app: Flask) -> None:
     from ...signin.gate import allow_blueprint
-    from . import (accounts, audit, auth, charters, clients, guard, home,  # noqa: F401
-                   keys, saml_sps, schools)
+    from . import (accounts, audit, auth, charters, clients, home, keys,  # noqa: F401
+                   saml_sps, schools)
 
-    bp.before_request(guard.check_request)
     app.register_blueprint(bp)
     allow_blueprint("admin")

@@ -64,7 +64,7 @@ def audit_csv():
         return audit()
     filters = form.filters()
     # Exporting personal data is itself an administrator action.
-    record("audit_exported", actor=actor_name(g.staff), **filters.as_args())
+    record("audit_exported", actor=actor_name(g.staff), filters=filters.as_args())
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
     return Response(stream_with_context(export_csv(filters)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="journal-{stamp}.csv"'})

@@ -18,7 +18,7 @@ from ...models import RosterImport, School
 from ...roster import LetterError, import_roster, issue_letters
 from ...roster.csvfile import MAX_BYTES
 from ..staff import actor_name
-from ..support import classes_of, find_by_identifier
+from ..support import classes_of, declined_links, find_by_identifier
 from . import bp, guard
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import Length, ValidationError
@@ -59,7 +59,8 @@ def _school_page(school: School, import_form=None, letters_form=None, report=Non
     letters.class_name.choices = [("", "—")] + [(c, c) for c in classes_of(school)]
     return render_template("admin/schools/school.html", school=school,
                            import_form=import_form or ImportForm(), letters_form=letters,
-                           imports=imports, report=report, q=""), status
+                           imports=imports, report=report, q="",
+                           declined=declined_links(school=school)), status
 
 
 @bp.get("/etablissements")
