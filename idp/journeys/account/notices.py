@@ -14,7 +14,7 @@ from flask_babel import format_datetime
 
 from ...audit import record
 from ...db import db
-from ...models import Account
+from ...models import Account, AccountState
 from ...notify import external_url, queue_email, queue_sms
 
 REPORT_PURPOSE = "email_change_report"
@@ -103,5 +103,6 @@ def report_email_change(token: str) -> Account:
     db.session.flush()
     record("email_change_reported", actor=account.identifier,
            replaced=mask_email(replaced or ""))
-    send_reset_link(account)
+    if account.state == AccountState.active:  # others cannot reset (recovery/service.py)
+        send_reset_link(account)
     return account

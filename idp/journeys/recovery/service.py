@@ -21,8 +21,7 @@ from ...db import db
 from ...extensions import store
 from ...models import Account, AccountState, OneTimeToken
 from ...notify import external_url, queue_email
-from ...security.onetime import (LinkTokenError, _aware, consume_link_token, hash_token,
-                                 issue_link_token)
+from ...security.onetime import LinkTokenError, consume_link_token, hash_token, issue_link_token
 from ..account.credentials import RESET_PURPOSE, replace_password
 from ..login.service import find_account, normalise_identifier
 
@@ -33,6 +32,11 @@ IDENTIFIER_STATES = (AccountState.provisional, AccountState.pending_email, Accou
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns: they are UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def too_many_requests() -> bool:

@@ -34,8 +34,7 @@ def start(identifier: str) -> dict:
     account = service.resettable_account(identifier)
     state = {"identifier": identifier, "transaction": secrets.token_urlsafe(16),
              "account_id": account.id if has_channel(account) else None,
-             "sends": 0, "tries": 0, "next_send_at": 0.0, "code_expires": 0.0,
-             "verified_until": 0.0}
+             "sends": 0, "tries": 0, "code_expires": 0.0, "verified_until": 0.0}
     session[SESSION_KEY] = state
     return resend()
 
@@ -69,7 +68,6 @@ def resend() -> dict:
     if sent:
         state["sends"] += 1
         state["tries"] = 0
-        state["next_send_at"] = now + retry_after
         state["code_expires"] = now + float(current_app.config["SMS_CODE_MINUTES"]) * 60
     session[SESSION_KEY] = state
     record("password_reset_requested", target=state["identifier"][:64], channel="sms",
