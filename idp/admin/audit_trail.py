@@ -105,6 +105,13 @@ def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
 
 
 def known_actions() -> list[str]:
-    """Distinct actions (for the filter's suggestions); the action column is indexed."""
-    return list(db.session.scalars(select(AuditEvent.action).distinct()
-                                   .order_by(AuditEvent.action)))
+    """Distinct actions, for the filter's suggestions. A DISTINCT over the whole trail
+    costs ~100 ms at a million events: computed once per 10 minutes, kept in the store."""
+    from ..extensions import store
+
+    cached = store().get("audit-actions")
+    if cached is None:
+        cached = list(db.session.scalars(select(AuditEvent.action).distinct()
+                                         .order_by(AuditEvent.action)))
+        store().set("audit-actions", cached, 600)
+    return cached

@@ -61,9 +61,15 @@ def find_by_identifier(school: School, identifier: str) -> Account | None:
 
 
 def search(school: School, query: str, limit: int = SEARCH_LIMIT) -> list[Account]:
-    """Accounts of the school whose identifier or names contain every word typed."""
-    stmt = select(Account).where(Account.id.in_(school_accounts(school.id)),
-                                 Account.state != AccountState.deleted)
+    """Accounts of the school whose identifier or names contain every word typed.
+
+    The school's account ids are read first (a few thousand, by index), then only those
+    rows are matched: given the union as a subquery, PostgreSQL scanned every account
+    with ILIKE (70 ms for 50,000 accounts, growing with the IdP, not with the school)."""
+    ids = list(db.session.scalars(school_accounts(school.id)))
+    if not ids:
+        return []
+    stmt = select(Account).where(Account.id.in_(ids), Account.state != AccountState.deleted)
     for word in query.split()[:5]:
         pattern = "%" + word.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(Account.identifier.ilike(pattern, escape="\\"),
