@@ -87,6 +87,9 @@ def update_client(client_id: str, *, actor: str | None = None,
                   **changes) -> tuple[OIDCClient, str | None]:
     """Edit a client; None means "unchanged". Becoming confidential gives a new secret
     (returned once); becoming public drops the secret. Returns (row, new secret or None)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
     row = require_client(client_id)
     values = _checked(row, changes)
     before = {k: getattr(row, k) for k in EDITABLE}

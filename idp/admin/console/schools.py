@@ -12,6 +12,8 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
+from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms.validators import Length, ValidationError
 
 from ...db import db
 from ...models import RosterImport, School
@@ -20,8 +22,6 @@ from ...roster.csvfile import MAX_BYTES
 from ..staff import actor_name
 from ..support import classes_of, declined_links, find_by_identifier
 from . import bp, guard
-from wtforms import BooleanField, RadioField, SelectField, StringField
-from wtforms.validators import Length, ValidationError
 
 
 class ImportForm(FlaskForm):
