@@ -205,3 +205,39 @@ def test_metadata_needs_a_file_or_a_url_not_both(app, operator):
     assert page.status_code == 400 and "Choisissez un profil" in unescaped(page)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SAMLServiceProvider)) == 0
+
+
+def test_metadata_from_its_url_over_real_http(app, operator):
+    """The console fetches the metadata once, at registration (no fetch at sign-in)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = sp_metadata("https://ent.example/sp", name="ENT par URL").encode()
+
+    class Metadata(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            if self.path != "/metadata.xml":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/samlmetadata+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        missing = upload_sp(operator, None, metadata_url=f"{base}/nothing.xml")
+        assert missing.status_code == 400 and "cannot fetch" in unescaped(missing)
+        assert rows(app, SAMLServiceProvider) == []
+        page = upload_sp(operator, None, metadata_url=f"{base}/metadata.xml")
+        assert page.status_code == 200, unescaped(page)[:500]
+    finally:
+        server.shutdown()
+    (row,) = rows(app, SAMLServiceProvider)
+    assert row.name == "ENT par URL" and row.metadata_source == f"{base}/metadata.xml"
