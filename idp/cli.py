@@ -98,11 +98,13 @@ def keys_generate(as_json):
 @click.option("--json", "as_json", is_flag=True)
 def keys_rotate(as_json):
     """New signing keys; the previous public keys stay published for the grace period."""
-    from .oidc.keys import rotate
+    from .admin.signing_keys import rotate_signing_keys
 
-    settings = idp_config.load()
-    new = rotate(settings["KEYS_DIR"], settings["KEY_GRACE_DAYS"])
-    emit({"active": [k.kid for k in new]}, as_json, "active keys: " + ", ".join(k.kid for k in new))
+    with app_context():
+        new = rotate_signing_keys(actor="cli")  # audited, like the console's button
+        commit()
+    kids = [k["kid"] for k in new]
+    emit({"active": kids}, as_json, "active keys: " + ", ".join(kids))
 
 
 @keys.command("list")
@@ -174,11 +176,12 @@ def clients():
 def clients_add_oidc(name, redirect_uris, public, logout_uris, backchannel_logout_uri, scopes,
                      token_auth_method, jwks_uri, pairwise, id_token_alg, as_json):
     """Register an OpenID Connect client; prints client_id and, once, client_secret."""
-    from .oidc.clients import RegistrationError, register_client
+    from .admin.oidc_clients import register
+    from .oidc.clients import RegistrationError
 
     with app_context():
         try:
-            reg = register_client(
+            reg = register(actor="cli",
                 name=name, redirect_uris=list(redirect_uris), public=public,
                 post_logout_redirect_uris=list(logout_uris),
                 backchannel_logout_uri=backchannel_logout_uri, scopes=list(scopes) or None,

@@ -13,6 +13,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
 from flask import current_app, session
 
+from ..audit import record
 from ..db import db
 from ..extensions import keyring, store
 from ..models import Account, AccountState
@@ -90,6 +91,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             used = store().get("used-" + _code_key(code))
             if used:
                 tokens.revoke_grant(used)
+                record("authorization_code_replay_revoked_grant", target=client.get_client_id(),
+                       grant=used)
             return None
         store().set("used-" + _code_key(code), data["grant_id"], 3600)
         if data["client_id"] != client.get_client_id():

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
+from ..audit import record
 from ..db import db
 from ..extensions import store
 from ..models import Account, RefreshToken
@@ -101,6 +102,8 @@ def use_refresh_token(value: str, client_id: str) -> RefreshToken | None:
         seen = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
         if seen is not None and seen.client_id == client_id and seen.used and not seen.revoked:
             revoke_grant(seen.grant_id)
+            record("refresh_token_reuse_revoked_grant", target=client_id,
+                   account_id=seen.account_id, grant=seen.grant_id)
         return None
     return None if is_past(row.expires_at) else row
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..audit import record
 from ..store import Store
 
 
@@ -45,12 +46,15 @@ class Throttle:
 
     def record_failure(self, ip: str, identifier: str) -> None:
         ipacct, acct, ip_key = self._keys(ip, identifier)
-        for key, threshold in ((ipacct, self.threshold), (acct, self.account_threshold),
-                               (ip_key, self.ip_threshold)):
+        for scope, key, threshold in (("ip_account", ipacct, self.threshold),
+                                      ("account", acct, self.account_threshold),
+                                      ("ip", ip_key, self.ip_threshold)):
             count = self.store.incr(key, self.window)
             if count >= threshold:
                 delay = min(self.max_delay, 2 ** (count - threshold))
                 self.store.set("block:" + key, 1, delay)
+                if count == threshold:  # the moment a lockout starts is a security event
+                    record("lockout_started", target=identifier.strip().lower(), scope=scope)
 
     def failures(self, identifier: str) -> int:
         return int(self.store.get(self._keys("", identifier)[1]) or 0)

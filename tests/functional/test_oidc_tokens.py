@@ -272,3 +272,22 @@ def test_id_token_carries_no_personal_claims(flow, rp, parent, client):
     """Minors' data stay out of the ID token (it travels in URLs as id_token_hint)."""
     claims = jwt.decode(flow.tokens_for(rp, parent)["id_token"], _jwks(client)).claims
     assert not {"name", "email", "pupils", "family_name", "class"} & set(claims)
+
+
+def test_refresh_reuse_and_code_replay_are_audited(app, flow, rp, parent, client):
+    from idp.models import AuditEvent
+
+    code = flow.code_for(rp, parent)["code"]
+    tokens = flow.token(rp, code).json
+    flow.token(rp, code)
+    auth = (rp.client_id, rp.client_secret)
+    other = flow.tokens_for(rp, parent)
+    client.post("/oidc/token", data={"grant_type": "refresh_token",
+                                     "refresh_token": other["refresh_token"]}, auth=auth)
+    client.post("/oidc/token", data={"grant_type": "refresh_token",
+                                     "refresh_token": other["refresh_token"]}, auth=auth)
+    with app.app_context():
+        actions = [e.action for e in db.session.query(AuditEvent).all()]
+    assert "authorization_code_replay_revoked_grant" in actions
+    assert "refresh_token_reuse_revoked_grant" in actions
+    assert tokens["access_token"] not in str(actions)

@@ -62,3 +62,17 @@ def test_success_clears_the_ip_account_counter(app, make):
         browser.sign_in(parent.identifier, "Wrong-Pass-2026")
     browser.sign_in(parent.identifier, parent.password)
     assert store.get(f"fail:ipacct:203.0.113.9:{parent.identifier}") is None
+
+
+def test_the_start_of_a_lockout_is_audited(app, make):
+    from idp.db import db
+    from idp.models import AuditEvent
+
+    parent = make.account()
+    browser = _browser(app, "203.0.113.10")
+    for _ in range(6):
+        browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    with app.app_context():
+        events = db.session.query(AuditEvent).filter_by(action="lockout_started").all()
+        assert [(e.target, e.details["scope"]) for e in events] == [
+            (parent.identifier, "ip_account")]

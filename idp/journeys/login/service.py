@@ -110,7 +110,8 @@ def end_session() -> None:
     if snapshot.get("account_id"):
         for listener in LOGOUT_LISTENERS:
             listener(snapshot)
-        record("logout", actor=str(snapshot["account_id"]))
+        account = g.get("current_account")
+        record("logout", actor=account.identifier if account else str(snapshot["account_id"]))
     session.destroy()
     g.current_account = None
     g.pop("signin_ctx", None)
