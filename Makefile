@@ -13,7 +13,7 @@ export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-sqlite test-postgres setup services bench clean e2e-deps screenshots
+.PHONY: run test test-sqlite test-postgres setup services bench clean e2e-deps screenshots translations
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,14 @@ $(BIN)/.installed: pyproject.toml
 MO := translations/en/LC_MESSAGES/messages.mo
 $(MO): translations/en/LC_MESSAGES/messages.po $(BIN)/.installed
 	$(BIN)/pybabel compile -d translations -l en
+
+# After adding or changing French strings: extract them, update the English .po (then
+# translate its empty msgstr and run this again to compile).
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project "Connexion Scolarité" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-fuzzy-matching -w 100
+	$(BIN)/pybabel compile -d translations -l en --statistics
 
 # Browser tests (tests/e2e): Debian's Chromium, and axe-core from npm (package-lock.json).
 e2e-deps: node_modules/.installed
