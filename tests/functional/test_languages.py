@@ -7,6 +7,8 @@ from idp.db import db
 from idp.models import Account
 from idp.notify.outbox import render_email, _render
 
+from ..support.gating import authorize, sign_in_for
+
 
 def test_french_by_default_english_on_demand(client):
     page = client.get("/choisir-profil")
@@ -54,3 +56,12 @@ def test_emails_and_sms_in_the_accounts_language(app):
     assert "Hello Marie," in english["text"] and "Bonjour" not in english["text"]
     assert french["subject"] == "Message des services en ligne - Activation de votre compte"
     assert "123456 is your Connexion Scolarité security code" in sms
+
+
+def test_ui_locales_from_the_rp_then_the_account_keeps_it(app, browser, rp, make):
+    made = make.account()
+    page = authorize(browser, rp, ui_locales="en-GB fr")
+    assert page.request.path == "/choisir-profil" and "I sign in" in page.text
+    page = sign_in_for(browser, rp, made, ui_locales="en-GB fr")
+    with app.app_context():
+        assert db.session.get(Account, made.id).locale == "en"
