@@ -121,6 +121,7 @@ def run(tmp: Path, opts) -> None:
         threads = [threading.Thread(target=browse, args=(c, u)) for c, u in zip(cookies, prepared)]
         load_before = os.getloadavg()[0]
         server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
+        machine_cpu = machine_busy_seconds()
         began = time.monotonic()
         for t in threads:
             t.start()
@@ -129,6 +130,7 @@ def run(tmp: Path, opts) -> None:
         elapsed = time.monotonic() - began
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
+        others = machine_busy_seconds() - machine_cpu - server_cpu - client_cpu
         done = len(latencies)
         ordered = sorted(latencies)
         result = {
@@ -139,6 +141,8 @@ def run(tmp: Path, opts) -> None:
             "server_cpu_ms_per_response": round(server_cpu * 1000 / max(done, 1), 2),
             "load_generator_cpu_ms_per_response": round(client_cpu * 1000 / max(done, 1), 2),
             "load_average_before": round(load_before, 2),
+            # CPU that other programs used meanwhile, in cores (0 on a quiet machine).
+            "other_processes_cores": round(max(others, 0) / elapsed, 2),
             "workers": opts.workers, "browsers": opts.browsers, "cores": os.cpu_count(),
             "database": env["IDP_DATABASE_URL"].split("://")[0],
             "store": "redis" if env.get("IDP_REDIS_URL") else "embedded",
@@ -148,6 +152,16 @@ def run(tmp: Path, opts) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes have spent since boot (/proc/stat; 0 elsewhere)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(pid: int) -> float:
