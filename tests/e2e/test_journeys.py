@@ -140,3 +140,33 @@ def test_language_switch_keeps_the_page(family, demo, lang, heading):
         assert family.path == "/choisir-profil"
         assert family.page.locator("html").get_attribute("lang") == "en"
     assert heading in family.page.locator("h1").inner_text()
+
+
+def test_consent_page_in_english_and_error_pages(family, app, make, served_idp):
+    """A third-party service (consent asked) requested in English with ui_locales; the
+    page not found and an invalid request. (Consent has two buttons and nothing to type:
+    its error state needs a crafted POST, see tests/functional/test_consent.py.)"""
+    from urllib.parse import urlencode
+
+    from tests.support.oidc import authorize_params, pkce_pair
+
+    base = served_idp.url
+    family.goto(base + "/pas-de-page-ici")
+    assert family.page.locator("h1").inner_text()  # the IdP's own 404 page, audited
+    family.goto(base + "/oidc/authorize?client_id=inconnu")
+    assert family.page.locator("h1").inner_text()
+
+    made = make.account(identifier="c.consent")
+    rp = make.oidc_client(name="Cantine en ligne", trusted=False,
+                          redirect_uris=["http://127.0.0.1:9/cb"])
+    _, challenge = pkce_pair()
+    family.goto(base + "/oidc/authorize?" + urlencode(
+        authorize_params(rp, challenge=challenge, ui_locales="en")))
+    assert family.page.locator("html").get_attribute("lang") == "en"
+    assert family.path == "/choisir-profil"
+    family.page.get_by_label("Legal guardian", exact=True).check()
+    family.page.get_by_label("My academy").select_option(label="Nancy-Metz")
+    family.click("main button[type=submit]")
+    family.submit({"Username": made.identifier, "Password": made.password})
+    assert family.path == "/consentement", family.page.url
+    assert "Cantine en ligne would like to access your information" in family.text()
