@@ -205,8 +205,17 @@ def create_account(tx: SignupTransaction, password: str, locale: str = "fr") -> 
 
 def _make(tx, pupils, hashed: str, now: datetime, locale: str) -> Account:
     rep = _representatives(tx)[0]
+    R = RepresentativeRecord
+    free = or_(R.account_id.is_(None), R.account_id.in_(
+        select(Account.id).where(Account.state == AccountState.deleted)))
+    # Claim the record first: this write takes the row (PostgreSQL) or the database
+    # (SQLite) until commit, so a concurrent creator waits here, then finds it taken.
+    claimed = db.session.execute(update(R).where(R.id == rep.id, free).values(updated_at=now),
+                                 execution_options={"synchronize_session": False}).rowcount
+    if claimed != 1:
+        raise AlreadyRegistered()
     linked = [p for p in pupils if tx.answers.get(str(p.id)) == "yes"]
-    identifier = allocate_identifier(rep.first_name, rep.last_name)  # takes the lock
+    identifier = allocate_identifier(rep.first_name, rep.last_name)
     account = Account(identifier=identifier, password_hash=hashed,
                       profile=AccountProfile.parent, state=AccountState.active,
                       academy_code=rep.academy_code, first_name=rep.first_name,
@@ -215,14 +224,10 @@ def _make(tx, pupils, hashed: str, now: datetime, locale: str) -> Account:
                       locale=locale, created_at=now, activated_at=now)
     db.session.add(account)
     db.session.flush()
-    R = RepresentativeRecord
-    tombstones = select(Account.id).where(Account.state == AccountState.deleted)
-    won = db.session.execute(
-        update(R).where(R.id == rep.id, or_(R.account_id.is_(None),
-                                            R.account_id.in_(tombstones)))
-        .values(account_id=account.id, updated_at=now),
-        execution_options={"synchronize_session": False}).rowcount
-    if won != 1:
+    won = db.session.execute(update(R).where(R.id == rep.id, free)
+                             .values(account_id=account.id),
+                             execution_options={"synchronize_session": False}).rowcount
+    if won != 1:  # cannot happen after the claim; never leave a second account behind
         db.session.delete(account)
         db.session.flush()
         raise AlreadyRegistered()

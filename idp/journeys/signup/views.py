@@ -38,7 +38,7 @@ def _locale() -> str:
 
 
 def _delay(seconds: int) -> str:
-    if seconds < 60:
+    if seconds < 50:  # the store rounds down: 59 s left of a minute reads "1 minute"
         return ngettext("%(num)d seconde", "%(num)d secondes", max(seconds, 1))
     if seconds < 3600:
         return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
