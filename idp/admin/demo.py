@@ -104,6 +104,9 @@ def load_demo() -> dict:
     from ..roster.demo import load_demo_letters
 
     letters = load_demo_letters(school)  # J3: provisional accounts with a fresh letter
+    from ..journeys.signup.demo import load_signup_demo
+
+    signup = load_signup_demo()  # J4: a parent the schools know, without an account
     return {
         "school": DEMO_SCHOOL,
         "accounts": [{"identifier": s["identifier"], "password": s["password"],
@@ -112,6 +115,7 @@ def load_demo() -> dict:
         "clients_file": str(out),
         "gating": gating,
         "saml_service_providers": saml_sps,
+        "signup": signup,
     }
 
 

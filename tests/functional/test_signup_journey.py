@@ -11,6 +11,7 @@ from idp.models import (Account, AccountState, AuditEvent, DeclinedGuardianLink,
                         GuardianLink, OutboxMessage, RepresentativeRecord)
 from idp.notify.worker import deliver_due
 
+from ..support.browser import Browser
 from ..support.oidc import query
 from ..support.signup import PHONE, Signup, last_code, make_family, plain, sms_to
 
@@ -234,3 +235,30 @@ def test_the_outbox_page_shows_the_sms_for_make_run(app, browser, settings):
     assert page.status_code == 200 and last_code(app) in page.text and "sms" in page.text
     with app.app_context():
         assert db.session.scalar(select(OutboxMessage.channel)) == "sms"
+
+
+def test_the_demo_family_can_sign_up_and_again_after_a_reload(app, browser):
+    from idp.admin.demo import load_demo
+
+    with app.test_request_context("/"):
+        summary = load_demo()["signup"]
+        db.session.commit()
+    assert summary["mobile"] == "06 12 34 56 78"
+    phone = "+33612345678"
+    signup = Signup(app, browser)
+    identity = {"last_name": "Benali", "first_name": "Nadia", "phone": summary["mobile"]}
+    signup.identity(**identity)
+    page = signup.code(last_code(app, phone), phone=phone)
+    assert "Yanis Benali" in page.text and "Sarah Benali" in page.text
+    assert "Lycée Henri Poincaré" in page.text and "Collège Jean Moulin" in page.text
+    signup.pupils(("yes", "12", "10", "2013"), ("yes", "04", "07", "2010"))
+    page = signup.password()
+    assert "<strong>n.benali</strong>" in page.text
+    with app.test_request_context("/"):
+        load_demo()
+        db.session.commit()
+    again = Signup(app, Browser(app.test_client()))
+    again.identity(**identity)
+    again.code(last_code(app, phone), phone=phone)
+    again.pupils(("yes", "12", "10", "2013"), ("yes", "04", "07", "2010"))
+    assert "<strong>n.benali1</strong>" in again.password().text
