@@ -41,6 +41,9 @@ e2e-deps: node_modules/.installed
 	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get update && \
 	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get install -y chromium; }
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing npm for axe-core"; \
+	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get update && \
+	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get install -y npm; }
 	npm ci --no-audit --no-fund
 	touch $@
 
