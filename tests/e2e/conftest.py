@@ -36,11 +36,22 @@ REPORT = PROJECT_ROOT / "var" / "e2e" / "axe-report.json"
 pytestmark = pytest.mark.e2e
 
 
+_SKIPPED: list[str] = []
+
+
 def _missing(what: str) -> None:
     message = f"{what} (run `make test`, which installs it)"
     if os.environ.get("CI"):
         pytest.fail("browser tests cannot run in CI: " + message)
+    if message not in _SKIPPED:
+        _SKIPPED.append(message)
     pytest.skip("browser tests skipped: " + message)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Said out loud at the end of the run, not only as an 's' among the dots."""
+    for message in _SKIPPED:
+        terminalreporter.write_line(f"BROWSER TESTS SKIPPED: {message}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
