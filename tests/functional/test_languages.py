@@ -3,6 +3,8 @@ RP is honoured, and a signed-in family's language becomes the account's, which e
 and SMS then speak (rendered with the account's locale, even by the worker)."""
 from __future__ import annotations
 
+import re
+
 from idp.db import db
 from idp.models import Account
 from idp.notify.outbox import render_email, _render
@@ -39,7 +41,9 @@ def test_english_error_messages(browser):
 def test_chosen_language_becomes_the_accounts(app, browser, make):
     made = make.account()
     browser.sign_in(made.identifier, made.password)
-    browser.get("/?lang=en")
+    page = browser.get("/?lang=en")
+    # Dates too: "signed in since 23 November 2026 at 14:03", no French "à".
+    assert re.search(r"signed in since \d+ [A-Z][a-z]+ \d{4} at \d\d:\d\d", page.text)
     with app.app_context():
         account = db.session.get(Account, made.id)
         assert account.locale == "en"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask_babel import format_datetime
+from flask_babel import force_locale, format_datetime, gettext
 
 from ...audit import record
 from ...db import db
@@ -25,13 +25,15 @@ KINDS = ("password_changed", "password_reset", "phone_changed", "second_factor_e
          "second_factor_disabled", "recovery_codes_renewed", "recovery_code_used")
 
 
-def _when() -> str:
-    return format_datetime(datetime.now(timezone.utc), "d MMMM y 'à' HH:mm")
+def _when(locale: str) -> str:
+    # In the account's language (month names, word order), like the rest of the notice.
+    with force_locale(locale):
+        return format_datetime(datetime.now(timezone.utc), gettext("d MMMM y 'à' HH:mm"))
 
 
 def _context(account: Account, kind: str, **extra) -> dict:
     return {"kind": kind, "first_name": account.first_name, "identifier": account.identifier,
-            "when": _when(), "reset_link": external_url("recovery.password_start"),
+            "when": _when(account.locale or "fr"), "reset_link": external_url("recovery.password_start"),
             "account_link": external_url("account.index"), **extra}
 
 

@@ -18,7 +18,9 @@ bp.after_app_request(sessions.list_new_session)
 
 
 def _when(timestamp: float) -> str:
-    return format_datetime(datetime.fromtimestamp(timestamp, timezone.utc), "d MMMM y 'à' HH:mm")
+    # The date pattern is translated too: "23 novembre 2026 à 14:03" / "23 November 2026 at 14:03".
+    return format_datetime(datetime.fromtimestamp(timestamp, timezone.utc),
+                           _("d MMMM y 'à' HH:mm"))
 
 
 @bp.get("/")
