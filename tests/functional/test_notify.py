@@ -139,6 +139,7 @@ def test_sms_uses_the_same_outbox_and_a_registered_sender(app):
     original = app.jinja_loader
     app.jinja_env.loader = ChoiceLoader([DictLoader({"sms/code.txt": "Code : {{ code }}"}),
                                          app.jinja_env.loader])
+    saved_backend = app.config.get("SMS_BACKEND")
     app.config["SMS_BACKEND"] = "recorder"
     try:
         with app.app_context():
@@ -146,7 +147,7 @@ def test_sms_uses_the_same_outbox_and_a_registered_sender(app):
             db.session.commit()
             assert deliver_due().sent == 1
     finally:
-        app.config.pop("SMS_BACKEND")
+        app.config["SMS_BACKEND"] = saved_backend  # the default ("outbox") since issue 5
         app.jinja_env.loader = original
     assert sent == [("+33612345678", "Code : 123456")]
 

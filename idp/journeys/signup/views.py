@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import get_locale, gettext as _, ngettext
 
 from ...db import db
@@ -21,6 +21,7 @@ from ..login.service import current_account, start_session
 from . import service
 from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class, \
     typed_date
+from .messages import code_error, refusal_message
 from .state import OWNER_KEY, SignupTransaction, browser_owner, claim_attempt
 from .strength import RULES, evaluate
 
@@ -37,29 +38,6 @@ def _locale() -> str:
     return str(get_locale() or "fr")
 
 
-def _delay(seconds: int) -> str:
-    if seconds < 50:  # the store rounds down: 59 s left of a minute reads "1 minute"
-        return ngettext("%(num)d seconde", "%(num)d secondes", max(seconds, 1))
-    if seconds < 3600:
-        return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
-    return ngettext("%(num)d heure", "%(num)d heures", -(-seconds // 3600))
-
-
-def refusal_message(outcome) -> str:
-    """Why no SMS now, and when to try again (the same for every number: no hint of
-    whether the details matched)."""
-    if outcome.reason == "wait":
-        return _("Un SMS vient d'être envoyé à ce numéro. Vous pourrez en demander un autre "
-                 "dans %(delay)s.", delay=_delay(outcome.retry_after))
-    if outcome.reason == "number":
-        return _("Ce numéro a reçu trop de SMS aujourd'hui. Réessayez demain ou contactez "
-                 "l'établissement.")
-    if outcome.reason == "ip":
-        return _("Trop de demandes ont été faites depuis votre connexion. Réessayez dans "
-                 "%(delay)s.", delay=_delay(outcome.retry_after))
-    return _("L'envoi de SMS est momentanément suspendu. Réessayez plus tard.")
-
-
 def _go(tx: SignupTransaction):
     return redirect(url_for(STEP_ENDPOINTS[tx.step]))
 
@@ -72,14 +50,8 @@ def _current_or_restart():
     if SignupTransaction.had_expired():
         flash(_("Votre inscription a expiré (elle doit être terminée en %(n)d minutes). "
                 "Recommencez : vos nom, prénom et numéro sont à saisir à nouveau.",
-                n=int(float(_config("SIGNUP_MINUTES")))), "info")
+                n=int(float(current_app.config["SIGNUP_MINUTES"]))), "info")
     return None, redirect(url_for("signup.start"))
-
-
-def _config(name):
-    from flask import current_app
-
-    return current_app.config[name]
 
 
 def _stale(tx: SignupTransaction | None):
@@ -135,16 +107,6 @@ def _code_page(tx, form, status=200):
                  phone=display(tx.phone), minutes=minutes_text())
 
 
-CODE_ERRORS = {
-    "expired": lambda e: _("Ce code a expiré. Demandez un nouveau code avec « Renvoyer le "
-                           "SMS »."),
-    "dead": lambda e: _("Ce code ne fonctionne plus après 3 erreurs. Demandez un nouveau code "
-                        "avec « Renvoyer le SMS »."),
-    "unknown": lambda e: _("Aucun code en cours pour ce numéro. Demandez un nouveau code avec "
-                           "« Renvoyer le SMS »."),
-}
-
-
 @bp.route("/code", methods=["GET", "POST"])
 def code():
     """Step 2: the security code received by SMS, and "Renvoyer le SMS"."""
@@ -166,16 +128,7 @@ def code():
         fresh = SignupTransaction.current()
         if exc.reason == "unknown" and fresh is not None and fresh.step != "code":
             return _go(fresh)  # a double submit: the first one went through
-        if exc.reason == "wrong":
-            message = ngettext("Ce code n'est pas le bon. Vérifiez le SMS et saisissez-le à "
-                               "nouveau. Il reste %(num)d essai.",
-                               "Ce code n'est pas le bon. Vérifiez le SMS et saisissez-le à "
-                               "nouveau. Il reste %(num)d essais.", exc.attempts_left or 0)
-            if not exc.attempts_left:
-                message = CODE_ERRORS["dead"](exc)
-        else:
-            message = CODE_ERRORS[exc.reason](exc)
-        form.code.errors = list(form.code.errors) + [message]
+        form.code.errors = list(form.code.errors) + [code_error(exc)]
         return _code_page(tx, form, 400)
     return _go(tx)
 
