@@ -378,8 +378,14 @@ def demo_load(as_json):
     with app_context():
         summary = load_demo()
         commit()
-    emit(summary, as_json, "demo data loaded; accounts: " + ", ".join(
-        f"{a['identifier']} / {a['password']}" for a in summary["accounts"]))
+    text = "demo data loaded; accounts: " + ", ".join(
+        f"{a['identifier']} / {a['password']}" for a in summary["accounts"])
+    if summary.get("signup"):  # J4: a family the schools know, without an account
+        j4 = summary["signup"]
+        text += (f"\n« Je n'ai pas de compte » (/inscription): {j4['last_name']} "
+                 f"{j4['first_name']}, {j4['mobile']} (code on /dev/outbox), birth dates "
+                 + ", ".join(f"{k} {v}" for k, v in j4["birth_dates"].items()))
+    emit(summary, as_json, text)
 
 
 @main.command("serve")
