@@ -286,7 +286,8 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
     def _encrypt(self, nodes, cert_file, template, key_type):
         if len(nodes) != 1:  # xmlsec1 insists on one node too
             raise EncryptError(f"{len(nodes)} nodes selected for encryption, expected 1")
-        template = parse_xml(template)
+        if not isinstance(template, etree._Element):
+            template = parse_xml(template)
         data_alg, transport = self._pick_algorithms(template, key_type)
         transform, bits = DATA_ALGORITHMS[data_alg]
         session = os.urandom(bits // 8)
@@ -361,6 +362,29 @@ class XmlsecBackend(sigver.CryptoBackend):  # SecurityContext insists on this ba
             return _serialize(ctx.decrypt(data))
         except xmlsec.Error as exc:
             raise DecryptError(f"decryption failed: {exc}") from exc
+
+
+def encryption_template(key_name=None, cert_b64=None):
+    """pysaml2's ``pre_encryption_part()`` (its legacy algorithms, which ``_pick_algorithms``
+    maps onto ours) built directly as an lxml element: ``str()`` of the pysaml2 object
+    cost more than the encryption itself. ``key_name`` / ``cert_b64`` become the KeyInfo
+    hint telling the SP which of its keys to use."""
+    data = etree.Element(f"{{{XENC}}}EncryptedData", nsmap={"xenc": XENC, "ds": DS},
+                         Id=f"ED_{os.urandom(16).hex()}", Type=f"{XENC}Element")
+    etree.SubElement(data, f"{{{XENC}}}EncryptionMethod", Algorithm=TRIPLE_DES_CBC)
+    key = etree.SubElement(etree.SubElement(data, f"{{{DS}}}KeyInfo"), f"{{{XENC}}}EncryptedKey",
+                           Id=f"EK_{os.urandom(16).hex()}")
+    etree.SubElement(key, f"{{{XENC}}}EncryptionMethod", Algorithm=RSA_OAEP_MGF1P)
+    if key_name or cert_b64:
+        hint = etree.SubElement(key, f"{{{DS}}}KeyInfo")
+        if key_name:
+            etree.SubElement(hint, f"{{{DS}}}KeyName").text = key_name
+        if cert_b64:
+            x509_data = etree.SubElement(hint, f"{{{DS}}}X509Data")
+            etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = cert_b64
+    for parent in (key, data):
+        etree.SubElement(etree.SubElement(parent, f"{{{XENC}}}CipherData"), f"{{{XENC}}}CipherValue")
+    return data
 
 
 def _rsa_public_key(cert):

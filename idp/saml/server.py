@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..models import SAMLServiceProvider
-from . import keys
+from . import crypto_backend, keys
 from .attributes import AttributeSchema
 
 log = logging.getLogger(__name__)
@@ -57,17 +57,19 @@ class IdpServer(Server):
 
     def _encrypt_assertion(self, encrypt_cert, sp_entity_id, response, node_xpath=None):
         """pysaml2's, minus the temporary file it writes the SP's certificate to for every
-        response: our in-process backend takes the PEM text (and keeps the parsed key)."""
+        response (our in-process backend takes the PEM text and keeps the parsed key) and
+        with the EncryptedData template built directly in lxml."""
         certs = [(None, encrypt_cert)] if encrypt_cert else \
             self.metadata.certs(sp_entity_id, "any", "encryption")
+        ours = isinstance(self.sec.crypto, crypto_backend.XmlsecBackend)
         error = None
         for name, cert in certs:
             wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
+            template = crypto_backend.encryption_template(name, unwrapped) if ours else \
+                pre_encryption_part(key_name=name, encrypt_cert=unwrapped)
             try:
-                return self.sec.encrypt_assertion(
-                    response, wrapped,
-                    pre_encryption_part(key_name=name, encrypt_cert=unwrapped),
-                    node_xpath=node_xpath)
+                return self.sec.encrypt_assertion(response, wrapped, template,
+                                                  node_xpath=node_xpath)
             except Exception as exc:  # noqa: BLE001 - as upstream: try the next certificate
                 error = exc
         if error:

@@ -1,5 +1,6 @@
-"""The backend's parsed-key cache: keyed by PEM content, so a file rewritten in place
-(key rotation, pysaml2 reusing a temporary file name) is never served an old key."""
+"""The backend's fast paths stay as safe as the slow ones: the parsed-key cache is keyed
+by PEM content, so a file rewritten in place (key rotation, pysaml2 reusing a temporary
+file name) is never served an old key; the lxml encryption template is pysaml2's."""
 import base64
 import datetime
 import sys
@@ -118,3 +119,23 @@ def test_the_cache_is_bounded_and_keeps_the_recent_keys():
     assert len(cache._items) == cache.SIZE and len(parsed) == cache.SIZE + 5
     cache.get("k", f"-----BEGIN TEST-----{cache.SIZE + 4}", lambda data: parsed.append(data))
     assert len(parsed) == cache.SIZE + 5  # a hit: not parsed again
+
+
+def test_encryption_template_is_pysaml2s_and_encrypts_for_the_named_key(backend, tmp_path):
+    def shape(element):  # Ids are random in both
+        return [(e.tag, sorted((k, v) for k, v in e.attrib.items() if k != "Id"),
+                 (e.text or "").strip()) for e in element.iter()]
+    key_a, crt_a, b64 = _keypair(tmp_path, "a")
+    ours = crypto_backend.encryption_template("sp-key", b64)
+    theirs = crypto_backend.parse_xml(pre_encryption_part(key_name="sp-key", encrypt_cert=b64))
+    assert shape(ours) == shape(theirs)
+    assert shape(crypto_backend.encryption_template()) == shape(
+        crypto_backend.parse_xml(pre_encryption_part()))
+    first, second = crypto_backend.encryption_template(), crypto_backend.encryption_template()
+    assert first.get("Id") != second.get("Id")
+    xml = '<r:Root xmlns:r="urn:test"><r:Secret>s3cret</r:Secret></r:Root>'
+    encrypted = backend.encrypt(xml, Path(crt_a).read_text(), ours, None,
+                                xpath="/*[local-name()='Root']/*[local-name()='Secret']")
+    assert "s3cret" not in encrypted and "<ds:KeyName>sp-key</ds:KeyName>" in encrypted
+    assert crypto_backend.AES256_GCM in encrypted and "tripledes" not in encrypted
+    assert "s3cret" in backend.decrypt(encrypted, key_a)
