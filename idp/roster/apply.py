@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, text, tuple_, update
 
 from ..db import db
 from ..models import (Account, AccountProfile, AccountState, GuardianLink, PupilRecord,
@@ -86,8 +86,22 @@ def _load(stmt_for_chunk, values: list) -> list:
     return rows
 
 
+def custom_plans_only() -> None:
+    """PostgreSQL: plan every statement of this transaction with its actual values.
+
+    psycopg prepares a statement once it has run 5 times on a connection, and PostgreSQL
+    may then switch it to a generic plan. For the representatives' lookup that plan was
+    `match_key IN ($2, ... $1001)` as a filter compared element by element against every
+    row of the academy (parameters, not constants: the list is not hashed), so the lookup
+    grew with the table, to about 1 s per school after 20 schools in bench/roster_bench.py.
+    With the values known, the list is an index condition or a hashed filter."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def plan_import(school: School, rows: list[PupilRow]) -> ImportPlan:
     """Decide, without writing, what each valid row changes."""
+    custom_plans_only()
     plan = ImportPlan(school)
     P, R, L = PupilRecord, RepresentativeRecord, RecordGuardianLink
     existing = {r.national_id: r for r in _load(
@@ -311,13 +325,15 @@ def _write_links(plan: ImportPlan) -> None:
                            execution_options={"synchronize_session": False})
     removed = {(r.account_id, p.account_id) for _l, r, p in plan.removed_links
                if r.account_id and p.account_id}
-    for guardian_id, pupil_id in sorted(removed):
-        db.session.execute(delete(GuardianLink).where(GuardianLink.guardian_id == guardian_id,
-                                                      GuardianLink.pupil_id == pupil_id),
-                           execution_options={"synchronize_session": False})
+    for chunk in _chunks(sorted(removed)):
+        db.session.execute(delete(GuardianLink).where(
+            tuple_(GuardianLink.guardian_id, GuardianLink.pupil_id).in_(chunk)),
+            execution_options={"synchronize_session": False})
     wanted = {(r.account_id, p.account_id) for p, r, _rank in plan.new_links} | \
         {(r.account_id, p.account_id) for p, r in plan.kept_links}
-    pupil_accounts = sorted({p for _g, p in wanted if p})
+    # An account created by this import has no links yet: only older ones are looked up.
+    fresh = {p.account_id for p in plan.pupils if p.account_id != p.old_account_id}
+    pupil_accounts = sorted({p for _g, p in wanted if p and p not in fresh})
     existing = {(g, p) for g, p in _load(
         lambda c: select(GuardianLink.guardian_id, GuardianLink.pupil_id)
         .where(GuardianLink.pupil_id.in_(c)), pupil_accounts)}

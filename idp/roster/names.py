@@ -11,7 +11,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import String, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..db import db
 from ..models import Account
@@ -55,14 +56,19 @@ def identifier_stem(first_name: str, last_name: str) -> str:
 
 
 def _taken_numbers(stems: set[str]) -> dict[str, set[int]]:
-    """For each stem, the numbers already used (0 for the bare stem)."""
+    """For each stem, the numbers already used (0 for the bare stem): one query for all
+    the stems on PostgreSQL (an array parameter), chunks of IN lists elsewhere."""
     taken: dict[str, set[int]] = {stem: set() for stem in stems}
     ordered = sorted(stems)
-    for start in range(0, len(ordered), 1000):
-        chunk = ordered[start:start + 1000]
+    if db.session.get_bind().dialect.name == "postgresql":
+        chunks = [[Account.identifier_stem == any_(
+            bindparam("stems", ordered, type_=ARRAY(String(64))))]] if ordered else []
+    else:
+        chunks = [[Account.identifier_stem.in_(ordered[start:start + 1000])]
+                  for start in range(0, len(ordered), 1000)]
+    for where in chunks:
         for identifier, stem in db.session.execute(
-                select(Account.identifier, Account.identifier_stem)
-                .where(Account.identifier_stem.in_(chunk))):
+                select(Account.identifier, Account.identifier_stem).where(*where)):
             suffix = identifier[len(stem):]
             if identifier.startswith(stem) and (suffix == "" or suffix.isdigit()):
                 taken[stem].add(int(suffix or 0))
