@@ -88,8 +88,9 @@ def axe_report():
 class Family:
     """One browser context (one family's device) with the page it is looking at."""
 
-    def __init__(self, context, axe_source: str, report: list[dict]):
+    def __init__(self, context, axe_source: str, report: list[dict], axe: bool = True):
         self.context = context
+        self.axe = axe
         self.page = context.new_page()
         self.axe_source = axe_source
         self.report = report
@@ -132,7 +133,7 @@ class Family:
         size = self.page.viewport_size
         for label, viewport in (("desktop", DESKTOP), ("320px", PHONE)):
             self.page.set_viewport_size(viewport)
-            for v in self._axe(label):
+            for v in (self._axe(label) if self.axe else []):
                 if v["impact"] in BLOCKING:
                     self.problems.append(f"{where} [{label}] axe {v['impact']} {v['id']}: "
                                          f"{v['help']} -> {v['nodes']}")
@@ -173,6 +174,19 @@ def family(chromium, axe_source, axe_report):
     context = chromium.new_context(viewport=DESKTOP, locale="fr-FR")
     context.set_default_timeout(15000)
     person = Family(context, axe_source, axe_report)
+    yield person
+    context.close()
+    person.assert_clean()
+
+
+@pytest.fixture
+def family_without_js(chromium, axe_source, axe_report):
+    """The same, JavaScript off: pages must work without it. axe needs the page's timers,
+    which are off too, so only the 320 px and CSP checks run (the same pages are audited
+    with JavaScript on in the other tests)."""
+    context = chromium.new_context(viewport=DESKTOP, locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(15000)
+    person = Family(context, axe_source, axe_report, axe=False)
     yield person
     context.close()
     person.assert_clean()

@@ -170,3 +170,27 @@ def test_consent_page_in_english_and_error_pages(family, app, make, served_idp):
     family.submit({"Username": made.identifier, "Password": made.password})
     assert family.path == "/consentement", family.page.url
     assert "Cantine en ligne would like to access your information" in family.text()
+
+
+def test_without_javascript_double_submits_reach_the_server(family_without_js, demo):
+    """No comfort.js to hold back the second click: both POSTs arrive, and each step
+    still ends on one right page (no error page, no second account, no lost answer)."""
+    family, parent = family_without_js, _parent(demo)
+    family.goto(demo["ent"] + "/")
+    family.click(f"text={SIGN_IN}")
+    family.page.get_by_label("Représentant légal", exact=True).check()
+    family.page.get_by_label("Mon académie").select_option(label="Nancy-Metz")
+    family.double_submit()
+    assert family.path == "/connexion", family.page.url
+    family.page.get_by_label("Identifiant", exact=True).fill(parent["identifier"])
+    family.page.get_by_label("Mot de passe", exact=True).fill(parent["password"])
+    family.double_submit()
+    assert family.path == "/charte", family.page.url
+    family.page.locator("input[name=accept]").check()
+    family.double_submit()
+    assert family.path == "/preferences", family.page.url
+    family.double_submit()
+    if family.path == "/preferences/email-confirmee":
+        family.click("main a.button, main button[type=submit]")
+    assert family.page.url == demo["ent"] + "/", family.page.url
+    assert "Bonjour Marie Durand" in family.text()
