@@ -31,7 +31,10 @@ AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 320, "height": 640}
 BLOCKING = ("serious", "critical")
-REPORT = PROJECT_ROOT / "var" / "e2e" / "axe-report.json"
+# One file per pytest-xdist worker (they would overwrite each other).
+REPORT = PROJECT_ROOT / "var" / "e2e" / (
+    f"axe-report-{os.environ['PYTEST_XDIST_WORKER']}.json"
+    if os.environ.get("PYTEST_XDIST_WORKER") else "axe-report.json")
 
 pytestmark = pytest.mark.e2e
 
