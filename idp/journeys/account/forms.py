@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, TelField
+from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..activation.forms import EmailValid
+from ..fields import mobile_phone_field, new_password_pair, sms_code_field
 
 
 def _current_password(label=_l("Mot de passe actuel")):
@@ -21,15 +22,7 @@ class ReauthForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current = _current_password()
-    password = PasswordField(
-        _l("Nouveau mot de passe"),
-        validators=[InputRequired(_l("Choisissez un nouveau mot de passe.")), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
-    password_confirm = PasswordField(
-        _l("Confirmez le nouveau mot de passe"),
-        validators=[InputRequired(_l("Saisissez à nouveau le nouveau mot de passe.")),
-                    Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
+    password, password_confirm = new_password_pair()
 
 
 class ChangeEmailForm(FlaskForm):
@@ -51,27 +44,12 @@ class ChangeEmailForm(FlaskForm):
 
 
 class ChangePhoneForm(FlaskForm):
-    phone = TelField(
-        _l("Nouveau numéro de téléphone portable"),
-        validators=[InputRequired(_l("Saisissez votre nouveau numéro de téléphone portable.")),
-                    Length(max=30, message=_l("Numéro trop long."))],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"})
-
-    def validate_phone(self, field):
-        from ...security.mobile_numbers import MobileNumberError, parse_mobile
-
-        try:
-            field.data = parse_mobile(field.data)
-        except MobileNumberError as exc:
-            raise ValidationError(exc.message) from None
+    phone = mobile_phone_field(_l("Nouveau numéro de téléphone portable"),
+                               _l("Saisissez votre nouveau numéro de téléphone portable."))
 
 
 class PhoneCodeForm(FlaskForm):
-    code = StringField(
-        _l("Code reçu par SMS"),
-        validators=[InputRequired(_l("Saisissez le code à 6 chiffres reçu par SMS.")),
-                    Length(max=20, message=_l("Le code compte 6 chiffres."))],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    code = sms_code_field()
 
 
 class PostForm(FlaskForm):

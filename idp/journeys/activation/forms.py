@@ -6,8 +6,10 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from ..fields import new_password_pair
 
 DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$")
 
@@ -47,15 +49,7 @@ class BirthDateValid:
 
 
 class FirstConnectionForm(FlaskForm):
-    password = PasswordField(
-        _l("Nouveau mot de passe"),
-        validators=[InputRequired(_l("Choisissez un nouveau mot de passe.")), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
-    password_confirm = PasswordField(
-        _l("Confirmez le nouveau mot de passe"),
-        validators=[InputRequired(_l("Saisissez à nouveau le nouveau mot de passe.")),
-                    Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
+    password, password_confirm = new_password_pair()
     birth_date = StringField(
         _l("Date de naissance de votre enfant"),
         validators=[InputRequired(_l("Saisissez la date de naissance.")),

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField, TelField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import EmailField, RadioField, StringField
+from wtforms.validators import InputRequired, Length
 
 from ..activation.forms import EmailValid
+from ..fields import mobile_phone_field, new_password_pair, sms_code_field
 
 
 class IdentifierByEmailForm(FlaskForm):
@@ -17,19 +18,8 @@ class IdentifierByEmailForm(FlaskForm):
 
 
 class IdentifierBySmsForm(FlaskForm):
-    phone = TelField(
-        _l("Numéro de téléphone portable enregistré"),
-        validators=[InputRequired(_l("Saisissez votre numéro de téléphone portable.")),
-                    Length(max=30, message=_l("Numéro trop long."))],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"})
-
-    def validate_phone(self, field):
-        from ...security.mobile_numbers import MobileNumberError, parse_mobile
-
-        try:
-            field.data = parse_mobile(field.data)
-        except MobileNumberError as exc:
-            raise ValidationError(exc.message) from None
+    phone = mobile_phone_field(_l("Numéro de téléphone portable enregistré"),
+                               _l("Saisissez votre numéro de téléphone portable."))
 
 
 class ResetIdentifierForm(FlaskForm):
@@ -50,11 +40,7 @@ class ResetChannelForm(FlaskForm):
 
 
 class ResetCodeForm(FlaskForm):
-    code = StringField(
-        _l("Code reçu par SMS"),
-        validators=[InputRequired(_l("Saisissez le code à 6 chiffres reçu par SMS.")),
-                    Length(max=20, message=_l("Le code compte 6 chiffres."))],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    code = sms_code_field()
 
 
 class ResendForm(FlaskForm):
@@ -62,12 +48,4 @@ class ResendForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("Nouveau mot de passe"),
-        validators=[InputRequired(_l("Choisissez un nouveau mot de passe.")), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
-    password_confirm = PasswordField(
-        _l("Confirmez le nouveau mot de passe"),
-        validators=[InputRequired(_l("Saisissez à nouveau le nouveau mot de passe.")),
-                    Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
+    password, password_confirm = new_password_pair()
