@@ -14,7 +14,10 @@ Prints responses per second and latency percentiles. Target: 200/s on 2 cores.
 Also prints the CPU time spent per response by the server processes (gunicorn master and
 workers, from /proc) and by this load generator: unlike responses per second, those
 hardly move when other programs share the machine, so before/after comparisons stay
-meaningful on a busy host (`load_average_before` tells how busy it was).
+meaningful on a busy host. The measure starts once other programs use less than
+`--quiet-limit` cores (waiting up to `--quiet-wait` s); `other_processes_cores` says how
+much CPU they took during the run anyway (with PostgreSQL and Redis, their own CPU is
+counted there too). A figure taken with other_processes_cores above ~0.1 is disturbed.
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ def main() -> None:
     args.add_argument("--duration", type=float, default=10.0)
     args.add_argument("--browsers", type=int, default=6)
     args.add_argument("--workers", type=int, default=2)
+    args.add_argument("--quiet-wait", type=float, default=120.0,
+                      help="wait up to this many seconds for other programs to calm down")
+    args.add_argument("--quiet-limit", type=float, default=0.2,
+                      help="cores other programs may use when the measure starts")
     opts = args.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run(Path(tmp), opts)
@@ -119,6 +126,7 @@ def run(tmp: Path, opts) -> None:
                 latencies.append(time.perf_counter() - start)
 
         threads = [threading.Thread(target=browse, args=(c, u)) for c, u in zip(cookies, prepared)]
+        others_before = wait_for_quiet(opts.quiet_limit, opts.quiet_wait)
         load_before = os.getloadavg()[0]
         server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
         machine_cpu = machine_busy_seconds()
@@ -141,6 +149,7 @@ def run(tmp: Path, opts) -> None:
             "server_cpu_ms_per_response": round(server_cpu * 1000 / max(done, 1), 2),
             "load_generator_cpu_ms_per_response": round(client_cpu * 1000 / max(done, 1), 2),
             "load_average_before": round(load_before, 2),
+            "other_processes_cores_before": round(others_before, 2),
             # CPU that other programs used meanwhile, in cores (0 on a quiet machine).
             "other_processes_cores": round(max(others, 0) / elapsed, 2),
             "workers": opts.workers, "browsers": opts.browsers, "cores": os.cpu_count(),
@@ -152,6 +161,19 @@ def run(tmp: Path, opts) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def wait_for_quiet(limit: float, max_wait: float) -> float:
+    """Wait (at most `max_wait` s) until the machine's busy cores, measured over 2 s while
+    the idle server waits, fall below `limit`; returns the last measure."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        start = machine_busy_seconds()
+        time.sleep(2)
+        busy = (machine_busy_seconds() - start) / 2
+        if busy < limit or time.monotonic() >= deadline:
+            return busy
+        print(f"waiting for a quiet machine ({busy:.2f} cores busy)", file=sys.stderr)
 
 
 def machine_busy_seconds() -> float:
