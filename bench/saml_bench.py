@@ -18,6 +18,12 @@ meaningful on a busy host. The measure starts once other programs use less than
 `--quiet-limit` cores (waiting up to `--quiet-wait` s); `other_processes_cores` says how
 much CPU they took during the run anyway (with PostgreSQL and Redis, their own CPU is
 counted there too). A figure taken with other_processes_cores above ~0.1 is disturbed.
+
+Measured 2026-11-23 on the 2-core machine, quiet (other programs < 0.03 core), same tree
+with and without the SAML speed-ups of that day, six alternating runs each:
+SQLite + embedded store 198-213/s (8.7-9.4 ms server CPU a response) before,
+272-293/s (6.2-6.6 ms) after, p50 28 -> 21 ms; PostgreSQL + Redis 153-171/s before,
+213-214/s after (two runs each).
 """
 from __future__ import annotations
 
