@@ -26,6 +26,8 @@ class SAMLServiceProvider(Base):
     encrypt: Mapped[bool] = mapped_column(default=False)
     want_authn_requests_signed: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Marked by an administrator as the school's own service: no consent page.
+    trusted_for_school: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped on every change: the pysaml2 server of each process rebuilds when it differs.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

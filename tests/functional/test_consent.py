@@ -179,3 +179,20 @@ def test_saml_is_passive_with_consent_pending_is_no_passive(browser, make, new_s
     req_id, args = sp.authn_request(is_passive="true")
     page = send(browser.client, args)
     assert "urn:oasis:names:tc:SAML:2.0:status:NoPassive" in _status(page)
+
+
+def test_a_saml_sp_marked_trusted_skips_consent(browser, make, new_sp, gating):
+    from tests.support.cli import run_json
+
+    sp = new_sp()
+    parent = make.account(with_pupils=1)
+    settings = browser.client.application.config
+    result = run_json({k: settings[k] for k in (
+        "ISSUER", "SECRET_KEY", "DATABASE_URL", "KEYS_DIR", "STORE_PATH", "STORE_PREFIX",
+        "REDIS_URL", "TESTING") if settings.get(k) is not None},
+        "clients", "trust", f"saml:{sp.entity_id}")
+    assert result["trusted"] is True
+    req_id, page = _saml_sign_in(browser, sp, parent)
+    assert page.request.path != "/consentement"
+    assert sp.consume(page.text, req_id).name_id.text
+    assert gating.rows(Consent) == []
