@@ -2,15 +2,12 @@
 by PEM content, so a file rewritten in place (key rotation, pysaml2 reusing a temporary
 file name) is never served an old key; the lxml encryption template is pysaml2's."""
 import base64
-import datetime
 import sys
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 try:
     from idp.saml import crypto_backend
@@ -18,6 +15,7 @@ except ModuleNotFoundError:  # plain `pytest` does not put the repository root o
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
     from idp.saml import crypto_backend
 
+from tests.support.saml import keypair
 from saml2.sigver import EncryptError, SignatureError, pre_encryption_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -25,20 +23,11 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 def _keypair(directory, name):
     """RSA-2048 key + self-signed certificate as PEM files: (key, cert, cert base64)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file, cert_file = keypair(directory, name)
+    cert = x509.load_pem_x509_certificate(Path(cert_file).read_bytes())
     b64 = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-    return str(key_file), str(cert_file), b64
+    return key_file, cert_file, b64
+
 
 DOC = """<r:Root xmlns:r="urn:test" ID="id-1"><r:Data>hello</r:Data>
 <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>
