@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from idp.admin.demo import load_demo
 from idp.config import PROJECT_ROOT
-from idp.db import db
-from tests.support.served import free_port, serve_rp, served_idp  # noqa: F401 (fixture)
+from tests.support.served import demo_relying_parties, served_idp  # noqa: F401 (fixture)
 
 CHROMIUM = Path(os.environ.get("IDP_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -198,17 +195,6 @@ def family_without_js(chromium, axe_source, axe_report):
 @pytest.fixture
 def demo(app, served_idp, monkeypatch, tmp_path):
     """The demo data (`idp demo load`) and the ENT and PRONOTE demo RPs at free ports."""
-    urls = {"ENT": f"http://127.0.0.1:{free_port()}",
-            "PRONOTE": f"http://127.0.0.1:{free_port()}"}
-    monkeypatch.setenv("DEMO_ENT_URL", urls["ENT"])
-    monkeypatch.setenv("DEMO_PRONOTE_URL", urls["PRONOTE"])
-    with app.app_context():
-        summary = load_demo()
-        db.session.commit()
-    with ExitStack() as stack:
-        for name, module in (("ENT", "clients.ent"), ("PRONOTE", "clients.pronote")):
-            stack.enter_context(serve_rp(
-                module, port=urlsplit(urls[name]).port, issuer=served_idp.url,
-                clients_file=summary["clients_file"], log_dir=tmp_path))
+    with demo_relying_parties(app, served_idp, monkeypatch, tmp_path) as (urls, summary):
         yield {"ent": urls["ENT"], "pronote": urls["PRONOTE"], "idp": served_idp.url,
                "accounts": summary["accounts"]}

@@ -7,7 +7,6 @@ from the ENT and find PRONOTE signed out too (back-channel logout from the IdP).
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,9 +14,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from idp.admin.demo import load_demo
-from idp.db import db
-from tests.support.served import HttpBrowser, free_port, serve_rp
+from tests.support.served import HttpBrowser, demo_relying_parties
 
 pytestmark = pytest.mark.interop
 SIGN_IN = "Se connecter avec Connexion Scolarité"
@@ -30,18 +27,7 @@ def demo(app, settings, served_idp, monkeypatch, tmp_path):
 
     Per test: clean_state empties the tables before each test, and load_demo gives the
     clients new secrets, which the RP processes read from the clients file at start."""
-    urls = {"ENT": f"http://127.0.0.1:{free_port()}",
-            "PRONOTE": f"http://127.0.0.1:{free_port()}"}
-    monkeypatch.setenv("DEMO_ENT_URL", urls["ENT"])
-    monkeypatch.setenv("DEMO_PRONOTE_URL", urls["PRONOTE"])
-    with app.app_context():
-        summary = load_demo()
-        db.session.commit()
-    with ExitStack() as stack:
-        for name, module in (("ENT", "clients.ent"), ("PRONOTE", "clients.pronote")):
-            stack.enter_context(serve_rp(
-                module, port=urlsplit(urls[name]).port, issuer=served_idp.url,
-                clients_file=summary["clients_file"], log_dir=tmp_path))
+    with demo_relying_parties(app, served_idp, monkeypatch, tmp_path) as (urls, summary):
         yield {"urls": urls, "idp": served_idp.url, "accounts": summary["accounts"]}
 
 

@@ -149,6 +149,32 @@ def serve_rp(module: str, *, port: int, issuer: str, clients_file: str | Path,
         yield served
 
 
+@contextmanager
+def demo_relying_parties(app, served_idp: Served, monkeypatch, log_dir: Path):
+    """`idp demo load` with the ENT and PRONOTE demo RPs at free ports, both started.
+
+    Yields (urls by name, the load_demo summary). load_demo gives the clients new secrets,
+    which the RP processes read from the clients file when they start."""
+    from contextlib import ExitStack
+
+    from idp.admin.demo import load_demo
+    from idp.db import db
+
+    urls = {"ENT": f"http://127.0.0.1:{free_port()}",
+            "PRONOTE": f"http://127.0.0.1:{free_port()}"}
+    monkeypatch.setenv("DEMO_ENT_URL", urls["ENT"])
+    monkeypatch.setenv("DEMO_PRONOTE_URL", urls["PRONOTE"])
+    with app.app_context():
+        summary = load_demo()
+        db.session.commit()
+    with ExitStack() as stack:
+        for name, module in (("ENT", "clients.ent"), ("PRONOTE", "clients.pronote")):
+            stack.enter_context(serve_rp(
+                module, port=urlsplit(urls[name]).port, issuer=served_idp.url,
+                clients_file=summary["clients_file"], log_dir=log_dir))
+        yield urls, summary
+
+
 class _Forms(HTMLParser):
     """The forms of a page: action, method and the values of their inputs."""
 
