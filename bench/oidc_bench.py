@@ -42,6 +42,9 @@ import traceback
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wrk_load  # noqa: E402  (bench/wrk_load.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 IDP = str(VENV_BIN / "idp") if (VENV_BIN / "idp").exists() else shutil.which("idp") or "idp"
@@ -495,6 +498,45 @@ def run_scenario(name: str, cfg: dict, server_pid: int) -> dict:
     return res
 
 
+def refresh_chains(cfg: dict, count: int) -> list[str]:
+    """`count` fresh refresh tokens, each the head of its own grant (code flows of one
+    signed-in browser)."""
+    b, rp = Browser(cfg["host"], cfg["port"]), Browser(cfg["host"], cfg["port"])
+    sign_in(b, _account(cfg, 0))
+    heads = [code_flow(b, rp, cfg)["refresh_token"] for _ in range(count)]
+    b.close()
+    rp.close()
+    return heads
+
+
+def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
+    """Scenario (a) with wrk: `wrk_connections` rotating chains, each grant presenting
+    the refresh token the previous one returned (bench/refresh_chains.lua)."""
+    url = f"http://{cfg['host']}:{cfg['port']}"
+    script = str(ROOT / "bench" / "refresh_chains.lua")
+    n = cfg["wrk_connections"]
+    auth = cfg["auth_header"]["Authorization"]
+    log(f"(a) {TITLES['a']}: wrk, {n} connections, {n} refresh-token chains")
+    wrk_load.run(url, script, [auth, *refresh_chains(cfg, n)], connections=n,
+                 duration=max(1.0, cfg["warmup"]))  # warm-up, its own chains
+    heads = refresh_chains(cfg, n)
+    s0 = snapshot()
+    out = wrk_load.run(url, script, [auth, *heads], connections=n, duration=cfg["duration"])
+    s1 = snapshot()
+    cpu = cpu_split(s0, s1, server_pid)
+    server_seconds = cpu.pop("_server_seconds")
+    rate = out["per_second"]
+    cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
+                                        2) if rate else None
+    return {"scenario": "a", "title": TITLES["a"], "concurrency": n,
+            "load_generator": "wrk (1 thread)", "operations": out["requests"],
+            "errors": out["errors"], "error_samples": [] if not out["errors"] else
+            [out["report"][-300:]], "seconds": round(out["seconds"], 2),
+            "per_second": round(rate, 1), "p50_ms": ms(out["p50"]), "p99_ms": ms(out["p99"]),
+            "steps_p50_ms": {}, "steps_p99_ms": {}, "cpu": cpu,
+            "contended": cpu["foreign_cores"] >= cfg["quiet_limit"]}
+
+
 # -- setting the IdP up ----------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as s:
@@ -603,14 +645,17 @@ def argon2_verify_seconds(samples: int = 20) -> tuple[float, dict]:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, workers: int, logfile: Path):
+    def __init__(self, env: dict, port: int, workers: int, logfile: Path,
+                 threads: int | None = None):
         self.env, self.port, self.workers, self.logfile = env, port, workers, logfile
+        self.threads = threads
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
         self._log = open(self.logfile, "wb")
         self.proc = subprocess.Popen(
-            [IDP, "serve", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"],
+            [IDP, "serve", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+             *(["--threads", str(self.threads)] if self.threads else [])],
             env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -711,7 +756,10 @@ def measure(name: str, cfg: dict, server_pid: int, args) -> dict:
     if name == "c":
         log("timing argon2id verify in-process (server idle)...")
         verify, params = argon2_verify_seconds(20)
-    res = run_scenario(name, cfg, server_pid)
+    if name == "a" and cfg["wrk_connections"]:
+        res = run_refresh_wrk(cfg, server_pid)
+    else:
+        res = run_scenario(name, cfg, server_pid)
     if name == "c":
         ceiling = os.cpu_count() / verify
         res["argon2"] = {**params, "samples": 20, "verify_ms": ms(verify),
@@ -738,6 +786,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="cap on measured operations per client process")
     ap.add_argument("--accounts", type=int, default=200, help="accounts to seed")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (idp serve)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads per worker (idp serve --threads; default: its own)")
+    ap.add_argument("--wrk-connections", type=int, default=12,
+                    help="scenario (a): wrk connections = refresh-token chains; 0 uses the "
+                         "Python load generator instead (also when wrk is not installed)")
     ap.add_argument("--port", type=int, default=0, help="IdP port (default: a free one)")
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="PostgreSQL URL used to (re)create the bench database")
@@ -777,9 +830,11 @@ def main(argv: list[str] | None = None) -> int:
         "IDP_KEYS_DIR": str(tmp / "keys"),
         "PYTHONDONTWRITEBYTECODE": "1",
     })
-    server = Server(env, port, args.workers, tmp / "server.log")
+    server = Server(env, port, args.workers, tmp / "server.log", args.threads)
     report: dict = {
-        "server": f"idp serve --workers {args.workers} (gunicorn sync) on 127.0.0.1:{port}",
+        "server": f"idp serve --workers {args.workers}"
+                  + (f" --threads {args.threads}" if args.threads else "")
+                  + f" on 127.0.0.1:{port}",
         "machine": {"cores": os.cpu_count()}, "concurrency": args.concurrency,
         "duration": args.duration, "warmup": args.warmup, "scenarios": [],
         "database": args.database, "redis": args.redis_url, "store_prefix": args.store_prefix,
@@ -806,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
                "duration": args.duration, "warmup": args.warmup,
                "max_requests": args.max_requests, "quiet_limit": args.quiet_limit,
                "auth_header": basic_auth(seeded["client_id"], seeded["client_secret"]),
+               "wrk_connections": args.wrk_connections if wrk_load.available() else 0,
                **seeded}
         for name in only:
             best = None

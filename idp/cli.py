@@ -390,14 +390,17 @@ def demo_load(as_json):
 
 @main.command("serve")
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker (1: gunicorn's sync worker; more: gthread, whose "
+                   "threads overlap database and store round trips, with keep-alive).")
 @click.option("--bind", default="127.0.0.1:5000", show_default=True)
-def serve(workers, bind):
+def serve(workers, threads, bind):
     """Production server (gunicorn)."""
     from .admin.serve import run_gunicorn
     from .config import ConfigError
 
     try:
-        run_gunicorn(workers=workers, bind=bind)
+        run_gunicorn(workers=workers, bind=bind, threads=threads)
     except (ConfigError, RuntimeError) as exc:
         fail(str(exc))
 

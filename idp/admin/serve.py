@@ -21,11 +21,15 @@ class _Gunicorn(BaseApplication):
         return _wsgi_app()
 
 
-def run_gunicorn(workers: int, bind: str) -> None:
+def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
     # Validation at start-up knows how many processes share the configuration.
     os.environ["IDP_WORKERS"] = str(workers)
     from .. import create_app
 
     create_app()  # refuse a configuration that cannot work before forking
-    _Gunicorn({"bind": bind, "workers": workers, "worker_class": "sync",
-               "accesslog": None, "timeout": 30}).run()
+    # gthread: while one thread waits on PostgreSQL or Redis another one runs, and the
+    # connections of RPs (token, userinfo) and browsers are kept alive between requests.
+    # The app is thread-safe: scoped sessions and the embedded store are per thread.
+    _Gunicorn({"bind": bind, "workers": workers, "timeout": 30, "accesslog": None,
+               "worker_class": "gthread" if threads > 1 else "sync",
+               "threads": threads, "keepalive": 5}).run()

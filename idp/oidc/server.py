@@ -98,7 +98,8 @@ class Issuer(IssuerParameter):
 
 
 def build_server(app: Flask) -> IdpAuthorizationServer:
-    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
+    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", tokens.new_token)
+    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", tokens.new_token)
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {
         "authorization_code": app.config["ACCESS_TOKEN_SECONDS"],
         "refresh_token": app.config["ACCESS_TOKEN_SECONDS"]})

@@ -5,6 +5,7 @@ ties them together so a replayed code or a reused refresh token revokes them all
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,6 +20,12 @@ from ..models import Account, RefreshToken
 
 def token_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_token(*_args, **_kwargs) -> str:
+    """256 random bits, URL-safe: access and refresh tokens (Authlib's generator builds
+    its 42 characters one `random.choice` at a time, ~0.1 ms each)."""
+    return secrets.token_urlsafe(32)
 
 
 @dataclass

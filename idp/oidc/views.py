@@ -153,6 +153,12 @@ def deny():
 
 @bp.post("/token")
 def token():
+    if any(len(values) > 1 for values in request.form.listvalues()):
+        # RFC 6749 3.2: parameters must not be repeated (Authlib lets it through).
+        response = jsonify(error="invalid_request",
+                           error_description="A parameter is repeated.")
+        response.status_code = 400
+        return response
     return _server().create_token_response()
 
 
@@ -208,7 +214,9 @@ def end_session():
     form = LogoutForm()
     if args.get("confirm") and form.validate_on_submit():
         end_sso_session()
-        return redirect(back) if back else redirect(url_for("login.logged_out"))
+        from ..saml.logout_chain import after_logout  # the session's SAML SPs first
+
+        return after_logout(back or url_for("login.logged_out"))
     return render_template("login/confirm_logout.html", form=form,
                            client_name=client.row.name if client else None,
                            hidden={k: args[k] for k in ("id_token_hint", "post_logout_redirect_uri",

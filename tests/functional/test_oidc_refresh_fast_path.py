@@ -1,0 +1,163 @@
+"""The refresh_token grant's fast path (idp/oidc/refresh_fast_path.py): it answers clean,
+valid grants itself and hands every other request, untouched, to Authlib."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from idp.db import db
+from idp.models import Account, AccountState, AuditEvent, OIDCClient, RefreshToken
+
+
+@pytest.fixture
+def fast(app):
+    """The middleware in front of the app (its `answered` counter)."""
+    return app.wsgi_app
+
+
+def refresh(client, value, auth=None, **extra):
+    return client.post("/oidc/token", data={"grant_type": "refresh_token",
+                                            "refresh_token": value, **extra}, auth=auth)
+
+
+def userinfo_status(client, access_token):
+    return client.get("/oidc/userinfo",
+                      headers={"Authorization": "Bearer " + access_token}).status_code
+
+
+def test_a_clean_grant_is_answered_by_the_fast_path_and_rotates(flow, rp, parent, client,
+                                                                 fast):
+    first = flow.tokens_for(rp, parent)
+    before = fast.answered
+    second = refresh(client, first["refresh_token"], auth=(rp.client_id, rp.client_secret))
+    assert second.status_code == 200 and fast.answered == before + 1
+    body = second.json
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 600
+    assert body["scope"] == first["scope"]
+    assert body["refresh_token"] != first["refresh_token"]
+    assert second.headers["Cache-Control"] == "no-store"
+    assert second.headers["Pragma"] == "no-cache"
+    assert userinfo_status(client, body["access_token"]) == 200
+    # The successor works in turn; the chain goes on.
+    third = refresh(client, body["refresh_token"], auth=(rp.client_id, rp.client_secret))
+    assert third.status_code == 200 and fast.answered == before + 2
+
+
+def test_client_secret_post_and_public_clients(flow, make, parent, client, fast):
+    post = make.oidc_client(redirect_uris=["https://post.example/cb"],
+                            token_auth_method="client_secret_post")
+    public = make.oidc_client(public=True, redirect_uris=["http://127.0.0.1:8765/cb"])
+    for rp, credentials in ((post, {"client_id": post.client_id,
+                                    "client_secret": post.client_secret}),
+                            (public, {"client_id": public.client_id})):
+        code = flow.code_for(rp, parent)["code"]
+        issued = client.post("/oidc/token", data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
+            "code_verifier": flow.verifier, **credentials}).json
+        before = fast.answered
+        again = refresh(client, issued["refresh_token"], **credentials)
+        assert again.status_code == 200 and fast.answered == before + 1, rp.client_id
+        # A client registered for one method cannot use another one.
+        if rp is post:
+            basic = refresh(client, again.json["refresh_token"],
+                            auth=(post.client_id, post.client_secret))
+            assert basic.status_code == 401 and basic.json["error"] == "invalid_client"
+
+
+def test_reuse_is_handed_to_authlib_which_revokes_the_grant(app, flow, rp, parent, client,
+                                                          fast):
+    auth = (rp.client_id, rp.client_secret)
+    first = flow.tokens_for(rp, parent)
+    second = refresh(client, first["refresh_token"], auth=auth).json
+    before = fast.answered
+    reused = refresh(client, first["refresh_token"], auth=auth)
+    assert reused.status_code == 400 and reused.json["error"] == "invalid_grant"
+    assert fast.answered == before
+    # The whole grant died: the successor and its access token too.
+    assert refresh(client, second["refresh_token"], auth=auth).json["error"] == "invalid_grant"
+    assert userinfo_status(client, second["access_token"]) == 401
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "refresh_token_reuse_revoked_grant" in actions
+
+
+def test_bad_credentials_consume_nothing(flow, rp, parent, client, fast):
+    token = flow.tokens_for(rp, parent)["refresh_token"]
+    before = fast.answered
+    wrong = refresh(client, token, auth=(rp.client_id, "not-the-secret"))
+    assert wrong.status_code == 401 and wrong.json["error"] == "invalid_client"
+    unknown = refresh(client, token, auth=("no-such-client", rp.client_secret))
+    assert unknown.status_code == 401
+    garbage = client.post("/oidc/token", data={"grant_type": "refresh_token",
+                                               "refresh_token": token},
+                          headers={"Authorization": "Basic %%%not-base64"})
+    assert garbage.status_code in (400, 401) and fast.answered == before
+    # The family's token is intact: the real client still refreshes with it.
+    assert refresh(client, token, auth=(rp.client_id, rp.client_secret)).status_code == 200
+
+
+def test_another_clients_token_is_refused_and_left_alone(flow, rp, parent, make, client):
+    token = flow.tokens_for(rp, parent)["refresh_token"]
+    other = make.oidc_client(redirect_uris=["https://other.example/cb"])
+    answer = refresh(client, token, auth=(other.client_id, other.client_secret))
+    assert answer.status_code == 400 and answer.json["error"] == "invalid_grant"
+    assert refresh(client, token, auth=(rp.client_id, rp.client_secret)).status_code == 200
+
+
+@pytest.mark.parametrize("change", ["client_disabled", "account_deactivated", "expired",
+                                    "revoked"])
+def test_what_changed_since_issuance_is_refused(app, flow, rp, parent, client, fast, change):
+    token = flow.tokens_for(rp, parent)["refresh_token"]
+    with app.app_context():
+        statement = {
+            "client_disabled": update(OIDCClient).where(OIDCClient.client_id == rp.client_id)
+            .values(enabled=False),
+            "account_deactivated": update(Account).where(Account.id == parent.id)
+            .values(state=AccountState.deactivated),
+            "expired": update(RefreshToken).values(
+                expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)),
+            "revoked": update(RefreshToken).values(revoked=True),
+        }[change]
+        db.session.execute(statement)
+        db.session.commit()
+    before = fast.answered
+    answer = refresh(client, token, auth=(rp.client_id, rp.client_secret))
+    assert 400 <= answer.status_code < 500 and fast.answered == before
+    assert answer.json["error"] in ("invalid_client", "invalid_grant", "invalid_request")
+
+
+def test_unusual_requests_go_to_authlib(flow, rp, parent, client, fast):
+    auth = (rp.client_id, rp.client_secret)
+    token = flow.tokens_for(rp, parent, scope="openid profile email")["refresh_token"]
+    before = fast.answered
+    # Narrowing the scope is Authlib's job; the answer is still a rotation.
+    narrowed = refresh(client, token, auth=auth, scope="openid")
+    assert narrowed.status_code == 200 and narrowed.json["scope"] == "openid"
+    assert fast.answered == before
+    repeated = client.post("/oidc/token", auth=auth, data=(
+        f"grant_type=refresh_token&refresh_token={narrowed.json['refresh_token']}"
+        "&grant_type=refresh_token"), content_type="application/x-www-form-urlencoded")
+    assert 400 <= repeated.status_code < 500 and fast.answered == before
+    as_json = client.post("/oidc/token", auth=auth, json={
+        "grant_type": "refresh_token", "refresh_token": narrowed.json["refresh_token"]})
+    assert 400 <= as_json.status_code < 500 and fast.answered == before
+
+
+def test_concurrent_use_of_one_token_exactly_one_wins(app, flow, rp, parent):
+    token = flow.tokens_for(rp, parent)["refresh_token"]
+    results = []
+
+    def use():
+        with app.test_client() as c:
+            results.append(refresh(c, token, auth=(rp.client_id, rp.client_secret))
+                           .status_code)
+
+    threads = [threading.Thread(target=use) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 400, 400, 400, 400, 400]
