@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..models import OIDCClient
+from . import client_cache
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SUPPORTED_SCOPES = ("openid", "profile", "email", "education", "offline_access")
@@ -78,13 +79,20 @@ def query_client(client_id: str | None) -> Client | None:
     """An enabled client, or None (a disabled one stops working at once)."""
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         return None
-    # Authlib looks the client up several times per request: once per request is enough
-    # (and nothing is cached between requests, so a disabled client stops at once).
+    # Authlib looks the client up several times per request: once per request is
+    # enough; between requests, the process cache holds while no client changed.
     memo = g.setdefault("oidc_clients", {})
     if client_id not in memo:
-        row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
-        memo[client_id] = Client(row) if row is not None and row.enabled else None
+        memo[client_id] = client_cache.cached(client_id, _load_client)
     return memo[client_id]
+
+
+def _load_client(client_id: str) -> Client | None:
+    row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
+    if row is None or not row.enabled:
+        return None
+    db.session.expunge(row)  # read only, shared by the process's later requests
+    return Client(row)
 
 
 class RegistrationError(ValueError):

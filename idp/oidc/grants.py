@@ -136,7 +136,14 @@ class StrictCodeChallenge(CodeChallenge):
 
 class OpenIDCode(oidc_grants.OpenIDCode):
     def exists_nonce(self, nonce, request):
-        return bool(store().get(f"nonce:{request.payload.client_id}:{nonce}"))
+        # Authlib asks twice per authorization request: one store read is enough.
+        from flask import g
+
+        key = f"nonce:{request.payload.client_id}:{nonce}"
+        seen = g.setdefault("oidc_nonces_seen", {})
+        if key not in seen:
+            seen[key] = bool(store().get(key))
+        return seen[key]
 
     def resolve_client_private_key(self, client):
         return keyring().signing_key(client.id_token_signed_response_alg)[1]

@@ -75,8 +75,9 @@ class PendingAuthorization:
         return bool(session.get(SESSION_KEY)) and cls.current() is None
 
     def finish(self) -> None:
-        """Forget it: it has been fulfilled or refused (single use)."""
-        store().delete("pending:" + self.id)
+        """Forget it: it has been fulfilled or refused (single use). One never saved
+        (answered in the request that made it) has nothing stored to delete."""
         if session.get(SESSION_KEY) == self.id:
+            store().delete("pending:" + self.id)
             session.pop(SESSION_KEY, None)
             session.pop(ORIGIN_KEY, None)

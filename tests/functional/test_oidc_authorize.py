@@ -1,6 +1,8 @@
 """Authorization endpoint rules (SECURITY.md, OpenID Connect)."""
 from __future__ import annotations
 
+import pytest
+
 from ..support.oidc import authorize_params, pkce_pair, query
 
 
@@ -170,6 +172,27 @@ def test_disabled_client_stops_at_once(app, flow, rp, parent):
 
     with app.app_context():
         db.session.query(OIDCClient).update({"enabled": False})
+        db.session.commit()
+    assert flow.authorize(rp).status_code == 400
+
+
+@pytest.mark.parametrize("how", ["attribute", "update_statement", "query_update"])
+def test_a_client_disabled_after_use_stops_at_once(app, flow, rp, parent, how):
+    """Clients are cached per process between requests (idp/oidc/client_cache.py): any
+    change committed through the application makes every process read them again."""
+    from sqlalchemy import select, update
+
+    from idp.db import db
+    from idp.models import OIDCClient
+
+    assert flow.authorize(rp).status_code == 200  # the client is now cached
+    with app.app_context():
+        if how == "attribute":
+            db.session.scalar(select(OIDCClient)).enabled = False
+        elif how == "update_statement":
+            db.session.execute(update(OIDCClient).values(enabled=False))
+        else:
+            db.session.query(OIDCClient).update({"enabled": False})
         db.session.commit()
     assert flow.authorize(rp).status_code == 400
 
