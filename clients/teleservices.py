@@ -3,8 +3,10 @@
 A small Flask app using pysaml2 as an SP, with the IdP's in-process crypto backend (no
 xmlsec1): AuthnRequests signed over HTTP-Redirect, the Response's assertion signature
 checked and the assertion decrypted, the attributes received shown on the page, and
-single logout (a signed LogoutRequest, the LogoutResponse checked). Its key, certificate
-and metadata live under var/teleservices/; `idp demo load` registers that metadata.
+single logout both ways: its own (a signed LogoutRequest, the LogoutResponse checked) and
+the IdP's (a LogoutRequest, its signature required, ends the local sessions of that NameID
+and is answered with a signed LogoutResponse). Its key, certificate and metadata live
+under var/teleservices/; `idp demo load` registers that metadata.
 
 Sessions live in this process (a dict keyed by a random id in the signed cookie), like
 the OIDC demos. Signed in at the ENT (OIDC) first, a family reaches Téléservices without
@@ -32,6 +34,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT  # noqa: E402
 from saml2.client import Saml2Client  # noqa: E402
 from saml2.config import SPConfig  # noqa: E402
 from saml2.metadata import create_metadata_string  # noqa: E402
+from saml2.request import LogoutRequest  # noqa: E402
 from saml2.saml import NAMEID_FORMAT_PERSISTENT  # noqa: E402
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256  # noqa: E402
 
@@ -204,6 +207,8 @@ def create_app(url: str, issuer: str) -> Flask:
 
     @app.get("/slo")
     def slo():
+        if "SAMLRequest" in request.args:  # the IdP logs the family out everywhere
+            return logout_requested()
         if "SAMLResponse" in request.args:
             try:
                 sp.client().parse_logout_request_response(request.args["SAMLResponse"],
@@ -212,6 +217,39 @@ def create_app(url: str, issuer: str) -> Flask:
                 return page("Déconnexion", f"<h1>Réponse de déconnexion refusée</h1>"
                                            f"<p>{escape(str(exc))}</p>"), 400
         return page("Déconnecté", "<h1>Vous êtes déconnecté</h1><p><a href=\"/\">Accueil</a></p>")
+
+    def logout_requested():
+        """The IdP's LogoutRequest (HTTP-Redirect, signed query string required): every
+        local session of that NameID (and SessionIndex) ends; a signed LogoutResponse goes
+        back with the RelayState received."""
+        client, args = sp.client(), request.args
+        relay_state = args.get("RelayState")
+        try:
+            xml = client.unravel(args["SAMLRequest"], BINDING_HTTP_REDIRECT,
+                                 LogoutRequest.msgtype)
+            checked = LogoutRequest(client.sec, [url + "/slo"], timeslack=60).loads(
+                xml, BINDING_HTTP_REDIRECT, origdoc=args["SAMLRequest"], must=True,
+                relay_state=relay_state, sigalg=args.get("SigAlg"),
+                signature=args.get("Signature"))
+            if not checked.verify():
+                raise ValueError("LogoutRequest not valid")
+        except Exception as exc:  # noqa: BLE001 - pysaml2 raises many kinds
+            return page("Erreur", f"<h1>Demande de déconnexion refusée</h1>"
+                                  f"<p>{escape(str(exc))}</p>"), 400
+        message = checked.message
+        name_id = message.name_id.text if message.name_id is not None else None
+        indexes = {s.text for s in message.session_index or []}
+        for key, data in list(sp.sessions.items()):
+            if data["name_id"] == name_id and (not indexes or data["session_index"] in indexes):
+                sp.sessions.pop(key, None)
+        # Success even when no session was left: the family is logged out here either way.
+        answer = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+        destination = client.metadata.single_logout_service(
+            sp.idp_entity(), BINDING_HTTP_REDIRECT, "idpsso")[0]["location"]
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(answer), destination,
+                                    relay_state or "", response=True, sign=True,
+                                    sigalg=SIG_RSA_SHA256)
+        return redirect(dict(info["headers"])["Location"], code=303)
 
     return app
 

@@ -2,21 +2,26 @@
 
 A LogoutRequest, once checked (idp/saml/requests.py), ends the IdP session when its
 NameID is one we issued to that SP in this browser's session: `end_session()` then tells
-every OIDC relying party of the session over the back channel (LOGOUT_LISTENERS). The SP
-gets a signed LogoutResponse at the SLO endpoint of its metadata (same binding when it
-has one).
+every OIDC relying party of the session over the back channel (LOGOUT_LISTENERS), and the
+browser goes through the front-channel chain of idp/saml/logout_chain.py: every other SAML
+SP of the session with a SingleLogoutService gets a signed LogoutRequest (NameID and
+SessionIndex it received) and answers a LogoutResponse, checked, before the next one.
+At the end the SP that asked gets a signed LogoutResponse at the SLO endpoint of its
+metadata (same binding when it has one): Success, with a PartialLogout second-level
+status when an SP of the chain could not be logged out. The same chain runs when the
+family logs out at the IdP itself or through OIDC RP-initiated logout.
 
 A signed request is acted on at once. An unsigned one (from an SP that does not sign)
 could be forged by any site, so the family confirms first (a POST with a CSRF token).
 
-What is not done: the other SAML SPs of the session are not sent LogoutRequests (neither
-a front-channel chain through the browser nor SOAP back-channel); they keep their own
-session until it ends. Their assertions were short-lived (SAML_ASSERTION_MINUTES) and
-the IdP session is gone, so they cannot sign in again without the family.
+What is not done: SOAP back-channel logout to SAML SPs (an SP listing only a SOAP
+SingleLogoutService is not told and keeps its own session until it ends: the logout is
+then answered as partial). Its assertions were short-lived (SAML_ASSERTION_MINUTES) and
+the IdP session is gone, so it cannot sign the family in again without its password.
 """
 from __future__ import annotations
 
-from flask import redirect, session, url_for
+from flask import redirect, render_template, session, url_for
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.saml import Issuer
 
@@ -52,22 +57,35 @@ def log_out(data: dict) -> None:
     end_session()
 
 
-def answer(idp: SamlIdp, data: dict, status: str | None = None):
-    """The signed LogoutResponse to the SP, or our logged-out page when it has no SLO."""
+def slo_endpoints(server, entity_id: str, binding: str) -> list[dict]:
+    """The SP's SingleLogoutService endpoints for `binding` ([] when it lists none: pysaml2
+    raises then)."""
+    try:
+        return server.metadata.single_logout_service(entity_id, binding, "spsso") or []
+    except Exception:  # noqa: BLE001 - UnsupportedBinding, or metadata that did not load
+        return []
+
+
+def answer(idp: SamlIdp, data: dict, partial: bool = False):
+    """The signed LogoutResponse to the SP, or our logged-out page when it has no SLO.
+    `partial`: Success with the PartialLogout second-level code (SAML core 3.7.3.2: the
+    logout could not be propagated to every SP of the session)."""
     sp = find_sp(data["sp"])
     server = idp.server_for(sp)
     other = BINDING_HTTP_POST if data["binding"] == BINDING_HTTP_REDIRECT else BINDING_HTTP_REDIRECT
     for binding in (data["binding"], other):
-        services = server.metadata.single_logout_service(sp.entity_id, binding, "spsso") or []
+        services = slo_endpoints(server, sp.entity_id, binding)
         if services:
             endpoint = services[0]
             destination = endpoint.get("response_location") or endpoint["location"]
             break
     else:
+        if partial:  # not "logged out of every service" when some SP was not
+            return render_template("saml/logged_out_partial.html")
         return redirect(url_for("login.logged_out"))
-    status_obj = None if status is None else samlp.Status(
-        status_code=samlp.StatusCode(value=samlp.STATUS_RESPONDER,
-                                     status_code=samlp.StatusCode(value=status)))
+    status_obj = None if not partial else samlp.Status(
+        status_code=samlp.StatusCode(value=samlp.STATUS_SUCCESS, status_code=samlp.StatusCode(
+            value=samlp.STATUS_PARTIAL_LOGOUT)))
     issuer = Issuer(text=idp.entity_id, format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity")
     common = dict(in_response_to=data["request_id"], destination=destination)
     if binding == BINDING_HTTP_REDIRECT:

@@ -23,7 +23,7 @@ from ..extensions import store
 from ..journeys.login.forms import LogoutForm
 from ..journeys.login.service import current_account, note_relying_party
 from ..signin import PendingAuthorization, SignInContext, first_needed_step
-from . import logout, responses
+from . import logout, logout_chain, responses
 from .requests import (SamlRequestError, decode, find_sp, parse_authn_request,
                        parse_logout_request)
 from .server import SamlUnavailable
@@ -174,15 +174,15 @@ def _logout_request(binding: str, values) -> dict:
 
 @bp.get("/slo/redirect")
 def slo_redirect():
-    if "SAMLRequest" not in request.args:  # a LogoutResponse: we never send LogoutRequests
-        return redirect(url_for("login.logged_out"))
+    if "SAMLRequest" not in request.args:  # a LogoutResponse: the chain goes on
+        return logout_chain.receive(idp(), BINDING_HTTP_REDIRECT, request.args)
     return _logout(_logout_request(BINDING_HTTP_REDIRECT, request.args))
 
 
 @bp.post("/slo/post")
 def slo_post():
-    if "SAMLRequest" not in request.form:
-        return redirect(url_for("login.logged_out"), code=303)
+    if "SAMLRequest" not in request.form:  # cross-site, no cookie: the chain needs none
+        return logout_chain.receive(idp(), BINDING_HTTP_POST, request.form)
     return _handoff("slo", _logout_request(BINDING_HTTP_POST, request.form), "saml.slo_resume")
 
 
@@ -199,7 +199,7 @@ def _logout(data: dict):
         return logout.answer(idp(), data)  # nothing of ours to end here: Success
     if data["signed"]:
         logout.log_out(data)
-        return logout.answer(idp(), data)
+        return logout_chain.begin(idp(), {"saml": data}, skip_sp=data["sp"])
     key = secrets.token_urlsafe(24)
     store().set(f"saml:slo-confirm:{key}", data, 600)
     sp = find_sp(data["sp"])
@@ -216,6 +216,7 @@ def slo_confirm():
     data = store().take(f"saml:slo-confirm:{key}")
     if data is None:
         return render_template("errors/expired.html"), 400
-    if logout.concerns_this_session(data):
-        logout.log_out(data)
-    return logout.answer(idp(), data)
+    if not logout.concerns_this_session(data):
+        return logout.answer(idp(), data)
+    logout.log_out(data)
+    return logout_chain.begin(idp(), {"saml": data}, skip_sp=data["sp"])

@@ -148,3 +148,31 @@ def test_teleservices_demo_sso_without_a_second_password(teleservices, onelogin,
     assert page.url.startswith(teleservices.url) and "Attributs reçus" in page.text, \
         page.text[:2000] + teleservices.log_tail()
     assert parent.public_id in page.text and page.text.count("2|Martin|Camille|") == 2
+
+
+def test_logout_at_one_sp_logs_the_family_out_of_teleservices(teleservices, onelogin, make):
+    """python3-saml SP logs out: the IdP sends the browser to Téléservices with a signed
+    LogoutRequest (its local session ends), then the python3-saml SP gets Success."""
+    parent = make.account(with_pupils=1)
+    browser = HttpBrowser()
+    auth = OneLogin_Saml2_Auth(_request(), onelogin)
+    page = through_steps(browser, browser.sign_in(auth.login(), parent.identifier,
+                                                  parent.password))
+    acs = OneLogin_Saml2_Auth(_request(post=post_form(page.text)[1]), onelogin)
+    acs.process_response(request_id=auth.get_last_request_id())
+    assert acs.is_authenticated(), acs.get_last_error_reason()
+    browser.open(teleservices.url + "/")
+    through_steps(browser, browser.submit())
+    assert "Attributs reçus" in browser.submit().text  # signed in at Téléservices too
+
+    logout_url = acs.logout(name_id=acs.get_nameid(), session_index=acs.get_session_index(),
+                            name_id_format=C.NAMEID_PERSISTENT, return_to="bye")
+    assert browser.open(logout_url, stop_at=SP + "/slo") is None, \
+        (browser.url, teleservices.log_tail())
+    query = {k: v[0] for k, v in parse_qs(urlsplit(browser.url).query).items()}
+    assert any(u.startswith(teleservices.url + "/slo?SAMLRequest=") for u in browser.history)
+    assert "Se connecter avec Connexion Scolarité" in browser.open(teleservices.url + "/").text
+    assert query["RelayState"] == "bye"
+    slo = OneLogin_Saml2_Auth(_request(get=query, script="/slo"), onelogin)
+    slo.process_slo(keep_local_session=True)
+    assert slo.get_errors() == [], slo.get_last_error_reason()

@@ -71,7 +71,8 @@ class PySamlSP:
 
     def __init__(self, tmp: Path, idp_metadata: str, host: str = "sp.example",
                  sign_requests: bool = False, encryption: bool = True,
-                 name_id_formats=(NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT)):
+                 name_id_formats=(NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT),
+                 slo_bindings=(BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)):
         self.host = host
         self.entity_id = f"https://{host}/sp"
         self.acs = f"https://{host}/acs"
@@ -88,8 +89,7 @@ class PySamlSP:
                 "endpoints": {
                     "assertion_consumer_service": [(self.acs, BINDING_HTTP_POST),
                                                    (self.acs + "2", BINDING_HTTP_POST)],
-                    "single_logout_service": [(self.slo, BINDING_HTTP_REDIRECT),
-                                              (self.slo, BINDING_HTTP_POST)]},
+                    "single_logout_service": [(self.slo, b) for b in slo_bindings]},
                 "authn_requests_signed": sign_requests,
                 "logout_requests_signed": True,
                 "want_response_signed": False, "want_assertions_signed": True,
@@ -190,11 +190,11 @@ def idp_metadata(client):
 
 @pytest.fixture
 def new_sp(app, tmp_path, idp_metadata):
-    """new_sp(host=..., sign_requests=.., encryption=.., register=False, attributes=..,
-    sign=.., encrypt=..): a PySamlSP, registered unless register=False."""
+    """new_sp(host=..., sign_requests=.., encryption=.., slo_bindings=.., register=False,
+    attributes=.., sign=.., encrypt=..): a PySamlSP, registered unless register=False."""
     def make(host="sp.example", register=True, **kw):
-        options = {k: kw.pop(k) for k in ("sign_requests", "encryption", "name_id_formats")
-                   if k in kw}
+        options = {k: kw.pop(k) for k in ("sign_requests", "encryption", "name_id_formats",
+                                          "slo_bindings") if k in kw}
         sp = PySamlSP(tmp_path / host, idp_metadata, host=host, **options)
         return sp.register(app, **kw) if register else sp
     return make

@@ -49,7 +49,9 @@ def logout():
     if not LogoutForm().validate_on_submit():
         return redirect(url_for("home.index"))
     service.end_session()
-    return redirect(url_for("login.logged_out"))
+    from ...saml.logout_chain import after_logout  # the session's SAML SPs, then the page
+
+    return after_logout(url_for("login.logged_out"))
 
 
 @bp.get("/deconnecte")
