@@ -556,6 +556,13 @@ def prepare_database(admin_url: str, name: str) -> str:
     return parts._replace(path="/" + name).geturl()
 
 
+def analyze(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def flush_redis(url: str, prefix: str) -> int:
     import redis
 
@@ -850,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"keys {keys.get('created')}; schema up to date; {flushed} stale store keys removed")
         t0 = time.monotonic()
         seeded = seed(env, args.accounts)
+        analyze(database_url)  # as autovacuum keeps a production database
         log(f"seeded {len(seeded['accounts'])} accounts and client {seeded['client_id']} "
             f"in {time.monotonic() - t0:.1f}s")
         server.start()

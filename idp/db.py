@@ -56,7 +56,13 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     # No pre-ping (a SELECT 1 per checkout): connections are recycled instead, and a
     # connection lost mid-request fails that request only.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    # Custom plans always: psycopg prepares a statement after a few runs, and PostgreSQL
+    # then may keep a generic plan made while a table was small or its values unknown
+    # (seen: refresh tokens looked up through the client_id index, every active account
+    # read to check one), which a growing table turns into scans. Planning these short
+    # statements each time costs far less than one such plan.
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
+                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
 
 
 db = Database()

@@ -82,7 +82,7 @@ def test_clients_edit_rotate_disable(app, settings, make):
     rp = make.oidc_client(name="ENT", redirect_uris=["https://ent.example/cb"])
     bad = run_idp(settings, "clients", "edit-oidc", rp.client_id, "--redirect-uri",
                   "http://ent.example/cb", expect_ok=False)
-    assert bad.exit_code == 1 and "http is allowed only for localhost" in bad.output
+    assert bad.exit_code == 1 and "http is allowed only for localhost" in bad.output, bad.output
     data = run_json(settings, "clients", "edit-oidc", rp.client_id, "--name", "ENT 2",
                     "--redirect-uri", "https://ent.example/cb", "--redirect-uri",
                     "https://ent.example/cb2", "--ask-consent", "--pairwise")
