@@ -38,8 +38,9 @@ class Database:
             self.session.remove()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL."""
+def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
+    """An engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL.
+    `settings`: PostgreSQL settings for its connections (trusted names and values)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
 
@@ -56,13 +57,17 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     # No pre-ping (a SELECT 1 per checkout): connections are recycled instead, and a
     # connection lost mid-request fails that request only.
-    # Custom plans always: psycopg prepares a statement after a few runs, and PostgreSQL
-    # then may keep a generic plan made while a table was small or its values unknown
-    # (seen: refresh tokens looked up through the client_id index, every active account
-    # read to check one), which a growing table turns into scans. Planning these short
-    # statements each time costs far less than one such plan.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
-                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    if settings:
+        # SET on each new connection (libpq "options" would replace the URL's own).
+        @event.listens_for(engine, "connect")
+        def _settings(dbapi_conn, _record):
+            with dbapi_conn.cursor() as cur:
+                for name, value in settings.items():
+                    cur.execute(f"SET {name} = {value}")
+            dbapi_conn.commit()
+
+    return engine
 
 
 db = Database()

@@ -25,11 +25,23 @@ through it (tests/functional/test_oidc_refresh_fast_path.py).
 Comparing the client secret's SHA-256 in SQL is not constant-time, like any index
 lookup, but what could leak is how the hash of a guess compares to the stored hash,
 which says nothing usable about the secret.
+
+REFRESH_ASYNC_COMMIT (on by default; PostgreSQL): rotations commit without waiting for
+the WAL flush (synchronous_commit=off on this path's connections only). With two worker
+processes the flush latency of the disk, not the CPU, bounded the grants per second, and
+made them vary from run to run. What it can cost, on a *database server crash* only (not
+an IdP or a clean PostgreSQL restart), is the rotations of the last fraction of a second
+(at most 3 x wal_writer_delay): an RP then holds a refresh token the database does not
+know, gets invalid_grant, and sends the family back through the authorization, which
+single sign-on usually answers without a password. The token the database still holds
+as unused was that RP's own. Access tokens already live in the store, which may keep
+nothing on disk. Set it to false to wait for the flush on every grant.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -38,8 +50,9 @@ from urllib.parse import parse_qsl, unquote
 
 from flask import Flask
 from sqlalchemy import bindparam, exists, false, insert, select, update
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
-from ..db import db
+from ..db import db, make_engine
 from ..models import Account, AccountState, OIDCClient, RefreshToken
 from . import tokens
 from .clients import hash_secret
@@ -89,9 +102,22 @@ def _successor(source):
 
 
 # Built once: SQLAlchemy compiles each statement once per dialect and caches it.
-_ONE_STATEMENT = {public: _successor(_consume(public).cte("used")) for public in (False, True)}
 _CONSUME = {public: _consume(public) for public in (False, True)}
 _INSERT = _successor(None)
+_RETURNED_KEYS = [c.key for c in RETURNED]
+
+
+def _driver_sql(statement) -> tuple[str, dict]:
+    """PostgreSQL text and fixed parameters of a statement, for psycopg directly."""
+    compiled = statement.compile(dialect=postgresql_psycopg.dialect())
+    fixed = {k: v.name if isinstance(v, enum.Enum) else v
+             for k, v in compiled.params.items() if v is not None}
+    return compiled.string, fixed
+
+
+# On PostgreSQL: the UPDATE as a CTE feeding the INSERT, one round trip.
+_PG_SQL = {public: _driver_sql(_successor(_consume(public).cte("used")))
+           for public in (False, True)}
 
 
 class RefreshFastPath:
@@ -100,6 +126,21 @@ class RefreshFastPath:
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.next = app, wsgi_app
         self.answered = 0  # how many grants this process answered here (tests, bench)
+        self._pg_engine = None
+
+    def _engine(self):
+        """On PostgreSQL, a pool of its own that plans the statement on each run: a
+        generic plan made while refresh_tokens was small (or had no statistics yet)
+        kept a sequential scan as the table grew. Made lazily, in the worker process."""
+        url = self.app.config["DATABASE_URL"]
+        if not url.startswith("postgresql"):
+            return db.engine
+        if self._pg_engine is None:
+            settings = {"plan_cache_mode": "force_custom_plan"}
+            if self.app.config["REFRESH_ASYNC_COMMIT"]:
+                settings["synchronous_commit"] = "off"
+            self._pg_engine = make_engine(url, settings)
+        return self._pg_engine
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
@@ -136,28 +177,57 @@ class RefreshFastPath:
                   "method": method, "secret": hash_secret(secret) if secret else None,
                   "now": now, "new_hash": tokens.token_hash(new_refresh),
                   "new_expiry": now + timedelta(days=config["REFRESH_TOKEN_DAYS"])}
-        public = secret is None
+        rotate = self._rotate_pg if config["DATABASE_URL"].startswith("postgresql") \
+            else self._rotate_generic
+
+        def issue(row: dict) -> None:  # inside the transaction: a store outage undoes it
+            tokens.save_access_token(
+                access_token, client_id=client_id, account_id=row["account_id"],
+                scope=row["scope"], grant_id=row["grant_id"],
+                expires_in=config["ACCESS_TOKEN_SECONDS"])
+
         with self.app.app_context():
             try:
-                with db.engine.connect() as conn, conn.begin():
-                    if conn.dialect.name == "postgresql":
-                        row = conn.execute(_ONE_STATEMENT[public], params).first()
-                    else:  # SQLite has no data-modifying CTE: same work, two statements
-                        row = conn.execute(_CONSUME[public], params).first()
-                        if row is not None:
-                            conn.execute(_INSERT, {**params, **{"r_" + k: v for k, v in row._mapping.items()}})
-                    if row is None:
-                        return None  # not ours to judge: Authlib answers, audits
-                    tokens.save_access_token(
-                        access_token, client_id=client_id, account_id=row.account_id,
-                        scope=row.scope, grant_id=row.grant_id,
-                        expires_in=config["ACCESS_TOKEN_SECONDS"])
+                row = rotate(secret is None, params, issue)
             except Exception:  # noqa: BLE001 - rolled back; the app answers (503, 500)
                 log.exception("refresh fast path failed; handing the request to the app")
                 return None
+        if row is None:
+            return None  # not ours to judge: Authlib answers, audits
         return {"token_type": "Bearer", "access_token": access_token,
                 "expires_in": config["ACCESS_TOKEN_SECONDS"], "refresh_token": new_refresh,
-                "scope": row.scope}
+                "scope": row["scope"]}
+
+    def _rotate_pg(self, public: bool, params: dict, issue) -> dict | None:
+        """One statement on a driver connection (SQLAlchemy's execution machinery cost
+        as much as the statement itself)."""
+        sql, defaults = _PG_SQL[public]
+        conn = self._engine().raw_connection()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, {**defaults, **params})
+                found = cur.fetchone()
+            row = None if found is None else dict(zip(_RETURNED_KEYS, found))
+            if row is not None:
+                issue(row)
+            conn.commit()
+            return row
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()  # back to the pool
+
+    def _rotate_generic(self, public: bool, params: dict, issue) -> dict | None:
+        """SQLite has no data-modifying CTE: the same work in two statements."""
+        with db.engine.connect() as conn, conn.begin():
+            found = conn.execute(_CONSUME[public], params).first()
+            if found is None:
+                return None
+            row = dict(found._mapping)
+            conn.execute(_INSERT, {**params, **{"r_" + k: v for k, v in row.items()}})
+            issue(row)
+            return row
 
 
 def _parse(environ, body: bytes):

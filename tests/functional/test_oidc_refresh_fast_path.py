@@ -161,3 +161,22 @@ def test_concurrent_use_of_one_token_exactly_one_wins(app, flow, rp, parent):
     for t in threads:
         t.join()
     assert sorted(results) == [200, 400, 400, 400, 400, 400]
+
+
+@pytest.mark.parametrize("asynchronous", [True, False])
+def test_postgresql_rotations_commit_as_configured(app, fast, monkeypatch, asynchronous):
+    """REFRESH_ASYNC_COMMIT: the fast path's own connections skip the WAL-flush wait;
+    its statements are planned on every run (a generic plan kept a sequential scan)."""
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite runs the fast path on the app's engine")
+    monkeypatch.setitem(app.config, "REFRESH_ASYNC_COMMIT", asynchronous)
+    monkeypatch.setattr(fast, "_pg_engine", None)
+    engine = fast._engine()
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == \
+                ("off" if asynchronous else "on")
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == \
+                "force_custom_plan"
+    finally:
+        engine.dispose()
