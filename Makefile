@@ -78,6 +78,7 @@ services:
 	IDP_TEST_DATABASE_URL=$(PG_TEST_URL) ./scripts/ensure-services.sh
 
 bench: $(BIN)/.installed services
+	command -v wrk >/dev/null || apt-get install -y wrk  # scenario (a)'s load generator
 	$(BIN)/python bench/oidc_bench.py
 
 # docs/screenshots/*.png: the main screens at phone and desktop width (served processes).

@@ -498,13 +498,17 @@ def run_scenario(name: str, cfg: dict, server_pid: int) -> dict:
     return res
 
 
-def refresh_chains(cfg: dict, count: int) -> list[str]:
-    """`count` fresh refresh tokens, each the head of its own grant (code flows of one
-    signed-in browser)."""
-    b, rp = Browser(cfg["host"], cfg["port"]), Browser(cfg["host"], cfg["port"])
-    sign_in(b, _account(cfg, 0))
-    heads = [code_flow(b, rp, cfg)["refresh_token"] for _ in range(count)]
-    b.close()
+def refresh_chains(cfg: dict, count: int, first: int = 0) -> list[str]:
+    """`count` fresh refresh tokens, each the head of its own grant and of its own family
+    (as many RPs' families renewing at once: one account's row shared by every chain
+    would serialise their foreign-key locks, which real traffic does not do)."""
+    rp = Browser(cfg["host"], cfg["port"])
+    heads = []
+    for i in range(first, first + count):
+        b = Browser(cfg["host"], cfg["port"])
+        sign_in(b, _account(cfg, i))
+        heads.append(code_flow(b, rp, cfg)["refresh_token"])
+        b.close()
     rp.close()
     return heads
 
@@ -519,7 +523,7 @@ def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
     log(f"(a) {TITLES['a']}: wrk, {n} connections, {n} refresh-token chains")
     wrk_load.run(url, script, [auth, *refresh_chains(cfg, n)], connections=n,
                  duration=max(1.0, cfg["warmup"]))  # warm-up, its own chains
-    heads = refresh_chains(cfg, n)
+    heads = refresh_chains(cfg, n, first=n)
     s0 = snapshot()
     out = wrk_load.run(url, script, [auth, *heads], connections=n, duration=cfg["duration"])
     s1 = snapshot()
