@@ -52,6 +52,8 @@ def main() -> None:
     args.add_argument("--duration", type=float, default=10.0)
     args.add_argument("--browsers", type=int, default=6)
     args.add_argument("--workers", type=int, default=2)
+    args.add_argument("--threads", type=int, default=None,
+                      help="idp serve --threads (default: the command's own)")
     args.add_argument("--quiet-wait", type=float, default=120.0,
                       help="wait up to this many seconds for other programs to calm down")
     args.add_argument("--quiet-limit", type=float, default=0.2,
@@ -86,7 +88,8 @@ def run(tmp: Path, opts) -> None:
                               "--password", PASSWORD, "--profile", "parent",
                               "--academy", "nancy-metz", "--active"],
                        env=env, check=True, capture_output=True, cwd=ROOT)
-    server = subprocess.Popen(idp + ["serve", "--workers", str(opts.workers),
+    threads = ["--threads", str(opts.threads)] if opts.threads else []
+    server = subprocess.Popen(idp + ["serve", "--workers", str(opts.workers), *threads,
                                      "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
