@@ -145,7 +145,7 @@ def check_second_factor(staff: StaffAccount, code: str) -> bool:
         guard.clear_success(ip, key)
         return True
     hashed = totp.hash_recovery_code(code or "")
-    if len(totp.normalise_code(code)) != totp.DIGITS and hashed in staff.recovery_code_hashes:
+    if totp.looks_like_recovery_code(code) and hashed in staff.recovery_code_hashes:
         staff.recovery_code_hashes = [h for h in staff.recovery_code_hashes if h != hashed]
         guard.clear_success(ip, key)
         record("staff_recovery_code_used", actor=actor_name(staff),

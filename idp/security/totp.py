@@ -84,6 +84,12 @@ def new_recovery_codes(count: int = 10) -> list[str]:
             for _ in range(count)]
 
 
+def looks_like_recovery_code(code: str | None) -> bool:
+    """Twelve letters and digits, dashes and spaces aside (a TOTP code is six digits; a
+    recovery code may well hold six digits among its twelve characters)."""
+    return len([ch for ch in code or "" if ch.isalnum()]) == 12
+
+
 def hash_recovery_code(code: str) -> str:
     cleaned = "".join(ch for ch in code.lower() if ch.isalnum())
     return hashlib.sha256(cleaned.encode()).hexdigest()

@@ -126,6 +126,23 @@ def test_a_recovery_code_works_once(app, browser, client):
     assert "staff_recovery_code_used" in actions(app, actor="staff:ops.alice")
 
 
+def test_a_recovery_code_with_six_digits_works(app, browser):
+    """One recovery code in twenty holds exactly six digits: it is not a TOTP code."""
+    from idp.admin.staff import finish_enrolment
+    from idp.db import db
+    from idp.models import StaffAccount
+    from sqlalchemy import select
+
+    staff = make_staff(app, "ops.dora")
+    code = "2a3b-4c5d-6e7f"
+    with app.app_context():
+        row = db.session.scalar(select(StaffAccount).where(
+            StaffAccount.identifier == "ops.dora"))
+        finish_enrolment(row, staff.secret, [code], audit=False)
+        db.session.commit()
+    assert console_sign_in(browser, staff, code=code).request.path == "/admin/"
+
+
 def test_a_replayed_totp_code_is_refused(app, browser):
     staff = make_staff(app, "ops.alice")
     code = staff.code()

@@ -94,10 +94,6 @@ def _use_recovery_code(account: Account, code: str) -> bool:
     ).rowcount == 1
 
 
-def _looks_like_recovery_code(code: str | None) -> bool:
-    return len([ch for ch in code or "" if ch.isalnum()]) == 12
-
-
 def check_code(account: Account, code: str) -> str:
     """"totp" or "recovery" when `code` opens the door, else "wrong" or "blocked" (too
     many wrong codes lately: a growing delay, as for passwords)."""
@@ -111,7 +107,7 @@ def check_code(account: Account, code: str) -> str:
     outcome = "wrong"
     if secret and totp.verify(secret, code, replay_key=f"acct:{account.id}"):
         outcome = "totp"
-    elif factor and _looks_like_recovery_code(code) and _use_recovery_code(account, code):
+    elif factor and totp.looks_like_recovery_code(code) and _use_recovery_code(account, code):
         outcome = "recovery"
     if outcome == "wrong":
         guard.record_failure(ip, key)
