@@ -64,6 +64,9 @@ def _code_key(code: str) -> str:
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
 
+    def generate_authorization_code(self):
+        return tokens.new_token()  # 256 bits (Authlib's draws 48 characters one by one)
+
     def save_authorization_code(self, code, request):
         data = request.payload.data
         entry = AuthorizationCode(
