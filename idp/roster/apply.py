@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, text, tuple_, update
 
 from ..db import db
-from ..models import (Account, AccountProfile, AccountState, GuardianLink, PupilRecord,
-                      RecordGuardianLink, RepresentativeRecord, School)
+from ..models import (Account, AccountProfile, AccountState, DeclinedGuardianLink,
+                      GuardianLink, PupilRecord, RecordGuardianLink, RepresentativeRecord,
+                      School)
 from .bulk import insert_rows
 from .credentials import locked_password_hash
 from .names import allocate_identifiers, fold_words
@@ -329,8 +330,14 @@ def _write_links(plan: ImportPlan) -> None:
         db.session.execute(delete(GuardianLink).where(
             tuple_(GuardianLink.guardian_id, GuardianLink.pupil_id).in_(chunk)),
             execution_options={"synchronize_session": False})
-    wanted = {(r.account_id, p.account_id) for p, r, _rank in plan.new_links} | \
-        {(r.account_id, p.account_id) for p, r in plan.kept_links}
+    pairs = [(p, r) for p, r, _rank in plan.new_links] + list(plan.kept_links)
+    # A family that said "je ne suis pas le représentant légal de cet élève" (J4) is not
+    # linked again by a later import of the same school data.
+    D = DeclinedGuardianLink
+    declined = set(_load(lambda c: select(D.representative_record_id, D.pupil_record_id)
+                         .where(D.pupil_record_id.in_(c)),
+                         sorted({p.id for p, _r in pairs if p.id})))
+    wanted = {(r.account_id, p.account_id) for p, r in pairs if (r.id, p.id) not in declined}
     # An account created by this import has no links yet: only older ones are looked up.
     fresh = {p.account_id for p in plan.pupils if p.account_id != p.old_account_id}
     pupil_accounts = sorted({p for _g, p in wanted if p and p not in fresh})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from idp.config import PROJECT_ROOT
 from idp.db import db
@@ -101,6 +101,33 @@ def test_a_representative_dropped_from_a_pupil_loses_the_link(app, school):
         links = set(db.session.execute(select(GuardianLink.guardian_id, GuardianLink.pupil_id)))
         assert (ids["j.martin"], ids["h.martin"]) not in links
         assert (ids["j.martin"], ids["l.martin"]) in links
+        assert (ids["s.martin"], ids["h.martin"]) in links
+
+
+def test_a_link_the_family_declined_is_not_made_again(app, school):
+    """J4: "je ne suis pas le représentant légal de cet élève" outlives re-imports."""
+    from idp.models import DeclinedGuardianLink
+
+    run_import(app, SAMPLE.read_bytes())
+    with app.app_context():
+        ids = {a.identifier: a.id for a in db.session.scalars(select(Account))}
+        julien = db.session.scalar(select(RepresentativeRecord).where(
+            RepresentativeRecord.account_id == ids["j.martin"]))
+        hugo = db.session.scalar(select(PupilRecord).where(
+            PupilRecord.account_id == ids["h.martin"]))
+        db.session.add(DeclinedGuardianLink(representative_record_id=julien.id,
+                                            pupil_record_id=hugo.id,
+                                            school_id=hugo.school_id,
+                                            account_id=ids["j.martin"]))
+        db.session.execute(delete(GuardianLink).where(
+            GuardianLink.guardian_id == ids["j.martin"],
+            GuardianLink.pupil_id == ids["h.martin"]))
+        db.session.commit()
+    run_import(app, SAMPLE.read_bytes())
+    with app.app_context():
+        links = set(db.session.execute(select(GuardianLink.guardian_id, GuardianLink.pupil_id)))
+        assert (ids["j.martin"], ids["h.martin"]) not in links
+        assert (ids["j.martin"], ids["l.martin"]) in links  # the other child stays linked
         assert (ids["s.martin"], ids["h.martin"]) in links
 
 
