@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit import record
@@ -41,7 +42,8 @@ def throttle_key(identifier: str) -> str:
 def password_problems(identifier: str, password: str) -> list[str]:
     problems = [str(p) for p in policy_problems(password, forbidden=(identifier,))]
     if len(password) < MIN_LENGTH:
-        problems.insert(0, f"{MIN_LENGTH} caractères minimum pour un compte de la console.")
+        problems.insert(0, _("%(n)d caractères minimum pour un compte de la console.",
+                             n=MIN_LENGTH))
     return problems
 
 

@@ -47,6 +47,16 @@ def test_operator_reaches_every_area(app, browser, ids):
     assert "Paul" in browser.get(f"/admin/etablissements/{SCHOOL_B}/comptes?q=durand").text
 
 
+def test_reading_a_familys_account_page_is_audited(app, browser, ids):
+    console_sign_in(browser, make_staff(app, "audit.denis", role="auditor"))
+    assert browser.get(f"/admin/etablissements/{SCHOOL_A}/comptes/{ids['l.martin']}") \
+        .status_code == 200
+    with app.app_context():
+        seen = db.session.execute(select(AuditEvent.actor, AuditEvent.target).where(
+            AuditEvent.action == "staff_account_viewed")).all()
+    assert seen == [("staff:audit.denis", "l.martin")]
+
+
 def test_auditor_reads_everything_and_changes_nothing(app, browser, ids):
     console_sign_in(browser, make_staff(app, "audit.carole", role="auditor"))
     for url in OPERATOR_PAGES + [f"/admin/etablissements/{SCHOOL_A}",

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
 
+from ...audit import record
 from ...models import AccountState, StaffRole
 from ...roster import LetterError, issue_letters
 from .. import support
@@ -63,7 +64,11 @@ def _account_page(school, account, reactivate_form=None, status: int = 200):
 @bp.get("/etablissements/<uai>/comptes/<int:account_id>")
 def account(uai: str, account_id: int):
     school = guard.school_or_404(uai)
-    return _account_page(school, _account_or_404(school, account_id))
+    account = _account_or_404(school, account_id)
+    # Who looked at a family's data is part of the trail, like what they changed.
+    record("staff_account_viewed", actor=actor_name(g.staff), target=account.identifier,
+           school=school.uai)
+    return _account_page(school, account)
 
 
 def _done(school, account, message: str):
