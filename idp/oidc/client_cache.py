@@ -14,13 +14,15 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import current_app, g, has_app_context
+from flask import g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..extensions import store
 from ..models import OIDCClient
 
 VERSION_KEY = "oidc-clients-version"
+KEEP = 10 * 365 * 86400  # seconds: the version stays until a change replaces it
 MAX_AGE = 30.0
 _FLAG = "oidc_clients_changed"
 _cache: dict[str, tuple[str, float, object]] = {}
@@ -29,12 +31,11 @@ _cache: dict[str, tuple[str, float, object]] = {}
 def current_version() -> str:
     """The clients version, read once per request (made when the store has none)."""
     if "oidc_clients_version" not in g:
-        store = current_app.extensions["idp"]["store"]
-        version = store.get(VERSION_KEY)
+        version = store().get(VERSION_KEY)
         if version is None:
             fresh = secrets.token_urlsafe(8)
-            version = fresh if store.add(VERSION_KEY, fresh, 10 * 365 * 86400) \
-                else store.get(VERSION_KEY) or fresh
+            version = fresh if store().add(VERSION_KEY, fresh, KEEP) \
+                else store().get(VERSION_KEY) or fresh
         g.oidc_clients_version = version
     return g.oidc_clients_version
 
@@ -54,8 +55,7 @@ def cached(client_id: str, load):
 
 def bump() -> None:
     if has_app_context():
-        current_app.extensions["idp"]["store"].set(
-            VERSION_KEY, secrets.token_urlsafe(8), 10 * 365 * 86400)
+        store().set(VERSION_KEY, secrets.token_urlsafe(8), KEEP)
         g.pop("oidc_clients_version", None)
 
 

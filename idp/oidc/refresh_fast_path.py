@@ -54,6 +54,7 @@ from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from ..db import db, make_engine
 from ..models import Account, AccountState, OIDCClient, RefreshToken
+from ..security.headers import baseline
 from . import tokens
 from .clients import hash_secret
 
@@ -129,13 +130,11 @@ class RefreshFastPath:
         self._pg_engine = None
 
     def _engine(self):
-        """On PostgreSQL, a pool of its own that plans the statement on each run: a
-        generic plan made while refresh_tokens was small (or had no statistics yet)
-        kept a sequential scan as the table grew. Made lazily, in the worker process."""
-        url = self.app.config["DATABASE_URL"]
-        if not url.startswith("postgresql"):
-            return db.engine
+        """PostgreSQL: a pool of its own that plans the statement on each run (a generic
+        plan made while refresh_tokens was small, or had no statistics yet, kept a
+        sequential scan as the table grew). Made lazily, in the worker process."""
         if self._pg_engine is None:
+            url = self.app.config["DATABASE_URL"]
             settings = {"plan_cache_mode": "force_custom_plan"}
             if self.app.config["REFRESH_ASYNC_COMMIT"]:
                 settings["synchronous_commit"] = "off"
@@ -276,10 +275,7 @@ def _respond(start_response, token: dict, config):
     body = json.dumps(token).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                ("Cache-Control", "no-store"), ("Pragma", "no-cache"),
-               ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-               ("X-Frame-Options", "DENY"),
-               ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")]
-    if config["ISSUER"].startswith("https://"):
-        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+               ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+               *baseline(config["ISSUER"].startswith("https://"))]
     start_response("200 OK", headers)
     return [body]

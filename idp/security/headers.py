@@ -7,8 +7,18 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {extra}")
 
 
+def baseline(https: bool) -> list[tuple[str, str]]:
+    """Headers every response carries, whatever its page (also sent by WSGI layers that
+    answer before Flask, such as oidc/refresh_fast_path.py)."""
+    fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+             ("X-Frame-Options", "DENY")]
+    if https:
+        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return fixed
+
+
 def init_app(app: Flask) -> None:
-    https = app.config["ISSUER"].startswith("https://")
+    fixed = baseline(app.config["ISSUER"].startswith("https://"))
 
     @app.after_request
     def add_headers(response):
@@ -21,11 +31,8 @@ def init_app(app: Flask) -> None:
             # Step pages: their POST ends, after redirects, at the RP's verified origin.
             extra = session["pending_origin"]
         h.setdefault("Content-Security-Policy", CSP.format(extra=extra).strip())
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("X-Frame-Options", "DENY")
-        if https:
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in fixed:
+            h.setdefault(name, value)
         # Everything but static files is personal or protocol state: never cached.
         if request.endpoint != "static":
             h["Cache-Control"] = "no-store"

@@ -40,6 +40,8 @@ def test_a_clean_grant_is_answered_by_the_fast_path_and_rotates(flow, rp, parent
     assert body["refresh_token"] != first["refresh_token"]
     assert second.headers["Cache-Control"] == "no-store"
     assert second.headers["Pragma"] == "no-cache"
+    assert second.headers["X-Content-Type-Options"] == "nosniff"  # headers.baseline()
+    assert second.headers["X-Frame-Options"] == "DENY"
     assert userinfo_status(client, body["access_token"]) == 200
     # The successor works in turn; the chain goes on.
     third = refresh(client, body["refresh_token"], auth=(rp.client_id, rp.client_secret))
