@@ -59,8 +59,9 @@ DEFAULTS: dict = {
     "AUTHORIZATION_CODE_SECONDS": 60,
     "ACCESS_TOKEN_SECONDS": 600,
     "REFRESH_TOKEN_DAYS": 30,
-    # PostgreSQL: refresh-token rotations do not wait for the WAL flush (what a database
-    # crash may cost: idp/oidc/refresh_fast_path.py).
+    # PostgreSQL: refresh tokens written by the token endpoint's fast paths (rotations,
+    # code redemptions) do not wait for the WAL flush (what a database crash may cost:
+    # idp/oidc/refresh_fast_path.py).
     "REFRESH_ASYNC_COMMIT": True,
     "ID_TOKEN_SECONDS": 300,
     "PAIRWISE_SALT": None,

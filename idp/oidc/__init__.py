@@ -8,12 +8,12 @@ def init_app(app: Flask) -> None:
     from ..journeys.login.service import LOGOUT_LISTENERS
     from ..signin.gate import allow
     from . import logout, views
-    from .refresh_fast_path import RefreshFastPath
+    from .token_fast_path import TokenFastPath
     from .server import build_server
 
     app.extensions["idp"]["oidc_server"] = build_server(app)
-    # Clean refresh_token grants are answered before Flask (see refresh_fast_path.py).
-    app.wsgi_app = RefreshFastPath(app, app.wsgi_app)
+    # Clean refresh and code grants are answered before Flask (see token_fast_path.py).
+    app.wsgi_app = TokenFastPath(app, app.wsgi_app)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.well_known)
     # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.

@@ -7,10 +7,12 @@ import time
 from dataclasses import dataclass, field
 
 import requests
+from joserfc import jwt
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
+from authlib.oidc.core.util import create_half_hash
 from flask import current_app, session
 
 from ..audit import record
@@ -61,6 +63,18 @@ def _code_key(code: str) -> str:
     return "code:" + tokens.token_hash(code)
 
 
+def used_code_key(code: str) -> str:
+    """Kept for an hour after a redemption: the grant a replay of the code revokes."""
+    return "used-" + _code_key(code)
+
+
+def take_code(code: str, expect: dict | None = None) -> dict | None:
+    """Take a code from the store (single use), only if its fields equal `expect`, and
+    mark it used, in one atomic step; None (and the code left alone) otherwise."""
+    return store().take_matching(_code_key(code), expect or {}, used_code_key(code),
+                                 "grant_id", 3600)
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
 
@@ -89,15 +103,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         seen again is a replay: every token the first redemption issued is revoked."""
         if not isinstance(code, str) or len(code) > 200:
             return None
-        data = store().take(_code_key(code))
+        data = take_code(code)
         if data is None:
-            used = store().get("used-" + _code_key(code))
+            used = store().get(used_code_key(code))
             if used:
                 tokens.revoke_grant(used)
                 record("authorization_code_replay_revoked_grant", target=client.get_client_id(),
                        grant=used)
             return None
-        store().set("used-" + _code_key(code), data["grant_id"], 3600)
         if data["client_id"] != client.get_client_id():
             return None
         return AuthorizationCode(**data)
@@ -148,37 +161,34 @@ class OpenIDCode(oidc_grants.OpenIDCode):
             seen[key] = bool(store().get(key))
         return seen[key]
 
-    def resolve_client_private_key(self, client):
-        return keyring().signing_key(client.id_token_signed_response_alg)[1]
+    def encode_id_token(self, token, request):
+        return id_token(request.client, request.user, request.authorization_code,
+                        token.get("access_token"))
 
-    def get_encode_header(self, client):
-        alg = client.id_token_signed_response_alg
-        return {"alg": alg, "kid": keyring().signing_key(alg)[0], "typ": "JWT"}
 
-    def get_client_claims(self, client):
-        now = int(time.time())
-        return {"iss": current_app.config["ISSUER"], "aud": [client.get_client_id()],
-                "iat": now, "exp": now + current_app.config["ID_TOKEN_SECONDS"]}
+def id_token(client, account, code: AuthorizationCode, access_token: str | None) -> str:
+    """The ID token for a redeemed code, signed with the key of the client's algorithm.
 
-    def get_authorization_code_claims(self, authorization_code):
-        claims = super().get_authorization_code_claims(authorization_code)
-        if authorization_code.sid:
-            claims["sid"] = authorization_code.sid
-        return claims
-
-    def generate_user_info(self, user, scope):
-        """Only `sub` in the ID token: RPs send it back in URLs (id_token_hint at logout),
-        so a minor's name, class or linked pupils must not ride in it. The claims of the
-        granted scopes are served by the userinfo endpoint."""
-        from flask import g
-
-        return user_info(user, g.oauth_client, "openid")
-
-    def process_token(self, grant, response):
-        from flask import g
-
-        g.oauth_client = grant.request.client
-        return super().process_token(grant, response)
+    Only `sub` of the account: RPs send the ID token back in URLs (id_token_hint at
+    logout), so a minor's name, class or linked pupils must not ride in it. The claims of
+    the granted scopes are served by the userinfo endpoint."""
+    alg = client.id_token_signed_response_alg
+    kid, key = keyring().signing_key(alg)
+    now = int(time.time())
+    claims = {"iss": current_app.config["ISSUER"], "aud": [client.get_client_id()],
+              "iat": now, "exp": now + current_app.config["ID_TOKEN_SECONDS"]}
+    if code.nonce:
+        claims["nonce"] = code.nonce
+    if code.auth_time:
+        claims["auth_time"] = code.auth_time
+    if code.amr:
+        claims["amr"] = code.amr
+    if code.sid:
+        claims["sid"] = code.sid
+    if access_token:
+        claims["at_hash"] = create_half_hash(access_token, alg).decode()
+    claims.update(user_info(account, client, "openid"))
+    return jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, [alg])
 
 
 class RefreshTokenRecord:

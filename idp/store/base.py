@@ -26,6 +26,13 @@ class Store:
         """Return and delete in one atomic step: exactly one concurrent caller gets it."""
         raise NotImplementedError
 
+    def take_matching(self, key: str, expect: dict, used_key: str, used_field: str,
+                      used_ttl: int) -> Any | None:
+        """`take`, only when the value's fields equal `expect` (JSON values, None for
+        null); when it does, `used_key` keeps the value's `used_field` for `used_ttl`
+        seconds. All in one atomic step; None, and nothing changed, otherwise."""
+        raise NotImplementedError
+
     def delete(self, *keys: str) -> None:
         raise NotImplementedError
 

@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 """
 
+_MISSING = object()
+
 
 class EmbeddedStore(Store):
     def __init__(self, path: str):
@@ -91,6 +93,20 @@ class EmbeddedStore(Store):
             row = self._live(db, key)
             db.execute("DELETE FROM entries WHERE key = ?", (key,))
             return None if row is None else json.loads(row[0])
+
+    def take_matching(self, key: str, expect: dict, used_key: str, used_field: str,
+                      used_ttl: int) -> Any | None:
+        with self._tx() as db:
+            row = self._live(db, key)
+            value = None if row is None else json.loads(row[0])
+            if not isinstance(value, dict) \
+                    or any(value.get(k, _MISSING) != v for k, v in expect.items()):
+                return None
+            db.execute("DELETE FROM entries WHERE key = ?", (key,))
+            db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                       (used_key, json.dumps(value.get(used_field)),
+                        time.time() + max(1, used_ttl)))
+            return value
 
     def delete(self, *keys: str) -> None:
         with self._tx() as db:

@@ -15,12 +15,27 @@ if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
 
+# take_matching: GET, compare the fields, DEL and mark used, in one round trip. Both sides
+# are decoded by cjson, so a JSON null compares equal to a null expectation.
+_TAKE_MATCHING_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local value = cjson.decode(raw)
+for field, expected in pairs(cjson.decode(ARGV[1])) do
+  if value[field] ~= expected then return nil end
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], cjson.encode(value[ARGV[2]]), 'EX', ARGV[3])
+return raw
+"""
+
 
 class RedisStore(Store):
     def __init__(self, url: str, prefix: str = "idp:"):
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR_SCRIPT)
+        self._take_matching = self._redis.register_script(_TAKE_MATCHING_SCRIPT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -44,6 +59,12 @@ class RedisStore(Store):
 
     def take(self, key: str) -> Any | None:
         raw = self._call(self._redis.getdel, self._k(key))
+        return None if raw is None else json.loads(raw)
+
+    def take_matching(self, key: str, expect: dict, used_key: str, used_field: str,
+                      used_ttl: int) -> Any | None:
+        raw = self._call(self._take_matching, keys=[self._k(key), self._k(used_key)],
+                         args=[json.dumps(expect), used_field, max(1, int(used_ttl))])
         return None if raw is None else json.loads(raw)
 
     def delete(self, *keys: str) -> None:

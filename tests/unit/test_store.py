@@ -51,6 +51,35 @@ def test_take_is_atomic_across_threads(store, tmp_path):
     assert winners == [1]
 
 
+def test_take_matching_takes_only_a_matching_value_and_marks_it_used(store):
+    code = {"client_id": "rp", "redirect_uri": None, "challenge": "c1", "grant_id": "g1"}
+    store.set("code", code, 10)
+    for expect in ({"client_id": "other"}, {"redirect_uri": "https://rp.example/cb"},
+                   {"client_id": "rp", "challenge": None}, {"absent": None}):
+        assert store.take_matching("code", expect, "used", "grant_id", 60) is None
+        assert store.get("code") == code and store.get("used") is None  # nothing changed
+    expect = {"client_id": "rp", "redirect_uri": None, "challenge": "c1"}
+    assert store.take_matching("code", expect, "used", "grant_id", 60) == code
+    assert store.get("code") is None and store.get("used") == "g1"
+    assert 0 < store.ttl("used") <= 60
+    assert store.take_matching("code", expect, "used", "grant_id", 60) is None
+    assert store.take_matching("nothing", {}, "used2", "grant_id", 60) is None
+
+
+def test_take_matching_is_atomic_across_threads(store):
+    store.set("code", {"client_id": "rp", "grant_id": "g"}, 10)
+    winners = []
+
+    def take():
+        if store.take_matching("code", {"client_id": "rp"}, "used", "grant_id", 60):
+            winners.append(1)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert winners == [1]
+
+
 def test_incr_counts_atomically_and_keeps_its_ttl(store):
     def bump():
         for _ in range(25):
