@@ -63,6 +63,10 @@ def _code_key(code: str) -> str:
     return "code:" + tokens.token_hash(code)
 
 
+def _nonce_key(client_id: str, nonce: str) -> str:
+    return f"nonce:{client_id}:{nonce}"
+
+
 def used_code_key(code: str) -> str:
     """Kept for an hour after a redemption: the grant a replay of the code revokes."""
     return "used-" + _code_key(code)
@@ -93,10 +97,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             sid=session.get("sid"), amr=session.get("amr", []), nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"))
-        store().set(_code_key(code), entry.__dict__,
-                    current_app.config["AUTHORIZATION_CODE_SECONDS"])
-        if entry.nonce:
-            store().set(f"nonce:{entry.client_id}:{entry.nonce}", 1, 3600)
+        entries = {_code_key(code): (entry.__dict__,
+                                     current_app.config["AUTHORIZATION_CODE_SECONDS"])}
+        if entry.nonce:  # a nonce is used once per client (replay of an ID token)
+            entries[_nonce_key(entry.client_id, entry.nonce)] = (1, 3600)
+        store().set_many(entries)
 
     def query_authorization_code(self, code, client):
         """Take the code atomically: of concurrent redemptions exactly one gets it. A code
@@ -152,14 +157,7 @@ class StrictCodeChallenge(CodeChallenge):
 
 class OpenIDCode(oidc_grants.OpenIDCode):
     def exists_nonce(self, nonce, request):
-        # Authlib asks twice per authorization request: one store read is enough.
-        from flask import g
-
-        key = f"nonce:{request.payload.client_id}:{nonce}"
-        seen = g.setdefault("oidc_nonces_seen", {})
-        if key not in seen:
-            seen[key] = bool(store().get(key))
-        return seen[key]
+        return bool(store().get(_nonce_key(request.payload.client_id, nonce)))
 
     def encode_id_token(self, token, request):
         return id_token(request.client, request.user, request.authorization_code,

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -21,6 +23,19 @@ class IdpAuthorizationServer(AuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return super().create_oauth2_request(request)
+
+    @hooked(after="after_create_authorization_response")  # RFC 9207 iss, as Authlib's
+    def issue_code(self, grant, grant_user):
+        """create_authorization_response for a grant that get_consent_grant validated in
+        this request: Authlib's validates it a second time (store reads included)."""
+        try:
+            response = self.handle_response(
+                *grant.create_authorization_response(grant.redirect_uri, grant_user))
+        except OAuth2Error as error:
+            error.state = grant.request.payload.state
+            response = self.handle_error_response(grant.request, error)
+        grant.execute_hook("after_authorization_response", response)
+        return response
 
 
 def rebuild_request(params: dict) -> OAuth2Request:

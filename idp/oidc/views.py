@@ -115,7 +115,7 @@ def _issue(pending: PendingAuthorization, account, req=None, grant=None):
             grant = _server().get_consent_grant(req, end_user=account)
         except OAuth2Error as error:
             return authorization_error(error)
-    response = _server().create_authorization_response(req, grant_user=account, grant=grant)
+    response = _server().issue_code(grant, account)
     note_relying_party("oidc", pending.client_id)
     record("oidc_code_issued", actor=account.identifier, target=pending.client_id,
            scope=req.scope)

@@ -18,6 +18,10 @@ class Store:
         """Store `value` for `ttl` seconds (replacing any previous value)."""
         raise NotImplementedError
 
+    def set_many(self, entries: dict[str, tuple[Any, int]]) -> None:
+        """`set` for each key -> (value, ttl), in one round trip."""
+        raise NotImplementedError
+
     def add(self, key: str, value: Any, ttl: int) -> bool:
         """Store only if absent; True when this call created the key (atomic)."""
         raise NotImplementedError

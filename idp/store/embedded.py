@@ -80,6 +80,13 @@ class EmbeddedStore(Store):
             db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                        (key, json.dumps(value), time.time() + max(1, ttl)))
 
+    def set_many(self, entries: dict[str, tuple[Any, int]]) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", [
+                (key, json.dumps(value), now + max(1, ttl))
+                for key, (value, ttl) in entries.items()])
+
     def add(self, key: str, value: Any, ttl: int) -> bool:
         with self._tx() as db:
             if self._live(db, key) is not None:

@@ -53,6 +53,12 @@ class RedisStore(Store):
     def set(self, key: str, value: Any, ttl: int) -> None:
         self._call(self._redis.set, self._k(key), json.dumps(value), ex=max(1, int(ttl)))
 
+    def set_many(self, entries: dict[str, tuple[Any, int]]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for key, (value, ttl) in entries.items():
+            pipe.set(self._k(key), json.dumps(value), ex=max(1, int(ttl)))
+        self._call(pipe.execute)
+
     def add(self, key: str, value: Any, ttl: int) -> bool:
         return bool(self._call(self._redis.set, self._k(key), json.dumps(value),
                                ex=max(1, int(ttl)), nx=True))
