@@ -28,8 +28,10 @@ def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
 
     create_app()  # refuse a configuration that cannot work before forking
     # gthread: while one thread waits on PostgreSQL or Redis another one runs, and the
-    # connections of RPs (token, userinfo) and browsers are kept alive between requests.
+    # connections of RPs (token, userinfo) and browsers are kept alive between requests;
+    # balanced_worker.py spreads those connections over the workers.
     # The app is thread-safe: scoped sessions and the embedded store are per thread.
     _Gunicorn({"bind": bind, "workers": workers, "timeout": 30, "accesslog": None,
-               "worker_class": "gthread" if threads > 1 else "sync",
+               "worker_class": "idp.admin.balanced_worker.BalancedThreadWorker"
+               if threads > 1 else "sync",
                "threads": threads, "keepalive": 5}).run()
