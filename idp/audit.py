@@ -10,11 +10,14 @@ from sqlalchemy import insert
 from .db import db
 from .models import AuditEvent
 
+_INSERT = insert(AuditEvent.__table__)  # built once (its cache key is memoised)
+
 
 def record(action: str, *, actor: str | None = None, target: str | None = None,
            **details) -> None:
     ip = request.remote_addr if has_request_context() else None
-    # A Core INSERT in the session's transaction: the ORM unit of work cost more than
-    # the statement for an object nothing reads back.
-    db.session.execute(insert(AuditEvent.__table__).values(
-        action=action, actor=actor, target=target, ip=ip, details=details))
+    # A Core INSERT on the session's connection (its transaction): the ORM's unit of work
+    # and execution layer cost more than the statement, for a row nothing reads back.
+    db.session.connection().execute(_INSERT, {"action": action, "actor": actor,
+                                              "target": target, "ip": ip,
+                                              "details": details})

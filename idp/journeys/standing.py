@@ -61,7 +61,8 @@ def standing(account: Account, pending) -> Standing:
     params = {"account_id": account.id}
     if rp_key:
         params["rp_key"] = rp_key
-    row = db.session.execute(_statement(rp_key is not None), params).one()
+    # On the session's connection: a Core select needs none of the ORM's execution layer.
+    row = db.session.connection().execute(_statement(rp_key is not None), params).one()
     n = 2 if rp_key else 1  # charter audiences
     charters = tuple(row[i] for i in range(0, 2 * n, 2) if row[i] is not None and not row[i + 1])
     notice = None
