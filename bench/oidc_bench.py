@@ -528,6 +528,7 @@ def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
     out = wrk_load.run(url, script, [auth, *heads], connections=n, duration=cfg["duration"])
     s1 = snapshot()
     cpu = cpu_split(s0, s1, server_pid)
+    wrk_load.account_cpu(cpu, out, s1["t"] - s0["t"])
     server_seconds = cpu.pop("_server_seconds")
     rate = out["per_second"]
     cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
@@ -539,6 +540,57 @@ def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
             "per_second": round(rate, 1), "p50_ms": ms(out["p50"]), "p99_ms": ms(out["p99"]),
             "steps_p50_ms": {}, "steps_p99_ms": {}, "cpu": cpu,
             "contended": cpu["foreign_cores"] >= cfg["quiet_limit"]}
+
+
+def run_flows_wrk(cfg: dict, server_pid: int) -> dict:
+    """Scenario (b) with wrk: `wrk_connections` requests in flight, each flow an authorize
+    request from one of as many signed-in browsers, then the token request redeeming its
+    code (bench/code_flows.lua); per-flow latency measured in the script."""
+    url = f"http://{cfg['host']}:{cfg['port']}"
+    script = str(ROOT / "bench" / "code_flows.lua")
+    n = cfg["flow_connections"]
+    cookies = []
+    for i in range(n):
+        b = Browser(cfg["host"], cfg["port"])
+        sign_in(b, _account(cfg, i))
+        cookies.append("; ".join(f"{k}={v}" for k, v in b.cookies.items()))
+        b.close()
+    verifier, challenge = pkce_pair()  # the same pair for every flow: the IdP's work
+    #                                    does not depend on it, each code is still new
+    authorize = "/oidc/authorize?" + urlencode({
+        "response_type": "code", "client_id": cfg["client_id"], "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    body = urlencode({"grant_type": "authorization_code", "redirect_uri": REDIRECT_URI,
+                      "code_verifier": verifier})
+    args = [cfg["auth_header"]["Authorization"], authorize, body, *cookies]
+    log(f"(b) {TITLES['b']}: wrk, {n} connections, {n} signed-in browsers")
+    wrk_load.run(url, script, args, connections=n, duration=max(1.0, cfg["warmup"]))
+    s0 = snapshot()
+    out = wrk_load.run(url, script, args, connections=n, duration=cfg["duration"])
+    s1 = snapshot()
+    found = re.search(r"^FLOWS (\d+) p50 ([\d.-]+) p99 ([\d.-]+) failures (\d+)$",
+                      out["report"], re.M)
+    if found is None:
+        raise BenchError(f"no FLOWS line in the wrk report: {out['report'][-300:]}")
+    flows, failures = int(found.group(1)), int(found.group(4))
+    cpu = cpu_split(s0, s1, server_pid)
+    wrk_load.account_cpu(cpu, out, s1["t"] - s0["t"])
+    server_seconds = cpu.pop("_server_seconds")
+    rate = flows / out["seconds"]
+    cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
+                                        2) if rate else None
+    errors = failures + out["errors"]
+    return {"scenario": "b", "title": TITLES["b"], "concurrency": n,
+            "load_generator": "wrk (1 thread)", "operations": flows, "errors": errors,
+            "error_samples": [] if not errors else [out["report"][-300:]],
+            "seconds": round(out["seconds"], 2), "per_second": round(rate, 1),
+            "p50_ms": round(float(found.group(2)), 2), "p99_ms": round(float(found.group(3)), 2),
+            "steps_p50_ms": {"per request (authorize or token)": ms(out["p50"])},
+            "steps_p99_ms": {"per request (authorize or token)": ms(out["p99"])},
+            "http_requests_per_flow": round(out["requests"] / flows, 2) if flows else None,
+            "http_requests_per_second": round(out["per_second"], 1),
+            "cpu": cpu, "contended": cpu["foreign_cores"] >= cfg["quiet_limit"]}
 
 
 # -- setting the IdP up ----------------------------------------------------------------------
@@ -769,6 +821,8 @@ def measure(name: str, cfg: dict, server_pid: int, args) -> dict:
         verify, params = argon2_verify_seconds(20)
     if name == "a" and cfg["wrk_connections"]:
         res = run_refresh_wrk(cfg, server_pid)
+    elif name == "b" and cfg["flow_connections"]:
+        res = run_flows_wrk(cfg, server_pid)
     else:
         res = run_scenario(name, cfg, server_pid)
     if name == "c":
@@ -802,6 +856,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wrk-connections", type=int, default=12,
                     help="scenario (a): wrk connections = refresh-token chains; 0 uses the "
                          "Python load generator instead (also when wrk is not installed)")
+    ap.add_argument("--flow-connections", type=int, default=4,
+                    help="scenario (b): wrk connections = requests in flight, one signed-in "
+                         "browser each; 0 uses the Python load generator instead (also when "
+                         "wrk is not installed)")
     ap.add_argument("--port", type=int, default=0, help="IdP port (default: a free one)")
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="PostgreSQL URL used to (re)create the bench database")
@@ -874,6 +932,7 @@ def main(argv: list[str] | None = None) -> int:
                "max_requests": args.max_requests, "quiet_limit": args.quiet_limit,
                "auth_header": basic_auth(seeded["client_id"], seeded["client_secret"]),
                "wrk_connections": args.wrk_connections if wrk_load.available() else 0,
+               "flow_connections": args.flow_connections if wrk_load.available() else 0,
                **seeded}
         for name in only:
             best = None

@@ -6,6 +6,7 @@ cheapest endpoints, on the same 2 cores: for those, wrk drives the load instead.
 from __future__ import annotations
 
 import re
+import resource
 import shutil
 import subprocess
 
@@ -26,7 +27,9 @@ def run(url: str, script: str, args: list[str], *, connections: int, duration: f
     """wrk on one thread (the IdP needs the other core more) with `connections` open."""
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s",
            f"--timeout={timeout:g}s", "--latency", "-s", script, url, "--", *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"wrk failed: {out.stderr.strip()[-500:]}")
     text = out.stdout
@@ -43,4 +46,13 @@ def run(url: str, script: str, args: list[str], *, connections: int, duration: f
     return {"requests": requests, "seconds": seconds, "per_second": requests / seconds,
             "p50": _seconds(latency["50"]) if "50" in latency else None,
             "p99": _seconds(latency["99"]) if "99" in latency else None,
-            "errors": errors, "report": text}
+            "errors": errors, "report": text,
+            # wrk's own CPU (it has exited before the bench's next /proc snapshot)
+            "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
+
+
+def account_cpu(cpu: dict, out: dict, wall: float) -> None:
+    """Move wrk's CPU from "other users" to the load generator in a cpu_split report."""
+    cores = out["cpu_seconds"] / wall if wall > 0 else 0.0
+    cpu["loadgen_cores"] = round(cpu["loadgen_cores"] + cores, 2)
+    cpu["foreign_cores"] = round(max(0.0, cpu["foreign_cores"] - cores), 2)
