@@ -14,9 +14,11 @@ it) when the request carries the code, and only the redirect_uri and code_verifi
      or is unknown, expired or already used, is left as it was and the request goes to
      Authlib, which answers invalid_grant or invalid_request and revokes what a replayed
      code issued;
-  3. one statement inserts the refresh token if the account is still active and returns
-     the account's public id (for `sub`); the access token is written to the store and
-     the ID token signed (grants.id_token, as Authlib's path does) before the commit.
+  3. the access token is written to the store; one statement, committed on its own (one
+     round trip on PostgreSQL, where a transaction takes three), inserts the refresh
+     token if the account is still active and returns the account's public id, for the
+     `sub` of the ID token (grants.id_token, as Authlib's path signs it). When the account
+     is not active any more, or the statement fails, the access token is deleted again.
 
 Once the code is taken the request is ours to answer: invalid_grant when the account is
 no longer active (Authlib's answer too), 503 when the database or the store failed (the
@@ -128,25 +130,28 @@ class CodeGrant:
                   "now": now,
                   "expires_at": now + timedelta(days=config["REFRESH_TOKEN_DAYS"])}
 
-        def issue(row: dict) -> None:  # inside the transaction: a failure undoes it
-            tokens.save_access_token(
-                access_token, client_id=code.client_id, account_id=code.account_id,
-                scope=code.scope, grant_id=code.grant_id,
-                expires_in=config["ACCESS_TOKEN_SECONDS"])
-            if "openid" in code.scope.split():
-                account = SimpleNamespace(public_id=row["public_id"])
-                token["id_token"] = id_token(client, account, code, access_token)
-
-        if self.path.postgresql:
-            sql, defaults = _PG_SQL
-            row = self.path.run_pg(sql, {**defaults, **params}, _KEYS, issue)
-        else:
-            with db.engine.connect() as conn, conn.begin():
-                found = conn.execute(_ISSUE, params).first()
+        # The access token first: when the statement finds the account inactive, or
+        # fails, it is deleted again; the statement is then the only write to commit.
+        tokens.save_access_token(
+            access_token, client_id=code.client_id, account_id=code.account_id,
+            scope=code.scope, grant_id=code.grant_id,
+            expires_in=config["ACCESS_TOKEN_SECONDS"])
+        try:
+            if self.path.postgresql:
+                sql, defaults = _PG_SQL
+                row = self.path.run_pg_alone(sql, {**defaults, **params}, _KEYS)
+            else:
+                with db.engine.begin() as conn:
+                    found = conn.execute(_ISSUE, params).first()
                 row = None if found is None else dict(found._mapping)
-                if row is not None:
-                    issue(row)
+        except Exception:
+            tokens.revoke_access_token(access_token)
+            raise
         if row is None:
+            tokens.revoke_access_token(access_token)
             return 400, {"error": "invalid_grant",
                          "error_description": "There is no 'user' for this code."}
+        if "openid" in code.scope.split():
+            account = SimpleNamespace(public_id=row["public_id"])
+            token["id_token"] = id_token(client, account, code, access_token)
         return 200, token

@@ -97,6 +97,21 @@ class TokenFastPath:
         finally:
             conn.close()  # back to the pool
 
+    def run_pg_alone(self, sql: str, params: dict, keys: list[str]) -> dict | None:
+        """One statement committed on its own (autocommit): one round trip, where a
+        transaction takes three (BEGIN, the statement, COMMIT)."""
+        conn = self._engine().raw_connection()
+        driver = conn.driver_connection
+        try:
+            driver.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                found = cur.fetchone()
+            return None if found is None else dict(zip(keys, found))
+        finally:
+            driver.autocommit = False
+            conn.close()  # back to the pool
+
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.next(environ, start_response)

@@ -147,7 +147,12 @@ def test_replay_of_a_fast_redemption_revokes_what_it_issued(app, flow, rp, paren
 
 
 def test_an_account_deactivated_since_the_code_gets_invalid_grant(app, flow, rp, parent,
-                                                                  fast):
+                                                                  fast, monkeypatch):
+    from idp.oidc import tokens
+
+    saved, save = [], tokens.save_access_token
+    monkeypatch.setattr(tokens, "save_access_token",
+                        lambda value, **kw: (saved.append(value), save(value, **kw)))
     code = flow.code_for(rp, parent)["code"]
     with app.app_context():
         db.session.execute(update(Account).where(Account.id == parent.id)
@@ -159,10 +164,12 @@ def test_an_account_deactivated_since_the_code_gets_invalid_grant(app, flow, rp,
         "error": "invalid_grant", "error_description": "There is no 'user' for this code."}
     assert fast.answered == before + 1 and _refresh_rows(app) == rows
     assert answer.headers["Cache-Control"] == "no-store"
+    with app.app_context():  # the access token written before the statement is gone
+        assert len(saved) == 1 and tokens.find_access_token(saved[0]) is None
 
 
-def test_a_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent, client,
-                                                        monkeypatch):
+def test_a_store_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent,
+                                                              client, monkeypatch):
     from idp.oidc import tokens
 
     code = flow.code_for(rp, parent)["code"]
@@ -175,3 +182,26 @@ def test_a_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent, 
     answer = flow.token(rp, code)
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
     assert _refresh_rows(app) == rows  # the refresh token was rolled back
+
+
+def test_a_database_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent,
+                                                                 fast, monkeypatch):
+    from idp.oidc import code_fast_path, tokens
+
+    saved, save = [], tokens.save_access_token
+    monkeypatch.setattr(tokens, "save_access_token",
+                        lambda value, **kw: (saved.append(value), save(value, **kw)))
+    code = flow.code_for(rp, parent)["code"]
+    rows = _refresh_rows(app)
+
+    def database_down(*_args, **_kwargs):
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(fast, "run_pg_alone", database_down)  # PostgreSQL
+    monkeypatch.setattr(code_fast_path.db.engine, "begin", database_down)  # SQLite
+    answer = flow.token(rp, code)
+    assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
+    monkeypatch.undo()
+    assert _refresh_rows(app) == rows
+    with app.app_context():  # the access token written before the statement is gone
+        assert len(saved) == 1 and tokens.find_access_token(saved[0]) is None
