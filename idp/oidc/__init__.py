@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..db import db
     from ..journeys.login.service import LOGOUT_LISTENERS
     from ..signin.gate import allow
     from . import logout, views
@@ -14,6 +15,8 @@ def init_app(app: Flask) -> None:
     app.extensions["idp"]["oidc_server"] = build_server(app)
     # Clean refresh and code grants are answered before Flask (see token_fast_path.py).
     app.wsgi_app = TokenFastPath(app, app.wsgi_app)
+    # Signed-in authorizations read the account and its standing and write one audit row.
+    db.autocommit_endpoints.update({"oidc.authorize", "oidc.fulfil"})
     app.register_blueprint(views.bp)
     app.register_blueprint(views.well_known)
     # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.
