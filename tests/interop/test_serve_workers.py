@@ -9,10 +9,11 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.support.served import _run, free_port, settings_env
 
 WORKERS, THREADS = 2, 2
-CONNECTIONS = WORKERS * THREADS  # as many as the threads: room for all, in keep-alive
 
 
 def _children(pid: int) -> list[int]:
@@ -60,7 +61,9 @@ def _connections_per_worker(workers: list[int], port: int) -> dict[int, int]:
     return counts
 
 
-def test_keep_alive_connections_are_spread_over_the_workers(settings, tmp_path):
+@pytest.mark.parametrize("connections", [WORKERS * THREADS, 3 * WORKERS * THREADS])
+def test_keep_alive_connections_are_spread_over_the_workers(settings, tmp_path,
+                                                            connections):
     port = free_port()
     env = settings_env(settings, ISSUER=f"http://127.0.0.1:{port}")
     idp = str(Path(sys.executable).with_name("idp"))
@@ -69,7 +72,7 @@ def test_keep_alive_connections_are_spread_over_the_workers(settings, tmp_path):
     with _run(cmd, env, port, "/.well-known/openid-configuration",
               tmp_path / "serve.log") as served:
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                 for _ in range(CONNECTIONS)]
+                 for _ in range(connections)]
         statuses = []
 
         def use(conn):
@@ -94,5 +97,5 @@ def test_keep_alive_connections_are_spread_over_the_workers(settings, tmp_path):
         for c in conns:
             c.close()
     assert len(workers) == WORKERS
-    # Each worker holds as many as it has threads (gthread: all of them on one worker).
-    assert sorted(counts.values()) == [THREADS] * WORKERS, counts
+    # As many on each worker (gthread: all of them on one worker).
+    assert sorted(counts.values()) == [connections // WORKERS] * WORKERS, counts
