@@ -182,3 +182,22 @@ def test_postgresql_rotations_commit_as_configured(app, fast, monkeypatch, async
                 "force_custom_plan"
     finally:
         engine.dispose()
+
+
+def test_a_store_failure_consumes_nothing(app, flow, rp, parent, client, fast, monkeypatch):
+    """The access token is written before the rotation commits: when the store fails,
+    the statement is rolled back and the family's refresh token still works."""
+    from idp.oidc import tokens
+    from idp.store import StoreUnavailable
+
+    token = flow.tokens_for(rp, parent)["refresh_token"]
+
+    def store_down(*_args, **_kwargs):
+        raise StoreUnavailable("store unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tokens, "save_access_token", store_down)
+        failed = refresh(client, token, auth=(rp.client_id, rp.client_secret))
+    assert failed.status_code >= 500
+    again = refresh(client, token, auth=(rp.client_id, rp.client_secret))
+    assert again.status_code == 200 and again.json["refresh_token"] != token
