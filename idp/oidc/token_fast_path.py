@@ -29,8 +29,6 @@ from io import BytesIO
 from urllib.parse import parse_qsl, unquote
 
 from flask import Flask
-from psycopg import ClientCursor
-from psycopg.pq import TransactionStatus
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from ..db import make_engine
@@ -80,31 +78,23 @@ class TokenFastPath:
         return self._pg_engine
 
     def run_pg(self, sql: str, params: dict, keys: list[str], before_commit) -> dict | None:
-        """One statement in a transaction on a driver connection (SQLAlchemy's execution
-        machinery cost as much as the statement itself); `before_commit(row)` runs inside
-        the transaction, so whatever it raises undoes the statement. BEGIN travels with
-        the statement (psycopg would send it alone first): two round trips, not three.
-        The parameters are bound by psycopg on the client side (ClientCursor), which is
-        what lets two statements share one message."""
+        """One statement on a driver connection (SQLAlchemy's execution machinery cost as
+        much as the statement itself); `before_commit(row)` runs inside the transaction,
+        so whatever it raises undoes the statement."""
         conn = self._engine().raw_connection()
-        driver = conn.driver_connection
         try:
-            driver.autocommit = True  # no implicit BEGIN: ours goes with the statement
-            with ClientCursor(driver) as cur:
-                cur.execute("BEGIN; " + sql, params)
-                cur.nextset()
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
                 found = cur.fetchone()
             row = None if found is None else dict(zip(keys, found))
             if row is not None:
                 before_commit(row)
-            driver.execute("COMMIT")
+            conn.commit()
             return row
         except BaseException:
-            if driver.info.transaction_status != TransactionStatus.IDLE:
-                driver.execute("ROLLBACK")
+            conn.rollback()
             raise
         finally:
-            driver.autocommit = False
             conn.close()  # back to the pool
 
     def run_pg_alone(self, sql: str, params: dict, keys: list[str]) -> dict | None:
