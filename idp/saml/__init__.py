@@ -7,6 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from .. import csrf
+    from ..db import db
     from ..journeys.login.service import LOGOUT_LISTENERS
     from ..signin.gate import allow
     from . import crypto_backend, logout_chain, views
@@ -15,6 +16,8 @@ def init_app(app: Flask) -> None:
     crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
     app.extensions["idp"]["saml"] = SamlIdp(app.config)
     app.register_blueprint(views.bp)
+    # Signed-in SSO reads the account and its standing and writes one audit row (db.py).
+    db.autocommit_endpoints.update({"saml.sso_redirect", "saml.sso_resume", "saml.fulfil"})
     # Protocol endpoints check the request and hand over to the plan; fulfil stays gated.
     allow("saml.metadata", "saml.sso_redirect", "saml.sso_post", "saml.sso_resume",
           "saml.refuse", "saml.slo_redirect", "saml.slo_post", "saml.slo_resume",

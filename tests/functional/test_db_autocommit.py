@@ -45,3 +45,10 @@ def test_other_endpoints_keep_their_transaction(client, isolation_levels):
     isolation_levels.clear()
     client.get("/connexion")
     assert isolation_levels == []
+
+
+def test_declared_endpoints_write_only_single_statements(app):
+    """What may run without a transaction: sign-in answers whose only write is their audit
+    row. A view that writes several rows that belong together must not be listed."""
+    assert db.autocommit_endpoints == {"oidc.authorize", "oidc.fulfil", "saml.sso_redirect",
+                                       "saml.sso_resume", "saml.fulfil"}
