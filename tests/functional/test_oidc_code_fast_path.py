@@ -10,12 +10,24 @@ from sqlalchemy import func, select, update
 
 from idp.db import db
 from idp.models import Account, AccountState, RefreshToken
+from idp.oidc.tokens import find_access_token
 
 
 @pytest.fixture
 def fast(app):
     """The middleware in front of the app (its `answered` counter)."""
     return app.wsgi_app
+
+
+@pytest.fixture
+def saved(monkeypatch):
+    """The access tokens the fast path writes to the store, in order."""
+    from idp.oidc import tokens
+
+    values, save = [], tokens.save_access_token
+    monkeypatch.setattr(tokens, "save_access_token",
+                        lambda value, **kw: (values.append(value), save(value, **kw)))
+    return values
 
 
 def _claims(client, id_token):
@@ -147,12 +159,7 @@ def test_replay_of_a_fast_redemption_revokes_what_it_issued(app, flow, rp, paren
 
 
 def test_an_account_deactivated_since_the_code_gets_invalid_grant(app, flow, rp, parent,
-                                                                  fast, monkeypatch):
-    from idp.oidc import tokens
-
-    saved, save = [], tokens.save_access_token
-    monkeypatch.setattr(tokens, "save_access_token",
-                        lambda value, **kw: (saved.append(value), save(value, **kw)))
+                                                                  fast, saved):
     code = flow.code_for(rp, parent)["code"]
     with app.app_context():
         db.session.execute(update(Account).where(Account.id == parent.id)
@@ -165,7 +172,7 @@ def test_an_account_deactivated_since_the_code_gets_invalid_grant(app, flow, rp,
     assert fast.answered == before + 1 and _refresh_rows(app) == rows
     assert answer.headers["Cache-Control"] == "no-store"
     with app.app_context():  # the access token written before the statement is gone
-        assert len(saved) == 1 and tokens.find_access_token(saved[0]) is None
+        assert len(saved) == 1 and find_access_token(saved[0]) is None
 
 
 def test_a_store_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent,
@@ -181,16 +188,12 @@ def test_a_store_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, pa
     monkeypatch.setattr(tokens, "save_access_token", store_down)
     answer = flow.token(rp, code)
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
-    assert _refresh_rows(app) == rows  # the refresh token was rolled back
+    assert _refresh_rows(app) == rows  # the store failed first: nothing was inserted
 
 
 def test_a_database_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent,
-                                                                 fast, monkeypatch):
-    from idp.oidc import code_fast_path, tokens
-
-    saved, save = [], tokens.save_access_token
-    monkeypatch.setattr(tokens, "save_access_token",
-                        lambda value, **kw: (saved.append(value), save(value, **kw)))
+                                                                 fast, saved, monkeypatch):
+    from idp.oidc import code_fast_path
     code = flow.code_for(rp, parent)["code"]
     rows = _refresh_rows(app)
 
@@ -204,4 +207,4 @@ def test_a_database_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp,
     monkeypatch.undo()
     assert _refresh_rows(app) == rows
     with app.app_context():  # the access token written before the statement is gone
-        assert len(saved) == 1 and tokens.find_access_token(saved[0]) is None
+        assert len(saved) == 1 and find_access_token(saved[0]) is None
