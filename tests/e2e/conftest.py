@@ -155,9 +155,13 @@ class Family:
         self.click(button)
 
     def double_submit(self, button: str = "main button[type=submit]") -> None:
-        """Two quick clicks on the button, as an impatient thumb does."""
-        with self.page.expect_navigation():
-            self.page.dblclick(button)
+        """Two quick clicks on the button, as an impatient thumb does. Waits for the page
+        the browser ends on: without JavaScript the second submission aborts the first
+        one's navigation (net::ERR_ABORTED, which expect_navigation raised now and then),
+        and only a navigation that commits fires framenavigated."""
+        main = self.page.main_frame
+        with self.page.expect_event("framenavigated", predicate=lambda frame: frame == main):
+            self.page.dblclick(button, no_wait_after=True)
         self.page.wait_for_load_state("load")
         self.check()
 
