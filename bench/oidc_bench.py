@@ -6,16 +6,17 @@ Not a test: it measures, over real HTTP on the loopback, what the production set
 
   (a) refresh-token grants per second (rotating refresh tokens, one chain per client);
   (b) complete authorization-code flows per second for a browser already signed in
-      (authorize -> continue -> fulfil -> redirect_uri with code -> token, PKCE S256);
+      (authorize -> redirect_uri with code -> token, PKCE S256);
   (c) password sign-ins per second against the argon2id ceiling (cores / verify time).
 
 Usage:  .venv/bin/python bench/oidc_bench.py [--duration 10] [--concurrency 4]
                                              [--only a|b|c] [--json]
 See bench/README.md for what each figure means.
 
-The load generator is deliberately light (stdlib http.client, a few processes, cookies
-handled by hand) because it shares the machine's cores with the server, PostgreSQL and
-Redis. Everything is bounded: a duration per scenario, a request cap per client process,
+The load generator is deliberately light because it shares the machine's cores with the
+server, PostgreSQL and Redis: wrk (a C program; bench/refresh_chains.lua and
+bench/code_flows.lua) for (a) and (b), stdlib http.client processes with cookies handled
+by hand for (c), and for (a) and (b) when wrk is missing. Everything is bounded: a duration per scenario, a request cap per client process,
 loopback only.
 """
 from __future__ import annotations
