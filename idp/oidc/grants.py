@@ -7,13 +7,13 @@ import time
 from dataclasses import dataclass, field
 
 import requests
-from joserfc import jwt
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.util import create_half_hash
 from flask import current_app, session
+from joserfc import jwt
 
 from ..audit import record
 from ..db import db
