@@ -16,8 +16,8 @@ See bench/README.md for what each figure means.
 The load generator is deliberately light because it shares the machine's cores with the
 server, PostgreSQL and Redis: wrk (a C program; bench/refresh_chains.lua and
 bench/code_flows.lua) for (a) and (b), stdlib http.client processes with cookies handled
-by hand for (c), and for (a) and (b) when wrk is missing. Everything is bounded: a duration per scenario, a request cap per client process,
-loopback only.
+by hand for (c), and for (a) and (b) when wrk is missing. Everything is bounded: a
+duration per scenario, a request cap per client process, loopback only.
 """
 from __future__ import annotations
 
@@ -473,10 +473,7 @@ def run_scenario(name: str, cfg: dict, server_pid: int) -> dict:
     for r in results:
         for k, v in r["extra"].get("steps", {}).items():
             steps.setdefault(k, []).extend(v)
-    cpu = cpu_split(s0, s1, server_pid)
-    server_seconds = cpu.pop("_server_seconds")
-    cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
-                                        2) if rate else None
+    cpu = run_cpu(s0, s1, server_pid, rate)
     res = {
         "scenario": name, "title": TITLES[name], "concurrency": n,
         "operations": ops, "errors": errors,
@@ -514,6 +511,18 @@ def refresh_chains(cfg: dict, count: int, first: int = 0) -> list[str]:
     return heads
 
 
+def run_cpu(s0: dict, s1: dict, server_pid: int, rate: float, wrk: dict | None = None) -> dict:
+    """The CPU split of a run (with `wrk`, wrk's own CPU as the load generator's) and the
+    IdP's CPU per operation at `rate` operations per second."""
+    cpu = cpu_split(s0, s1, server_pid)
+    if wrk is not None:
+        wrk_load.account_cpu(cpu, wrk, s1["t"] - s0["t"])
+    server_seconds = cpu.pop("_server_seconds")
+    cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
+                                        2) if rate else None
+    return cpu
+
+
 def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
     """Scenario (a) with wrk: `wrk_connections` rotating chains, each grant presenting
     the refresh token the previous one returned (bench/refresh_chains.lua)."""
@@ -528,12 +537,8 @@ def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
     s0 = snapshot()
     out = wrk_load.run(url, script, [auth, *heads], connections=n, duration=cfg["duration"])
     s1 = snapshot()
-    cpu = cpu_split(s0, s1, server_pid)
-    wrk_load.account_cpu(cpu, out, s1["t"] - s0["t"])
-    server_seconds = cpu.pop("_server_seconds")
     rate = out["per_second"]
-    cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
-                                        2) if rate else None
+    cpu = run_cpu(s0, s1, server_pid, rate, wrk=out)
     return {"scenario": "a", "title": TITLES["a"], "concurrency": n,
             "load_generator": "wrk (1 thread)", "operations": out["requests"],
             "errors": out["errors"], "error_samples": [] if not out["errors"] else
@@ -544,7 +549,7 @@ def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
 
 
 def run_flows_wrk(cfg: dict, server_pid: int) -> dict:
-    """Scenario (b) with wrk: `wrk_connections` requests in flight, each flow an authorize
+    """Scenario (b) with wrk: `flow_connections` requests in flight, each flow an authorize
     request from one of as many signed-in browsers, then the token request redeeming its
     code (bench/code_flows.lua); per-flow latency measured in the script."""
     url = f"http://{cfg['host']}:{cfg['port']}"
@@ -575,12 +580,8 @@ def run_flows_wrk(cfg: dict, server_pid: int) -> dict:
     if found is None:
         raise BenchError(f"no FLOWS line in the wrk report: {out['report'][-300:]}")
     flows, failures = int(found.group(1)), int(found.group(4))
-    cpu = cpu_split(s0, s1, server_pid)
-    wrk_load.account_cpu(cpu, out, s1["t"] - s0["t"])
-    server_seconds = cpu.pop("_server_seconds")
     rate = flows / out["seconds"]
-    cpu["server_cpu_ms_per_op"] = round(1000 * server_seconds / (s1["t"] - s0["t"]) / rate,
-                                        2) if rate else None
+    cpu = run_cpu(s0, s1, server_pid, rate, wrk=out)
     errors = failures + out["errors"]
     return {"scenario": "b", "title": TITLES["b"], "concurrency": n,
             "load_generator": "wrk (1 thread)", "operations": flows, "errors": errors,

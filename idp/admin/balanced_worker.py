@@ -59,7 +59,8 @@ class BalancedThreadWorker(ThreadWorker):
         return None
 
     def _fewest_elsewhere(self) -> int | None:
-        """The connections of the least loaded other worker (None: no other worker)."""
+        """The connections of the least loaded other worker (None: no other worker, or
+        this one has no slot: `_others` stays empty)."""
         return min((_connections[slot] for slot in self._others), default=None)
 
     def wait_for_and_dispatch_events(self, timeout):
@@ -75,16 +76,14 @@ class BalancedThreadWorker(ThreadWorker):
         super().wait_for_and_dispatch_events(timeout)
 
     def set_accept_enabled(self, enabled):
-        fewest = self._fewest_elsewhere() if getattr(self, "_slot", None) is not None \
-            else None
+        fewest = self._fewest_elsewhere()
         super().set_accept_enabled(enabled and (fewest is None or self.nr_conns <= fewest))
 
     # gthread closes after the response when len(keepalived_conns) >= max_keepalived
     # (read by the request's thread): 0 while this worker holds too many connections.
     @property
     def max_keepalived(self):
-        fewest = self._fewest_elsewhere() if getattr(self, "_slot", None) is not None \
-            else None
+        fewest = self._fewest_elsewhere()
         if fewest is not None and self.nr_conns > fewest + 1:
             return 0
         return self._max_keepalived

@@ -27,13 +27,11 @@ sign-on answers without a password).
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN
+from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN, create_s256_code_challenge
 from sqlalchemy import bindparam, false, insert, select
 
 from ..db import db
@@ -68,11 +66,6 @@ _PG_SQL = driver_sql(_ISSUE)
 _KEYS = ["public_id"]
 
 
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def _authenticated(client, credentials, verifier: str | None) -> bool:
     if client is None or not client.check_endpoint_auth_method(credentials.method, "token"):
         return False
@@ -103,7 +96,7 @@ class CodeGrant:
                 data = take_code(code, {
                     "client_id": credentials.client_id,
                     "redirect_uri": form.get("redirect_uri"),
-                    "code_challenge": s256(verifier) if verifier else None,
+                    "code_challenge": create_s256_code_challenge(verifier) if verifier else None,
                     "code_challenge_method": "S256" if verifier else None})
             except Exception:  # noqa: BLE001 - nothing was taken; the app answers (503)
                 log.exception("code fast path failed; handing the request to the app")
@@ -136,6 +129,7 @@ class CodeGrant:
             access_token, client_id=code.client_id, account_id=code.account_id,
             scope=code.scope, grant_id=code.grant_id,
             expires_in=config["ACCESS_TOKEN_SECONDS"])
+        row = None
         try:
             if self.path.postgresql:
                 sql, defaults = _PG_SQL
@@ -144,11 +138,10 @@ class CodeGrant:
                 with db.engine.begin() as conn:
                     found = conn.execute(_ISSUE, params).first()
                 row = None if found is None else dict(found._mapping)
-        except Exception:
-            tokens.revoke_access_token(access_token)
-            raise
+        finally:
+            if row is None:  # the account is not active any more, or the statement failed
+                tokens.revoke_access_token(access_token)
         if row is None:
-            tokens.revoke_access_token(access_token)
             return 400, {"error": "invalid_grant",
                          "error_description": "There is no 'user' for this code."}
         if "openid" in code.scope.split():

@@ -83,10 +83,7 @@ class TokenFastPath:
         so whatever it raises undoes the statement."""
         conn = self._engine().raw_connection()
         try:
-            with conn.cursor() as cur:
-                cur.execute(sql, params)
-                found = cur.fetchone()
-            row = None if found is None else dict(zip(keys, found))
+            row = _fetch_one(conn, sql, params, keys)
             if row is not None:
                 before_commit(row)
             conn.commit()
@@ -104,10 +101,7 @@ class TokenFastPath:
         driver = conn.driver_connection
         try:
             driver.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(sql, params)
-                found = cur.fetchone()
-            return None if found is None else dict(zip(keys, found))
+            return _fetch_one(conn, sql, params, keys)
         finally:
             driver.autocommit = False
             conn.close()  # back to the pool
@@ -124,6 +118,13 @@ class TokenFastPath:
                 self.answered += 1
                 return _respond(start_response, *answer, self.app.config)
         return self.next(environ, start_response)
+
+
+def _fetch_one(conn, sql: str, params: dict, keys: list[str]) -> dict | None:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        found = cur.fetchone()
+    return None if found is None else dict(zip(keys, found))
 
 
 def driver_sql(statement) -> tuple[str, dict]:
