@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from flask import current_app, request, session
 
 from .config import PROJECT_ROOT
+from .signin.session import current_account
 
 
 def language_url(code: str) -> str:
@@ -30,8 +31,6 @@ def _remember_for_account() -> None:
         chosen = session.get("locale")
     if not chosen:
         return
-    from .journeys.login.service import current_account
-
     account = current_account()
     if account is not None and account.locale != chosen:
         account.locale = chosen  # committed with the request (idp/db.py)

@@ -6,9 +6,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from ..db import db
-    from ..journeys.login.service import LOGOUT_LISTENERS
+    from ..signin import register_adapter
     from ..signin.gate import allow
-    from . import logout, views
+    from . import views
+    from .adapter import OidcAdapter
     from .token_fast_path import TokenFastPath
     from .server import build_server
 
@@ -22,10 +23,7 @@ def init_app(app: Flask) -> None:
     # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.
     allow("oidc.authorize", "oidc.token", "oidc.userinfo", "oidc.revoke", "oidc.introspect",
           "oidc.jwks", "oidc.end_session", "well_known.openid_configuration")
-    # Module-level list, apps are built many times per process (tests, CLI): once only,
-    # or each logout would notify every RP once per app ever built.
-    if logout.notify_backchannel not in LOGOUT_LISTENERS:
-        LOGOUT_LISTENERS.append(logout.notify_backchannel)
+    register_adapter(app, OidcAdapter())
     from .. import csrf
 
     # Called by relying parties (servers, or browsers sent by an RP): client authentication,

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import AccessDeniedError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
@@ -14,39 +14,18 @@ from ..audit import record
 from ..errors import error_page
 from ..extensions import keyring
 from ..journeys.login.forms import LogoutForm
-from ..journeys.login.service import current_account, note_relying_party
-from ..journeys.login.service import end_session as end_sso_session
-from ..signin import PendingAuthorization, SignInContext, first_needed_step
-from ..signin.plan import current_context
+from ..signin import PendingAuthorization
+from ..signin.engine import deny_pending, fulfil_pending, proceed
+from ..signin.session import after_logout, current_account
+from ..signin.session import end_session as end_sso_session
 from . import tokens
+from .adapter import authorization_error, server
 from .claims import user_info
 from .clients import SUPPORTED_SCOPES, query_client
 from .logout import LogoutRequestError, check_logout_request
-from .server import rebuild_request
 
 bp = Blueprint("oidc", __name__, url_prefix="/oidc")
 well_known = Blueprint("well_known", __name__)
-
-
-def _server():
-    return current_app.extensions["idp"]["oidc_server"]
-
-
-def authorization_error(error: OAuth2Error, state: str | None = None):
-    """Redirect with the error only to a redirect URI Authlib has verified for the
-    client; otherwise our own page (never an open redirect)."""
-    if error.redirect_uri:
-        params = [("error", error.error)]
-        if error.description:
-            params.append(("error_description", error.description))
-        if state or error.state:
-            params.append(("state", state or error.state))
-        params.append(("iss", current_app.config["ISSUER"]))
-        return redirect(add_params_to_uri(error.redirect_uri, params))
-    return error_page(400, _("Demande de connexion invalide"),
-                      _("Le service qui vous a envoyé ici a fait une demande invalide "
-                        "(%(reason)s). Retournez sur ce service et réessayez.",
-                        reason=error.description or error.error))
 
 
 def _origin(url: str) -> str:
@@ -64,9 +43,11 @@ def _int_or_none(raw: str | None) -> int | None:
 
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
+    """Authlib validates the request (client, exact redirect URI, PKCE S256) before
+    anything else; then it is the sign-in engine's (signin/engine.py)."""
     account = current_account()
     try:
-        grant = _server().get_consent_grant(end_user=account)
+        grant = server().get_consent_grant(end_user=account)
     except OAuth2Error as error:
         return authorization_error(error)
     params = request.values.to_dict()
@@ -74,14 +55,13 @@ def authorize():
     try:
         max_age = _int_or_none(params.get("max_age"))
     except ValueError:
-        error = OAuth2Error(description="max_age must be a number of seconds")
-        error.error, error.redirect_uri = "invalid_request", grant.redirect_uri
-        return authorization_error(error, params.get("state"))
+        return authorization_error(InvalidRequestError(
+            description="max_age must be a number of seconds",
+            redirect_uri=grant.redirect_uri, state=params.get("state")))
     client = grant.request.client
     pending = PendingAuthorization(
         protocol="oidc", client_id=client.get_client_id(), client_name=client.row.name,
-        params=params, fulfil_endpoint="oidc.fulfil", deny_endpoint="oidc.deny",
-        force_login="login" in prompts, force_consent="consent" in prompts,
+        params=params, force_login="login" in prompts, force_consent="consent" in prompts,
         max_age=max_age, passive="none" in prompts, login_hint=params.get("login_hint"),
         ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
         academy_hint=params.get("academy_hint"),
@@ -91,64 +71,20 @@ def authorize():
         if locale[:2] in current_app.config["LANGUAGES"]:
             session["locale"] = locale[:2]
             break
-    g.signin_ctx = SignInContext(account, pending)
-    step = first_needed_step(g.signin_ctx)
-    if step is None:
-        # Signed in and nothing left to ask: issue now, without a detour by the plan.
-        return _issue(pending, account, req=grant.request, grant=grant)
-    if pending.passive:
-        error = OAuth2Error()
-        error.error = {"wayf": "login_required", "login": "login_required",
-                       "consent": "consent_required"}.get(step.name, "interaction_required")
-        error.redirect_uri = grant.redirect_uri
-        return authorization_error(error, params.get("state"))
-    pending.save()
-    return redirect(url_for("signin.resume"))
-
-
-def _issue(pending: PendingAuthorization, account, req=None, grant=None):
-    """Issue the code for a pending request whose every step is done (single use)."""
-    pending.finish()
-    if grant is None:
-        req = rebuild_request(pending.params)
-        try:
-            grant = _server().get_consent_grant(req, end_user=account)
-        except OAuth2Error as error:
-            return authorization_error(error)
-    response = _server().issue_code(grant, account)
-    note_relying_party("oidc", pending.client_id)
-    record("oidc_code_issued", actor=account.identifier, target=pending.client_id,
-           scope=req.scope)
-    return response
+    return proceed(pending, account, validated=grant)
 
 
 @bp.get("/fulfil")
 def fulfil():
     """Reached only through the gate: every step of the plan is done for this browser."""
-    pending = current_context().pending
-    if pending is None or pending.protocol != "oidc":
-        return render_template("errors/expired.html"), 400
-    return _issue(pending, current_account())
+    return fulfil_pending("oidc")
 
 
 @bp.post("/deny")
 def deny():
-    """The family refused consent: access_denied to the redirect URI verified for the
-    client, nothing issued. Run by the consent step in its own request (gated like
-    fulfil when posted directly, CSRF token required)."""
-    pending = current_context().pending
-    if pending is None or pending.protocol != "oidc":
-        return render_template("errors/expired.html"), 400
-    pending.finish()
-    req = rebuild_request(pending.params)
-    try:
-        grant = _server().get_consent_grant(req, end_user=current_account())
-    except OAuth2Error as error:
-        return authorization_error(error)
-    record("oidc_access_denied", actor=getattr(current_account(), "identifier", None),
-           target=pending.client_id)
-    return authorization_error(AccessDeniedError(redirect_uri=grant.redirect_uri),
-                               pending.params.get("state"))
+    """The family refused consent (gated like fulfil when posted directly, CSRF token
+    required): access_denied, nothing issued."""
+    return deny_pending("oidc")
 
 
 @bp.post("/token")
@@ -159,17 +95,17 @@ def token():
                            error_description="A parameter is repeated.")
         response.status_code = 400
         return response
-    return _server().create_token_response()
+    return server().create_token_response()
 
 
 @bp.post("/revoke")
 def revoke():
-    return _server().create_endpoint_response("revocation")
+    return server().create_endpoint_response("revocation")
 
 
 @bp.post("/introspect")
 def introspect():
-    return _server().create_endpoint_response("introspection")
+    return server().create_endpoint_response("introspection")
 
 
 def _bearer_error(error: str, status: int = 401):
@@ -214,8 +150,6 @@ def end_session():
     form = LogoutForm()
     if args.get("confirm") and form.validate_on_submit():
         end_sso_session()
-        from ..saml.logout_chain import after_logout  # the session's SAML SPs first
-
         return after_logout(back or url_for("login.logged_out"))
     return render_template("login/confirm_logout.html", form=form,
                            client_name=client.row.name if client else None,

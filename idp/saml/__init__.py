@@ -8,9 +8,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from .. import csrf
     from ..db import db
-    from ..journeys.login.service import LOGOUT_LISTENERS
+    from ..signin import register_adapter
     from ..signin.gate import allow
-    from . import crypto_backend, logout_chain, views
+    from . import crypto_backend, views
+    from .adapter import SamlAdapter
     from .server import SamlIdp
 
     crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
@@ -25,6 +26,4 @@ def init_app(app: Flask) -> None:
     # Cross-site POSTs from SPs: the SAML message is the proof (signature, ID, instant).
     csrf.exempt(views.sso_post)
     csrf.exempt(views.slo_post)
-    # Module-level list, apps are built many times per process: once only.
-    if logout_chain.capture not in LOGOUT_LISTENERS:
-        LOGOUT_LISTENERS.append(logout_chain.capture)
+    register_adapter(app, SamlAdapter())

@@ -26,7 +26,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.saml import Issuer
 
 from ..audit import record
-from ..journeys.login.service import current_account, end_session
+from ..signin.session import current_account, end_session
 from .requests import find_sp
 from .responses import SESSION_KEY, SIGN_ALG, post_page
 from .server import ALGORITHMS, SamlIdp

@@ -1,4 +1,4 @@
-"""SAML endpoints. Thin: requests.py checks, the sign-in plan decides, responses.py answers.
+"""SAML endpoints. Thin: requests.py checks, the sign-in engine decides, adapter.py answers.
 
 HTTP-POST messages arrive in a cross-site POST, which does not carry our SameSite=Lax
 session cookie: they are checked there, kept in the store under a one-use key, and the
@@ -12,8 +12,7 @@ import secrets
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
@@ -21,9 +20,11 @@ from ..audit import record
 from ..errors import error_page
 from ..extensions import store
 from ..journeys.login.forms import LogoutForm
-from ..journeys.login.service import current_account, note_relying_party
-from ..signin import PendingAuthorization, SignInContext, first_needed_step
-from . import logout, logout_chain, responses
+from ..signin import PendingAuthorization
+from ..signin.engine import deny_pending, fulfil_pending, proceed
+from ..signin.session import current_account
+from . import logout, logout_chain
+from .adapter import idp
 from .requests import (SamlRequestError, decode, find_sp, parse_authn_request,
                        parse_logout_request)
 from .server import SamlUnavailable
@@ -31,10 +32,6 @@ from .server import SamlUnavailable
 log = logging.getLogger(__name__)
 bp = Blueprint("saml", __name__, url_prefix="/saml")
 HANDOFF_SECONDS = 120
-
-
-def idp():
-    return current_app.extensions["idp"]["saml"]
 
 
 def refused(exc: SamlRequestError):
@@ -101,53 +98,20 @@ def sso_resume():
 
 
 def _start(info: dict):
-    """The request becomes a pending authorization and goes through the sign-in plan;
-    when no step is needed (a signed-in browser) it is answered at once."""
+    """The checked request becomes a pending authorization for the sign-in engine."""
     sp = find_sp(info["sp"])
     acs = urlsplit(info["acs_url"])
     pending = PendingAuthorization(
         protocol="saml", client_id=sp.entity_id, client_name=sp.name, params=info,
-        fulfil_endpoint="saml.fulfil", force_login=info["force_authn"],
-        passive=info["is_passive"], requested=list(sp.attributes),
-        return_origin=f"{acs.scheme}://{acs.netloc}")
-    if "deny_endpoint" in PendingAuthorization.__dataclass_fields__:
-        pending.deny_endpoint = "saml.refuse"  # a refused consent answers RequestDenied
-    account = current_account()
-    if first_needed_step(SignInContext(account, pending)) is None:
-        return _respond(info, account)
-    if pending.passive:
-        xml = responses.error_response(idp(), sp, info, responses.STATUS["no_passive"],
-                                       "IsPassive: the user must interact with the IdP")
-        return responses.post_page(info["acs_url"], "SAMLResponse", xml,
-                                   info.get("relay_state"), sp.name)
-    pending.save()
-    return redirect(url_for("signin.resume"))
-
-
-def _respond(info: dict, account):
-    sp = find_sp(info["sp"])
-    try:
-        xml, entry = responses.success_response(idp(), sp, info, account,
-                                                session.get("auth_time") or 0)
-    except responses.NameIdPolicyError:
-        xml = responses.error_response(idp(), sp, info, responses.STATUS["name_id_policy"],
-                                       "NameID format not supported")
-    else:
-        responses.remember_for_logout(entry)
-        note_relying_party("saml", sp.entity_id)
-        record("saml_response_issued", actor=account.identifier, target=sp.entity_id[:128])
-    return responses.post_page(info["acs_url"], "SAMLResponse", xml, info.get("relay_state"),
-                               sp.name)
+        force_login=info["force_authn"], passive=info["is_passive"],
+        requested=list(sp.attributes), return_origin=f"{acs.scheme}://{acs.netloc}")
+    return proceed(pending, current_account())
 
 
 @bp.get("/fulfil")
 def fulfil():
     """Reached only through the gate: every step of the plan is done for this browser."""
-    pending = PendingAuthorization.current()
-    if pending is None or pending.protocol != "saml":
-        return render_template("errors/expired.html"), 400
-    pending.finish()
-    return _respond(pending.params, current_account())
+    return fulfil_pending("saml")
 
 
 @bp.post("/refuser")
@@ -156,12 +120,7 @@ def refuse():
     pending = PendingAuthorization.current()
     if not LogoutForm().validate_on_submit() or pending is None or pending.protocol != "saml":
         return redirect(url_for("home.index"))
-    pending.finish()
-    sp = find_sp(pending.client_id)
-    xml = responses.error_response(idp(), sp, pending.params, responses.STATUS["denied"],
-                                   "The user declined")
-    return responses.post_page(pending.params["acs_url"], "SAMLResponse", xml,
-                               pending.params.get("relay_state"), sp.name)
+    return deny_pending("saml")
 
 
 # -- single logout ----------------------------------------------------------------------

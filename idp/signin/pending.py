@@ -21,11 +21,10 @@ ORIGIN_KEY = "pending_origin"
 
 @dataclass
 class PendingAuthorization:
-    protocol: str                      # "oidc" or "saml"
+    protocol: str                      # its ProtocolAdapter: "oidc", "saml"
     client_id: str                     # OIDC client_id or SAML entity id
     client_name: str
     params: dict                       # the protocol request, to rebuild it at fulfil
-    fulfil_endpoint: str               # e.g. "oidc.fulfil"
     force_login: bool = False          # prompt=login / ForceAuthn
     max_age: int | None = None
     passive: bool = False              # prompt=none / IsPassive
@@ -38,10 +37,6 @@ class PendingAuthorization:
     # the step pages must allow it, since browsers apply form-action to the redirects
     # that follow a form POST (sign-in -> /continue -> fulfil -> the RP).
     return_origin: str | None = None
-    # Where a refusal at the consent step is answered (OIDC access_denied, SAML
-    # RequestDenied): the consent journey calls this view in its own request, with the
-    # pending request still current; the view finishes it. None: a plain "refused" page.
-    deny_endpoint: str | None = None
     # prompt=consent: the consent page is shown even when consent is remembered; cleared
     # once the family answered it for this request.
     force_consent: bool = False
@@ -67,7 +62,8 @@ class PendingAuthorization:
         data = store().get("pending:" + pid)
         if data is None:
             return None
-        return cls(**data)
+        # Only known fields: a request saved by an older release still loads.
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
     def had_expired(cls) -> bool:

@@ -13,6 +13,7 @@ from typing import Callable
 from flask import g, session
 
 from .pending import PendingAuthorization
+from .session import current_account
 
 ORDER = ("wayf", "login", "activation", "second_factor", "charter", "preferences",
          "rp_notice", "consent")
@@ -31,9 +32,21 @@ class SignInContext:
 
 @dataclass(frozen=True)
 class Step:
+    """One step of the plan. Its view is decorated with `steps.step_page(name)` and
+    finishes with `steps.step_done()`.
+
+    `bound`: the step's forms carry the binding of the request and account they were
+    shown for (steps.binding). The steps that come before an account is known or that
+    only touch the signed-in account itself (wayf, login, activation) are not bound:
+    they write nothing about the pending request, and their CSRF tokens already die
+    with the session id at sign-in.
+    `skippable`: a page a family may open directly without having done this step
+    (the WAYF is a preference: /connexion works without it)."""
     name: str
     endpoint: str
     is_needed: Callable[[SignInContext], bool]
+    bound: bool = True
+    skippable: bool = False
 
 
 _STEPS: dict[str, Step] = {}
@@ -48,8 +61,6 @@ def register_step(step: Step) -> None:
 def current_context() -> SignInContext:
     """The context for this request (computed once per request)."""
     if "signin_ctx" not in g:
-        from ..journeys.login.service import current_account
-
         g.signin_ctx = SignInContext(current_account(), PendingAuthorization.current())
     return g.signin_ctx
 

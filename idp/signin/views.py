@@ -1,9 +1,9 @@
 """Where every step hands back to: resumes the pending request or the page asked for."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, redirect, session, url_for
 
-from .pending import PendingAuthorization
+from .engine import expired_page, forget_expired, fulfil_pending
 from .plan import current_context
 
 bp = Blueprint("signin", __name__)
@@ -19,11 +19,9 @@ def safe_local_path(target: str | None) -> str | None:
 @bp.get("/continue")
 def resume():
     """Reached through the gate, so every step is done: fulfil or go where asked."""
-    pending = current_context().pending
-    if pending is not None:
-        # The gate ran for /continue: fulfil in this request rather than redirect again.
-        return current_app.view_functions[pending.fulfil_endpoint]()
-    if PendingAuthorization.had_expired():
-        session.pop("pending_id", None)
-        return render_template("errors/expired.html"), 400
+    if current_context().pending is not None:
+        # The gate ran for /continue: answer in this request rather than redirect again.
+        return fulfil_pending()
+    if forget_expired():
+        return expired_page()
     return redirect(safe_local_path(session.pop("next", None)) or url_for("home.index"))

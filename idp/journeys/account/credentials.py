@@ -16,6 +16,7 @@ from ...extensions import passwords, throttle
 from ...models import Account
 from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
+from ...signin.adapter import adapters
 from ..activation.service import forbidden_words
 from .notices import send_notice
 
@@ -34,11 +35,11 @@ def password_problems(account: Account, password: str, confirm: str | None = Non
 def end_everything(account: Account, keep_this_session: bool = False) -> None:
     """End every session (RPs told by back channel) and every refresh token of the
     account; with `keep_this_session` the browser making the change stays signed in."""
-    from ...oidc.tokens import revoke_account_tokens
     from ..home.sessions import end_everywhere
 
     end_everywhere(account)  # bumps session_epoch: unlisted sessions end too
-    revoke_account_tokens(account.id)
+    for adapter in adapters():
+        adapter.revoke(account)  # every relying party's tokens
     if keep_this_session and session.get("account_id") == account.id:
         session["epoch"] = account.session_epoch
 

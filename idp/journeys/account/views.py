@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from ...extensions import passwords
 from ...signin.gate import allow
-from ..login.service import current_account
+from ...signin.session import current_account
 from ..preferences.email_change import CONFIRMED_LISTENERS
 from . import credentials, notices, reauth, service
 from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,

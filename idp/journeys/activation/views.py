@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ..login.service import current_account, end_session
+from ...signin.session import current_account, end_session
 from . import service
 from .forms import EmailForm, FirstConnectionForm, ResendForm, parse_birth_date
 

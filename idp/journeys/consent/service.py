@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from ...audit import record
 from ...db import db
-from ...models import Account, Consent, RefreshToken
+from ...models import Account, Consent
 from ...relying_parties import RelyingParty, find, key_for, lookup_many, split_key
+from ...signin.adapter import adapter_for
 from .descriptions import describe
 
 
@@ -111,13 +112,9 @@ def withdraw(account: Account, consent_id: int) -> bool:
         return False
     consent.withdrawn_at = datetime.now(timezone.utc)
     protocol, identifier = split_key(consent.rp_key)
-    if protocol == "oidc":
-        from ...oidc.tokens import revoke_grant
-
-        grant_ids = db.session.scalars(select(RefreshToken.grant_id).distinct().where(
-            RefreshToken.account_id == account.id, RefreshToken.client_id == identifier)).all()
-        for grant_id in grant_ids:
-            revoke_grant(grant_id)
+    adapter = adapter_for(protocol)
+    if adapter is not None:
+        adapter.revoke(account, identifier)  # OIDC: the client's refresh tokens stop
     db.session.flush()
     g.pop("live_consents", None)
     record("consent_withdrawn", actor=account.identifier, target=consent.rp_key[:128])

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from ...audit import record
 from ...relying_parties import find
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.steps import binding, step_page
+from ...signin.engine import deny_pending
+from ...signin.steps import binding, step_done, step_page
 from . import service
 from .forms import ConsentForm
 
@@ -24,7 +25,7 @@ def ask(ctx):
     if form.validate_on_submit():
         if form.allow.data:
             service.grant(ctx.account, ctx.pending)
-            return redirect(url_for("signin.resume"))
+            return step_done()
         if form.deny.data:
             return refuse(ctx)
         status = 400
@@ -39,13 +40,7 @@ def ask(ctx):
 
 def refuse(ctx):
     """Nothing is released: the protocol's refusal goes back to the RP (OIDC
-    access_denied, SAML RequestDenied) through the adapter's deny view, run in this
-    request while the pending request is still current; the view finishes it."""
-    pending = ctx.pending
+    access_denied, SAML RequestDenied) through its adapter, in this request."""
     record("consent_refused", actor=ctx.account.identifier,
-           target=service.rp_key_of(pending)[:128])
-    view = current_app.view_functions.get(pending.deny_endpoint or "")
-    if view is not None:
-        return view()
-    pending.finish()
-    return render_template("consent/refused.html", client_name=pending.client_name)
+           target=service.rp_key_of(ctx.pending)[:128])
+    return deny_pending()

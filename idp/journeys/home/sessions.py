@@ -3,7 +3,7 @@
 Sessions live in the store under their cookie id; an index per account ("acct-sessions:
 <id>") lists them, written once per session after sign-in. The index is informative
 only: "se déconnecter partout" bumps `Account.session_epoch`, which ends every session of
-the account whether it is listed or not (login.service.current_account).
+the account whether it is listed or not (signin.session.current_account).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import current_app, request, session
 
 from ...extensions import store
 from ...models import Account
-from ..login.service import LOGOUT_LISTENERS
+from ...signin.session import announce_end
 
 _LISTED = "listed"
 
@@ -81,8 +81,7 @@ def end_everywhere(account: Account) -> int:
             continue
         data = store().get("sess:" + sid)
         if data and data.get("account_id") == account.id:
-            for listener in LOGOUT_LISTENERS:
-                listener(data)
+            announce_end(data)
             store().delete("sess:" + sid)
             ended += 1
     store().delete(_index_key(account.id))

@@ -9,7 +9,7 @@ from ...audit import record
 from ..consent import service as consent
 from ..consent.forms import WithdrawForm
 from ..login.forms import LogoutForm
-from ..login.service import current_account, end_session
+from ...signin.session import current_account, end_session
 from . import service, sessions
 from .forms import EverywhereForm
 

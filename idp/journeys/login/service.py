@@ -1,4 +1,4 @@
-"""J2 sign-in: credentials, throttling, the SSO session, logout.
+"""J2 sign-in: credentials and throttling (the SSO session itself is signin/session.py).
 
 The answer to a wrong identifier, a wrong password and a throttled account is the same,
 and costs the same time (a dummy argon2 verify when there is no account, or while a delay
@@ -8,11 +8,8 @@ reveals nothing to a stranger.
 from __future__ import annotations
 
 import enum
-import secrets
-import time
-from typing import Callable
 
-from flask import g, request, session
+from flask import request
 from sqlalchemy import select
 
 from ...audit import record
@@ -20,10 +17,6 @@ from ...db import db
 from ...extensions import passwords, throttle
 from ...models import Account, AccountState
 from ...roster.credentials import provisional_password_matches
-
-# Session keys that survive sign-in (the rest is dropped with the old session id).
-_KEPT_ACROSS_SIGNIN = ("pending_id", "pending_origin", "next", "locale")
-
 
 class LoginOutcome(enum.Enum):
     ok = "ok"
@@ -62,64 +55,3 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
     if passwords().needs_rehash(account.password_hash):
         account.password_hash = passwords().hash(password)
     return LoginOutcome.ok, account
-
-
-def start_session(account: Account, method: str = "pwd") -> None:
-    """Open the SSO session under a new id (no fixation), keeping the pending request."""
-    kept = {k: session[k] for k in _KEPT_ACROSS_SIGNIN if k in session}
-    session.clear()
-    session.regenerate()
-    session.update(kept)
-    session.update({
-        "account_id": account.id,
-        "epoch": account.session_epoch,
-        "auth_time": time.time(),  # float: compared with the pending request's creation
-        "amr": [method],
-        "sid": secrets.token_urlsafe(16),
-        "rps": [],
-    })
-    g.pop("signin_ctx", None)
-    g.current_account = account
-    record("login", actor=account.identifier)
-
-
-def current_account() -> Account | None:
-    """The signed-in account, or None; a session outlived by a password change,
-    a "sign out everywhere" or a deactivation is ended here."""
-    if "current_account" in g:
-        return g.current_account
-    account = None
-    account_id = session.get("account_id")
-    if account_id is not None:
-        account = db.session.get(Account, account_id)
-        if account is None or account.session_epoch != session.get("epoch") \
-                or account.state == AccountState.deactivated:
-            session.destroy()
-            account = None
-    g.current_account = account
-    return account
-
-
-# Protocol adapters register here to tell their relying parties (back-channel logout).
-LOGOUT_LISTENERS: list[Callable[[dict], None]] = []
-
-
-def end_session() -> None:
-    """Log out: notify every RP of the session, then forget the session entirely."""
-    snapshot = dict(session)
-    if snapshot.get("account_id"):
-        for listener in LOGOUT_LISTENERS:
-            listener(snapshot)
-        account = g.get("current_account")
-        record("logout", actor=account.identifier if account else str(snapshot["account_id"]))
-    session.destroy()
-    g.current_account = None
-    g.pop("signin_ctx", None)
-
-
-def note_relying_party(protocol: str, client_id: str) -> None:
-    """Remember that this SSO session signed in to an RP (for logout)."""
-    rps = session.get("rps", [])
-    entry = {"protocol": protocol, "client_id": client_id}
-    if entry not in rps:
-        session["rps"] = rps + [entry]

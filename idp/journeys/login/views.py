@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.plan import current_context, needs_fresh_login
+from ...signin.plan import needs_fresh_login
+from ...signin.session import after_logout, end_session, start_session
+from ...signin.steps import step_done, step_page
 from ..wayf.service import current_choice
 from . import service
 from .forms import LoginForm, LogoutForm
@@ -17,22 +19,26 @@ def _is_needed(ctx) -> bool:
     return ctx.account is None or needs_fresh_login(ctx)
 
 
-register_step(Step("login", "login.form", _is_needed))
+register_step(Step("login", "login.form", _is_needed, bound=False))
 allow("login.form", "login.logout", "login.logged_out")
 
 
+def _any_time(ctx) -> bool:
+    return True  # signing in again (another member of the family, a shared device)
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
-def form():
-    ctx = current_context()
+@step_page("login", on_demand=_any_time)
+def form(ctx):
     login = LoginForm()
-    if request.method == "GET" and ctx.pending is not None and ctx.pending.login_hint:
+    if not login.is_submitted() and ctx.pending is not None and ctx.pending.login_hint:
         login.identifier.data = ctx.pending.login_hint
     status = 200
     if login.validate_on_submit():
         outcome, account = service.authenticate(login.identifier.data, login.password.data)
         if outcome is service.LoginOutcome.ok:
-            service.start_session(account)
-            return redirect(url_for("signin.resume"))
+            start_session(account)
+            return step_done()
         status = 400
         if outcome is service.LoginOutcome.deactivated:
             return render_template("login/deactivated.html"), 403
@@ -48,9 +54,7 @@ def form():
 def logout():
     if not LogoutForm().validate_on_submit():
         return redirect(url_for("home.index"))
-    service.end_session()
-    from ...saml.logout_chain import after_logout  # the session's SAML SPs, then the page
-
+    end_session()
     return after_logout(url_for("login.logged_out"))
 
 

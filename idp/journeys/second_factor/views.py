@@ -8,7 +8,7 @@ from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.steps import binding, step_page
 from ..account import credentials, reauth
-from ..login.service import current_account
+from ...signin.session import current_account
 from . import service
 from .forms import DisableForm, EnrolForm, RenewForm, VerifyForm
 

@@ -17,7 +17,7 @@ from ...models import Account
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.gate import allow
-from ..login.service import current_account, start_session
+from ...signin.session import current_account, start_session
 from . import service
 from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class, \
     typed_date

@@ -1,25 +1,30 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, render_template
 
 from ...extensions import academies
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.plan import current_context
+from ...signin.steps import step_done, step_page
 from . import service
 from .forms import WayfForm
 
 bp = Blueprint("wayf", __name__)
-register_step(Step("wayf", "wayf.choose", service.is_needed))
+register_step(Step("wayf", "wayf.choose", service.is_needed, bound=False, skippable=True))
 allow("wayf.choose")
 
 
+def _signed_out(ctx) -> bool:
+    return ctx.account is None
+
+
 @bp.route("/choisir-profil", methods=["GET", "POST"])
-def choose():
-    current = service.current_choice(current_context())
+@step_page("wayf", on_demand=_signed_out)  # "Changer de profil" before signing in
+def choose(ctx):
+    current = service.current_choice(ctx)
     form = WayfForm(academies(), data=current.__dict__ if current else None)
     if form.validate_on_submit():
-        response = redirect(url_for("signin.resume"))
+        response = step_done()
         service.remember(response, service.WayfChoice(form.profile.data, form.academy.data),
                          secure=current_app.config["SESSION_COOKIE_SECURE"])
         return response

@@ -1,0 +1,106 @@
+"""OpenID Connect as a ProtocolAdapter: how the sign-in engine answers a client.
+
+Authlib validated the authorization request before it became a PendingAuthorization
+(views.authorize); here it is answered: a code (fulfil), access_denied (deny), or the
+OpenID Connect error naming why a passive request cannot be answered.
+"""
+from __future__ import annotations
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import AccessDeniedError
+from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredError,
+                                      LoginRequiredError)
+from flask import current_app, redirect
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from authlib.common.urls import add_params_to_uri
+
+from ..audit import record
+from ..db import db
+from ..errors import error_page
+from ..models import RefreshToken
+from ..signin import ProtocolAdapter
+from ..signin.session import note_relying_party
+from . import logout, tokens
+from .server import rebuild_request
+
+# The step a passive request (prompt=none) would need -> the error it gets.
+PASSIVE_ERRORS = {"wayf": LoginRequiredError, "login": LoginRequiredError,
+                  "consent": ConsentRequiredError}
+
+
+def server():
+    return current_app.extensions["idp"]["oidc_server"]
+
+
+def authorization_error(error: OAuth2Error, state: str | None = None):
+    """Redirect with the error only to a redirect URI Authlib has verified for the
+    client; otherwise our own page (never an open redirect). RFC 9207: with `iss`."""
+    if error.redirect_uri:
+        params = [("error", error.error)]
+        if error.description:
+            params.append(("error_description", error.description))
+        if state or error.state:
+            params.append(("state", state or error.state))
+        params.append(("iss", current_app.config["ISSUER"]))
+        return redirect(add_params_to_uri(error.redirect_uri, params))
+    return error_page(400, _("Demande de connexion invalide"),
+                      _("Le service qui vous a envoyé ici a fait une demande invalide "
+                        "(%(reason)s). Retournez sur ce service et réessayez.",
+                        reason=error.description or error.error))
+
+
+class OidcAdapter(ProtocolAdapter):
+    protocol = "oidc"
+
+    def _grant(self, pending, account, validated):
+        """The grant validated in this request, or the saved request validated again
+        (the client may have been disabled or changed while the family went through)."""
+        if validated is not None:
+            return validated
+        return server().get_consent_grant(rebuild_request(pending.params), end_user=account)
+
+    def fulfil(self, pending, account, validated=None):
+        try:
+            grant = self._grant(pending, account, validated)
+        except OAuth2Error as error:
+            return authorization_error(error)
+        response = server().issue_code(grant, account)
+        note_relying_party("oidc", pending.client_id)
+        record("oidc_code_issued", actor=account.identifier, target=pending.client_id,
+               scope=grant.request.scope)
+        return response
+
+    def deny(self, pending, account):
+        """access_denied to the redirect URI verified for the client, nothing issued."""
+        try:
+            grant = self._grant(pending, account, None)
+        except OAuth2Error as error:
+            return authorization_error(error)
+        record("oidc_access_denied", actor=getattr(account, "identifier", None),
+               target=pending.client_id)
+        return authorization_error(AccessDeniedError(redirect_uri=grant.redirect_uri),
+                                   pending.params.get("state"))
+
+    def passive_error(self, pending, step, validated=None):
+        try:
+            grant = self._grant(pending, None, validated)
+        except OAuth2Error as error:
+            return authorization_error(error)
+        error = PASSIVE_ERRORS.get(step.name, InteractionRequiredError)
+        return authorization_error(error(redirect_uri=grant.redirect_uri),
+                                   pending.params.get("state"))
+
+    def revoke(self, account, client_id=None):
+        """Refresh tokens of the client's grants (every client's when None)."""
+        if client_id is None:
+            tokens.revoke_account_tokens(account.id)
+            return
+        grant_ids = db.session.scalars(select(RefreshToken.grant_id).distinct().where(
+            RefreshToken.account_id == account.id, RefreshToken.client_id == client_id)).all()
+        for grant_id in grant_ids:
+            tokens.revoke_grant(grant_id)
+
+    def session_ended(self, snapshot: dict) -> None:
+        logout.notify_backchannel(snapshot)  # back-channel logout to the session's RPs

@@ -1,0 +1,63 @@
+"""SAML 2.0 as a ProtocolAdapter: how the sign-in engine answers a service provider."""
+from __future__ import annotations
+
+from flask import current_app, session
+
+from ..audit import record
+from ..signin import ProtocolAdapter
+from ..signin.session import note_relying_party
+from . import logout_chain, responses
+from .requests import find_sp
+
+
+def idp():
+    return current_app.extensions["idp"]["saml"]
+
+
+def post_to_acs(info: dict, sp, xml: str):
+    """The auto-submitted form that carries a SAMLResponse to the SP's verified ACS."""
+    return responses.post_page(info["acs_url"], "SAMLResponse", xml, info.get("relay_state"),
+                               sp.name)
+
+
+class SamlAdapter(ProtocolAdapter):
+    protocol = "saml"
+
+    def fulfil(self, pending, account, validated=None):
+        """The signed Response (or the NameIDPolicy error) for the AuthnRequest."""
+        info = pending.params
+        sp = find_sp(info["sp"])
+        try:
+            xml, entry = responses.success_response(idp(), sp, info, account,
+                                                    session.get("auth_time") or 0)
+        except responses.NameIdPolicyError:
+            xml = responses.error_response(idp(), sp, info,
+                                           responses.STATUS["name_id_policy"],
+                                           "NameID format not supported")
+        else:
+            responses.remember_for_logout(entry)
+            note_relying_party("saml", sp.entity_id)
+            record("saml_response_issued", actor=account.identifier,
+                   target=sp.entity_id[:128])
+        return post_to_acs(info, sp, xml)
+
+    def deny(self, pending, account):
+        """RequestDenied at the SP's registered ACS: the family declined."""
+        sp = find_sp(pending.client_id)
+        xml = responses.error_response(idp(), sp, pending.params, responses.STATUS["denied"],
+                                       "The user declined")
+        return post_to_acs(pending.params, sp, xml)
+
+    def passive_error(self, pending, step, validated=None):
+        """IsPassive and a step is due: NoPassive, whatever the step."""
+        sp = find_sp(pending.client_id)
+        xml = responses.error_response(idp(), sp, pending.params,
+                                       responses.STATUS["no_passive"],
+                                       "IsPassive: the user must interact with the IdP")
+        return post_to_acs(pending.params, sp, xml)
+
+    def session_ended(self, snapshot: dict) -> None:
+        logout_chain.capture(snapshot)  # the SPs the browser must visit (front channel)
+
+    def front_channel_logout(self, url: str):
+        return logout_chain.after_logout(url)

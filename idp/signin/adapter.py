@@ -1,0 +1,68 @@
+"""The ProtocolAdapter contract: what the sign-in engine asks of a protocol.
+
+A protocol (OpenID Connect, SAML 2.0, later an upstream provider such as FranceConnect)
+is one adapter registered on the app with `register_adapter`. The engine never names an
+endpoint or imports a protocol package: it looks the adapter up by the pending request's
+`protocol` and calls these methods.
+
+The adapter's own endpoints *begin* a request: they validate it (client, redirect URI or
+ACS, PKCE, signature) before anything else, turn it into a PendingAuthorization and hand
+it to `engine.proceed`. Everything after that goes through this contract.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:  # typing only: the plan imports this module
+    from ..models import Account
+    from .pending import PendingAuthorization
+    from .plan import Step
+
+
+class ProtocolAdapter:
+    """Base class: override what the protocol does; the defaults do nothing."""
+
+    protocol: str = ""  # the PendingAuthorization.protocol this adapter answers
+
+    def fulfil(self, pending: "PendingAuthorization", account: "Account",
+               validated: Any = None):
+        """Every step is done: answer the relying party (an OIDC code, a SAML response).
+        `validated` is what `begin` already checked in this same request, if anything."""
+        raise NotImplementedError
+
+    def deny(self, pending: "PendingAuthorization", account: "Account | None"):
+        """The family refused (consent): the protocol's refusal to the verified target."""
+        raise NotImplementedError
+
+    def passive_error(self, pending: "PendingAuthorization", step: "Step",
+                      validated: Any = None):
+        """The request forbade interaction (prompt=none, IsPassive) but `step` is due."""
+        raise NotImplementedError
+
+    def revoke(self, account: "Account", client_id: str | None = None) -> None:
+        """Withdraw what the relying party `client_id` (every one when None) holds for
+        the account: refresh tokens and the like."""
+
+    def session_ended(self, snapshot: dict) -> None:
+        """A session (its data) is ending: tell this protocol's relying parties that
+        can be told without the browser (back channel), or note what the browser must
+        visit (front channel)."""
+
+    def front_channel_logout(self, url: str):
+        """After `end_session()` in this request: a response taking the browser to the
+        relying parties that need it, ending at `url`; None when there are none."""
+        return None
+
+
+def register_adapter(app: Flask, adapter: ProtocolAdapter) -> None:
+    app.extensions["idp"].setdefault("adapters", {})[adapter.protocol] = adapter
+
+
+def adapters() -> list[ProtocolAdapter]:
+    return list(current_app.extensions["idp"].get("adapters", {}).values())
+
+
+def adapter_for(protocol: str) -> ProtocolAdapter | None:
+    return current_app.extensions["idp"].get("adapters", {}).get(protocol)
