@@ -6,11 +6,10 @@ from urllib.parse import urlsplit
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 
-from ..audit import record
 from ..errors import error_page
 from ..extensions import keyring
 from ..journeys.login.forms import LogoutForm

@@ -6,7 +6,6 @@ Each journey registers its step: a name, the endpoint that serves it and
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 

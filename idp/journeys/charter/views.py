@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from ...models.consent import GENERAL_AUDIENCE
 from ...relying_parties import find
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.steps import binding, step_page
+from ...signin.steps import binding, step_done, step_page
 from . import service, text
 from .forms import CharterForm
 
@@ -32,7 +32,7 @@ def accept(ctx):
             status = 400
         else:
             service.accept(ctx.account, charter)
-            return redirect(url_for("signin.resume"))
+            return step_done()
     elif form.errors:
         status = 400
     form.charter.data = str(charter.id)

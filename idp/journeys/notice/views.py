@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from ...db import db
 from ...models import RPNotice
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.steps import binding, step_page
+from ...signin.steps import binding, step_done, step_page
 from ..charter import text
 from . import service
 from .forms import NoticeForm
@@ -31,7 +31,7 @@ def acknowledge(ctx):
             status = 400
         else:
             service.acknowledge(ctx.account, notice)
-            return redirect(url_for("signin.resume"))
+            return step_done()
     elif form.errors:
         status = 400
     form.notice.data = str(notice.id)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, render_template
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.steps import binding, step_page
+from ...signin.steps import binding, step_done, step_page
 from . import email_change, service
 from .forms import ConfirmEmailForm, PreferencesForm
 
@@ -29,7 +29,7 @@ def check(ctx):
             # Said on a page of its own: on the way to an RP a flash would be seen later.
             return render_template("preferences/link_sent.html", email=form.email.data,
                                    pending=ctx.pending)
-        return redirect(url_for("signin.resume"))
+        return step_done()
     if not form.is_submitted():
         form.email.data = account.email
         if prefs is not None:

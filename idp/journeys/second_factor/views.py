@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.steps import binding, step_page
+from ...signin.steps import binding, step_done, step_page
 from ..account import credentials, reauth
 from ...signin.session import current_account
 from . import service
@@ -39,7 +39,7 @@ def verify(ctx):
                 flash(_("Code de secours accepté. Il vous en reste %(n)d : pensez à en "
                         "générer de nouveaux depuis Mon compte.",
                         n=service.remaining_codes(account)), "info")
-            return redirect(url_for("signin.resume"))
+            return step_done()
         form.code.errors = list(form.code.errors) + [WRONG[outcome]()]
     form.code.data = ""
     return render_template("second_factor/verify.html", form=form, pending=ctx.pending,
