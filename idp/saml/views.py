@@ -19,7 +19,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from ..audit import record
 from ..errors import error_page
 from ..extensions import store
-from ..journeys.login.forms import LogoutForm
+from ..signin.forms import LogoutForm
 from ..signin import PendingAuthorization
 from ..signin.engine import deny_pending, fulfil_pending, proceed
 from ..signin.session import current_account

@@ -13,7 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ...audit import record
-from ...journeys.login.forms import LogoutForm
+from ...signin.forms import LogoutForm
 from ...security import totp
 from .. import staff as staff_service
 from . import bp, guard

@@ -8,7 +8,7 @@ from flask_babel import format_datetime, gettext as _
 from ...audit import record
 from ..consent import service as consent
 from ..consent.forms import WithdrawForm
-from ..login.forms import LogoutForm
+from ...signin.forms import LogoutForm
 from ...signin.session import current_account, end_session
 from . import service, sessions
 from .forms import EverywhereForm

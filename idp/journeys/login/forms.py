@@ -15,7 +15,3 @@ class LoginForm(FlaskForm):
         _l("Mot de passe"), validators=[InputRequired(_l("Saisissez votre mot de passe.")),
                                         Length(max=1024)],
         render_kw={"autocomplete": "current-password"})
-
-
-class LogoutForm(FlaskForm):
-    """Empty: the CSRF token is the point (logout is a POST)."""

@@ -10,7 +10,8 @@ from ...signin.session import after_logout, end_session, start_session
 from ...signin.steps import step_done, step_page
 from ..wayf.service import current_choice
 from . import service
-from .forms import LoginForm, LogoutForm
+from ...signin.forms import LogoutForm
+from .forms import LoginForm
 
 bp = Blueprint("login", __name__)
 
