@@ -8,7 +8,7 @@ def init_app(app: Flask) -> None:
     from ..db import db
     from ..signin import register_adapter
     from ..signin.gate import allow
-    from . import views
+    from . import discovery, endpoints, views
     from .adapter import OidcAdapter
     from .token_fast_path import TokenFastPath
     from .server import build_server
@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     # Signed-in authorizations read the account and its standing and write one audit row.
     db.autocommit_endpoints.update({"oidc.authorize", "oidc.fulfil"})
     app.register_blueprint(views.bp)
-    app.register_blueprint(views.well_known)
+    app.register_blueprint(discovery.well_known)
     # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.
     allow("oidc.authorize", "oidc.token", "oidc.userinfo", "oidc.revoke", "oidc.introspect",
           "oidc.jwks", "oidc.end_session", "well_known.openid_configuration")
@@ -29,6 +29,6 @@ def init_app(app: Flask) -> None:
     # Called by relying parties (servers, or browsers sent by an RP): client authentication,
     # a bearer token or the protocol's own checks protect them. end_session checks the CSRF
     # token of its own confirmation form.
-    for view in (views.token, views.userinfo, views.revoke, views.introspect,
-                 views.authorize, views.end_session):
+    for view in (endpoints.token, endpoints.userinfo, endpoints.revoke,
+                 endpoints.introspect, views.authorize, views.end_session):
         csrf.exempt(view)

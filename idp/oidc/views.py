@@ -6,25 +6,20 @@ from urllib.parse import urlsplit
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, current_app, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 
 from ..errors import error_page
-from ..extensions import keyring
-from ..journeys.login.forms import LogoutForm
+from ..signin.forms import LogoutForm
 from ..signin import PendingAuthorization
 from ..signin.engine import deny_pending, fulfil_pending, proceed
 from ..signin.session import after_logout, current_account
 from ..signin.session import end_session as end_sso_session
-from . import tokens
 from .adapter import authorization_error, server
-from .claims import user_info
-from .clients import SUPPORTED_SCOPES, query_client
 from .logout import LogoutRequestError, check_logout_request
 
 bp = Blueprint("oidc", __name__, url_prefix="/oidc")
-well_known = Blueprint("well_known", __name__)
 
 
 def _origin(url: str) -> str:
@@ -86,50 +81,6 @@ def deny():
     return deny_pending("oidc")
 
 
-@bp.post("/token")
-def token():
-    if any(len(values) > 1 for values in request.form.listvalues()):
-        # RFC 6749 3.2: parameters must not be repeated (Authlib lets it through).
-        response = jsonify(error="invalid_request",
-                           error_description="A parameter is repeated.")
-        response.status_code = 400
-        return response
-    return server().create_token_response()
-
-
-@bp.post("/revoke")
-def revoke():
-    return server().create_endpoint_response("revocation")
-
-
-@bp.post("/introspect")
-def introspect():
-    return server().create_endpoint_response("introspection")
-
-
-def _bearer_error(error: str, status: int = 401):
-    response = jsonify(error=error)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = f'Bearer error="{error}"'
-    return response
-
-
-@bp.route("/userinfo", methods=["GET", "POST"])
-def userinfo():
-    """Bearer token in the Authorization header, or in the form body (RFC 6750 2.2)."""
-    auth = request.headers.get("Authorization", "")
-    value = auth[7:].strip() if auth[:7].lower() == "bearer " else request.form.get("access_token")
-    found = tokens.find_access_token(value)
-    if found is None:
-        return _bearer_error("invalid_token")
-    if "openid" not in found.scope.split():
-        return _bearer_error("insufficient_scope", 403)
-    account, client = found.get_user(), found.get_client()
-    if account is None or client is None:
-        return _bearer_error("invalid_token")
-    return jsonify(dict(user_info(account, client, found.scope)))
-
-
 @bp.route("/logout", methods=["GET", "POST"])
 def end_session():
     """RP-initiated logout: confirm with a POST (CSRF) before ending the session."""
@@ -154,54 +105,3 @@ def end_session():
                            client_name=client.row.name if client else None,
                            hidden={k: args[k] for k in ("id_token_hint", "post_logout_redirect_uri",
                                                        "state", "client_id") if args.get(k)})
-
-
-@bp.get("/jwks")
-def jwks():
-    response = jsonify(keyring().jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@well_known.get("/.well-known/openid-configuration")
-def openid_configuration():
-    issuer = current_app.config["ISSUER"]
-    base = issuer + "/oidc"
-    return jsonify({
-        "issuer": issuer,
-        "authorization_endpoint": base + "/authorize",
-        "token_endpoint": base + "/token",
-        "userinfo_endpoint": base + "/userinfo",
-        "jwks_uri": base + "/jwks",
-        "end_session_endpoint": base + "/logout",
-        "revocation_endpoint": base + "/revoke",
-        "introspection_endpoint": base + "/introspect",
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public", "pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "scopes_supported": list(SUPPORTED_SCOPES),
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "private_key_jwt"],
-        "code_challenge_methods_supported": ["S256"],
-        "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "name",
-            "given_name", "family_name", "preferred_username", "locale", "email",
-            "email_verified", "profile", "affiliation", "academy", "school_uai",
-            "school_name", "class", "pupils"],
-        "prompt_values_supported": ["none", "login", "consent"],
-        "ui_locales_supported": ["fr", "en"],
-        "authorization_response_iss_parameter_supported": True,
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
-        "frontchannel_logout_supported": False,
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-        "claims_parameter_supported": False,
-    })

@@ -1,0 +1,52 @@
+"""The discovery document (OpenID Connect Discovery 1.0), served at the issuer's root."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from .clients import SUPPORTED_SCOPES
+
+well_known = Blueprint("well_known", __name__)
+
+
+@well_known.get("/.well-known/openid-configuration")
+def openid_configuration():
+    issuer = current_app.config["ISSUER"]
+    base = issuer + "/oidc"
+    return jsonify({
+        "issuer": issuer,
+        "authorization_endpoint": base + "/authorize",
+        "token_endpoint": base + "/token",
+        "userinfo_endpoint": base + "/userinfo",
+        "jwks_uri": base + "/jwks",
+        "end_session_endpoint": base + "/logout",
+        "revocation_endpoint": base + "/revoke",
+        "introspection_endpoint": base + "/introspect",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public", "pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "name",
+            "given_name", "family_name", "preferred_username", "locale", "email",
+            "email_verified", "profile", "affiliation", "academy", "school_uai",
+            "school_name", "class", "pupils"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["fr", "en"],
+        "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
+    })
