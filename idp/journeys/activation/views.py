@@ -5,13 +5,14 @@ from flask_babel import gettext as _
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
-from ...signin.session import current_account, end_session
+from ...signin.session import end_session
+from ...signin.steps import step_done, step_page
 from . import service
 from .forms import EmailForm, FirstConnectionForm, ResendForm, parse_birth_date
 
 bp = Blueprint("activation", __name__)
 
-register_step(Step("activation", "activation.start", service.is_needed))
+register_step(Step("activation", "activation.start", service.is_needed, bound=False))
 allow("activation.start", "activation.resend", "activation.change_email",
       "activation.confirm")
 
@@ -39,11 +40,10 @@ def _form_page(account, form, status=200):
 
 
 @bp.route("/premiere-connexion", methods=["GET", "POST"])
-def start():
+@step_page("activation")
+def start(ctx):
     """The step: the first-connection form, or the "check your mailbox" page."""
-    account = current_account()
-    if account is None or account.state not in service.WAITING:
-        return redirect(url_for("signin.resume"))
+    account = ctx.account
     if service.expire_if_late(account):
         return _deactivated()
     if account.state.value == "pending_email":
@@ -96,14 +96,14 @@ def start():
     if email:
         return redirect(url_for("activation.start"))
     flash(_("Votre compte est activé."), "success")
-    return redirect(url_for("signin.resume"))
+    return step_done()
 
 
 @bp.post("/premiere-connexion/renvoyer")
-def resend():
-    account = current_account()
-    if account is None or account.state.value != "pending_email" \
-            or not ResendForm().validate_on_submit():
+@step_page("activation")
+def resend(ctx):
+    account = ctx.account
+    if account.state.value != "pending_email" or not ResendForm().validate_on_submit():
         return redirect(url_for("activation.start"))
     if service.expire_if_late(account):
         return _deactivated()
@@ -117,9 +117,10 @@ def resend():
 
 
 @bp.post("/premiere-connexion/adresse")
-def change_email():
-    account = current_account()
-    if account is None or account.state.value != "pending_email":
+@step_page("activation")
+def change_email(ctx):
+    account = ctx.account
+    if account.state.value != "pending_email":
         return redirect(url_for("activation.start"))
     form = EmailForm()
     if not form.validate_on_submit():
