@@ -69,15 +69,6 @@ class SignupTransaction:
         session[SESSION_KEY] = self.id
         return self
 
-    def binding(self) -> str:
-        """The hidden value a step form carries: a form from an older transaction (another
-        tab, a page kept from before "Précédent") is refused, never applied to this one."""
-        secret = current_app.config["SECRET_KEY"].encode()
-        return hmac.new(secret, f"signup|{self.id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-    def bound(self, sent: str | None) -> bool:
-        return hmac.compare_digest((sent or "").encode(), self.binding().encode())
-
     def same_details(self, first_name: str, last_name: str, phone: str) -> bool:
         from ...roster.names import fold
 

@@ -1,15 +1,16 @@
 """J4 pages [seed 003]: identity and mobile -> SMS code -> pupils -> password -> identifier.
 
-Every page reads the transaction bound to this browser (state.py); a page reached out of
-turn (back button, bookmark) sends the family to the step it is at, with what it typed
-kept; a form from an older transaction is refused with a clear page.
+The identity page begins the transaction bound to this browser (state.py); the others
+are the steps of the sign-up sub-plan (plan.py), served through the engine's step
+contract: a page reached out of turn (back button, bookmark) sends the family to the
+step it is at, with what it typed kept; a form from an older transaction is refused
+with a clear page.
 """
 from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import get_locale, gettext as _, ngettext
 
 from ...db import db
@@ -17,21 +18,19 @@ from ...models import Account
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.gate import allow
+from ...signin.steps import step_page
 from ...signin.session import current_account, start_session
 from . import service
 from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class, \
     typed_date
 from .messages import code_error, refusal_message
+from .plan import SIGNUP
 from .state import OWNER_KEY, SignupTransaction, browser_owner, claim_attempt
 from .strength import RULES, evaluate
 
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
 allow("signup.start", "signup.code", "signup.resend", "signup.pupils", "signup.password",
       "signup.done", "signup.stopped")
-STEP_ENDPOINTS = {"code": "signup.code", "pupils": "signup.pupils",
-                  "password": "signup.password", "done": "signup.done",
-                  "stopped": "signup.stopped"}
-BINDING_FIELD = "tx"
 
 
 def _locale() -> str:
@@ -39,31 +38,13 @@ def _locale() -> str:
 
 
 def _go(tx: SignupTransaction):
-    return redirect(url_for(STEP_ENDPOINTS[tx.step]))
-
-
-def _current_or_restart():
-    """(tx, None) or (None, a redirect to the first page saying why)."""
-    tx = SignupTransaction.current()
-    if tx is not None:
-        return tx, None
-    if SignupTransaction.had_expired():
-        flash(_("Votre inscription a expiré (elle doit être terminée en %(n)d minutes). "
-                "Recommencez : vos nom, prénom et numéro sont à saisir à nouveau.",
-                n=int(float(current_app.config["SIGNUP_MINUTES"]))), "info")
-    return None, redirect(url_for("signup.start"))
-
-
-def _stale(tx: SignupTransaction | None):
-    """A form from another (older) transaction of this browser: nothing is applied."""
-    if tx is None or tx.bound(request.form.get(BINDING_FIELD)):
-        return None
-    return render_template("signup/stale.html", step_url=url_for(STEP_ENDPOINTS[tx.step])), 400
+    """To the page of the step the transaction is at."""
+    return SIGNUP.resume(tx)
 
 
 def _page(name: str, tx: SignupTransaction | None, status: int = 200, **context):
     return render_template(f"signup/{name}.html", tx=tx,
-                           binding=tx.binding() if tx else None, **context), status
+                           binding=SIGNUP.binding(tx) if tx else None, **context), status
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -108,15 +89,9 @@ def _code_page(tx, form, status=200):
 
 
 @bp.route("/code", methods=["GET", "POST"])
-def code():
+@step_page("code", plan=SIGNUP)
+def code(tx):
     """Step 2: the security code received by SMS, and "Renvoyer le SMS"."""
-    tx, restart = _current_or_restart()
-    if restart:
-        return restart
-    if request.method == "POST" and (stale := _stale(tx)):
-        return stale
-    if tx.step != "code":
-        return _go(tx)
     form = CodeForm()
     if not form.is_submitted():
         return _code_page(tx, form)
@@ -134,13 +109,9 @@ def code():
 
 
 @bp.post("/code/renvoyer")
-def resend():
-    tx, restart = _current_or_restart()
-    if restart:
-        return restart
-    if stale := _stale(tx):
-        return stale
-    if tx.step != "code" or not EmptyForm().validate_on_submit():
+@step_page("code", plan=SIGNUP)
+def resend(tx):
+    if not EmptyForm().validate_on_submit():
         return _go(tx)
     outcome = service.resend(tx, _locale())
     if outcome.sent:
@@ -157,16 +128,14 @@ def _pupils_page(tx, form, pupils, status=200):
     return _page("pupils", tx, status, form=form, rows=rows)
 
 
+def _back_from_password(tx) -> bool:
+    return tx.step == "password"  # "Précédent": the answers can still be changed
+
+
 @bp.route("/eleves", methods=["GET", "POST"])
-def pupils():
+@step_page("pupils", on_demand=_back_from_password, plan=SIGNUP)
+def pupils(tx):
     """Step 3: for each pupil linked to the phone, the link and the birth date."""
-    tx, restart = _current_or_restart()
-    if restart:
-        return restart
-    if request.method == "POST" and (stale := _stale(tx)):
-        return stale
-    if tx.step not in ("pupils", "password"):
-        return _go(tx)
     listed = service.pupils_of(tx)
     form = pupils_form_class(len(listed))()
     if not form.is_submitted():
@@ -219,15 +188,9 @@ def _password_page(tx, form, status=200, evaluation=None):
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
-def password():
+@step_page("password", plan=SIGNUP)
+def password(tx):
     """Step 4: the password, twice; then the account is made and signed in."""
-    tx, restart = _current_or_restart()
-    if restart:
-        return restart
-    if request.method == "POST" and (stale := _stale(tx)):
-        return stale
-    if tx.step != "password":
-        return _go(tx)
     form = PasswordForm()
     if not form.is_submitted():
         return _password_page(tx, form)
@@ -270,13 +233,9 @@ def _lost_race():
 
 
 @bp.get("/compte-active")
-def done():
+@step_page("done", plan=SIGNUP)
+def done(tx):
     """"Votre compte a été activé avec succès": the identifier to note down."""
-    tx, restart = _current_or_restart()
-    if restart:
-        return restart
-    if tx.step != "done":
-        return _go(tx)
     account = db.session.get(Account, tx.account_id)
     if account is None:  # the request that made it failed before its commit
         tx.step = "password"
@@ -288,12 +247,8 @@ def done():
 
 
 @bp.get("/arret")
-def stopped():
+@step_page("stopped", plan=SIGNUP)
+def stopped(tx):
     """The journey cannot go on: what happened and whom to ask."""
-    tx, restart = _current_or_restart()
-    if restart:
-        return restart
-    if tx.step != "stopped":
-        return _go(tx)
     status = 403 if tx.stop_reason == "birth_dates" else 200
     return _page("stopped", tx, status, reason=tx.stop_reason)
