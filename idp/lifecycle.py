@@ -23,9 +23,9 @@ from sqlalchemy import and_, delete, insert, or_, select, text, update
 from .db import db
 from .models import (Account, AccountState, AuditEvent, GuardianLink, OneTimeToken,
                      OutboxMessage, PupilRecord, RefreshToken, RepresentativeRecord)
+from .notify.delivery import purge_old_messages
 from .notify.links import external_url
 from .notify.outbox import render_email
-from .notify.worker import purge_old_messages
 
 CHUNK = 2000
 WAITING = (AccountState.provisional, AccountState.pending_email)

@@ -1,5 +1,6 @@
-"""`idp roster ...`, `idp worker`, `idp lifecycle run`: attached to the `idp` group in
-idp/cli.py. Each command commits once at the end; --json prints machine-readable output."""
+"""`idp roster ...`: schools, roster imports and notification letters. Attached to the
+`idp` group in idp/cli.py; each command commits once at the end; --json prints
+machine-readable output."""
 from __future__ import annotations
 
 import os
@@ -8,11 +9,10 @@ from pathlib import Path
 
 import click
 
-
-def _cli():
-    from .. import cli  # the helpers of the main group (imported late: no cycle)
-
-    return cli
+from ..cli_helpers import app_context, commit, emit, fail
+from .importer import UnknownSchool, find_school, import_roster
+from .letters import LetterError, issue_letters
+from .schools import SchoolError, upsert_school
 
 
 @click.group()
@@ -28,16 +28,13 @@ def roster():
 @click.option("--json", "as_json", is_flag=True)
 def add_school(uai, name, academy, level, as_json):
     """Create or update a school (before its first roster import)."""
-    from .schools import SchoolError, upsert_school
-
-    cli = _cli()
-    with cli.app_context():
+    with app_context():
         try:
             school = upsert_school(uai, name, academy, level)
         except SchoolError as exc:
-            cli.fail(str(exc))
-        cli.commit()
-        cli.emit({"uai": school.uai, "name": school.name, "academy": school.academy_code},
+            fail(str(exc))
+        commit()
+        emit({"uai": school.uai, "name": school.name, "academy": school.academy_code},
                  as_json, f"school {school.uai} {school.name}")
 
 
@@ -48,18 +45,15 @@ def add_school(uai, name, academy, level, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def import_cmd(uai, csv_file, dry_run, as_json):
     """Import a school's CSV (pupils, representatives): idempotent, with a report."""
-    from .importer import UnknownSchool, import_roster
-
-    cli = _cli()
     data = Path(csv_file).read_bytes()
-    with cli.app_context():
+    with app_context():
         try:
             report = import_roster(uai, data, dry_run=dry_run, actor="cli",
                                    file_name=Path(csv_file).name)
         except UnknownSchool:
-            cli.fail(f"unknown school {uai}: create it with `idp roster add-school`")
+            fail(f"unknown school {uai}: create it with `idp roster add-school`")
         if report.ok and not dry_run:
-            cli.commit()
+            commit()
         lines = [f"{'dry run: ' if dry_run else ''}{report.rows} row(s): "
                  f"{report.created} created, {report.updated} updated, "
                  f"{report.unchanged} unchanged, {report.rejected} rejected; "
@@ -67,7 +61,7 @@ def import_cmd(uai, csv_file, dry_run, as_json):
         if report.file_error:
             lines = [f"file refused: {report.file_error}"]
         lines += [f"  line {e['line']}: {e['reason']}" for e in report.errors]
-        cli.emit(report.as_dict(), as_json, "\n".join(lines))
+        emit(report.as_dict(), as_json, "\n".join(lines))
         if report.file_error:
             raise SystemExit(1)
 
@@ -81,18 +75,14 @@ def import_cmd(uai, csv_file, dry_run, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def letters_cmd(uai, class_name, account_ref, out, as_json):
     """Print notification letters with fresh provisional passwords (one page each)."""
-    from .importer import UnknownSchool, find_school
-    from .letters import LetterError, issue_letters
-
-    cli = _cli()
-    with cli.app_context():
+    with app_context():
         try:
             batch = issue_letters(find_school(uai), class_name=class_name,
                                   account_ref=account_ref, actor="cli")
         except UnknownSchool:
-            cli.fail(f"unknown school {uai}")
+            fail(f"unknown school {uai}")
         except LetterError as exc:
-            cli.fail(str(exc))
+            fail(str(exc))
         # The PDF is written first, then the passwords committed, then the file is put in
         # place: never a letter whose password does not work, nor passwords without letters.
         target = Path(out).resolve()
@@ -101,56 +91,10 @@ def letters_cmd(uai, class_name, account_ref, out, as_json):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(batch.pdf)
             os.chmod(tmp, 0o600)  # provisional passwords inside
-            cli.commit()
+            commit()
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         summary = batch.summary() | {"out": str(target)}
-        cli.emit(summary, as_json, f"{len(batch.letters)} letter(s) written to {target}")
-
-
-@click.command("worker")
-@click.option("--once", is_flag=True, help="One delivery pass, then exit (tests, cron).")
-@click.option("--lifecycle/--no-lifecycle", default=True,
-              help="Also run the lifecycle every WORKER_LIFECYCLE_MINUTES.")
-@click.option("--json", "as_json", is_flag=True)
-def worker(once, lifecycle, as_json):
-    """Deliver queued emails and SMS with retries (runs until stopped)."""
-    from ..notify.worker import deliver_due, run_forever
-
-    cli = _cli()
-    with cli.app_context():
-        from flask import current_app
-
-        config = current_app.config
-        if once:
-            report = deliver_due()
-            cli.emit(report.as_dict(), as_json,
-                     f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
-            return
-        click.echo(f"worker: email via {config['EMAIL_BACKEND']}, polling every "
-                   f"{config['WORKER_POLL_SECONDS']} s")
-        minutes = float(config["WORKER_LIFECYCLE_MINUTES"]) if lifecycle else 0
-        try:
-            run_forever(float(config["WORKER_POLL_SECONDS"]), minutes, echo=click.echo)
-        except KeyboardInterrupt:
-            pass
-
-
-@click.group()
-def lifecycle():
-    """Reminders, deactivation and deletion of never-activated accounts."""
-
-
-@lifecycle.command("run")
-@click.option("--json", "as_json", is_flag=True)
-def lifecycle_run(as_json):
-    """One idempotent pass (for cron): remind, deactivate, delete."""
-    from ..lifecycle import run_lifecycle
-
-    cli = _cli()
-    with cli.app_context():
-        summary = run_lifecycle()
-        cli.commit()
-        cli.emit(summary, as_json, ", ".join(f"{k}: {v}" for k, v in summary.items()))
+        emit(summary, as_json, f"{len(batch.letters)} letter(s) written to {target}")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from idp.db import db
 from idp.models import Account, AccountState, OutboxMessage
-from idp.notify.worker import deliver_due
+from idp.notify.delivery import deliver_due
 from idp.roster import find_school, import_roster, issue_letters
 
 from ..support.browser import Browser

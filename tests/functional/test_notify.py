@@ -12,7 +12,7 @@ from idp import create_app
 from idp.db import db
 from idp.models import OutboxMessage
 from idp.notify import external_url, queue_email, queue_sms, register_sender
-from idp.notify.worker import deliver_due
+from idp.notify.delivery import deliver_due
 from idp.security.onetime import LinkTokenError, consume_link_token, issue_link_token
 
 from ..support.cli import run_idp

@@ -43,7 +43,7 @@ def smtp(app, monkeypatch):
 
 
 def deliver(app) -> None:
-    from idp.notify.worker import deliver_due
+    from idp.notify.delivery import deliver_due
 
     with app.app_context():
         report = deliver_due()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from idp.db import db
 from idp.models import (Account, AccountState, AuditEvent, DeclinedGuardianLink,
                         GuardianLink, OutboxMessage, RepresentativeRecord)
-from idp.notify.worker import deliver_due
+from idp.notify.delivery import deliver_due
 
 from ..support.browser import Browser
 from ..support.oidc import query

@@ -11,7 +11,7 @@ from idp.db import db
 from idp.models import OutboxMessage
 from idp.notify import queue_sms
 from idp.notify.sms_http import fill
-from idp.notify.worker import deliver_due
+from idp.notify.delivery import deliver_due
 
 from ..support.signup import PHONE, Signup, make_family
 from ..support.sms_gateway import (TOKEN, gateway_settings, sms_gateway,  # noqa: F401

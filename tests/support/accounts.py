@@ -27,7 +27,7 @@ def update_account(app, account_id: int, **fields) -> None:
 
 def deliver(app) -> None:
     """Run the outbox worker once (as `idp worker --once` would); nothing may fail."""
-    from idp.notify.worker import deliver_due
+    from idp.notify.delivery import deliver_due
 
     with app.app_context():
         report = deliver_due()

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
+
+from ...cli_helpers import app_context, emit
+from ...db import db
+from ...models import DeclinedGuardianLink, PupilRecord, RepresentativeRecord, School
 
 
 @click.group()
@@ -16,13 +21,7 @@ def signup():
 def declined(uai, as_json):
     """Pupils of a school whose representative said "Je ne suis pas le représentant
     légal de cet élève": the school should check its records."""
-    from sqlalchemy import select
-
-    from ... import cli
-    from ...db import db
-    from ...models import DeclinedGuardianLink, PupilRecord, RepresentativeRecord, School
-
-    with cli.app_context():
+    with app_context():
         D, P, R = DeclinedGuardianLink, PupilRecord, RepresentativeRecord
         rows = db.session.execute(
             select(D.declined_at, P.national_id, P.first_name, P.last_name, P.class_name,
@@ -36,4 +35,4 @@ def declined(uai, as_json):
         text = "\n".join(f"{o['declined_at'][:16]}  {o['pupil']} ({o['class']}): "
                          f"{o['representative']} n'est pas le représentant légal"
                          for o in out) or "aucun lien refusé"
-        cli.emit({"uai": uai.upper(), "declined": out}, as_json, text)
+        emit({"uai": uai.upper(), "declined": out}, as_json, text)

@@ -1,4 +1,4 @@
-"""`idp worker`: deliver the outbox with retries, and run the lifecycle now and then.
+"""Outbox delivery with retries: what `idp worker` (idp/worker.py) runs on every pass.
 
 Each due message is first claimed (a conditional UPDATE that pushes its next attempt a
 lease ahead, committed), then sent, then marked: several workers never send the same
@@ -8,7 +8,6 @@ when the lease ends (at-least-once delivery). Retries back off exponentially.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -112,27 +111,3 @@ def purge_old_messages(now: datetime | None = None) -> int:
                                     OutboxMessage.created_at < cutoff),
         execution_options={"synchronize_session": False}).rowcount
 
-
-def run_forever(poll_seconds: float, lifecycle_minutes: float, echo=print) -> None:
-    """The worker loop: deliver, sleep, and every `lifecycle_minutes` run the lifecycle."""
-    from ..lifecycle import run_lifecycle
-
-    next_lifecycle = time.monotonic()
-    while True:
-        try:
-            report = deliver_due()
-            if report.sent or report.retried or report.failed:
-                echo(f"outbox: {report.sent} sent, {report.retried} to retry, "
-                     f"{report.failed} failed")
-            if lifecycle_minutes > 0 and time.monotonic() >= next_lifecycle:
-                summary = run_lifecycle()
-                db.session.commit()
-                next_lifecycle = time.monotonic() + lifecycle_minutes * 60
-                if any(summary.get(k) for k in ("reminded", "deactivated", "deleted")):
-                    echo(f"lifecycle: {summary}")
-        except Exception:  # a database hiccup must not stop the worker
-            db.session.rollback()
-            log.exception("worker pass failed")
-        finally:
-            db.session.remove()
-        time.sleep(poll_seconds)

@@ -1,0 +1,50 @@
+"""`idp worker` (deliver queued emails and SMS, run the lifecycle now and then) and
+`idp lifecycle run` (one pass, for cron). Attached to the `idp` group in idp/cli.py;
+--json prints machine-readable output."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from ..cli_helpers import app_context, commit, emit
+from ..lifecycle import run_lifecycle
+from ..notify.delivery import deliver_due
+from ..worker import run_forever
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One delivery pass, then exit (tests, cron).")
+@click.option("--lifecycle/--no-lifecycle", default=True,
+              help="Also run the lifecycle every WORKER_LIFECYCLE_MINUTES.")
+@click.option("--json", "as_json", is_flag=True)
+def worker(once, lifecycle, as_json):
+    """Deliver queued emails and SMS with retries (runs until stopped)."""
+    with app_context():
+        config = current_app.config
+        if once:
+            report = deliver_due()
+            emit(report.as_dict(), as_json,
+                 f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
+            return
+        click.echo(f"worker: email via {config['EMAIL_BACKEND']}, polling every "
+                   f"{config['WORKER_POLL_SECONDS']} s")
+        minutes = float(config["WORKER_LIFECYCLE_MINUTES"]) if lifecycle else 0
+        try:
+            run_forever(float(config["WORKER_POLL_SECONDS"]), minutes, echo=click.echo)
+        except KeyboardInterrupt:
+            pass
+
+
+@click.group()
+def lifecycle():
+    """Reminders, deactivation and deletion of never-activated accounts."""
+
+
+@lifecycle.command("run")
+@click.option("--json", "as_json", is_flag=True)
+def lifecycle_run(as_json):
+    """One idempotent pass (for cron): remind, deactivate, delete."""
+    with app_context():
+        summary = run_lifecycle()
+        commit()
+        emit(summary, as_json, ", ".join(f"{k}: {v}" for k, v in summary.items()))

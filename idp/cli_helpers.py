@@ -1,0 +1,38 @@
+"""What every `idp` subcommand shares: its output (text or --json), its failure exit, the
+app context for commands that touch the database and the one commit at their end.
+
+The command modules (idp/admin/*_commands.py, idp/roster/commands.py,
+idp/journeys/signup/commands.py) import this module and never idp/cli.py, which only
+assembles their groups: no import cycle between the command line and its commands.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import create_app
+from .config import ConfigError
+from .db import db
+
+def emit(data: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def app_context():
+    """An app context for commands that touch the database (commit() at the end)."""
+    try:
+        app = create_app()
+    except (ConfigError, RuntimeError) as exc:
+        fail(str(exc))
+    return app.app_context()
+
+
+def commit() -> None:
+    db.session.commit()
