@@ -6,21 +6,23 @@ OpenID Connect error naming why a passive request cannot be answered.
 """
 from __future__ import annotations
 
-from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import AccessDeniedError
-from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredError,
-                                      LoginRequiredError)
-from flask import current_app, redirect
-from flask_babel import gettext as _
-from sqlalchemy import select
+from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
+from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredError,
+                                      LoginRequiredError)
+from flask import current_app, redirect, request, session
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..audit import record
 from ..db import db
 from ..errors import error_page
 from ..models import RefreshToken
-from ..signin import ProtocolAdapter
+from ..signin import PendingAuthorization, ProtocolAdapter
+from ..signin.adapter import RequestRefused
 from ..signin.session import note_relying_party
 from . import logout, tokens
 from .server import rebuild_request
@@ -51,8 +53,49 @@ def authorization_error(error: OAuth2Error, state: str | None = None):
                         reason=error.description or error.error))
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValueError(raw)
+    return int(raw)
+
+
 class OidcAdapter(ProtocolAdapter):
     protocol = "oidc"
+
+    def begin(self, source, account):
+        """The authorization request of this HTTP request, checked by Authlib (client,
+        exact redirect URI, PKCE S256) before anything else."""
+        try:
+            grant = server().get_consent_grant(end_user=account)
+        except OAuth2Error as error:
+            raise RequestRefused(authorization_error(error)) from error
+        params = request.values.to_dict()
+        prompts = set(params.get("prompt", "").split())
+        try:
+            max_age = _int_or_none(params.get("max_age"))
+        except ValueError:
+            raise RequestRefused(authorization_error(InvalidRequestError(
+                description="max_age must be a number of seconds",
+                redirect_uri=grant.redirect_uri, state=params.get("state")))) from None
+        client = grant.request.client
+        for locale in (params.get("ui_locales") or "").split():
+            if locale[:2] in current_app.config["LANGUAGES"]:
+                session["locale"] = locale[:2]
+                break
+        return PendingAuthorization(
+            protocol="oidc", client_id=client.get_client_id(), client_name=client.row.name,
+            params=params, force_login="login" in prompts, force_consent="consent" in prompts,
+            max_age=max_age, passive="none" in prompts, login_hint=params.get("login_hint"),
+            ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
+            academy_hint=params.get("academy_hint"), requested=grant.request.scope.split(),
+            return_origin=_origin(grant.redirect_uri)), grant
 
     def _grant(self, pending, account, validated):
         """The grant validated in this request, or the saved request validated again

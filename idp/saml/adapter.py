@@ -1,10 +1,12 @@
 """SAML 2.0 as a ProtocolAdapter: how the sign-in engine answers a service provider."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, session
 
 from ..audit import record
-from ..signin import ProtocolAdapter
+from ..signin import PendingAuthorization, ProtocolAdapter
 from ..signin.session import note_relying_party
 from . import logout_chain, responses
 from .requests import find_sp
@@ -22,6 +24,16 @@ def post_to_acs(info: dict, sp, xml: str):
 
 class SamlAdapter(ProtocolAdapter):
     protocol = "saml"
+
+    def begin(self, info, account):
+        """`info`: the AuthnRequest the endpoint already checked (requests.py: signature,
+        registered ACS, freshness), as plain data."""
+        sp = find_sp(info["sp"])
+        acs = urlsplit(info["acs_url"])
+        return PendingAuthorization(
+            protocol="saml", client_id=sp.entity_id, client_name=sp.name, params=info,
+            force_login=info["force_authn"], passive=info["is_passive"],
+            requested=list(sp.attributes), return_origin=f"{acs.scheme}://{acs.netloc}"), None
 
     def fulfil(self, pending, account, validated=None):
         """The signed Response (or the NameIDPolicy error) for the AuthnRequest."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import asdict
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,8 +20,7 @@ from ..errors import error_page
 from ..extensions import store
 from ..signin.forms import LogoutForm
 from ..signin import PendingAuthorization
-from ..signin.engine import deny_pending, fulfil_pending, proceed
-from ..signin.session import current_account
+from ..signin.engine import begin, deny_pending, fulfil_pending
 from . import logout, logout_chain
 from .adapter import idp
 from .requests import (SamlRequestError, decode, find_sp, parse_authn_request,
@@ -98,14 +96,8 @@ def sso_resume():
 
 
 def _start(info: dict):
-    """The checked request becomes a pending authorization for the sign-in engine."""
-    sp = find_sp(info["sp"])
-    acs = urlsplit(info["acs_url"])
-    pending = PendingAuthorization(
-        protocol="saml", client_id=sp.entity_id, client_name=sp.name, params=info,
-        force_login=info["force_authn"], passive=info["is_passive"],
-        requested=list(sp.attributes), return_origin=f"{acs.scheme}://{acs.netloc}")
-    return proceed(pending, current_account())
+    """The checked request goes to the sign-in engine (adapter.begin, then the plan)."""
+    return begin("saml", info)
 
 
 @bp.get("/fulfil")

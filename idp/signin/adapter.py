@@ -5,9 +5,10 @@ is one adapter registered on the app with `register_adapter`. The engine never n
 endpoint or imports a protocol package: it looks the adapter up by the pending request's
 `protocol` and calls these methods.
 
-The adapter's own endpoints *begin* a request: they validate it (client, redirect URI or
-ACS, PKCE, signature) before anything else, turn it into a PendingAuthorization and hand
-it to `engine.proceed`. Everything after that goes through this contract.
+The adapter's endpoints receive a request and call `engine.begin(protocol, source)`:
+the adapter's `begin` validates it (client, redirect URI or ACS, PKCE, signature) before
+anything else and turns it into a PendingAuthorization; everything after that goes
+through this contract too.
 """
 from __future__ import annotations
 
@@ -21,10 +22,26 @@ if TYPE_CHECKING:  # typing only: the plan imports this module
     from .plan import Step
 
 
+class RequestRefused(Exception):
+    """`begin` cannot accept the request: `response` is the protocol's own answer (an
+    error page, or an error sent to a verified return target)."""
+
+    def __init__(self, response):
+        super().__init__("request refused")
+        self.response = response
+
+
 class ProtocolAdapter:
     """Base class: override what the protocol does; the defaults do nothing."""
 
     protocol: str = ""  # the PendingAuthorization.protocol this adapter answers
+
+    def begin(self, source: Any, account: "Account | None") \
+            -> "tuple[PendingAuthorization, Any]":
+        """Validate the incoming request (`source`: what the endpoint parsed, or None for
+        the current request) into (pending request, what was validated, kept for an
+        answer in this same request). Raises RequestRefused."""
+        raise NotImplementedError
 
     def fulfil(self, pending: "PendingAuthorization", account: "Account",
                validated: Any = None):

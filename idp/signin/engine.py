@@ -1,6 +1,6 @@
 """The sign-in engine: one path from a validated protocol request to its answer.
 
-    adapter endpoint --begin--> proceed(pending) --first needed step?--
+    adapter endpoint --begin(protocol)--> adapter.begin --> proceed(pending) --step due?--
         none:            adapter.fulfil      (answered in this request)
         due, passive:    adapter.passive_error
         due:             pending saved, browser sent to /continue -> the gate -> the step
@@ -15,14 +15,26 @@ from typing import Any
 from flask import g, redirect, render_template, session, url_for
 
 from ..models import Account
-from .adapter import adapter_for
+from .adapter import RequestRefused, adapter_for
 from .pending import SESSION_KEY, PendingAuthorization
 from .plan import SignInContext, current_context, first_needed_step
+from .session import current_account
 
 
 def expired_page():
     """This browser's pending request is gone (expired, answered, never ours)."""
     return render_template("errors/expired.html"), 400
+
+
+def begin(protocol: str, source: Any = None):
+    """An adapter endpoint received a request: its adapter validates it into a pending
+    request (or refuses it with the protocol's answer), then the plan decides."""
+    account = current_account()
+    try:
+        pending, validated = adapter_for(protocol).begin(source, account)
+    except RequestRefused as refused:
+        return refused.response
+    return proceed(pending, account, validated)
 
 
 def proceed(pending: PendingAuthorization, account: Account | None, validated: Any = None):

@@ -1,6 +1,6 @@
 """The ProtocolAdapter contract: a protocol the engine has never seen gets the same plan
 as OIDC and SAML by registering an adapter and beginning its requests with
-`engine.proceed` (how to add a protocol, docs/architecture.md)."""
+`engine.begin` (how to add a protocol, docs/architecture.md)."""
 from __future__ import annotations
 
 import pytest
@@ -8,9 +8,9 @@ from flask import Blueprint, request
 
 from idp import create_app
 from idp.signin import PendingAuthorization, ProtocolAdapter, register_adapter
-from idp.signin.engine import proceed
+from idp.signin.adapter import RequestRefused
+from idp.signin.engine import begin
 from idp.signin.gate import allow
-from idp.signin.session import current_account
 
 from ..support.browser import Browser
 
@@ -21,6 +21,13 @@ class DemoAdapter(ProtocolAdapter):
 
     def __init__(self):
         self.ended: list[dict] = []
+
+    def begin(self, source, account):
+        if "bad" in request.args:
+            raise RequestRefused(("refused by the adapter", 400))
+        return PendingAuthorization(
+            protocol="demo", client_id="demo-rp", client_name="Démo",
+            params=dict(request.args), passive="passive" in request.args), "checked once"
 
     def fulfil(self, pending, account, validated=None):
         return f"answered {pending.client_id} for {account.identifier} ({validated})"
@@ -41,14 +48,11 @@ def demo(settings):
     bp = Blueprint("demo", __name__)
 
     @bp.get("/demo/begin")
-    def begin():
-        pending = PendingAuthorization(
-            protocol="demo", client_id="demo-rp", client_name="Démo",
-            params=dict(request.args), passive="passive" in request.args)
-        return proceed(pending, current_account(), validated="checked once")
+    def demo_begin():
+        return begin("demo")
 
     app.register_blueprint(bp)
-    allow("demo.begin")  # a protocol endpoint: it validates, then the plan decides
+    allow("demo.demo_begin")  # a protocol endpoint: it validates, then the plan decides
     adapter = DemoAdapter()
     register_adapter(app, adapter)
     return app, adapter
@@ -78,3 +82,11 @@ def test_a_passive_request_gets_the_adapters_error_for_the_due_step(demo):
     response = app.test_client().get("/demo/begin?passive=1")
     assert response.status_code == 400
     assert response.text == "passive refused at wayf"
+
+
+def test_a_request_its_adapter_refuses_gets_the_adapters_answer_and_no_step(demo):
+    app, _ = demo
+    client = app.test_client()
+    response = client.get("/demo/begin?bad=1")
+    assert response.status_code == 400 and response.text == "refused by the adapter"
+    assert client.get("/continue").status_code == 302  # nothing pending was saved
