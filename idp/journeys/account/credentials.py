@@ -18,6 +18,7 @@ from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
 from ...signin.adapter import adapters
 from ..activation.service import forbidden_words
+from ..home.sessions import end_everywhere
 from .notices import send_notice
 
 RESET_PURPOSE = "password_reset"
@@ -35,8 +36,6 @@ def password_problems(account: Account, password: str, confirm: str | None = Non
 def end_everything(account: Account, keep_this_session: bool = False) -> None:
     """End every session (RPs told by back channel) and every refresh token of the
     account; with `keep_this_session` the browser making the change stays signed in."""
-    from ..home.sessions import end_everywhere
-
     end_everywhere(account)  # bumps session_epoch: unlisted sessions end too
     for adapter in adapters():
         adapter.revoke(account)  # every relying party's tokens

@@ -9,14 +9,14 @@ from ...extensions import passwords
 from ...signin.gate import allow
 from ...signin.session import current_account
 from ..preferences.email_change import CONFIRMED_LISTENERS
-from . import credentials, notices, reauth, service
+from . import credentials, email_change_report, reauth, service
 from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,
                     PostForm, ReauthForm)
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 allow("account.report_email_change")  # opened from the old mailbox, often signed out
-if notices.tell_previous_address not in CONFIRMED_LISTENERS:
-    CONFIRMED_LISTENERS.append(notices.tell_previous_address)
+if email_change_report.tell_previous_address not in CONFIRMED_LISTENERS:
+    CONFIRMED_LISTENERS.append(email_change_report.tell_previous_address)
 
 
 @bp.get("")
@@ -171,8 +171,8 @@ def report_email_change(token: str):
     if not form.validate_on_submit():
         return render_template("account/report.html", form=form)
     try:
-        notices.report_email_change(token)
-    except notices.ReportError as exc:
+        email_change_report.report_email_change(token)
+    except email_change_report.ReportError as exc:
         return render_template("account/report_error.html", reason=exc.reason), \
             410 if exc.reason == "expired" else 400
     return render_template("account/reported.html")

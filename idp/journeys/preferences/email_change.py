@@ -12,6 +12,8 @@ from datetime import timedelta
 from ...audit import record
 from ...db import db
 from ...models import Account, AccountState
+from ...notify import external_url, queue_email
+from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
 
 PURPOSE = "email_change"
 LINK_LIFETIME = timedelta(hours=24)
@@ -32,9 +34,6 @@ class EmailChangeError(Exception):
 def start(account: Account, new_email: str) -> None:
     """Queue the confirmation link to `new_email` (in this transaction); a newer link
     replaces an older one."""
-    from ...notify import external_url, queue_email
-    from ...security.onetime import issue_link_token
-
     token = issue_link_token(account.id, PURPOSE, LINK_LIFETIME, {"email": new_email})
     queue_email(to=new_email, template="email_change", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
@@ -45,8 +44,6 @@ def start(account: Account, new_email: str) -> None:
 
 def confirm(token: str) -> Account:
     """Use the link once: the account's email becomes the new, verified address."""
-    from ...security.onetime import LinkTokenError, consume_link_token
-
     try:
         row = consume_link_token(token, PURPOSE)
     except LinkTokenError as exc:

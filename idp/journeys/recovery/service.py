@@ -11,6 +11,7 @@ email nor a mobile has no channel: the page says to ask the school (seed 004).
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, request
@@ -22,6 +23,7 @@ from ...extensions import store
 from ...models import Account, AccountState, OneTimeToken
 from ...notify import external_url, queue_email
 from ...security.onetime import LinkTokenError, consume_link_token, hash_token, issue_link_token
+from ...security.sms_codes import withhold_code
 from ..account.credentials import RESET_PURPOSE, replace_password
 from ..login.service import find_account, normalise_identifier
 
@@ -95,10 +97,6 @@ def send_identifiers_by_sms(phone: str) -> int:
     """Text the identifier(s) of the accounts registered with this mobile, if any. The
     per-number SMS limits (security/sms_codes.py) count every request, matched or not,
     so the answer is the same: returns 0, or the seconds to wait when a limit refuses."""
-    import secrets
-
-    from ...security.sms_codes import withhold_code
-
     accounts = sorted(accounts_by_phone(phone), key=lambda a: a.identifier)
     instead = ("recovery_identifier",
                {"identifiers": [a.identifier for a in accounts]}) if accounts else None

@@ -14,8 +14,11 @@ import time
 from flask import current_app, session
 
 from ...audit import record
+from ...db import db
 from ...extensions import store
+from ...models import Account
 from ...security.mobile_numbers import is_allowed
+from ...security.sms_codes import SmsCodeError, check_code, send_code
 from ..login.service import normalise_identifier
 from . import service
 
@@ -44,16 +47,11 @@ def current() -> dict | None:
 
 
 def _account(state: dict):
-    from ...db import db
-    from ...models import Account
-
     return db.session.get(Account, state["account_id"]) if state.get("account_id") else None
 
 
 def resend() -> dict:
     """Send a new code (the older one stops working), within the per-number limits."""
-    from ...security.sms_codes import send_code
-
     state = dict(current() or {})
     if not state:
         return {"sent": False, "retry_after": 0}
@@ -99,8 +97,6 @@ def check(code: str) -> tuple[str | None, int]:
     """(None, 0) when the code is right (the new password may then be chosen for a
     while), else (reason, tries left): "wrong", "expired", "dead" or "unknown" (no live
     code: used, replaced, or no transaction)."""
-    from ...security.sms_codes import SmsCodeError, check_code
-
     state = dict(current() or {})
     if not state:
         return "unknown", 0
