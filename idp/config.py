@@ -59,9 +59,8 @@ DEFAULTS: dict = {
     "AUTHORIZATION_CODE_SECONDS": 60,
     "ACCESS_TOKEN_SECONDS": 600,
     "REFRESH_TOKEN_DAYS": 30,
-    # PostgreSQL: refresh tokens written by the token endpoint's fast paths (rotations,
-    # code redemptions) do not wait for the WAL flush (what a database crash may cost:
-    # idp/oidc/refresh_fast_path.py).
+    # PostgreSQL: the token endpoint's refresh-token writes (rotations, code redemptions)
+    # do not wait for the WAL flush (what a database crash may cost: idp/oidc/tokens.py).
     "REFRESH_ASYNC_COMMIT": True,
     "ID_TOKEN_SECONDS": 300,
     "PAIRWISE_SALT": None,

@@ -6,7 +6,7 @@ rolled back in teardown when anything raised.
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -17,21 +17,15 @@ class Database:
         self.engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self._factory)
-        # Endpoints whose writes are each a single statement that stands alone (an audit
-        # row): on PostgreSQL they run without a transaction, each statement committing
-        # itself, which saves the BEGIN and COMMIT round trips of every request.
-        self.autocommit_endpoints: set[str] = set()
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        # PostgreSQL: plan each statement on each run. psycopg prepares a statement after
+        # a few runs, and the server may then keep a generic plan made while a table was
+        # small (a sequential scan of refresh_tokens kept as the table grew).
+        self.engine = make_engine(app.config["DATABASE_URL"],
+                                  {"plan_cache_mode": "force_custom_plan"})
         self._factory.configure(bind=self.engine)
         app.extensions["db"] = self
-
-        @app.before_request
-        def autocommit_when_declared():  # registered first: before anything reads
-            if request.endpoint in self.autocommit_endpoints \
-                    and self.engine.dialect.name == "postgresql":
-                self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
         @app.after_request
         def commit(response):
@@ -50,7 +44,8 @@ class Database:
 
 def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
     """An engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL.
-    `settings`: PostgreSQL settings for its connections (trusted names and values)."""
+    `settings`: PostgreSQL settings for its connections (trusted names and values; SQLite
+    ignores them)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from ..audit import record
 from ..db import db
 from ..models import OIDCClient
-from ..oidc.clients import (AUTH_METHODS, SUPPORTED_SCOPES, Registered, RegistrationError,
-                            check_redirect_uri, hash_secret, register_client)
+from ..oidc.clients import (Registered, RegistrationError, check_redirect_uri, hash_secret,
+                            register_client)
+from ..oidc.supported import AUTH_METHODS, SCOPES, SECRET_AUTH_METHODS, SIGNING_ALGS
 
-SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 EDITABLE = ("name", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
             "scopes", "token_endpoint_auth_method", "jwks_uri", "pairwise",
             "id_token_signed_response_alg", "trusted_for_school")
@@ -72,12 +72,12 @@ def _checked(row: OIDCClient, changes: dict) -> dict:
         raise RegistrationError(f"unknown token endpoint auth method {method}")
     if method == "private_key_jwt" and not (values["jwks_uri"] or row.jwks):
         raise RegistrationError("private_key_jwt needs --jwks-uri")
-    unknown = set(values["scopes"] or []) - set(SUPPORTED_SCOPES)
+    unknown = set(values["scopes"] or []) - set(SCOPES)
     if unknown:
         raise RegistrationError(f"unknown scopes: {', '.join(sorted(unknown))}")
     if "openid" not in (values["scopes"] or []):
         raise RegistrationError("the openid scope is required")
-    if values["id_token_signed_response_alg"] not in ("RS256", "ES256"):
+    if values["id_token_signed_response_alg"] not in SIGNING_ALGS:
         raise RegistrationError("id token algorithm must be RS256 or ES256")
     values["jwks_uri"] = values["jwks_uri"] or None
     return values
@@ -95,10 +95,10 @@ def update_client(client_id: str, *, actor: str | None = None,
     before = {k: getattr(row, k) for k in EDITABLE}
     method = values["token_endpoint_auth_method"]
     new_secret = None
-    if method in SECRET_METHODS and not row.secret_hash:
+    if method in SECRET_AUTH_METHODS and not row.secret_hash:
         new_secret = secrets.token_urlsafe(32)
         row.secret_hash = hash_secret(new_secret)
-    elif method not in SECRET_METHODS:
+    elif method not in SECRET_AUTH_METHODS:
         row.secret_hash = None
     row.public = method == "none"
     for key, value in values.items():
@@ -123,7 +123,7 @@ def set_enabled(client_id: str, enabled: bool, actor: str | None = None) -> OIDC
 def rotate_secret(client_id: str, actor: str | None = None) -> tuple[OIDCClient, str]:
     """A new secret replaces the old one at once (returned once, stored hashed)."""
     row = require_client(client_id)
-    if row.token_endpoint_auth_method not in SECRET_METHODS:
+    if row.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
         raise RegistrationError("this client authenticates without a secret")
     secret = secrets.token_urlsafe(32)  # 256 bits
     row.secret_hash = hash_secret(secret)

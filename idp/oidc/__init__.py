@@ -5,19 +5,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from ..db import db
     from ..signin import register_adapter
     from ..signin.gate import allow
     from . import discovery, endpoints, views
     from .adapter import OidcAdapter
-    from .token_fast_path import TokenFastPath
     from .server import build_server
 
     app.extensions["idp"]["oidc_server"] = build_server(app)
-    # Clean refresh and code grants are answered before Flask (see token_fast_path.py).
-    app.wsgi_app = TokenFastPath(app, app.wsgi_app)
-    # Signed-in authorizations read the account and its standing and write one audit row.
-    db.autocommit_endpoints.update({"oidc.authorize", "oidc.fulfil"})
     app.register_blueprint(views.bp)
     app.register_blueprint(discovery.well_known)
     # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.

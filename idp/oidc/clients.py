@@ -19,9 +19,7 @@ from sqlalchemy import select
 from ..db import db
 from ..models import OIDCClient
 from . import client_cache
-
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
-SUPPORTED_SCOPES = ("openid", "profile", "email", "education", "offline_access")
+from .supported import AUTH_METHODS, DEFAULT_SCOPES, SCOPES, SECRET_AUTH_METHODS, SIGNING_ALGS
 
 
 def hash_secret(secret: str) -> str:
@@ -143,14 +141,14 @@ def register_client(*, name: str, redirect_uris: list[str], public: bool = False
         raise RegistrationError("public clients, and only they, use the method 'none'")
     if method == "private_key_jwt" and not (jwks_uri or jwks):
         raise RegistrationError("private_key_jwt needs --jwks-uri")
-    scopes = scopes or ["openid", "profile", "email", "education"]
-    unknown = set(scopes) - set(SUPPORTED_SCOPES)
+    scopes = scopes or list(DEFAULT_SCOPES)
+    unknown = set(scopes) - set(SCOPES)
     if unknown:
         raise RegistrationError(f"unknown scopes: {', '.join(sorted(unknown))}")
-    if id_token_alg not in ("RS256", "ES256"):
+    if id_token_alg not in SIGNING_ALGS:
         raise RegistrationError("id token algorithm must be RS256 or ES256")
     secret = None
-    if method in ("client_secret_basic", "client_secret_post"):
+    if method in SECRET_AUTH_METHODS:
         secret = client_secret or secrets.token_urlsafe(32)  # 256 bits
     row = OIDCClient(
         client_id=client_id or secrets.token_urlsafe(16), name=name, public=public,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..extensions import keyring
-from . import tokens
 from .adapter import server
-from .claims import user_info
 from .views import bp
 
 
@@ -32,27 +30,10 @@ def introspect():
     return server().create_endpoint_response("introspection")
 
 
-def _bearer_error(error: str, status: int = 401):
-    response = jsonify(error=error)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = f'Bearer error="{error}"'
-    return response
-
-
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
-    """Bearer token in the Authorization header, or in the form body (RFC 6750 2.2)."""
-    auth = request.headers.get("Authorization", "")
-    value = auth[7:].strip() if auth[:7].lower() == "bearer " else request.form.get("access_token")
-    found = tokens.find_access_token(value)
-    if found is None:
-        return _bearer_error("invalid_token")
-    if "openid" not in found.scope.split():
-        return _bearer_error("insufficient_scope", 403)
-    account, client = found.get_user(), found.get_client()
-    if account is None or client is None:
-        return _bearer_error("invalid_token")
-    return jsonify(dict(user_info(account, client, found.scope)))
+    """Bearer token in the Authorization header, or in the form body (userinfo.py)."""
+    return server().create_endpoint_response("userinfo")
 
 
 @bp.get("/jwks")

@@ -21,8 +21,7 @@ from ..extensions import keyring, store
 from ..models import Account, AccountState
 from . import tokens
 from .claims import user_info
-
-ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+from .supported import AUTH_METHODS
 
 
 @dataclass
@@ -72,15 +71,16 @@ def used_code_key(code: str) -> str:
     return "used-" + _code_key(code)
 
 
-def take_code(code: str, expect: dict | None = None) -> dict | None:
-    """Take a code from the store (single use), only if its fields equal `expect`, and
-    mark it used, in one atomic step; None (and the code left alone) otherwise."""
-    return store().take_matching(_code_key(code), expect or {}, used_code_key(code),
-                                 "grant_id", 3600)
+def take_code(code: str, client_id: str) -> dict | None:
+    """Take a code issued to `client_id` from the store and mark it used, in one atomic
+    step (a store script): of concurrent takes exactly one gets it. None, and the code
+    left alone, when it is unknown, expired, used or another client's."""
+    return store().take_matching(_code_key(code), {"client_id": client_id},
+                                 used_code_key(code), "grant_id", 3600)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
     def generate_authorization_code(self):
         return tokens.new_token()  # 256 bits (Authlib's draws 48 characters one by one)
@@ -108,15 +108,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         seen again is a replay: every token the first redemption issued is revoked."""
         if not isinstance(code, str) or len(code) > 200:
             return None
-        data = take_code(code)
+        data = take_code(code, client.get_client_id())
         if data is None:
             used = store().get(used_code_key(code))
             if used:
                 tokens.revoke_grant(used)
                 record("authorization_code_replay_revoked_grant", target=client.get_client_id(),
                        grant=used)
-            return None
-        if data["client_id"] != client.get_client_id():
             return None
         return AuthorizationCode(**data)
 
@@ -190,10 +188,11 @@ def id_token(client, account, code: AuthorizationCode, access_token: str | None)
 
 
 class RefreshTokenRecord:
-    """A consumed refresh token as Authlib's refresh grant expects it."""
+    """A refresh token as Authlib's refresh grant and endpoints expect it (and, for the
+    grant, its account)."""
 
-    def __init__(self, row):
-        self.row = row
+    def __init__(self, row, account: Account | None = None):
+        self.row, self.account = row, account
 
     def get_scope(self):
         return self.row.scope
@@ -209,20 +208,25 @@ class RefreshTokenRecord:
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
-    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
+    """Rotation: the presented token is marked used and its successor inserted by one
+    statement, in save_token (server.py: tokens.rotate_refresh_token); a used token
+    presented again revokes its whole grant."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
         if not isinstance(refresh_token, str):
             return None
-        row = tokens.use_refresh_token(refresh_token, self.request.client.get_client_id())
-        return RefreshTokenRecord(row) if row is not None else None
+        found = tokens.live_refresh_token(refresh_token, self.request.client.get_client_id())
+        return RefreshTokenRecord(*found) if found is not None else None
 
     def authenticate_user(self, refresh_token):
-        return _active_account(refresh_token.row.account_id)
+        account = refresh_token.account  # read with the token
+        return account if account.state == AccountState.active else None
 
     def revoke_old_credential(self, refresh_token):
-        pass  # marked used atomically in authenticate_refresh_token
+        pass  # marked used by the rotation statement, with its successor inserted
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):

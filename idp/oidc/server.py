@@ -1,9 +1,11 @@
 """The Authlib authorization server, built once per app."""
 from __future__ import annotations
 
+import logging
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -11,10 +13,15 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, current_app
 
+from ..db import db
+from ..models import Account
 from . import grants, tokens
-from .clients import query_client
 from .claims import subject
-from .grants import ALL_AUTH_METHODS
+from .clients import query_client
+from .supported import AUTH_METHODS
+from .userinfo import register_userinfo
+
+log = logging.getLogger(__name__)
 
 
 class IdpAuthorizationServer(AuthorizationServer):
@@ -45,24 +52,50 @@ def rebuild_request(params: dict) -> OAuth2Request:
     return req
 
 
+class TemporarilyUnavailable(OAuth2Error):
+    """The database or the store failed while the tokens were issued: nothing is kept (the
+    request's transaction is rolled back on a 5xx). A redeemed code is spent: the RP sends
+    the family through the authorization again, which single sign-on answers at once."""
+
+    error = "temporarily_unavailable"
+    description = "The tokens could not be issued; try the authorization again."
+    status_code = 503
+
+
 def save_token(token: dict, request) -> None:
-    if request.authorization_code is not None:
-        grant_id = request.authorization_code.grant_id
-        sid, auth_time = request.authorization_code.sid, request.authorization_code.auth_time
-    else:
-        row = request.refresh_token.row
-        grant_id, sid, auth_time = row.grant_id, row.sid, row.auth_time
-    common = {"client_id": request.client.get_client_id(), "account_id": request.user.id,
-              "scope": token.get("scope", ""), "grant_id": grant_id}
-    tokens.save_access_token(token["access_token"], expires_in=int(token["expires_in"]),
-                             **common)
-    if token.get("refresh_token"):
-        tokens.save_refresh_token(token["refresh_token"], sid=sid, auth_time=auth_time,
-                                  days=current_app.config["REFRESH_TOKEN_DAYS"], **common)
+    """Authlib's save_token hook, for both grants: the refresh token in the database (a
+    code's first one inserted, a presented one rotated, each in one statement), then the
+    access token in the store. A failure of either keeps nothing (503)."""
+    config = current_app.config
+    try:
+        if request.authorization_code is not None:
+            code = request.authorization_code
+            grant_id, sid, auth_time = code.grant_id, code.sid, code.auth_time
+            if token.get("refresh_token"):
+                tokens.save_refresh_token(
+                    token["refresh_token"], client_id=request.client.get_client_id(),
+                    account_id=request.user.id, scope=token.get("scope", ""),
+                    grant_id=grant_id, sid=sid, auth_time=auth_time,
+                    days=config["REFRESH_TOKEN_DAYS"])
+        else:
+            row = request.refresh_token.row
+            grant_id = row.grant_id
+            if not tokens.rotate_refresh_token(row, token["refresh_token"],
+                                               config["REFRESH_TOKEN_DAYS"]):
+                tokens.reused(row)  # a concurrent request rotated it first
+                raise InvalidGrantError()
+        tokens.save_access_token(token["access_token"], client_id=request.client.get_client_id(),
+                                 account_id=request.user.id, scope=token.get("scope", ""),
+                                 grant_id=grant_id, expires_in=int(token["expires_in"]))
+    except OAuth2Error:
+        raise
+    except Exception as error:
+        log.exception("token issuance failed; nothing kept")
+        raise TemporarilyUnavailable() from error
 
 
 class _TokenLookup:
-    CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
 
     def query_token(self, token_string, token_type_hint):
         if token_type_hint != "refresh_token":
@@ -86,9 +119,6 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
         return token.check_client(client)  # an RP introspects only its own tokens
 
     def introspect_token(self, token):
-        from ..db import db
-        from ..models import Account
-
         issuer = current_app.config["ISSUER"]
         if isinstance(token, grants.RefreshTokenRecord):
             row = token.row
@@ -127,4 +157,5 @@ def build_server(app: Flask) -> IdpAuthorizationServer:
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_extension(Issuer())
+    register_userinfo(server)
     return server

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import bindparam, false, func, insert, select, update
 
 from ..audit import record
 from ..db import db
@@ -84,35 +85,121 @@ def revoke_access_token(value: str) -> None:
     store().delete("at:" + token_hash(value))
 
 
+# Columns of a refresh token: its own (hash, issue and expiry times) and those its grant
+# gives it, bound for a code's first token or carried over from the token it rotates.
+_OWN = (RefreshToken.token_hash, RefreshToken.issued_at, RefreshToken.expires_at)
+_CARRIED = (RefreshToken.grant_id, RefreshToken.client_id, RefreshToken.account_id,
+            RefreshToken.scope, RefreshToken.sid, RefreshToken.auth_time)
+
+
+def _bound(column, prefix: str = ""):
+    """A bound value for `column`. The successor's own values are named new_*: values
+    named like a column would be added to an UPDATE's SET clause."""
+    return bindparam(prefix + column.key, type_=column.type)
+
+
+def _insert(carried, no_flush_wait: bool):
+    """INSERT ... SELECT of one refresh token.
+
+    `no_flush_wait` (PostgreSQL, REFRESH_ASYNC_COMMIT, on by default): the token
+    endpoint's transaction commits without waiting for the WAL flush (set_config, as SET
+    LOCAL, inside the statement itself: no round trip of its own). With two worker
+    processes the disk's flush latency, not the CPU, bounded the grants per second. What
+    it can cost, on a *database server crash* only (not a clean restart), is the tokens
+    of the last fraction of a second (at most 3 x wal_writer_delay): an RP then holds a
+    refresh token the database does not know, gets invalid_grant and sends the family
+    through the authorization again, which single sign-on answers without a password."""
+    columns = [c.key for c in (*_OWN, *_CARRIED)] + ["used", "revoked"]
+    values = select(*(_bound(c, "new_") for c in _OWN), *carried, false(), false())
+    if no_flush_wait:
+        values = values.where(func.set_config("synchronous_commit", "off", True) == "off")
+    return insert(RefreshToken).from_select(columns, values)
+
+
+def _mark_used():
+    return (update(RefreshToken)
+            .where(RefreshToken.token_hash == bindparam("presented"),
+                   RefreshToken.used.is_(False), RefreshToken.revoked.is_(False))
+            .values(used=True).returning(*_CARRIED))
+
+
+def _statements(no_flush_wait: bool) -> dict:
+    """Built once per setting: SQLAlchemy compiles each once per dialect and caches it."""
+    used = _mark_used().cte("used")
+    return {"issue": _insert([_bound(c) for c in _CARRIED], no_flush_wait),
+            # PostgreSQL: the rotation in one statement, the UPDATE as a CTE feeding the
+            # INSERT; RETURNING says whether the presented token was still unused.
+            "rotate": _insert([used.c[c.key] for c in _CARRIED], no_flush_wait)
+            .returning(RefreshToken.id),
+            # Elsewhere (SQLite has no data-modifying CTE): the UPDATE, then the INSERT.
+            "mark_used": _mark_used(),
+            "successor": _insert([_bound(c) for c in _CARRIED], False)}
+
+
+_STATEMENTS = {setting: _statements(setting) for setting in (False, True)}
+
+
+def _statement(name: str):
+    postgresql = db.engine.dialect.name == "postgresql"
+    return _STATEMENTS[postgresql and current_app.config["REFRESH_ASYNC_COMMIT"]][name]
+
+
+def _own_values(value: str, days: int) -> dict:
+    now = datetime.now(timezone.utc)
+    return {"new_token_hash": token_hash(value), "new_issued_at": now,
+            "new_expires_at": now + timedelta(days=days)}
+
+
 def save_refresh_token(value: str, *, client_id: str, account_id: int, scope: str,
                        grant_id: str, days: int, sid: str | None, auth_time: int) -> None:
-    db.session.add(RefreshToken(
-        token_hash=token_hash(value), grant_id=grant_id, client_id=client_id,
-        account_id=account_id, scope=scope, sid=sid, auth_time=auth_time,
-        expires_at=datetime.now(timezone.utc) + timedelta(days=days)))
+    """The first refresh token of a grant (a code's redemption): one INSERT."""
+    db.session.connection().execute(_statement("issue"), {
+        **_own_values(value, days), "grant_id": grant_id, "client_id": client_id,
+        "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time})
 
 
-def use_refresh_token(value: str, client_id: str) -> RefreshToken | None:
-    """Consume a refresh token (rotation): exactly one concurrent caller wins.
+def rotate_refresh_token(presented: RefreshToken, successor: str, days: int) -> bool:
+    """Mark `presented` used and insert `successor` in its grant, in one statement on
+    PostgreSQL. False when `presented` was used meanwhile: of concurrent rotations of
+    one token exactly one wins (the UPDATE's WHERE used = false decides)."""
+    params = {**_own_values(successor, days), "presented": presented.token_hash}
+    conn = db.session.connection()  # Core statements: no ORM bookkeeping to pay for
+    if db.engine.dialect.name == "postgresql":
+        return conn.execute(_statement("rotate"), params).first() is not None
+    row = conn.execute(_statement("mark_used"), {"presented": presented.token_hash}).first()
+    if row is None:
+        return False
+    conn.execute(_statement("successor"), {**params, **row._mapping})
+    return True
+
+
+def live_refresh_token(value: str, client_id: str) -> tuple[RefreshToken, Account] | None:
+    """The refresh token `client_id` presents, if it may still be rotated, and its
+    account, read by one query (the grant asks for the account next).
 
     A token that was already used is a reuse: the whole grant is revoked (RFC 9700 4.14).
     """
-    digest = token_hash(value)
-    # One statement marks it used and returns it; only a miss needs a second look.
-    row = db.session.scalars(
-        update(RefreshToken)
-        .where(RefreshToken.token_hash == digest, RefreshToken.used.is_(False),
-               RefreshToken.revoked.is_(False), RefreshToken.client_id == client_id)
-        .values(used=True).returning(RefreshToken),
-        execution_options={"synchronize_session": False}).first()
-    if row is None:
-        seen = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest))
-        if seen is not None and seen.client_id == client_id and seen.used and not seen.revoked:
-            revoke_grant(seen.grant_id)
-            record("refresh_token_reuse_revoked_grant", target=client_id,
-                   account_id=seen.account_id, grant=seen.grant_id)
+    if not value or len(value) > 200:
         return None
-    return None if is_past(row.expires_at) else row
+    found = db.session.execute(
+        select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
+        .where(RefreshToken.token_hash == token_hash(value))).first()
+    if found is None:
+        return None
+    row, account = found
+    if row.client_id != client_id or row.revoked:
+        return None
+    if row.used:
+        reused(row)
+        return None
+    return None if is_past(row.expires_at) else (row, account)
+
+
+def reused(row: RefreshToken) -> None:
+    """A used refresh token presented again (or rotated by a concurrent request)."""
+    revoke_grant(row.grant_id)
+    record("refresh_token_reuse_revoked_grant", target=row.client_id,
+           account_id=row.account_id, grant=row.grant_id)
 
 
 def is_past(moment: datetime) -> bool:

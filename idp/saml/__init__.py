@@ -7,7 +7,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from .. import csrf
-    from ..db import db
     from ..signin import register_adapter
     from ..signin.gate import allow
     from . import crypto_backend, views
@@ -17,8 +16,6 @@ def init_app(app: Flask) -> None:
     crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
     app.extensions["idp"]["saml"] = SamlIdp(app.config)
     app.register_blueprint(views.bp)
-    # Signed-in SSO reads the account and its standing and writes one audit row (db.py).
-    db.autocommit_endpoints.update({"saml.sso_redirect", "saml.sso_resume", "saml.fulfil"})
     # Protocol endpoints check the request and hand over to the plan; fulfil stays gated.
     allow("saml.metadata", "saml.sso_redirect", "saml.sso_post", "saml.sso_resume",
           "saml.refuse", "saml.slo_redirect", "saml.slo_post", "saml.slo_resume",

@@ -8,8 +8,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def baseline(https: bool) -> list[tuple[str, str]]:
-    """Headers every response carries, whatever its page (also sent by WSGI layers that
-    answer before Flask, such as oidc/token_fast_path.py)."""
+    """Headers every response carries, whatever its page."""
     fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
              ("X-Frame-Options", "DENY")]
     if https:
