@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +17,13 @@ from sqlalchemy import select
 from ..config import PROJECT_ROOT
 from ..db import db
 from ..extensions import academies, passwords
+from ..journeys.signup.demo import load_signup_demo
 from ..models import Academy, Account, AccountState, GuardianLink, OIDCClient, School
 from ..oidc.clients import hash_secret, register_client
+from ..roster.demo import load_demo_letters
+from ..saml.registry import register_sp
 from .accounts import create_account
+from .charters import publish_charter, publish_notice
 
 DEMO_SCHOOL = {"uai": "0540042A", "name": "Collège Jean Moulin", "academy_code": "nancy-metz"}
 
@@ -46,8 +51,6 @@ def demo_clients() -> list[dict]:
 
 
 def _upsert_client(spec: dict) -> dict:
-    import secrets
-
     url = spec["url"]
     row = db.session.scalar(select(OIDCClient).where(OIDCClient.name == spec["name"]))
     secret = secrets.token_urlsafe(32)
@@ -101,11 +104,7 @@ def load_demo() -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({c["name"]: c for c in clients}, indent=2))
     out.chmod(0o600)
-    from ..roster.demo import load_demo_letters
-
     letters = load_demo_letters(school)  # J3: provisional accounts with a fresh letter
-    from ..journeys.signup.demo import load_signup_demo
-
     signup = load_signup_demo()  # J4: a parent the schools know, without an account
     return {
         "school": DEMO_SCHOOL,
@@ -122,9 +121,9 @@ def load_demo() -> dict:
 def _register_teleservices() -> dict:
     """The demo SAML SP « Téléservices » (clients/teleservices.py): its key, certificate
     and metadata are made under var/teleservices/ and registered (refreshed if present)."""
+    # The demo SP is outside the idp package (and imports idp.saml itself): the IdP does
+    # not depend on its demo relying parties unless the demo is loaded.
     from clients.teleservices import sp_metadata
-
-    from ..saml.registry import register_sp
 
     url = os.environ.get("DEMO_TELESERVICES_URL", "http://127.0.0.1:5003")
     row = register_sp(metadata=sp_metadata(url), attributes="teleservices", sign_mode="both",
@@ -136,8 +135,6 @@ def _gating_demo() -> dict:
     """J5 in the demo: the general charter (config/charter/), PRONOTE's one-time notice
     (config/notices/), and the ENT and PRONOTE marked as the school's own services (no
     consent page; the Téléservices SP shows one)."""
-    from .charters import publish_charter, publish_notice
-
     for client_id in ("demo-ent", "demo-pronote"):
         row = db.session.scalar(select(OIDCClient).where(OIDCClient.client_id == client_id))
         row.trusted_for_school = True

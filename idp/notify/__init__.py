@@ -8,6 +8,7 @@ configured BASE_URL, never the Host header).
 from __future__ import annotations
 
 from ..models import OutboxMessage
+from . import devpage
 from .links import external_url
 from .outbox import queue_email, queue_sms
 from .senders import DeliveryError, PermanentDeliveryError, register_sender
@@ -19,6 +20,4 @@ __all__ = ["OutboxMessage", "queue_email", "queue_sms", "external_url", "registe
 def init_app(app) -> None:
     """The dev outbox page, only when DEBUG or DEV_OUTBOX is on."""
     if app.config.get("DEBUG") or app.config.get("DEV_OUTBOX"):
-        from . import devpage
-
         app.register_blueprint(devpage.bp)
