@@ -115,9 +115,8 @@ def demo_load(as_json):
 @click.command("serve")
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker (1: gunicorn's sync worker; more: threads that "
-                   "overlap database and store round trips, with keep-alive connections "
-                   "spread evenly over the workers).")
+              help="Threads per worker (1: gunicorn's sync worker; more: its gthread "
+                   "worker, threads that overlap database and store round trips).")
 @click.option("--bind", default="127.0.0.1:5000", show_default=True)
 def serve(workers, threads, bind):
     """Production server (gunicorn)."""
