@@ -10,18 +10,20 @@ import tomllib
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
+from . import errors, i18n, journeys, notify, oidc, saml
+from .admin import console
 from .db import db
+from .extensions import csrf
 from .oidc.keys import KeyRing
 from .security import headers
 from .security.passwords import Passwords
 from .security.sessions import StoreSessionInterface
 from .security.throttle import Throttle
+from .signin import gate
+from .signin import views as signin_views
 from .store import open_store
-
-csrf = CSRFProtect()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -48,30 +50,17 @@ def create_app(overrides: dict | None = None) -> Flask:
         store, idle_seconds=settings["SESSION_IDLE_MINUTES"] * 60,
         absolute_seconds=settings["SESSION_ABSOLUTE_HOURS"] * 3600,
         secure=bool(settings["SESSION_COOKIE_SECURE"]))
-    from . import errors
-
     errors.init_app(app)  # first: a store outage must answer 503 before CSRF checks run
     csrf.init_app(app)
-    from . import i18n
-
     i18n.init_app(app)  # the catalogue's directory, the language switch, account locale
     Babel(app, locale_selector=_select_locale)
     headers.init_app(app)
 
-    from . import journeys, oidc
-    from .signin import gate, views as signin_views
-
     app.register_blueprint(signin_views.bp)
     journeys.register(app)
-    from . import notify
-
     notify.init_app(app)  # the dev outbox page, when DEBUG or DEV_OUTBOX
     oidc.init_app(app)
-    from . import saml
-
     saml.init_app(app)
-    from .admin import console
-
     console.init_app(app)  # /admin: staff console with its own guard (issue 8)
     gate.init_app(app)
 

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_wtf.csrf import CSRFProtect
+
+# CSRF on every POST (Flask-WTF); protocol endpoints called by servers are exempted by
+# their adapter's init_app.
+csrf = CSRFProtect()
 
 
 def _ext(name: str):

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..extensions import csrf
+from ..signin import register_adapter
+from ..signin.gate import allow
+from . import discovery, endpoints, views
+from .adapter import OidcAdapter
+from .server import build_server
+
 
 def init_app(app: Flask) -> None:
-    from ..signin import register_adapter
-    from ..signin.gate import allow
-    from . import discovery, endpoints, views
-    from .adapter import OidcAdapter
-    from .server import build_server
-
     app.extensions["idp"]["oidc_server"] = build_server(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(discovery.well_known)
@@ -18,8 +19,6 @@ def init_app(app: Flask) -> None:
     allow("oidc.authorize", "oidc.token", "oidc.userinfo", "oidc.revoke", "oidc.introspect",
           "oidc.jwks", "oidc.end_session", "well_known.openid_configuration")
     register_adapter(app, OidcAdapter())
-    from .. import csrf
-
     # Called by relying parties (servers, or browsers sent by an RP): client authentication,
     # a bearer token or the protocol's own checks protect them. end_session checks the CSRF
     # token of its own confirmation form.

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..extensions import csrf
+from ..signin import register_adapter
+from ..signin.gate import allow
+from . import crypto_backend, views
+from .adapter import SamlAdapter
+from .server import SamlIdp
+
 
 def init_app(app: Flask) -> None:
-    from .. import csrf
-    from ..signin import register_adapter
-    from ..signin.gate import allow
-    from . import crypto_backend, views
-    from .adapter import SamlAdapter
-    from .server import SamlIdp
-
     crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
     app.extensions["idp"]["saml"] = SamlIdp(app.config)
     app.register_blueprint(views.bp)
