@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from ...extensions import passwords
 from ...signin.gate import allow
 from ...signin.session import current_account
+from ...security.mobile_numbers import display
+from ...security.sms_codes import minutes_text
 from ..preferences.email_change import CONFIRMED_LISTENERS
 from . import credentials, email_change_report, reauth, service
 from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,
@@ -96,8 +98,6 @@ def change_email():
 @reauth.require_recent_password("account.change_phone")
 def change_phone():
     """A new mobile, confirmed by a code sent to it."""
-    from ...security.mobile_numbers import display
-
     account = current_account()
     form = ChangePhoneForm()
     if form.validate_on_submit():
@@ -128,9 +128,6 @@ CODE_ERRORS = {
 @bp.route("/telephone/code", methods=["GET", "POST"])
 @reauth.require_recent_password("account.change_phone")
 def phone_code():
-    from ...security.mobile_numbers import display
-    from ...security.sms_codes import minutes_text
-
     account = current_account()
     state = service.pending_phone(account)
     if state is None:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ...errors import error_page
 from ...signin.gate import allow_blueprint
+from ...security.sms_codes import minutes_text
 from ..account.credentials import password_problems
 from . import service, sms
 from .forms import (IdentifierByEmailForm, IdentifierBySmsForm, NewPasswordForm,
@@ -102,8 +103,6 @@ def password_channel():
 
 
 def _code_page(form=None, status=200, wait=None):
-    from ...security.sms_codes import minutes_text
-
     return render_template("recovery/password_code.html", form=form or ResetCodeForm(),
                            resend_form=ResendForm(), wait=wait, minutes=minutes_text(),
                            identifier=sms.current()["identifier"]), status
