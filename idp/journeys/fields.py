@@ -3,9 +3,14 @@ browser hints and French messages stay the same everywhere (activation, recovery
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField, TelField
 from wtforms.validators import InputRequired, Length, ValidationError
+
+PasswordPolicy = Callable[[str], Iterable[str]]
+MISMATCH = _l("Les deux mots de passe ne sont pas identiques.")
 
 
 def new_password_pair() -> tuple[PasswordField, PasswordField]:
@@ -21,6 +26,49 @@ def new_password_pair() -> tuple[PasswordField, PasswordField]:
                     Length(max=1024)],
         render_kw={"autocomplete": "new-password"})
     return password, confirm
+
+
+class NewPasswordTwice:
+    """Mixin for a form that asks for a new password twice (fields `password` and
+    `password_confirm`): after the fields' own validators, the journey's policy, then the
+    confirmation, each message beside its field.
+
+    The policy is a collaborator passed to the constructor (`policy=`): a callable giving
+    the French problems of a password; the journey's service knows the identifier, names
+    and birth dates the password must not contain. Two historical placements are kept as
+    class attributes: where the "differ" message goes (`mismatch_field`), and whether the
+    rules wait for every field to pass (`rules_wait_for_all_fields`) or only the password.
+    """
+
+    mismatch_field = "password_confirm"
+    rules_wait_for_all_fields = False
+
+    def __init__(self, *args, policy: PasswordPolicy | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password_policy = policy
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.rules_wait_for_all_fields and not valid:
+            return False
+        return self.check_new_password() and valid
+
+    def check_new_password(self) -> bool:
+        """The policy, then the confirmation; True when neither adds an error (also when
+        the password field already failed: its own message says enough)."""
+        password = self.password
+        if not password.data or password.errors:
+            return True
+        problems = [str(p) for p in self.password_policy(password.data)] \
+            if self.password_policy is not None else []
+        if problems:
+            password.errors = list(password.errors) + problems
+            return False
+        if password.data != self.password_confirm.data:
+            field = self[self.mismatch_field]
+            field.errors = list(field.errors) + [str(MISMATCH)]
+            return False
+        return True
 
 
 class MobileNumber:

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..fields import new_password_pair
+from ..fields import NewPasswordTwice, PasswordPolicy, new_password_pair
 
 DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$")
 
@@ -48,7 +49,11 @@ class BirthDateValid:
                                      "14/03/2012."))
 
 
-class FirstConnectionForm(FlaskForm):
+class FirstConnectionForm(NewPasswordTwice, FlaskForm):
+    """The first-connection rules. Collaborators, passed in by the view: `policy` (the
+    password rules for this account), `pupil` (a pupil may go on without an email),
+    `check_birth_date` (date -> matches the school's record, counting a failure; None when
+    there is nothing to check against: the field goes) and `failures_left`."""
     password, password_confirm = new_password_pair()
     birth_date = StringField(
         _l("Date de naissance de votre enfant"),
@@ -61,6 +66,48 @@ class FirstConnectionForm(FlaskForm):
                     EmailValid()],
         render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"})
     no_email = BooleanField(_l("Je n'ai pas d'adresse mail : je continue sans"))
+
+    def __init__(self, *args, policy: PasswordPolicy | None = None, pupil: bool = False,
+                 check_birth_date: Callable[[date], bool] | None = None,
+                 failures_left: Callable[[], int] = lambda: 0, **kwargs):
+        super().__init__(*args, policy=policy, **kwargs)
+        self.pupil, self.check_birth_date, self.failures_left = \
+            pupil, check_birth_date, failures_left
+        if check_birth_date is None:
+            del self.birth_date
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        valid = self._birth_date_matches() and valid
+        return self._email_given() and valid
+
+    def _birth_date_matches(self) -> bool:
+        """Checked whatever else is wrong, so wrong guesses always count."""
+        if "birth_date" not in self._fields:
+            return True
+        field = self.birth_date
+        if field.errors or not field.data \
+                or self.check_birth_date(parse_birth_date(field.data)):
+            return True
+        field.errors = list(field.errors) + [_(
+            "Cette date ne correspond pas à celle connue de l'établissement. "
+            "Il reste %(n)d essai(s).", n=self.failures_left())]
+        return False
+
+    def _email_given(self) -> bool:
+        """An adult needs an email; a pupil gives one or ticks "no email"."""
+        if self.email.data or self.email.errors:
+            return True
+        if not self.pupil:
+            message = _("Saisissez votre adresse de messagerie : elle est indispensable "
+                        "pour activer votre compte.")
+        elif not self.no_email.data:
+            message = _("Saisissez votre adresse mail, ou cochez « Je n'ai pas d'adresse "
+                        "mail ».")
+        else:
+            return True
+        self.email.errors = list(self.email.errors) + [message]
+        return False
 
 
 class EmailForm(FlaskForm):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
@@ -8,7 +10,7 @@ from ...signin.gate import allow
 from ...signin.session import end_session
 from ...signin.steps import step_done, step_page
 from . import service
-from .forms import EmailForm, FirstConnectionForm, ResendForm, parse_birth_date
+from .forms import EmailForm, FirstConnectionForm, ResendForm
 
 bp = Blueprint("activation", __name__)
 
@@ -50,44 +52,19 @@ def start(ctx):
         return _pending_page(account)
     if service.is_blocked(account):
         return render_template("activation/blocked.html"), 403
-    form = FirstConnectionForm()
-    if not service.known_birth_dates(account):
-        del form.birth_date  # nothing to check it against (account made without records)
+    form = FirstConnectionForm(
+        policy=partial(service.password_problems, account), pupil=service.is_pupil(account),
+        check_birth_date=partial(service.check_birth_date, account)
+        if service.known_birth_dates(account) else None,  # nothing to check it against
+        failures_left=lambda: service.max_failures() - account.birth_date_failures)
     if not form.is_submitted():
         if not form.email.data and account.email:
             form.email.data = account.email  # from the school record: to confirm
         return _form_page(account, form)
     valid = form.validate_on_submit()
-    if "birth_date" in form._fields and not form.birth_date.errors and form.birth_date.data:
-        # Checked whatever else is wrong, so wrong guesses always count.
-        if not service.check_birth_date(account, parse_birth_date(form.birth_date.data)):
-            if service.is_blocked(account):
-                return render_template("activation/blocked.html"), 403
-            left = service.max_failures() - account.birth_date_failures
-            form.birth_date.errors = list(form.birth_date.errors) + [_(
-                "Cette date ne correspond pas à celle connue de l'établissement. "
-                "Il reste %(n)d essai(s).", n=left)]
-            valid = False
-    if form.password.data and not form.password.errors:
-        problems = service.password_problems(account, form.password.data)
-        if problems:
-            form.password.errors = list(form.password.errors) + problems
-            valid = False
-        elif form.password.data != form.password_confirm.data:
-            form.password_confirm.errors = list(form.password_confirm.errors) + [
-                _("Les deux mots de passe ne sont pas identiques.")]
-            valid = False
+    if service.is_blocked(account):  # that wrong birth date was the last one allowed
+        return render_template("activation/blocked.html"), 403
     email = form.email.data if not form.email.errors else None
-    if not email and not form.email.errors:
-        if not service.is_pupil(account):
-            form.email.errors = list(form.email.errors) + [
-                _("Saisissez votre adresse de messagerie : elle est indispensable pour "
-                  "activer votre compte.")]
-            valid = False
-        elif not form.no_email.data:
-            form.email.errors = list(form.email.errors) + [
-                _("Saisissez votre adresse mail, ou cochez « Je n'ai pas d'adresse mail ».")]
-            valid = False
     if not valid:
         return _form_page(account, form, 400)
     service.complete_first_connection(account, form.password.data,

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from ...roster.names import clean_name
 from ...security.mobile_numbers import INDICATIFS, MobileNumberError, parse_mobile
 from ...security.sms_codes import normalise_code
+from ..fields import NewPasswordTwice
 
 NAME_MAX = 100
 
@@ -115,7 +116,9 @@ def typed_date(form, n: int) -> tuple[date | None, str | None]:
         return None, str(_l("Cette date n'existe pas : vérifiez le jour et le mois."))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(NewPasswordTwice, FlaskForm):
+    """The password twice; the policy (it knows the family's names and the pupils' birth
+    dates) is passed in as `policy=`."""
     password = PasswordField(
         _l("Mot de passe"),
         validators=[InputRequired(_l("Choisissez un mot de passe.")), Length(max=1024)],

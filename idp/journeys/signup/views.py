@@ -191,20 +191,12 @@ def _password_page(tx, form, status=200, evaluation=None):
 @step_page("password", plan=SIGNUP)
 def password(tx):
     """Step 4: the password, twice; then the account is made and signed in."""
-    form = PasswordForm()
+    form = PasswordForm(policy=lambda typed: service.password_problems(
+        tx, service.pupils_of(tx), typed))
     if not form.is_submitted():
         return _password_page(tx, form)
     valid = form.validate_on_submit()
     typed = form.password.data or ""
-    if typed and not form.password.errors:
-        problems = service.password_problems(tx, service.pupils_of(tx), typed)
-        if problems:
-            form.password.errors = list(form.password.errors) + problems
-            valid = False
-        elif typed != form.password_confirm.data:
-            form.password_confirm.errors = list(form.password_confirm.errors) + [
-                _("Les deux mots de passe ne sont pas identiques.")]
-            valid = False
     if not valid:
         return _password_page(tx, form, 400, evaluate(typed))
     try:
