@@ -1,9 +1,10 @@
 """The sign-up forms: French messages beside each field, nothing typed lost."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -82,7 +83,63 @@ LINK_CHOICES = [("yes", _l("Je suis le représentant légal de cet élève")),
                 ("no", _l("Je ne suis pas le représentant légal de cet élève"))]
 
 
-def pupils_form_class(count: int) -> type[FlaskForm]:
+class PupilsFormBase(FlaskForm):
+    """For each pupil listed, the link and, when "yes", the birth date, which must match
+    the school's record. Collaborators passed in: `pupils` (as listed on the page),
+    `matches(pupil, date)` and `count_failure()` (counts a wrong try, gives the tries
+    left). Once valid, `answers` and `dates` hold what to keep; `no_tries_left` is set
+    when that wrong try was the last one."""
+
+    def __init__(self, *args, pupils=(), matches: Callable[[object, date], bool] | None = None,
+                 count_failure: Callable[[], int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pupils, self.matches, self.count_failure = list(pupils), matches, count_failure
+        self.answers: dict[str, str] = {}
+        self.dates: dict[str, list[str]] = {}
+        self.no_tries_left = False
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        typed = self._answers_typed()
+        if typed is None:
+            return False
+        wrong = [n for n, value in typed.items() if not self.matches(self.pupils[n], value)]
+        if not wrong:
+            return True
+        left = self.count_failure()
+        self.no_tries_left = left == 0
+        for n in wrong:
+            self[f"day_{n}"].errors = [ngettext(
+                "Cette date ne correspond pas à celle connue de l'établissement. Il reste "
+                "%(num)d essai.", "Cette date ne correspond pas à celle connue de "
+                "l'établissement. Il reste %(num)d essais.", left)]
+        return False
+
+    def _answers_typed(self) -> dict[int, date] | None:
+        """Fill answers and dates; the dates typed by pupil index, or None when an answer
+        is missing or a date is not one (messages beside the fields)."""
+        typed, invalid = {}, False
+        for n, pupil in enumerate(self.pupils):
+            link = self[f"link_{n}"].data
+            if link not in ("yes", "no"):
+                self[f"link_{n}"].errors = [_("Indiquez si vous êtes le représentant légal "
+                                              "de cet élève.")]
+                invalid = True
+                continue
+            self.answers[str(pupil.id)] = link
+            if link == "yes":
+                value, problem = typed_date(self, n)
+                if problem:
+                    self[f"day_{n}"].errors = [problem]
+                    invalid = True
+                typed[n] = value
+                self.dates[str(pupil.id)] = [self[f"{part}_{n}"].data
+                                             for part in ("day", "month", "year")]
+        return None if invalid else typed
+
+
+def pupils_form_class(count: int) -> type[PupilsFormBase]:
     """A form with, for pupil n: link_n (yes/no) and day_n, month_n, year_n."""
     fields = {}
     for n in range(count):
@@ -95,7 +152,7 @@ def pupils_form_class(count: int) -> type[FlaskForm]:
             "inputmode": "numeric", "maxlength": 2, "autocomplete": "off", "size": 2})
         fields[f"year_{n}"] = StringField(_l("Année (AAAA)"), render_kw={
             "inputmode": "numeric", "maxlength": 4, "autocomplete": "off", "size": 4})
-    return type("PupilsForm", (FlaskForm,), fields)
+    return type("PupilsForm", (PupilsFormBase,), fields)
 
 
 def typed_date(form, n: int) -> tuple[date | None, str | None]:

@@ -9,9 +9,10 @@ with a clear page.
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import get_locale, gettext as _
 
 from ...db import db
 from ...models import Account
@@ -21,8 +22,7 @@ from ...signin.gate import allow
 from ...signin.steps import step_page
 from ...signin.session import current_account, start_session
 from . import service
-from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class, \
-    typed_date
+from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class
 from .messages import code_error, refusal_message
 from .plan import SIGNUP
 from .state import OWNER_KEY, SignupTransaction, browser_owner, claim_attempt
@@ -137,7 +137,9 @@ def _back_from_password(tx) -> bool:
 def pupils(tx):
     """Step 3: for each pupil linked to the phone, the link and the birth date."""
     listed = service.pupils_of(tx)
-    form = pupils_form_class(len(listed))()
+    form = pupils_form_class(len(listed))(
+        pupils=listed, matches=service.birth_date_matches,
+        count_failure=partial(service.count_birth_date_failure, tx))
     if not form.is_submitted():
         for n, p in enumerate(listed):  # back from the password page: answers kept
             if str(p.id) in tx.answers:
@@ -146,38 +148,10 @@ def pupils(tx):
                     form[f"{part}_{n}"].data = value
         return _pupils_page(tx, form, listed)
     if not form.validate_on_submit():
-        return _pupils_page(tx, form, listed, 400)
-    answers, dates, typed, invalid = {}, {}, {}, False
-    for n, p in enumerate(listed):
-        link = form[f"link_{n}"].data
-        if link not in ("yes", "no"):
-            form[f"link_{n}"].errors = [_("Indiquez si vous êtes le représentant légal de "
-                                          "cet élève.")]
-            invalid = True
-            continue
-        answers[str(p.id)] = link
-        if link == "yes":
-            value, problem = typed_date(form, n)
-            if problem:
-                form[f"day_{n}"].errors = [problem]
-                invalid = True
-            typed[n] = value
-            dates[str(p.id)] = [form[f"{part}_{n}"].data for part in ("day", "month", "year")]
-    if invalid:
-        return _pupils_page(tx, form, listed, 400)
-    wrong = [n for n, value in typed.items()
-             if not service.birth_date_matches(listed[n], value)]
-    if wrong:
-        left = service.count_birth_date_failure(tx)
-        if left == 0:
+        if form.no_tries_left:
             return _go(tx)
-        for n in wrong:
-            form[f"day_{n}"].errors = [ngettext(
-                "Cette date ne correspond pas à celle connue de l'établissement. Il reste "
-                "%(num)d essai.", "Cette date ne correspond pas à celle connue de "
-                "l'établissement. Il reste %(num)d essais.", left)]
         return _pupils_page(tx, form, listed, 400)
-    service.accept_pupils(tx, listed, answers, dates)
+    service.accept_pupils(tx, listed, form.answers, form.dates)
     return _go(tx)
 
 
