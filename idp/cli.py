@@ -1,6 +1,5 @@
 """The `idp` command: this module only assembles the groups. Each subcommand lives with
-its area (idp/admin/*_commands.py, idp/roster/commands.py, idp/journeys/signup/commands.py)
-and shares its helpers through idp/cli_helpers.py, never through this module. Every
+its area (idp/admin/*_commands.py, idp/roster/commands.py) and shares its helpers through idp/cli_helpers.py, never through this module. Every
 subcommand has --help; those that report take --json."""
 from __future__ import annotations
 
@@ -10,9 +9,9 @@ from .admin.charter_commands import charter, notices
 from .admin.client_commands import clients
 from .admin.commands import audit, staff
 from .admin.setup_commands import database, demo, keys, serve
+from .admin.signup_commands import signup
 from .admin.support_commands import accounts
 from .admin.worker_commands import lifecycle, worker
-from .journeys.signup.commands import signup
 from .roster.commands import roster
 
 

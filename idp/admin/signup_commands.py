@@ -1,13 +1,14 @@
-"""`idp signup declined --uai X`: the links families declined at sign-up, for the school
-(attached to the `idp` group in idp/cli.py)."""
+"""`idp signup declined --uai X`: the links families declined at sign-up (J4), for the
+school. Attached to the `idp` group in idp/cli.py. A report on the school records, with
+the other commands: the journeys stay free of the command line (and of create_app)."""
 from __future__ import annotations
 
 import click
 from sqlalchemy import select
 
-from ...cli_helpers import app_context, emit
-from ...db import db
-from ...models import DeclinedGuardianLink, PupilRecord, RepresentativeRecord, School
+from ..cli_helpers import app_context, emit
+from ..db import db
+from ..models import DeclinedGuardianLink, PupilRecord, RepresentativeRecord, School
 
 
 @click.group()
