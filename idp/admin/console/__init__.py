@@ -7,18 +7,14 @@ The family sign-in gate lets the blueprint through: the console has its own guar
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-from . import guard
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(guard.check_request)  # once, at import: several apps share the blueprint
+from ...signin.gate import allow_blueprint
+from . import (accounts, audit, auth, charters, clients, home, keys,  # noqa: F401 (views)
+               saml_sps, schools)
+from .blueprint import bp
 
 
 def init_app(app: Flask) -> None:
-    from ...signin.gate import allow_blueprint
-    from . import (accounts, audit, auth, charters, clients, home, keys,  # noqa: F401
-                   saml_sps, schools)
-
     app.register_blueprint(bp)
     allow_blueprint("admin")

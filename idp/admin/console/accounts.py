@@ -17,7 +17,8 @@ from ...models import AccountState, StaffRole
 from ...roster import LetterError, issue_letters
 from .. import support
 from ..staff import actor_name
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 from .forms import EmptyForm
 from .schools import letters_pdf
 

@@ -12,7 +12,8 @@ from wtforms.validators import Length, Optional, ValidationError
 from ...audit import record
 from ..audit_trail import AuditFilter, export_csv, known_actions, page
 from ..staff import actor_name
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 
 
 class FilterForm(FlaskForm):

@@ -16,7 +16,8 @@ from ...audit import record
 from ...signin.forms import LogoutForm
 from ...security import totp
 from .. import staff as staff_service
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 from .forms import EmptyForm
 
 

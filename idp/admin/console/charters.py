@@ -16,7 +16,8 @@ from wtforms.validators import Length, Optional, ValidationError
 from ...relying_parties import enabled_parties
 from ..charters import MAX_BYTES, PublicationError, list_charters, publish_charter
 from ..staff import actor_name
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 

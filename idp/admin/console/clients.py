@@ -11,7 +11,8 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from ...oidc.clients import RegistrationError
 from .. import oidc_clients, saml_sps
 from ..staff import actor_name
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 from .forms import (EmptyForm, MultiCheckboxField, check_optional_uri, check_uri_lines,
                     lines)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import g, render_template
 
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 
 
 @bp.get("/")

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 
 from ..signing_keys import oidc_keys, rotate_signing_keys, saml_certificate
 from ..staff import actor_name
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 from .forms import EmptyForm
 
 

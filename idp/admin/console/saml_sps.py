@@ -17,7 +17,8 @@ from ...saml.registry import RegistrationError, parse_metadata, read_metadata, r
 from ...saml import registry
 from .. import saml_sps
 from ..staff import actor_name
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 from .forms import EmptyForm, MultiCheckboxField, uri_problem
 
 SIGN = [("both", _l("La réponse et l'assertion")), ("response", _l("La réponse")),

@@ -21,7 +21,8 @@ from ...roster import LetterError, import_roster, issue_letters
 from ...roster.csvfile import MAX_BYTES
 from ..staff import actor_name
 from ..support import classes_of, declined_links, find_by_identifier
-from . import bp, guard
+from . import guard
+from .blueprint import bp
 
 
 class ImportForm(FlaskForm):
