@@ -9,7 +9,6 @@ change stays signed in.
 from __future__ import annotations
 
 from flask import request, session
-from flask_babel import gettext as _
 
 from ...audit import record
 from ...extensions import passwords, throttle
@@ -24,13 +23,11 @@ from .notices import send_notice
 RESET_PURPOSE = "password_reset"
 
 
-def password_problems(account: Account, password: str, confirm: str | None = None) -> list[str]:
+def password_problems(account: Account, password: str) -> list[str]:
     """The house policy (SECURITY.md) with the account's identifier, names and birth dates
-    refused inside the password; then the confirmation. French messages."""
-    problems = [str(p) for p in policy_problems(password, forbidden=forbidden_words(account))]
-    if not problems and confirm is not None and confirm != password:
-        problems.append(_("Les deux mots de passe ne sont pas identiques."))
-    return problems
+    refused inside the password. French messages (the confirmation is the form's:
+    journeys/fields.NewPasswordTwice)."""
+    return [str(p) for p in policy_problems(password, forbidden=forbidden_words(account))]
 
 
 def end_everything(account: Account, keep_this_session: bool = False) -> None:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from collections.abc import Callable
+
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..activation.forms import EmailValid
-from ..fields import mobile_phone_field, new_password_pair, sms_code_field
+from ..fields import NewPasswordTwice, mobile_phone_field, new_password_pair, sms_code_field
 
 
 def _current_password(label=_l("Mot de passe actuel")):
@@ -20,9 +22,33 @@ class ReauthForm(FlaskForm):
     password = _current_password(_l("Mot de passe"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordTwice, FlaskForm):
+    """Current password, new one twice. Once every field passes: the current password
+    (`check_current`, throttled like sign-in), then the policy and the confirmation, then
+    "not the current one" (`is_current`); collaborators passed in with `policy`."""
     current = _current_password()
     password, password_confirm = new_password_pair()
+    mismatch_field = "password"
+    rules_wait_for_all_fields = True
+
+    def __init__(self, *args, check_current: Callable[[str], bool] = lambda typed: True,
+                 is_current: Callable[[str], bool] = lambda typed: False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check_current, self.is_current = check_current, is_current
+
+    def check_new_password(self) -> bool:
+        if not self.check_current(self.current.data):
+            self.current.errors = list(self.current.errors) + [_(
+                "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
+                "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? ».")]
+            return False
+        if not super().check_new_password():
+            return False
+        if self.is_current(self.password.data):
+            self.password.errors = list(self.password.errors) + [
+                _("Choisissez un mot de passe différent du mot de passe actuel.")]
+            return False
+        return True
 
 
 class ChangeEmailForm(FlaskForm):

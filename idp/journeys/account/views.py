@@ -2,6 +2,8 @@
 every step done)."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -49,24 +51,16 @@ def reauthenticate():
 def change_password():
     """Current password, new one twice; other sessions and refresh tokens end."""
     account = current_account()
-    form = ChangePasswordForm()
+    form = ChangePasswordForm(
+        check_current=partial(credentials.check_current_password, account),
+        policy=partial(credentials.password_problems, account),
+        is_current=partial(passwords().verify, account.password_hash))
     if form.validate_on_submit():
-        if not credentials.check_current_password(account, form.current.data):
-            form.current.errors = list(form.current.errors) + [_(
-                "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
-                "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? ».")]
-        else:
-            problems = credentials.password_problems(account, form.password.data,
-                                                     form.password_confirm.data)
-            if not problems and passwords().verify(account.password_hash, form.password.data):
-                problems = [_("Choisissez un mot de passe différent du mot de passe actuel.")]
-            if not problems:
-                credentials.replace_password(account, form.password.data, reason="change")
-                reauth.mark_reauthenticated()
-                flash(_("Votre mot de passe a été changé. Vos autres sessions ont été "
-                        "fermées."), "success")
-                return redirect(url_for("account.index"))
-            form.password.errors = list(form.password.errors) + problems
+        credentials.replace_password(account, form.password.data, reason="change")
+        reauth.mark_reauthenticated()
+        flash(_("Votre mot de passe a été changé. Vos autres sessions ont été "
+                "fermées."), "success")
+        return redirect(url_for("account.index"))
     form.current.data = form.password.data = form.password_confirm.data = ""
     return render_template("account/password.html", form=form,
                            identifier=account.identifier), 400 if form.errors else 200

@@ -6,7 +6,7 @@ from wtforms import EmailField, RadioField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ..activation.forms import EmailValid
-from ..fields import mobile_phone_field, new_password_pair, sms_code_field
+from ..fields import NewPasswordTwice, mobile_phone_field, new_password_pair, sms_code_field
 
 
 class IdentifierByEmailForm(FlaskForm):
@@ -47,5 +47,9 @@ class ResendForm(FlaskForm):
     """Empty: "Renvoyer le SMS" is a POST with its CSRF token."""
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(NewPasswordTwice, FlaskForm):
+    """The new password twice; the policy for the account is passed in (`policy=`) and
+    checked once every field passes."""
     password, password_confirm = new_password_pair()
+    mismatch_field = "password"
+    rules_wait_for_all_fields = True

@@ -4,6 +4,8 @@ Every answer is the same whatever was typed: what it would reveal goes to the ch
 account already has (see service.py)."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
@@ -158,14 +160,11 @@ def password_new():
         if sms.current() is not None:
             return redirect(url_for("recovery.password_code"))
         return redirect(url_for("recovery.password_start"))
-    form = NewPasswordForm()
+    form = NewPasswordForm(policy=partial(password_problems, account))
     if form.validate_on_submit():
-        problems = password_problems(account, form.password.data, form.password_confirm.data)
-        if not problems:
-            sms.finish(form.password.data)
-            session.pop(RESET_KEY, None)
-            return render_template("recovery/password_changed.html")
-        form.password.errors = list(form.password.errors) + problems
+        sms.finish(form.password.data)
+        session.pop(RESET_KEY, None)
+        return render_template("recovery/password_changed.html")
     return _new_password_page(account, form, 400 if form.errors else 200)
 
 
@@ -177,17 +176,14 @@ def password_link(token: str):
         account = service.account_for_link(token)
     except service.ResetLinkError as exc:
         return _link_error(exc.reason)
-    form = NewPasswordForm()
+    form = NewPasswordForm(policy=partial(password_problems, account))
     if form.validate_on_submit():
-        problems = password_problems(account, form.password.data, form.password_confirm.data)
-        if not problems:
-            try:
-                service.reset_with_link(token, form.password.data)
-            except service.ResetLinkError as exc:
-                return _link_error(exc.reason)
-            session.pop(RESET_KEY, None)
-            return render_template("recovery/password_changed.html")
-        form.password.errors = list(form.password.errors) + problems
+        try:
+            service.reset_with_link(token, form.password.data)
+        except service.ResetLinkError as exc:
+            return _link_error(exc.reason)
+        session.pop(RESET_KEY, None)
+        return render_template("recovery/password_changed.html")
     return _new_password_page(account, form, 400 if form.errors else 200)
 
 
