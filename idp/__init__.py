@@ -12,7 +12,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 from . import config as config_module
-from . import errors, i18n, journeys, notify, oidc, saml
+from . import dev_outbox, errors, i18n, journeys, oidc, saml
 from .admin import console
 from .db import db
 from .extensions import csrf
@@ -58,7 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(signin_views.bp)
     journeys.register(app)
-    notify.init_app(app)  # the dev outbox page, when DEBUG or DEV_OUTBOX
+    dev_outbox.init_app(app)  # the page, when DEBUG or DEV_OUTBOX
     oidc.init_app(app)
     saml.init_app(app)
     console.init_app(app)  # /admin: staff console with its own guard (issue 8)

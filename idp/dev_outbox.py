@@ -2,21 +2,21 @@
 
 Registered only when DEBUG or DEV_OUTBOX is on (`make run` turns DEV_OUTBOX on); it is
 public on purpose, so a family in the middle of a first connection can open its link.
+A page of the app beside notify/ (which stays a library: queue, render, deliver).
 """
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Flask, abort, render_template
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from ..db import db
-from ..models import OutboxMessage
-from ..signin.gate import allow
+from .db import db
+from .models import OutboxMessage
+from .signin.gate import allow
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
-allow("dev.outbox", "dev.outbox_message")
 URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -46,3 +46,10 @@ def outbox_message(message_id: int):
     if message is None:
         abort(404)
     return render_template("dev/outbox.html", messages=[message], single=True)
+
+
+def init_app(app: Flask) -> None:
+    """The page, only when DEBUG or DEV_OUTBOX is on."""
+    if app.config.get("DEBUG") or app.config.get("DEV_OUTBOX"):
+        app.register_blueprint(bp)
+        allow("dev.outbox", "dev.outbox_message")
