@@ -1,6 +1,7 @@
-"""The `idp` command: this module only assembles the groups. Each subcommand lives with
-its area (idp/admin/*_commands.py, idp/roster/commands.py) and shares its helpers through idp/cli_helpers.py, never through this module. Every
-subcommand has --help; those that report take --json."""
+"""The `idp` command: this module only assembles the groups. The subcommands live in
+idp/admin/*commands.py, above the services they call, and share their helpers through
+idp/cli_helpers.py, never through this module. Every subcommand has --help; those that
+report take --json."""
 from __future__ import annotations
 
 import click
@@ -8,11 +9,11 @@ import click
 from .admin.charter_commands import charter, notices
 from .admin.client_commands import clients
 from .admin.commands import audit, staff
+from .admin.roster_commands import roster
 from .admin.setup_commands import database, demo, keys, serve
 from .admin.signup_commands import signup
 from .admin.support_commands import accounts
 from .admin.worker_commands import lifecycle, worker
-from .roster.commands import roster
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,10 +1,10 @@
 """What every `idp` subcommand shares: its output (text or --json), its failure exit, the
 app context for commands that touch the database and the one commit at their end.
 
-The command modules (idp/admin/*commands.py, idp/roster/commands.py) import this module
-and never idp/cli.py, which only assembles their groups: no import cycle between the
-command line and its commands. It builds the whole app (create_app), so no journey,
-adapter or library module imports it: only command modules do.
+The command modules (idp/admin/*commands.py) import this module and never idp/cli.py,
+which only assembles their groups: no import cycle between the command line and its
+commands. It builds the whole app (create_app), so only command modules import it, never
+a journey, an adapter or a library module (the import-linter layers say so).
 """
 from __future__ import annotations
 

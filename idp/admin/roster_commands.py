@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 
 from ..cli_helpers import app_context, commit, emit, fail
-from .importer import UnknownSchool, find_school, import_roster
-from .letters import LetterError, issue_letters
-from .schools import SchoolError, upsert_school
+from ..roster.importer import UnknownSchool, find_school, import_roster
+from ..roster.letters import LetterError, issue_letters
+from ..roster.schools import SchoolError, upsert_school
 
 
 @click.group()
