@@ -13,7 +13,7 @@ export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-sqlite test-postgres setup services bench clean e2e-deps screenshots translations
+.PHONY: run test lint test-sqlite test-postgres setup services bench clean e2e-deps screenshots translations
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -67,7 +67,12 @@ run: setup
 # The whole suite twice: SQLite + embedded store, then PostgreSQL + Redis.
 test: $(BIN)/.installed test-sqlite test-postgres
 
-test-sqlite: $(BIN)/.installed $(MO) e2e-deps
+# Import contracts (pyproject.toml [tool.importlinter]): layers, no cycle, journeys free of
+# the protocol adapters. Checked first: a broken one stops the tests.
+lint: $(BIN)/.installed
+	$(BIN)/lint-imports --no-cache
+
+test-sqlite: $(BIN)/.installed $(MO) e2e-deps lint
 	$(BIN)/python -m pytest tests
 
 test-postgres: $(BIN)/.installed $(MO) e2e-deps services

@@ -1,18 +1,29 @@
-"""List the import cycles between modules of a package, counting function-level imports.
+"""Import cycles between modules, counting function-level imports: a script, and the
+import-linter contract type `no_cycles` (pyproject.toml, run by `make test`).
 
     .venv/bin/python scripts/import_cycles.py [package ...]     (default: idp)
 
 grimp (installed with import-linter) reads every `import` statement of every module, at
 module level or inside a function, so a late import that dodges a cycle at run time still
 counts here. Each strongly connected component of the module graph is a knot of cycles;
-for each one the script prints its modules and one shortest cycle through each edge it
-would take to untie. Exit status 1 when there is a cycle (usable in CI).
+for each one the script prints its modules and one shortest cycle through each import
+inside it. Exit status 1 when there is a cycle.
+
+import-linter's own `acyclic_siblings` compares packages squashed, sibling by sibling: it
+misses a package's __init__ importing its own submodules that import it back, and it
+flags two packages that use each other's modules without any module cycle. `no_cycles`
+checks the module graph itself.
 """
 from __future__ import annotations
 
 import sys
 
 import grimp
+from importlinter.application import output
+from importlinter.application.contract_utils import (AlertLevel,
+                                                     remove_ignored_imports_and_report)
+from importlinter.domain import fields
+from importlinter.domain.contract import Contract, ContractCheck
 
 
 def _components(graph: grimp.ImportGraph) -> list[set[str]]:
@@ -95,6 +106,37 @@ def main(packages: list[str]) -> int:
     if not components:
         print("no import cycle")
     return 1 if components else 0
+
+
+class NoCyclesContract(Contract):
+    """No import cycle between the modules of `containers` (import-linter contract type)."""
+
+    containers = fields.ListField(subfield=fields.StringField())
+    ignore_imports = fields.SetField(subfield=fields.ImportExpressionField(), required=False)
+    unmatched_ignore_imports_alerting = fields.EnumField(AlertLevel, default=AlertLevel.ERROR)
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        removal = remove_ignored_imports_and_report(
+            graph=graph, ignore_imports=self.ignore_imports,  # type: ignore[arg-type]
+            unmatched_alerting=self.unmatched_ignore_imports_alerting)  # type: ignore[arg-type]
+        containers = tuple(self.containers)  # type: ignore[arg-type]
+        found = [c for c in _components(graph) if any(
+            m == p or m.startswith(p + ".") for m in c for p in containers)]
+        knots = [[[[a, b, _lines(graph, a, b)] for a, b in zip(cycle, cycle[1:])]
+                  for cycle in cycles(graph, component)] for component in found]
+        return ContractCheck(kept=not knots, warnings=list(removal.warnings),
+                             ignored_import_count=removal.ignored_import_count,
+                             metadata={"knots": knots})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for number, knot in enumerate(check.metadata["knots"], 1):
+            output.print(f"Cycles, knot {number}:")
+            output.new_line()
+            for cycle in knot:
+                for importer, imported, lines in cycle:
+                    output.indent_cursor()
+                    output.print(f"{importer} -> {imported} (l.{lines})")
+                output.new_line()
 
 
 if __name__ == "__main__":
