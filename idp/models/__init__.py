@@ -1,5 +1,5 @@
 """Typed SQLAlchemy 2.0 mappings. Data only: the rules live in the journeys' services."""
-from .base import Base
+from .base import Base, UTCDateTime, utcnow
 from .accounts import Account, AccountProfile, AccountState
 from .schools import Academy, School, GuardianLink
 from .clients import OIDCClient
@@ -17,7 +17,7 @@ from .staff import StaffAccount, StaffRole, StaffSchool
 from .second_factor import RecoveryCode, SecondFactor
 
 __all__ = [
-    "Base", "Account", "AccountProfile", "AccountState", "Academy", "School",
+    "Base", "UTCDateTime", "utcnow", "Account", "AccountProfile", "AccountState", "Academy", "School",
     "GuardianLink", "OIDCClient", "RefreshToken", "AuditEvent",
     "CharterVersion", "CharterAcceptance", "ContactPreferences", "RPNotice",
     "RPNoticeAcknowledgment", "Consent",
