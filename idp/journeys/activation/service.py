@@ -9,7 +9,7 @@ account waits for the school to issue a new letter.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from ...audit import record
 from ...db import db
 from ...extensions import passwords, store
 from ...models import Account, AccountProfile, AccountState, GuardianLink
+from ...models.base import utcnow
 from ...notify import external_url, queue_email
 from ...roster.credentials import provisional_matches
 from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
@@ -25,16 +26,6 @@ from ...security.passwords import policy_problems
 
 PURPOSE = "activation"
 WAITING = (AccountState.provisional, AccountState.pending_email)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def is_needed(ctx) -> bool:
@@ -48,15 +39,15 @@ def is_pupil(account: Account) -> bool:
 
 def deadline_of(account: Account) -> datetime:
     """The activation deadline (accounts made without a letter get a window from now)."""
-    return _aware(account.activation_deadline) or now_utc() + timedelta(
+    return account.activation_deadline or utcnow() + timedelta(
         days=int(current_app.config["ACTIVATION_WINDOW_DAYS"]))
 
 
 def expire_if_late(account: Account, now: datetime | None = None) -> bool:
     """Past the deadline the letter no longer works: deactivate now rather than waiting
     for the next lifecycle pass. True when the account is (now) deactivated."""
-    now = now or now_utc()
-    deadline = _aware(account.activation_deadline)
+    now = now or utcnow()
+    deadline = account.activation_deadline
     if account.state in WAITING and deadline is not None and deadline <= now:
         account.state = AccountState.deactivated
         account.deactivated_at = now
@@ -119,7 +110,7 @@ def complete_first_connection(account: Account, password: str, email: str | None
                               now: datetime | None = None) -> None:
     """Save the chosen password; with an email, wait for its link, without (pupils only)
     the account is active at once."""
-    now = now or now_utc()
+    now = now or utcnow()
     account.password_hash = passwords().hash(password)
     account.provisional_password_hash = None
     account.birth_date_failures = 0
@@ -137,7 +128,7 @@ def complete_first_connection(account: Account, password: str, email: str | None
 
 def send_activation_email(account: Account, now: datetime | None = None) -> None:
     """A new link (the older ones stop working) mailed through the outbox."""
-    now = now or now_utc()
+    now = now or utcnow()
     deadline = deadline_of(account)
     token = issue_link_token(account.id, PURPOSE, max(deadline - now, timedelta(hours=1)),
                              {"email": account.email})
@@ -163,7 +154,7 @@ def change_pending_email(account: Account, email: str) -> None:
 def confirm(token: str, now: datetime | None = None) -> tuple[str, Account | None]:
     """The emailed link. Outcome: activated, already_active, unknown, expired, used or
     deactivated."""
-    now = now or now_utc()
+    now = now or utcnow()
     try:
         row = consume_link_token(token, PURPOSE)
     except LinkTokenError as exc:

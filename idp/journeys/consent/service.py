@@ -7,14 +7,13 @@ there is none, when the RP asks for more than was agreed, or when the RP forces 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from flask import g
 from sqlalchemy import select
 
 from ...audit import record
 from ...db import db
-from ...models import Account, Consent
+from ...models import Account, Consent, utcnow
 from ...relying_parties import RelyingParty, find, key_for, lookup_many, split_key
 from ...signin.adapter import adapter_for
 from .descriptions import describe
@@ -69,7 +68,7 @@ def grant(account: Account, pending) -> Consent:
     rp_key = rp_key_of(pending)
     items = requested_items(pending)
     consent = live_consent(account, rp_key)
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     if consent is None:
         consent = Consent(account_id=account.id, rp_key=rp_key, claims=sorted(items),
                           granted_at=now)
@@ -110,7 +109,7 @@ def withdraw(account: Account, consent_id: int) -> bool:
     consent = db.session.get(Consent, consent_id)
     if consent is None or consent.account_id != account.id or consent.withdrawn_at:
         return False
-    consent.withdrawn_at = datetime.now(timezone.utc)
+    consent.withdrawn_at = utcnow()
     protocol, identifier = split_key(consent.rp_key)
     adapter = adapter_for(protocol)
     if adapter is not None:

@@ -2,13 +2,12 @@
 parent has no verified email address (a family must be reachable for recovery)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from flask import g
 
 from ...audit import record
 from ...db import db
-from ...models import Account, AccountProfile, ContactPreferences
+from ...models import Account, AccountProfile, ContactPreferences, utcnow
 from ..home.service import linked_pupils
 from ..standing import forget, standing
 
@@ -21,11 +20,6 @@ def preferences_of(account: Account) -> ContactPreferences | None:
     return memo[account.id]
 
 
-def _timestamp(moment: datetime) -> float:
-    # SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones.
-    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp()
-
-
 def is_needed(ctx) -> bool:
     if ctx.account is None:
         return False
@@ -33,7 +27,7 @@ def is_needed(ctx) -> bool:
     if asked_at is None:
         return True
     if ctx.account.profile == AccountProfile.parent and not ctx.account.email_verified:
-        return _timestamp(asked_at) < ctx.auth_time  # not yet asked since this sign-in
+        return asked_at.timestamp() < ctx.auth_time  # not yet asked since this sign-in
     return False
 
 
@@ -63,7 +57,7 @@ def save(account: Account, *, notify_region: bool, notify_department: bool,
     prefs.notify_region = bool(notify_region)
     prefs.notify_department = bool(notify_department)
     prefs.notify_academy = bool(notify_academy)
-    prefs.asked_at = datetime.now(timezone.utc)
+    prefs.asked_at = utcnow()
     db.session.flush()
     g.pop("contact_preferences", None)
     forget()

@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from flask import request, session
 from sqlalchemy import delete, func, select, update
@@ -21,17 +20,13 @@ from sqlalchemy import delete, func, select, update
 from ...audit import record
 from ...db import db
 from ...extensions import throttle
-from ...models import Account, RecoveryCode, SecondFactor
+from ...models import Account, RecoveryCode, SecondFactor, utcnow
 from ...security import totp
 from ..account.notices import send_notice
 
 FLAG = "second_factor"      # "<account id>:passed" or "<account id>:absent"
 ENROL_KEY = "totp_enrolment"  # the sealed secret while enrolling
 RECOVERY_CODE_COUNT = 10
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def factor_of(account: Account) -> SecondFactor | None:
@@ -90,7 +85,7 @@ def _use_recovery_code(account: Account, code: str) -> bool:
         return False
     return db.session.execute(
         update(RecoveryCode).where(RecoveryCode.id == row_id, RecoveryCode.used_at.is_(None))
-        .values(used_at=_now()), execution_options={"synchronize_session": False}
+        .values(used_at=utcnow()), execution_options={"synchronize_session": False}
     ).rowcount == 1
 
 
@@ -114,7 +109,7 @@ def check_code(account: Account, code: str) -> str:
         record("second_factor_failed", actor=account.identifier)
         return outcome
     guard.clear_success(ip, key)
-    factor.last_used_at = _now()
+    factor.last_used_at = utcnow()
     if outcome == "recovery":
         left = remaining_codes(account)
         record("recovery_code_used", actor=account.identifier, remaining=left)
@@ -158,7 +153,7 @@ def confirm_enrolment(account: Account, code: str) -> list[str] | None:
         record("second_factor_enrolment_failed", actor=account.identifier)
         return None
     db.session.add(SecondFactor(account_id=account.id, sealed_secret=totp.seal(secret),
-                                enabled_at=_now(), last_used_at=_now()))
+                                enabled_at=utcnow(), last_used_at=utcnow()))
     codes = _new_codes(account)
     db.session.flush()
     session.pop(ENROL_KEY, None)

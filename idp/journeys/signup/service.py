@@ -15,7 +15,7 @@ Functions flush, never commit.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
@@ -24,7 +24,7 @@ from ...audit import record
 from ...db import db
 from ...extensions import passwords, store
 from ...models import (Account, AccountProfile, AccountState, DeclinedGuardianLink,
-                       GuardianLink, RepresentativeRecord)
+                       GuardianLink, RepresentativeRecord, utcnow)
 from ...notify import external_url, queue_sms
 from ...roster.names import allocate_identifier, identifier_stem
 from ...security.passwords import policy_problems
@@ -38,10 +38,6 @@ PURPOSE = "signup"
 
 class AlreadyRegistered(Exception):
     """Another request made the account first (double submit, two browsers)."""
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _existing_account_sms(identifier: str) -> tuple[str, dict]:
@@ -190,7 +186,7 @@ def create_account(tx: SignupTransaction, password: str, locale: str = "fr") -> 
     AlreadyRegistered when another request won; then nothing of this one stays."""
     hashed = passwords().hash(password)  # before any lock: argon2 takes a while
     pupils = pupils_of(tx)
-    now = now_utc()
+    now = utcnow()
     if tx.outcome == "adopt":
         account = _take_over(tx, hashed, now)
     else:
