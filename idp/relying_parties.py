@@ -5,6 +5,7 @@ so a rule written once holds for OIDC clients and SAML service providers alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import g
 from sqlalchemy import select
@@ -48,8 +49,6 @@ def _saml_model():
 
 
 def _from_oidc(row: OIDCClient) -> RelyingParty:
-    from urllib.parse import urlsplit
-
     home = None
     if row.redirect_uris:
         parts = urlsplit(row.redirect_uris[0])

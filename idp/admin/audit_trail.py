@@ -14,6 +14,7 @@ from typing import Iterator
 from sqlalchemy import Select, select
 
 from ..db import db
+from ..extensions import store
 from ..models import AuditEvent
 
 PAGE_SIZE = 50
@@ -107,8 +108,6 @@ def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
 def known_actions() -> list[str]:
     """Distinct actions, for the filter's suggestions. A DISTINCT over the whole trail
     costs ~100 ms at a million events: computed once per 10 minutes, kept in the store."""
-    from ..extensions import store
-
     cached = store().get("audit-actions")
     if cached is None:
         cached = list(db.session.scalars(select(AuditEvent.action).distinct()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from ..audit import record
 from ..db import db
@@ -95,7 +96,5 @@ def describe(row: SAMLServiceProvider) -> dict:
 
 def list_sps() -> list[SAMLServiceProvider]:
     # Without the metadata column's text: a list page needs only the settings.
-    from sqlalchemy.orm import defer
-
     return list(db.session.scalars(select(SAMLServiceProvider).options(
         defer(SAMLServiceProvider.metadata_xml)).order_by(SAMLServiceProvider.name)))

@@ -22,6 +22,7 @@ from .. import models
 from ..audit import record
 from ..db import db
 from ..extensions import store, throttle
+from ..journeys.activation.service import may_resend, send_activation_email
 from ..models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
                       RepresentativeRecord, School)
 
@@ -214,8 +215,6 @@ def reactivate(account: Account, deadline: date, actor: str | None = None) -> Ac
 def resend_activation(account: Account, actor: str | None = None) -> None:
     """A new activation link to the email given at first connection (older links stop
     working); at most one per ACTIVATION_RESEND_SECONDS, like the family's own button."""
-    from ..journeys.activation.service import may_resend, send_activation_email
-
     if account.state != AccountState.pending_email or not account.email:
         raise SupportError(_("Ce compte n'attend pas la confirmation d'une adresse "
                              "électronique."))

@@ -38,6 +38,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import record
 from ..extensions import store
+from ..notify import queue_sms
+from ..notify.outbox import _render
 from .mobile_numbers import is_allowed
 
 # The time source; tests move it forward instead of sleeping.
@@ -161,9 +163,6 @@ def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: boo
     ttl = int(code_minutes() * 60) + HOUR  # kept an hour longer to answer "expired"
     store().set(key, {"phone": phone, "nonce": nonce, "expires": now + code_minutes() * 60,
                       "hash": _digest(phone, purpose, transaction, nonce, code)}, ttl)
-    from ..notify import queue_sms
-    from ..notify.outbox import _render
-
     context = {"code": code, "minutes": minutes_text(),
                "purpose_text": PURPOSE_TEXTS.get(purpose, "")}
     if deliver:
