@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..db import db
-from ..models import OutboxMessage
+from ..models import OutboxMessage, utcnow
 from .senders import PermanentDeliveryError, Sender, build_sender
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,6 @@ class DeliveryReport:
     def as_dict(self) -> dict:
         return {"sent": self.sent, "retried": self.retried, "failed": self.failed,
                 "errors": self.errors[:20]}
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def retry_delay(attempts: int, base_seconds: int) -> timedelta:
@@ -66,7 +62,7 @@ def _claim(now: datetime, limit: int) -> list[int]:
 def deliver_due(now: datetime | None = None, limit: int = 200) -> DeliveryReport:
     """Send the messages due at `now` (commits per message). Returns what happened."""
     config = current_app.config
-    now = now or _now()
+    now = now or utcnow()
     report = DeliveryReport()
     senders: dict[str, Sender] = {}
     try:
@@ -93,7 +89,7 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> DeliveryReport
             else:
                 message.attempts += 1
                 message.status = "sent"
-                message.sent_at = _now()
+                message.sent_at = utcnow()
                 message.last_error = None
                 report.sent += 1
             db.session.commit()
@@ -105,7 +101,7 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> DeliveryReport
 
 def purge_old_messages(now: datetime | None = None) -> int:
     """Forget delivered and failed messages older than OUTBOX_KEEP_DAYS (flushes)."""
-    cutoff = (now or _now()) - timedelta(days=int(current_app.config["OUTBOX_KEEP_DAYS"]))
+    cutoff = (now or utcnow()) - timedelta(days=int(current_app.config["OUTBOX_KEEP_DAYS"]))
     return db.session.execute(
         delete(OutboxMessage).where(OutboxMessage.status.in_(("sent", "failed")),
                                     OutboxMessage.created_at < cutoff),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from ..db import db
-from ..models import OneTimeToken
+from ..models import OneTimeToken, utcnow
 
 
 class LinkTokenError(Exception):
@@ -29,15 +29,6 @@ class LinkTokenError(Exception):
         self.account_id = account_id
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns: they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -45,7 +36,7 @@ def hash_token(token: str) -> str:
 def issue_link_token(account_id: int, purpose: str, lifetime: timedelta,
                      payload: dict | None = None) -> str:
     """A fresh token for `account_id` and `purpose`; older unused ones are revoked."""
-    now = _now()
+    now = utcnow()
     revoke_link_tokens(account_id, purpose)
     token = secrets.token_urlsafe(32)
     db.session.add(OneTimeToken(token_hash=hash_token(token), account_id=account_id,
@@ -62,7 +53,7 @@ def revoke_link_tokens(account_id: int, purpose: str | None = None) -> None:
                                       OneTimeToken.revoked_at.is_(None))
     if purpose is not None:
         stmt = stmt.where(OneTimeToken.purpose == purpose)
-    db.session.execute(stmt.values(revoked_at=_now()), execution_options={
+    db.session.execute(stmt.values(revoked_at=utcnow()), execution_options={
         "synchronize_session": False})
 
 
@@ -78,8 +69,8 @@ def consume_link_token(token: str, purpose: str) -> OneTimeToken:
         raise LinkTokenError(LinkTokenError.UNKNOWN)
     if row.used_at is not None or row.revoked_at is not None:
         raise LinkTokenError(LinkTokenError.USED, row.account_id)
-    now = _now()
-    if _aware(row.expires_at) <= now:
+    now = utcnow()
+    if row.expires_at <= now:
         raise LinkTokenError(LinkTokenError.EXPIRED, row.account_id)
     won = db.session.execute(
         update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None),

@@ -12,7 +12,7 @@ email nor a mobile has no channel: the page says to ask the school (seed 004).
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import current_app, request
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ...audit import record
 from ...db import db
 from ...extensions import store
-from ...models import Account, AccountState, OneTimeToken
+from ...models import Account, AccountState, OneTimeToken, utcnow
 from ...notify import external_url, queue_email
 from ...security.onetime import LinkTokenError, consume_link_token, hash_token, issue_link_token
 from ...security.sms_codes import withhold_code
@@ -30,15 +30,6 @@ from ..login.service import find_account, normalise_identifier
 # A forgotten identifier may belong to an account still waiting for its first connection
 # (the letter was lost); a password is reset only for an active account.
 IDENTIFIER_STATES = (AccountState.provisional, AccountState.pending_email, AccountState.active)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns: they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def too_many_requests() -> bool:
@@ -166,7 +157,7 @@ def account_for_link(token: str) -> Account:
         raise ResetLinkError("unknown")
     if row.used_at is not None or row.revoked_at is not None:
         raise ResetLinkError("used")
-    if _aware(row.expires_at) <= _now():
+    if row.expires_at <= utcnow():
         raise ResetLinkError("expired")
     account = db.session.get(Account, row.account_id)
     if account is None or account.state != AccountState.active:
