@@ -5,7 +5,8 @@ and reason and never touches the database, so one bad row never spoils the good 
 a file-level problem (encoding, missing column) writes nothing at all. Re-importing the
 same file changes nothing; a changed row updates its records (pupils are found by their
 national id, representatives by their link to the pupil or by names + first contact).
-The writes are bulk statements (see apply.py): a school of 1,000 pupils is a few queries.
+The plan is made in planning.py and written with bulk statements (apply.py): a school of
+1,000 pupils is a few queries.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from ..audit import record
 from ..db import db
 from ..models import RosterImport, School
-from . import apply
+from . import apply, planning
 from .csvfile import RosterFileError, parse
 from .rows import PupilRow, RowError, check_row
 
@@ -100,7 +101,7 @@ def import_roster(school_uai: str, data: bytes, *, dry_run: bool = False,
     report.encoding_repaired = roster.repaired
     report.rows = len(roster.rows)
     rows = check_rows(roster.rows, report)
-    plan = apply.plan_import(school, rows)
+    plan = planning.plan_import(school, rows)
     report.created, report.updated, report.unchanged = plan.counts()
     report.absent = plan.absent
     if dry_run:
