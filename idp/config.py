@@ -110,8 +110,9 @@ DEFAULTS: dict = {
     "SMS_MAX_PER_NUMBER_DAY": 5,        # SMS to one number per day (pumping, harassment)
     "SMS_MAX_PER_IP_HOUR": 20,          # SMS asked from one IP per hour
     "SMS_MAX_PER_DAY": 20000,           # all SMS per day (a budget cap on the gateway)
-    # French mobiles and overseas ones (not +269: the Comoros since Mayotte moved to +262).
-    "SMS_COUNTRY_CODES": [33, 590, 594, 596, 262, 508, 681, 687, 689],
+    # None: the French regions' (security/mobile_numbers.PHONE_REGIONS: metropolitan and
+    # overseas, +262 for Mayotte, not +269 the Comoros); a list narrows them.
+    "SMS_COUNTRY_CODES": None,
     "SMS_BACKEND": "outbox",            # "http": the generic gateway below
     "SMS_GATEWAY_URL": None,
     "SMS_GATEWAY_TOKEN": None,          # sent as "Authorization: Bearer <token>"

@@ -10,12 +10,11 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from ..security.mobile_numbers import REGION_CODES
 from .names import clean_name, fold_words
 
 INE = re.compile(r"^[0-9]{9}[0-9A-Z][A-Z]$")
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
-# French overseas numbers are written nationally (0690...) but belong to their own region.
-PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF")
 NAME_MAX = 100
 
 
@@ -74,7 +73,8 @@ def parse_phone(raw: str) -> str:
     """E.164 of a French (metropolitan or overseas) number, or of an international one
     written with its +country prefix."""
     value = raw.strip()
-    regions = (None,) if value.startswith(("+", "00")) else PHONE_REGIONS
+    # French overseas numbers are written nationally (0690...) but belong to their region.
+    regions = (None,) if value.startswith(("+", "00")) else REGION_CODES
     if value.startswith("00"):
         value = "+" + value[2:]
     for region in regions:

@@ -2,31 +2,49 @@
 
 Codes are only ever sent to a French mobile (+33 6 / +33 7) or a mobile of an overseas
 department or collectivity (SECURITY.md: French and overseas numbers only, against SMS
-pumping to premium or foreign ranges). The country codes are a setting
-(SMS_COUNTRY_CODES). Numbers are parsed with `phonenumbers` the way the roster import
-parses the school's numbers (idp.roster.rows.parse_phone), so the E.164 form typed by a
-family is the one the school records hold.
+pumping to premium or foreign ranges). The regions are PHONE_REGIONS below; the
+setting SMS_COUNTRY_CODES may narrow their country codes. Numbers are parsed with
+`phonenumbers` over the same regions as the roster import (idp.roster.rows.parse_phone),
+so the E.164 form typed by a family is the one the school records hold.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..roster.rows import PHONE_REGIONS
 
-# The country code selector of the sign-up form: region -> label (French names).
-INDICATIFS = (
-    ("FR", "+33", _l("France métropolitaine")),
-    ("GP", "+590", _l("Guadeloupe, Saint-Barthélemy, Saint-Martin")),
-    ("GF", "+594", _l("Guyane")),
-    ("MQ", "+596", _l("Martinique")),
-    ("RE", "+262", _l("La Réunion, Mayotte")),
-    ("PM", "+508", _l("Saint-Pierre-et-Miquelon")),
-    ("WF", "+681", _l("Wallis-et-Futuna")),
-    ("NC", "+687", _l("Nouvelle-Calédonie")),
-    ("PF", "+689", _l("Polynésie française")),
+class PhoneRegion(NamedTuple):
+    code: str           # phonenumbers' region
+    calling_code: int   # +33, +590...
+    label: object = None  # its entry in the sign-up selector; None: listed under another's
+    menu: int | None = None  # that entry's place in the selector
+
+
+# The one list of French regions a phone number may belong to (metropolitan and overseas),
+# in the order a nationally written number is tried: the first region where it is valid
+# wins (0690... is Guadeloupe's; six-digit numbers are valid in several Pacific regions).
+# The roster import, the sign-up selector and the SMS country codes all come from here.
+PHONE_REGIONS = (
+    PhoneRegion("FR", 33, _l("France métropolitaine"), 1),
+    PhoneRegion("GP", 590, _l("Guadeloupe, Saint-Barthélemy, Saint-Martin"), 2),
+    PhoneRegion("MQ", 596, _l("Martinique"), 4),
+    PhoneRegion("GF", 594, _l("Guyane"), 3),
+    PhoneRegion("RE", 262, _l("La Réunion, Mayotte"), 5),
+    PhoneRegion("YT", 262),
+    PhoneRegion("PM", 508, _l("Saint-Pierre-et-Miquelon"), 6),
+    PhoneRegion("BL", 590),
+    PhoneRegion("MF", 590),
+    PhoneRegion("NC", 687, _l("Nouvelle-Calédonie"), 8),
+    PhoneRegion("PF", 689, _l("Polynésie française"), 9),
+    PhoneRegion("WF", 681, _l("Wallis-et-Futuna"), 7),
 )
+REGION_CODES = tuple(r.code for r in PHONE_REGIONS)
+# The country code selector of the sign-up form: (region, "+prefix", label).
+INDICATIFS = tuple((r.code, f"+{r.calling_code}", r.label) for r in
+                   sorted((r for r in PHONE_REGIONS if r.menu), key=lambda r: r.menu))
 REGIONS = tuple(code for code, _p, _l2 in INDICATIFS)
 _MOBILE = (phonenumbers.PhoneNumberType.MOBILE,
            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -61,7 +79,11 @@ class MobileNumberError(ValueError):
 
 
 def allowed_country_codes() -> set[int]:
-    return {int(c) for c in current_app.config["SMS_COUNTRY_CODES"]}
+    """SMS_COUNTRY_CODES when set (to narrow the list), else every French region's."""
+    codes = current_app.config.get("SMS_COUNTRY_CODES")
+    if codes is None:
+        return {r.calling_code for r in PHONE_REGIONS}
+    return {int(c) for c in codes}
 
 
 def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
@@ -71,7 +93,7 @@ def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
     if value.startswith("+"):
         candidates = [None]
     else:  # 0690... typed with "France" selected is still Guadeloupe's mobile
-        candidates = [region] + [r for r in PHONE_REGIONS if r != region]
+        candidates = [region] + [r for r in REGION_CODES if r != region]
     first = None
     for candidate in candidates:
         try:
