@@ -10,6 +10,7 @@ is tied to, and the pupils of all are listed (siblings in several schools).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from sqlalchemy import func, select
 
@@ -23,9 +24,23 @@ from ...roster.names import fold
 HAS_ACCOUNT = (AccountState.active, AccountState.pending_email, AccountState.deactivated)
 
 
+class MatchOutcome(StrEnum):
+    """What the records say about the details typed (kept in the transaction's JSON as
+    its string value)."""
+    new = "new"            # records, no account yet: one is made
+    adopt = "adopt"        # records and a provisional account: the family takes it over
+    existing = "existing"  # an account its owner can use: its identifier goes by SMS
+    none = "none"          # nothing matches: no code is sent, nothing is told
+
+    @property
+    def makes_account(self) -> bool:
+        """The journey goes on (a code is sent) only when it ends in an account."""
+        return self in (MatchOutcome.new, MatchOutcome.adopt)
+
+
 @dataclass
 class Match:
-    outcome: str                   # "new", "adopt", "existing" or "none"
+    outcome: MatchOutcome
     record_ids: list = field(default_factory=list)
     account_id: int | None = None  # adopt: the provisional account; existing: the account
     identifier: str | None = None  # existing: sent by SMS
@@ -58,15 +73,15 @@ def find_family(first_name: str, last_name: str, phone: str) -> Match:
     same = [r for r in rows if (fold(r.last_name), fold(r.first_name)) == wanted
             and r.pupils]
     if not wanted[0] or not wanted[1] or not same:
-        return Match("none")
+        return Match(MatchOutcome.none)
     ids = [r.id for r in same]
     for r in same:
         if r.state in HAS_ACCOUNT:
-            return Match("existing", ids, r.account_id, r.identifier)
+            return Match(MatchOutcome.existing, ids, r.account_id, r.identifier)
     primary = same[0]
     if primary.state == AccountState.provisional:
-        return Match("adopt", ids, primary.account_id)
-    return Match("new", ids)
+        return Match(MatchOutcome.adopt, ids, primary.account_id)
+    return Match(MatchOutcome.new, ids)
 
 
 def listed_pupils(record_ids: list[int]) -> list[ListedPupil]:

@@ -30,8 +30,8 @@ from ...roster.names import allocate_identifier, identifier_stem
 from ...security.passwords import policy_problems
 from ...security.sms_codes import SendOutcome, SmsCodeError, check_code, send_code, \
     withhold_code
-from .matching import ListedPupil, find_family, listed_pupils
-from .state import SignupTransaction
+from .matching import ListedPupil, MatchOutcome, find_family, listed_pupils
+from .state import SignupTransaction, StopReason
 
 PURPOSE = "signup"
 
@@ -48,9 +48,9 @@ def _existing_account_sms(identifier: str) -> tuple[str, dict]:
 def _send(tx: SignupTransaction, locale: str) -> SendOutcome:
     """The code, the identifier (existing account) or nothing (no match): same limits."""
     args = {"phone": tx.phone, "purpose": PURPOSE, "transaction": tx.id, "locale": locale}
-    if tx.outcome in ("new", "adopt"):
+    if tx.outcome.makes_account:
         return send_code(**args)
-    if tx.outcome == "existing":
+    if tx.outcome is MatchOutcome.existing:
         return withhold_code(**args, instead=_existing_account_sms(tx.identifier))
     return withhold_code(**args)
 
@@ -77,12 +77,12 @@ def verify_code(tx: SignupTransaction, code: str) -> None:
     """Check the typed code; raises SmsCodeError. Details that matched nothing (or an
     account that exists) never get past this step: their code was never sent."""
     check_code(phone=tx.phone, purpose=PURPOSE, transaction=tx.id, code=code)
-    if tx.outcome not in ("new", "adopt"):  # a one-in-a-million guess of a withheld code
+    if not tx.outcome.makes_account:  # a one-in-a-million guess of a withheld code
         raise SmsCodeError("wrong", 0)
     record("signup_phone_verified")
     tx.pupil_ids = [p.id for p in listed_pupils(tx.record_ids)]
     if store().get(f"signup-blocked:{tx.phone}"):  # a new transaction brings no new tries
-        stop(tx, "birth_dates")
+        stop(tx, StopReason.birth_dates)
         return
     tx.step = "pupils"
     tx.save()
@@ -107,14 +107,14 @@ def count_birth_date_failure(tx: SignupTransaction) -> int:
     if left <= 0:
         # For a day, a new transaction (a new SMS) does not bring three more guesses.
         store().set(f"signup-blocked:{tx.phone}", 1, 86400)
-        stop(tx, "birth_dates")
+        stop(tx, StopReason.birth_dates)
     return max(left, 0)
 
 
-def stop(tx: SignupTransaction, reason: str) -> None:
-    tx.step, tx.stop_reason = "stopped", reason
+def stop(tx: SignupTransaction, reason: StopReason) -> None:
+    tx.step, tx.stop_reason = "stopped", StopReason(reason)
     tx.save()
-    record("signup_stopped", reason=reason)
+    record("signup_stopped", reason=tx.stop_reason.value)
 
 
 def _representatives(tx: SignupTransaction) -> list[RepresentativeRecord]:
@@ -156,7 +156,7 @@ def accept_pupils(tx: SignupTransaction, pupils: list[ListedPupil], answers: dic
     tx.answers, tx.dates = answers, dates
     _sync_declines(tx, pupils, answers)
     if not any(v == "yes" for v in answers.values()):
-        stop(tx, "no_pupil")
+        stop(tx, StopReason.no_pupil)
         return
     tx.step = "password"
     tx.save()
@@ -187,13 +187,13 @@ def create_account(tx: SignupTransaction, password: str, locale: str = "fr") -> 
     hashed = passwords().hash(password)  # before any lock: argon2 takes a while
     pupils = pupils_of(tx)
     now = utcnow()
-    if tx.outcome == "adopt":
+    if tx.outcome is MatchOutcome.adopt:
         account = _take_over(tx, hashed, now)
     else:
         account = _make(tx, pupils, hashed, now, locale)
     _link(account, pupils, tx.answers)
     _sync_declines(tx, pupils, tx.answers, account.id)
-    record("signup_completed", actor=account.identifier, mode=tx.outcome,
+    record("signup_completed", actor=account.identifier, mode=tx.outcome.value,
            linked=sum(1 for v in tx.answers.values() if v == "yes"),
            declined=sum(1 for v in tx.answers.values() if v == "no"))
     return account

@@ -15,10 +15,13 @@ import hmac
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from flask import current_app, session
 
 from ...extensions import store
+from .matching import MatchOutcome
+from ...roster.names import fold
 
 SESSION_KEY = "signup_tx"
 OWNER_KEY = "signup_owner"
@@ -36,6 +39,13 @@ def browser_owner() -> str:
     return session[OWNER_KEY]
 
 
+class StopReason(StrEnum):
+    """Why the journey cannot go on (the "stopped" page says what to do)."""
+    birth_dates = "birth_dates"  # too many wrong birth dates
+    no_pupil = "no_pupil"        # the representative of none of the pupils listed
+    already = "already"          # another browser made the account first
+
+
 @dataclass
 class SignupTransaction:
     owner: str
@@ -44,7 +54,7 @@ class SignupTransaction:
     phone: str                 # E.164, checked by parse_mobile
     raw_phone: str             # as typed, to give the form back unchanged
     region: str
-    outcome: str               # "new", "adopt" (a provisional account), "existing", "none"
+    outcome: MatchOutcome      # what the records said (matching.py)
     record_ids: list = field(default_factory=list)   # matched representative records
     account_id: int | None = None   # adopt: the provisional account; done: the account
     identifier: str | None = None   # done: the identifier to note down
@@ -52,9 +62,15 @@ class SignupTransaction:
     pupil_ids: list = field(default_factory=list)    # pupil records, in page order
     answers: dict = field(default_factory=dict)      # str(pupil id) -> "yes" | "no"
     dates: dict = field(default_factory=dict)        # str(pupil id) -> [JJ, MM, AAAA] typed
-    stop_reason: str | None = None  # "birth_dates" | "no_pupil" | "already"
+    stop_reason: StopReason | None = None
     id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     created: float = field(default_factory=time.time)
+
+    def __post_init__(self):
+        # Read back from the store's JSON as plain strings: typed again here.
+        self.outcome = MatchOutcome(self.outcome)
+        if self.stop_reason is not None:
+            self.stop_reason = StopReason(self.stop_reason)
 
     @property
     def key(self) -> str:
@@ -70,8 +86,6 @@ class SignupTransaction:
         return self
 
     def same_details(self, first_name: str, last_name: str, phone: str) -> bool:
-        from ...roster.names import fold
-
         return (fold(first_name), fold(last_name), phone) == \
             (fold(self.first_name), fold(self.last_name), self.phone)
 

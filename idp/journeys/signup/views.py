@@ -23,9 +23,10 @@ from ...signin.steps import step_page
 from ...signin.session import current_account, start_session
 from . import service
 from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class
+from .matching import MatchOutcome
 from .messages import code_error, refusal_message
 from .plan import SIGNUP
-from .state import OWNER_KEY, SignupTransaction, browser_owner, claim_attempt
+from .state import OWNER_KEY, SignupTransaction, StopReason, browser_owner, claim_attempt
 from .strength import RULES, evaluate
 
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
@@ -71,7 +72,8 @@ def start():
         return _go(ongoing)  # submitted again unchanged: carry on, no second SMS
     new = SignupTransaction(owner=browser_owner(), first_name=form.first_name.data,
                             last_name=form.last_name.data, phone=form.e164,
-                            raw_phone=form.phone.data, region=form.region.data, outcome="none")
+                            raw_phone=form.phone.data, region=form.region.data,
+                            outcome=MatchOutcome.none)
     claimed = claim_attempt(form.attempt.data, new.id)
     if claimed != new.id:  # a double submit of this page: the first one decides
         session["signup_tx"] = claimed
@@ -194,7 +196,7 @@ def _lost_race():
     identifier = service.identifier_after_race(tx)
     if identifier:
         service.send_identifier(tx, identifier, _locale())
-    service.stop(tx, "already")
+    service.stop(tx, StopReason.already)
     return _go(tx)
 
 
@@ -216,5 +218,5 @@ def done(tx):
 @step_page("stopped", plan=SIGNUP)
 def stopped(tx):
     """The journey cannot go on: what happened and whom to ask."""
-    status = 403 if tx.stop_reason == "birth_dates" else 200
+    status = 403 if tx.stop_reason is StopReason.birth_dates else 200
     return _page("stopped", tx, status, reason=tx.stop_reason)
