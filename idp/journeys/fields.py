@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField, TelField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from ..security.mobile_numbers import MobileNumberError, parse_mobile
+
 PasswordPolicy = Callable[[str], Iterable[str]]
 MISMATCH = _l("Les deux mots de passe ne sont pas identiques.")
 
@@ -75,8 +77,6 @@ class MobileNumber:
     """A French or overseas mobile number, replaced by its E.164 form when valid."""
 
     def __call__(self, form, field):
-        from ..security.mobile_numbers import MobileNumberError, parse_mobile
-
         try:
             field.data = parse_mobile(field.data)
         except MobileNumberError as exc:

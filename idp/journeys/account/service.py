@@ -19,6 +19,9 @@ from ...db import db
 from ...extensions import store
 from ...models import Account, AccountState, RecoveryCode, SecondFactor
 from ...notify import external_url, queue_email
+from ...security.mobile_numbers import display
+from ...security.sms_codes import SmsCodeError, check_code, send_code
+from ..preferences import email_change
 from .notices import send_notice
 
 PHONE_PURPOSE = "phone_change"
@@ -27,8 +30,6 @@ PHONE_KEY = "phone_change"
 
 def summary(account: Account) -> dict:
     """What "Mon compte" shows (two primary-key/indexed lookups)."""
-    from ...security.mobile_numbers import display
-
     factor = db.session.get(SecondFactor, account.id)
     codes_left = db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
         RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))) if factor else 0
@@ -60,8 +61,6 @@ def request_email_change(account: Account, email: str) -> str:
     """"same" when it already is the account's confirmed address (nothing is sent),
     "limit" past the hourly cap, else "sent" (a confirmation link to the new address, or,
     when another account holds it, a message saying so: the page cannot tell)."""
-    from ..preferences.email_change import start
-
     if _same_address(account.email, email) and account.email_verified:
         return "same"
     if not may_send_email_change(account):
@@ -71,7 +70,7 @@ def request_email_change(account: Account, email: str) -> str:
                     context={"identifier_link": external_url("recovery.identifier")})
         record("email_change_refused_in_use", actor=account.identifier)
         return "sent"
-    start(account, email)
+    email_change.start(account, email)
     return "sent"
 
 
@@ -80,8 +79,6 @@ def request_email_change(account: Account, email: str) -> str:
 def start_phone_change(account: Account, phone: str):
     """Send a code to the new number; the change waits in the session for it. Returns
     the SendOutcome (sent=False while the number's SMS limits hold)."""
-    from ...security.sms_codes import send_code
-
     state = {"phone": phone, "transaction": secrets.token_urlsafe(16),
              "account_id": account.id}
     outcome = send_code(phone=phone, purpose=PHONE_PURPOSE, transaction=state["transaction"],
@@ -97,8 +94,6 @@ def pending_phone(account: Account) -> dict | None:
 
 
 def resend_phone_code(account: Account):
-    from ...security.sms_codes import send_code
-
     state = pending_phone(account)
     return send_code(phone=state["phone"], purpose=PHONE_PURPOSE,
                      transaction=state["transaction"], locale=account.locale or "fr")
@@ -107,8 +102,6 @@ def resend_phone_code(account: Account):
 def confirm_phone_change(account: Account, code: str) -> tuple[str | None, int]:
     """(None, 0) when the code is right: the number is changed (the notice goes to the
     email, or to the previous number). Else (reason, tries left)."""
-    from ...security.sms_codes import SmsCodeError, check_code
-
     state = pending_phone(account)
     if state is None:
         return "unknown", 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...audit import record
@@ -98,8 +99,6 @@ def forbidden_words(account: Account) -> tuple[str, ...]:
 
 def password_problems(account: Account, password: str) -> list[str]:
     """The house policy, plus: not the provisional password of the letter."""
-    from flask_babel import gettext as _
-
     problems = [str(p) for p in policy_problems(password, forbidden=forbidden_words(account))]
     if provisional_matches(account.provisional_password_hash, password):
         problems.append(_("Choisissez un mot de passe différent du mot de passe provisoire."))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, StopValidation
 
 PROFILE_CHOICES = [("pupil", _l("Élève")), ("parent", _l("Représentant légal"))]
 
@@ -23,6 +23,4 @@ class WayfForm(FlaskForm):
 
     def validate_academy(self, field):
         if field.data == "":
-            from wtforms.validators import StopValidation
-
             raise StopValidation(_l("Choisissez votre académie."))
