@@ -10,6 +10,7 @@ message to that address says it is taken and what to do.
 from __future__ import annotations
 
 import secrets
+from enum import StrEnum
 
 from flask import current_app, session
 from sqlalchemy import func, select
@@ -26,6 +27,13 @@ from .notices import send_notice
 
 PHONE_PURPOSE = "phone_change"
 PHONE_KEY = "phone_change"
+
+
+class EmailChange(StrEnum):
+    """What asking for a new address did."""
+    sent = "sent"    # a message went to the new address (a link, or "already taken")
+    same = "same"    # already the account's confirmed address: nothing sent
+    limit = "limit"  # past the hourly cap: nothing sent
 
 
 def summary(account: Account) -> dict:
@@ -57,21 +65,21 @@ def email_taken_elsewhere(account: Account, email: str) -> bool:
         Account.id != account.id, Account.state != AccountState.deleted).limit(1)) is not None
 
 
-def request_email_change(account: Account, email: str) -> str:
-    """"same" when it already is the account's confirmed address (nothing is sent),
-    "limit" past the hourly cap, else "sent" (a confirmation link to the new address, or,
-    when another account holds it, a message saying so: the page cannot tell)."""
+def request_email_change(account: Account, email: str) -> EmailChange:
+    """same when it already is the account's confirmed address (nothing is sent), limit
+    past the hourly cap, else sent (a confirmation link to the new address, or, when
+    another account holds it, a message saying so: the page cannot tell)."""
     if _same_address(account.email, email) and account.email_verified:
-        return "same"
+        return EmailChange.same
     if not may_send_email_change(account):
-        return "limit"
+        return EmailChange.limit
     if email_taken_elsewhere(account, email):
         queue_email(to=email, template="email_in_use", locale=account.locale or "fr",
                     context={"identifier_link": external_url("recovery.identifier")})
         record("email_change_refused_in_use", actor=account.identifier)
-        return "sent"
+        return EmailChange.sent
     email_change.start(account, email)
-    return "sent"
+    return EmailChange.sent
 
 
 # --- Mobile number -------------------------------------------------------------------

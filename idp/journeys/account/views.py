@@ -74,9 +74,9 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         outcome = service.request_email_change(account, form.email.data)
-        if outcome == "sent":
+        if outcome is service.EmailChange.sent:
             return render_template("account/email_sent.html", email=form.email.data)
-        if outcome == "same":
+        if outcome is service.EmailChange.same:
             form.email.errors = list(form.email.errors) + [_(
                 "C'est déjà l'adresse confirmée de votre compte : rien à changer. Pour la "
                 "remplacer, saisissez une autre adresse.")]

@@ -10,6 +10,7 @@ account waits for the school to issue a new letter.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,6 +28,16 @@ from ...security.passwords import policy_problems
 
 PURPOSE = "activation"
 WAITING = (AccountState.provisional, AccountState.pending_email)
+
+
+class ConfirmOutcome(StrEnum):
+    """What the emailed link did (the link's own errors keep LinkTokenError's names)."""
+    activated = "activated"
+    already_active = "already_active"
+    deactivated = "deactivated"
+    unknown = LinkTokenError.UNKNOWN
+    expired = LinkTokenError.EXPIRED
+    used = LinkTokenError.USED
 
 
 def is_needed(ctx) -> bool:
@@ -150,29 +161,28 @@ def change_pending_email(account: Account, email: str) -> None:
     send_activation_email(account)
 
 
-def confirm(token: str, now: datetime | None = None) -> tuple[str, Account | None]:
-    """The emailed link. Outcome: activated, already_active, unknown, expired, used or
-    deactivated."""
+def confirm(token: str, now: datetime | None = None) -> tuple[ConfirmOutcome, Account | None]:
+    """The emailed link: what it did, and the account when known."""
     now = now or utcnow()
     try:
         row = consume_link_token(token, PURPOSE)
     except LinkTokenError as exc:
         account = db.session.get(Account, exc.account_id) if exc.account_id else None
         if account is not None and account.state == AccountState.active:
-            return "already_active", account
+            return ConfirmOutcome.already_active, account
         if account is not None and account.state == AccountState.deactivated:
-            return "deactivated", account
-        return exc.reason, account
+            return ConfirmOutcome.deactivated, account
+        return ConfirmOutcome(exc.reason), account
     account = db.session.get(Account, row.account_id)
     if account is None or account.state != AccountState.pending_email \
             or row.payload.get("email") != account.email:
         if account is not None and account.state == AccountState.active:
-            return "already_active", account
-        return "used", account
+            return ConfirmOutcome.already_active, account
+        return ConfirmOutcome.used, account
     if expire_if_late(account, now):
-        return "deactivated", account
+        return ConfirmOutcome.deactivated, account
     account.state = AccountState.active
     account.email_verified = True
     account.activated_at = now
     record("account_activated", actor=account.identifier, with_email=True)
-    return "activated", account
+    return ConfirmOutcome.activated, account

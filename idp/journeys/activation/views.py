@@ -111,11 +111,12 @@ def change_email(ctx):
 def confirm(token: str):
     """The emailed link: 'Votre compte a été validé', or what went wrong and what to do."""
     outcome, account = service.confirm(token)
-    if outcome == "activated":
+    Outcome = service.ConfirmOutcome
+    if outcome is Outcome.activated:
         return render_template("activation/confirmed.html", already=False)
-    if outcome == "already_active":
+    if outcome is Outcome.already_active:
         return render_template("activation/confirmed.html", already=True)
-    if outcome == "deactivated":
+    if outcome is Outcome.deactivated:
         return render_template("login/deactivated.html"), 403
-    return render_template("activation/link_error.html", reason=outcome), \
-        410 if outcome == "expired" else 400
+    return render_template("activation/link_error.html", reason=outcome.value), \
+        410 if outcome is Outcome.expired else 400

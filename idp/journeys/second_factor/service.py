@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+from enum import StrEnum
 
 from flask import request, session
 from sqlalchemy import delete, func, select, update
@@ -27,6 +28,18 @@ from ..account.notices import send_notice
 FLAG = "second_factor"      # "<account id>:passed" or "<account id>:absent"
 ENROL_KEY = "totp_enrolment"  # the sealed secret while enrolling
 RECOVERY_CODE_COUNT = 10
+
+
+class CodeCheck(StrEnum):
+    """What a typed code did."""
+    totp = "totp"          # the app's current code
+    recovery = "recovery"  # an unused recovery code (now spent)
+    wrong = "wrong"
+    blocked = "blocked"    # too many wrong codes lately: not even checked
+
+    @property
+    def opens(self) -> bool:
+        return self in (CodeCheck.totp, CodeCheck.recovery)
 
 
 def factor_of(account: Account) -> SecondFactor | None:
@@ -89,28 +102,28 @@ def _use_recovery_code(account: Account, code: str) -> bool:
     ).rowcount == 1
 
 
-def check_code(account: Account, code: str) -> str:
-    """"totp" or "recovery" when `code` opens the door, else "wrong" or "blocked" (too
-    many wrong codes lately: a growing delay, as for passwords)."""
+def check_code(account: Account, code: str) -> CodeCheck:
+    """totp or recovery when `code` opens the door, else wrong or blocked (too many wrong
+    codes lately: a growing delay, as for passwords)."""
     ip, key = request.remote_addr or "-", _throttle_key(account)
     guard = throttle()
     if guard.is_blocked(ip, key):
         guard.record_failure(ip, key)
-        return "blocked"
+        return CodeCheck.blocked
     factor = factor_of(account)
     secret = totp.unseal(factor.sealed_secret) if factor else None
-    outcome = "wrong"
+    outcome = CodeCheck.wrong
     if secret and totp.verify(secret, code, replay_key=f"acct:{account.id}"):
-        outcome = "totp"
+        outcome = CodeCheck.totp
     elif factor and totp.looks_like_recovery_code(code) and _use_recovery_code(account, code):
-        outcome = "recovery"
-    if outcome == "wrong":
+        outcome = CodeCheck.recovery
+    if outcome is CodeCheck.wrong:
         guard.record_failure(ip, key)
         record("second_factor_failed", actor=account.identifier)
         return outcome
     guard.clear_success(ip, key)
     factor.last_used_at = utcnow()
-    if outcome == "recovery":
+    if outcome is CodeCheck.recovery:
         left = remaining_codes(account)
         record("recovery_code_used", actor=account.identifier, remaining=left)
         send_notice(account, "recovery_code_used", remaining=left)

@@ -33,9 +33,9 @@ def verify(ctx):
     form = VerifyForm()
     if form.validate_on_submit():
         outcome = service.check_code(account, form.code.data)
-        if outcome in ("totp", "recovery"):
+        if outcome.opens:
             service.mark_passed(account)
-            if outcome == "recovery":
+            if outcome is service.CodeCheck.recovery:
                 flash(_("Code de secours accepté. Il vous en reste %(n)d : pensez à en "
                         "générer de nouveaux depuis Mon compte.",
                         n=service.remaining_codes(account)), "info")
@@ -103,7 +103,7 @@ def disable():
                 "Mot de passe incorrect : la validation en deux étapes reste activée.")]
         else:
             outcome = service.check_code(account, form.code.data)
-            if outcome in ("totp", "recovery"):
+            if outcome.opens:
                 service.disable(account)
                 reauth.mark_reauthenticated()
                 flash(_("La validation en deux étapes est désactivée."), "success")
