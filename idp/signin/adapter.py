@@ -12,14 +12,13 @@ through this contract too.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
-if TYPE_CHECKING:  # typing only: the plan imports this module
-    from ..models import Account
-    from .pending import PendingAuthorization
-    from .plan import Step
+from ..models import Account
+from .pending import PendingAuthorization
+from .plan import Step
 
 
 class RequestRefused(Exception):
@@ -36,29 +35,29 @@ class ProtocolAdapter:
 
     protocol: str = ""  # the PendingAuthorization.protocol this adapter answers
 
-    def begin(self, source: Any, account: "Account | None") \
-            -> "tuple[PendingAuthorization, Any]":
+    def begin(self, source: Any, account: Account | None) \
+            -> tuple[PendingAuthorization, Any]:
         """Validate the incoming request (`source`: what the endpoint parsed, or None for
         the current request) into (pending request, what was validated, kept for an
         answer in this same request). Raises RequestRefused."""
         raise NotImplementedError
 
-    def fulfil(self, pending: "PendingAuthorization", account: "Account",
+    def fulfil(self, pending: PendingAuthorization, account: Account,
                validated: Any = None):
         """Every step is done: answer the relying party (an OIDC code, a SAML response).
         `validated` is what `begin` already checked in this same request, if anything."""
         raise NotImplementedError
 
-    def deny(self, pending: "PendingAuthorization", account: "Account | None"):
+    def deny(self, pending: PendingAuthorization, account: Account | None):
         """The family refused (consent): the protocol's refusal to the verified target."""
         raise NotImplementedError
 
-    def passive_error(self, pending: "PendingAuthorization", step: "Step",
+    def passive_error(self, pending: PendingAuthorization, step: Step,
                       validated: Any = None):
         """The request forbade interaction (prompt=none, IsPassive) but `step` is due."""
         raise NotImplementedError
 
-    def revoke(self, account: "Account", client_id: str | None = None) -> None:
+    def revoke(self, account: Account, client_id: str | None = None) -> None:
         """Withdraw what the relying party `client_id` (every one when None) holds for
         the account: refresh tokens and the like."""
 
@@ -74,12 +73,5 @@ class ProtocolAdapter:
 
 
 def register_adapter(app: Flask, adapter: ProtocolAdapter) -> None:
+    """Make `adapter` answer its protocol on `app` (lookups: registry.py)."""
     app.extensions["idp"].setdefault("adapters", {})[adapter.protocol] = adapter
-
-
-def adapters() -> list[ProtocolAdapter]:
-    return list(current_app.extensions["idp"].get("adapters", {}).values())
-
-
-def adapter_for(protocol: str) -> ProtocolAdapter | None:
-    return current_app.extensions["idp"].get("adapters", {}).get(protocol)

@@ -15,9 +15,10 @@ from typing import Any
 from flask import g, redirect, render_template, session, url_for
 
 from ..models import Account
-from .adapter import RequestRefused, adapter_for
+from .adapter import RequestRefused
 from .pending import SESSION_KEY, PendingAuthorization
 from .plan import SignInContext, current_context, first_needed_step
+from .registry import adapter_for
 from .session import current_account
 
 

@@ -15,7 +15,7 @@ from flask import g, redirect, session
 from ..audit import record
 from ..db import db
 from ..models import Account, AccountState
-from .adapter import adapters
+from .registry import adapters
 
 # Session keys that survive sign-in (the rest is dropped with the old session id).
 _KEPT_ACROSS_SIGNIN = ("pending_id", "pending_origin", "next", "locale")

@@ -15,7 +15,7 @@ from ...extensions import passwords, throttle
 from ...models import Account
 from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
-from ...signin.adapter import adapters
+from ...signin.registry import adapters
 from ..activation.service import forbidden_words
 from ..home.sessions import end_everywhere
 from .notices import send_notice

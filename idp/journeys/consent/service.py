@@ -15,7 +15,7 @@ from ...audit import record
 from ...db import db
 from ...models import Account, Consent, utcnow
 from ...relying_parties import RelyingParty, find, key_for, lookup_many, split_key
-from ...signin.adapter import adapter_for
+from ...signin.registry import adapter_for
 from .descriptions import describe
 
 
