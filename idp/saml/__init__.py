@@ -2,7 +2,13 @@
 attributes, keys, SP registry) with the in-process crypto backend."""
 from __future__ import annotations
 
+import warnings
+
 from flask import Flask
+
+# pysaml2 imports cryptography's CFB mode, deprecated there, at import: nothing of ours
+# uses it, and the warning printed on every `idp` command.
+warnings.filterwarnings("ignore", message="CFB has been moved", module="saml2.cryptography")
 
 from ..extensions import csrf
 from ..signin import register_adapter
