@@ -15,14 +15,14 @@ statements. `now` is a parameter so tests move time instead of sleeping.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, insert, or_, select, text, update
 
 from .db import db
 from .models import (Account, AccountState, AuditEvent, GuardianLink, OneTimeToken,
-                     OutboxMessage, PupilRecord, RefreshToken, RepresentativeRecord)
+                     OutboxMessage, PupilRecord, RefreshToken, RepresentativeRecord, utcnow)
 from .notify.delivery import purge_old_messages
 from .notify.links import external_url
 from .notify.outbox import render_email
@@ -148,7 +148,7 @@ def _delete(now: datetime, days: int) -> int:
 def run_lifecycle(now: datetime | None = None) -> dict:
     """One pass (flushes, never commits). Returns counts of what it did."""
     config = current_app.config
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     if not _locked():
         return {"skipped": "another lifecycle pass is running"}
     summary = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flask import request
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from ..audit import record
 from ..db import db
 from ..extensions import passwords, throttle
-from ..models import School, StaffAccount, StaffRole
+from ..models import School, StaffAccount, StaffRole, utcnow
 from ..security import totp
 from ..security.passwords import policy_problems
 
@@ -168,14 +167,14 @@ def start_enrolment(staff: StaffAccount, secret: str | None = None) -> Enrolment
 def finish_enrolment(staff: StaffAccount, secret: str, recovery_codes: list[str],
                      audit: bool = True) -> None:
     staff.totp_secret_sealed = totp.seal(secret)
-    staff.totp_enrolled_at = datetime.now(timezone.utc)
+    staff.totp_enrolled_at = utcnow()
     staff.recovery_code_hashes = [totp.hash_recovery_code(c) for c in recovery_codes]
     if audit:
         record("staff_totp_enrolled", actor=actor_name(staff))
 
 
 def mark_signed_in(staff: StaffAccount) -> None:
-    staff.last_sign_in_at = datetime.now(timezone.utc)
+    staff.last_sign_in_at = utcnow()
     record("staff_login", actor=actor_name(staff), role=staff.role.value)
 
 

@@ -24,7 +24,7 @@ from ..db import db
 from ..extensions import store, throttle
 from ..journeys.activation.service import may_resend, send_activation_email
 from ..models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
-                      RepresentativeRecord, School)
+                      RepresentativeRecord, School, utcnow)
 
 SEARCH_LIMIT = 50
 
@@ -179,12 +179,12 @@ def unlock(account: Account, actor: str | None = None) -> list[str]:
 
 
 def default_deadline(today: date | None = None) -> date:
-    today = today or datetime.now(timezone.utc).date()
+    today = today or utcnow().date()
     return today + timedelta(days=int(current_app.config["ACTIVATION_WINDOW_DAYS"]))
 
 
 def latest_deadline(today: date | None = None) -> date:
-    return (today or datetime.now(timezone.utc).date()) + timedelta(days=365)
+    return (today or utcnow().date()) + timedelta(days=365)
 
 
 def reactivate(account: Account, deadline: date, actor: str | None = None) -> AccountState:
@@ -193,7 +193,7 @@ def reactivate(account: Account, deadline: date, actor: str | None = None) -> Ac
     `deadline` (end of that day, UTC)."""
     if account.state != AccountState.deactivated:
         raise SupportError(_("Ce compte n'est pas désactivé."))
-    today = datetime.now(timezone.utc).date()
+    today = utcnow().date()
     if not today < deadline <= latest_deadline(today):
         raise SupportError(_("La nouvelle date limite doit être dans l'année à venir."))
     if account.activated_at is not None:

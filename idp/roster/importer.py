@@ -11,14 +11,14 @@ The plan is made in planning.py and written with bulk statements (apply.py): a s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit import record
 from ..db import db
-from ..models import RosterImport, School
+from ..models import RosterImport, School, utcnow
 from . import apply, planning
 from .csvfile import RosterFileError, parse
 from .rows import PupilRow, RowError, check_row
@@ -108,7 +108,7 @@ def import_roster(school_uai: str, data: bytes, *, dry_run: bool = False,
         report.accounts_created = plan.accounts_to_create()
         report.representatives_created = plan.new_representative_count()
         return report
-    when = now or datetime.now(timezone.utc)
+    when = now or utcnow()
     report.accounts_created = apply.apply_plan(plan, when)
     report.representatives_created = plan.new_representative_count()
     summary = {k: getattr(report, k) for k in ("rows", "created", "updated", "unchanged",

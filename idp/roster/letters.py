@@ -7,7 +7,7 @@ letter handed out is the only one that works.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import insert, or_, select, update
@@ -15,7 +15,7 @@ from sqlalchemy import insert, or_, select, update
 from ..db import db
 from ..extensions import academies
 from ..models import (Account, AccountState, AuditEvent, OneTimeToken, PupilRecord,
-                      RecordGuardianLink, RefreshToken, RepresentativeRecord, School)
+                      RecordGuardianLink, RefreshToken, RepresentativeRecord, School, utcnow)
 from .credentials import hash_provisional, locked_password_hash, new_provisional_password
 from .pdf import render_letters
 
@@ -115,7 +115,7 @@ def _find_account(ref: str) -> Account | None:
 def issue_credentials(accounts: list[Account], *, actor: str | None = None,
                       now: datetime | None = None) -> list[Letter]:
     """A new provisional password and activation window for each account (flushes)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     deadline = now + timedelta(days=int(current_app.config["ACTIVATION_WINDOW_DAYS"]))
     locked = locked_password_hash()
     letters = []
@@ -163,5 +163,5 @@ def issue_letters(school: School, *, class_name: str | None = None,
     pdf = render_letters(letters, school=school,
                          academy_name=academies().get(school.academy_code, school.academy_code),
                          sign_in_url=current_app.config["BASE_URL"] + "/",
-                         today=today or (now or datetime.now(timezone.utc)).date())
+                         today=today or (now or utcnow()).date())
     return LetterBatch(school, letters, pdf)

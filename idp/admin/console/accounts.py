@@ -4,8 +4,6 @@ activation email). The account is always looked up *within* the school of the UR
 within the staff member's scope: another school's account answers 404."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +11,7 @@ from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
 
 from ...audit import record
-from ...models import AccountState, StaffRole
+from ...models import AccountState, StaffRole, utcnow
 from ...roster import LetterError, issue_letters
 from .. import support
 from ..staff import actor_name
@@ -30,7 +28,7 @@ class ReactivateForm(FlaskForm):
                          validators=[InputRequired(_l("Indiquez une date."))])
 
     def validate_deadline(self, field):
-        today = datetime.now(timezone.utc).date()
+        today = utcnow().date()
         if field.data and not today < field.data <= support.latest_deadline(today):
             raise ValidationError(_l("Choisissez une date dans l'année à venir."))
 

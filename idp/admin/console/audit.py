@@ -1,8 +1,6 @@
 """The audit trail: filters (action, actor, target, IP, dates), pages of 50, CSV export."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Response, g, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +8,7 @@ from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from ...audit import record
+from ...models import utcnow
 from ..audit_trail import AuditFilter, export_csv, known_actions, page
 from ..staff import actor_name
 from . import guard
@@ -66,6 +65,6 @@ def audit_csv():
     filters = form.filters()
     # Exporting personal data is itself an administrator action.
     record("audit_exported", actor=actor_name(g.staff), filters=filters.as_args())
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(stream_with_context(export_csv(filters)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="journal-{stamp}.csv"'})

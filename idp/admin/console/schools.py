@@ -5,8 +5,6 @@ The school is always named by its UAI in the URL and checked by guard.school_or_
 a school outside the staff member's scope does not exist for them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,7 +14,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
 from ...db import db
-from ...models import RosterImport, School
+from ...models import RosterImport, School, utcnow
 from ...roster import LetterError, import_roster, issue_letters
 from ...roster.csvfile import MAX_BYTES
 from ..staff import actor_name
@@ -114,7 +112,7 @@ def school_report(uai: str, import_id: int):
 
 
 def letters_pdf(batch, school: School, label: str) -> Response:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(batch.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="courriers-{school.uai}-{label}-{stamp}.pdf"'})
 

@@ -8,11 +8,9 @@ undoes it ("Ce n'est pas moi"): email_change_report.py.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask_babel import force_locale, format_datetime, gettext
 
-from ...models import Account
+from ...models import Account, utcnow
 from ...notify import external_url, queue_email, queue_sms
 
 # Kinds of change a notice can tell (the sentence for each is in the templates).
@@ -23,7 +21,7 @@ KINDS = ("password_changed", "password_reset", "phone_changed", "second_factor_e
 def _when(locale: str) -> str:
     # In the account's language (month names, word order), like the rest of the notice.
     with force_locale(locale):
-        return format_datetime(datetime.now(timezone.utc), gettext("d MMMM y 'à' HH:mm"))
+        return format_datetime(utcnow(), gettext("d MMMM y 'à' HH:mm"))
 
 
 def notice_context(account: Account, kind: str, **extra) -> dict:
