@@ -24,7 +24,8 @@ from ..db import db
 from ..models import SAMLServiceProvider
 from ..models.base import utcnow
 from .attributes import AttributeConfigError
-from .crypto_backend import UnsafeXMLError, XmlsecBackend, parse_xml
+from .crypto_backend import XmlsecBackend
+from .xml_safety import UnsafeXMLError, parse_xml
 
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 MAX_METADATA_BYTES = 1 << 20

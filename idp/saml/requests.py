@@ -28,7 +28,7 @@ from sqlalchemy.orm import defer
 from ..db import db
 from ..extensions import store
 from ..models import SAMLServiceProvider
-from .crypto_backend import UnsafeXMLError, parse_xml
+from .xml_safety import UnsafeXMLError, parse_xml
 from .server import SLO_PATHS, SSO_PATHS, SamlIdp
 
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"

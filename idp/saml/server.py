@@ -30,6 +30,7 @@ from sqlalchemy import select
 from ..db import db
 from ..models import SAMLServiceProvider
 from . import crypto_backend, keys
+from .xml_encryption import encryption_template
 from .attributes import AttributeSchema
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class IdpServer(Server):
         error = None
         for name, cert in certs:
             wrapped, unwrapped = get_pem_wrapped_unwrapped(cert)
-            template = crypto_backend.encryption_template(name, unwrapped) if ours else \
+            template = encryption_template(name, unwrapped) if ours else \
                 pre_encryption_part(key_name=name, encrypt_cert=unwrapped)
             try:
                 return self.sec.encrypt_assertion(response, wrapped, template,

@@ -10,10 +10,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 try:
-    from idp.saml import crypto_backend
+    from idp.saml import crypto_backend, xml_encryption, xml_safety
 except ModuleNotFoundError:  # plain `pytest` does not put the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    from idp.saml import crypto_backend
+    from idp.saml import crypto_backend, xml_encryption, xml_safety
 
 from tests.support.saml import keypair
 from saml2.sigver import EncryptError, SignatureError, pre_encryption_part
@@ -42,9 +42,9 @@ DOC = """<r:Root xmlns:r="urn:test" ID="id-1"><r:Data>hello</r:Data>
 
 @pytest.fixture
 def backend():
-    crypto_backend._KEYS.clear()
+    xml_safety.KEYS.clear()
     yield crypto_backend.XmlsecBackend()
-    crypto_backend._KEYS.clear()
+    xml_safety.KEYS.clear()
 
 
 def _sign(backend, key_file):
@@ -101,7 +101,7 @@ def test_encryption_takes_the_certificate_as_pem_text(backend, tmp_path):
 
 
 def test_the_cache_is_bounded_and_keeps_the_recent_keys():
-    cache = crypto_backend._ParsedKeys()
+    cache = xml_safety.ParsedKeys()
     parsed = []
     for i in range(cache.SIZE + 5):
         cache.get("k", f"-----BEGIN TEST-----{i}", lambda data: parsed.append(data) or data)
@@ -115,16 +115,16 @@ def test_encryption_template_is_pysaml2s_and_encrypts_for_the_named_key(backend,
         return [(e.tag, sorted((k, v) for k, v in e.attrib.items() if k != "Id"),
                  (e.text or "").strip()) for e in element.iter()]
     key_a, crt_a, b64 = _keypair(tmp_path, "a")
-    ours = crypto_backend.encryption_template("sp-key", b64)
-    theirs = crypto_backend.parse_xml(pre_encryption_part(key_name="sp-key", encrypt_cert=b64))
+    ours = xml_encryption.encryption_template("sp-key", b64)
+    theirs = xml_safety.parse_xml(pre_encryption_part(key_name="sp-key", encrypt_cert=b64))
     assert shape(ours) == shape(theirs)
-    assert shape(crypto_backend.encryption_template()) == shape(
-        crypto_backend.parse_xml(pre_encryption_part()))
-    first, second = crypto_backend.encryption_template(), crypto_backend.encryption_template()
+    assert shape(xml_encryption.encryption_template()) == shape(
+        xml_safety.parse_xml(pre_encryption_part()))
+    first, second = xml_encryption.encryption_template(), xml_encryption.encryption_template()
     assert first.get("Id") != second.get("Id")
     xml = '<r:Root xmlns:r="urn:test"><r:Secret>s3cret</r:Secret></r:Root>'
     encrypted = backend.encrypt(xml, Path(crt_a).read_text(), ours, None,
                                 xpath="/*[local-name()='Root']/*[local-name()='Secret']")
     assert "s3cret" not in encrypted and "<ds:KeyName>sp-key</ds:KeyName>" in encrypted
-    assert crypto_backend.AES256_GCM in encrypted and "tripledes" not in encrypted
+    assert xml_safety.AES256_GCM in encrypted and "tripledes" not in encrypted
     assert "s3cret" in backend.decrypt(encrypted, key_a)

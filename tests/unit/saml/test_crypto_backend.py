@@ -18,10 +18,10 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 try:
-    from idp.saml import crypto_backend
+    from idp.saml import crypto_backend, xml_safety
 except ModuleNotFoundError:  # plain `pytest` does not put the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    from idp.saml import crypto_backend
+    from idp.saml import crypto_backend, xml_safety
 
 import saml2.algsupport
 import saml2.sigver
@@ -137,7 +137,7 @@ def test_signed_and_encrypted_response_is_verified_and_decrypted(pair):
     assert doc.find("saml:Assertion", NS) is None  # nothing readable on the wire
     assert doc.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS).get("Algorithm") == SIG_RSA_SHA256
     enc = doc.find("saml:EncryptedAssertion/xenc:EncryptedData", NS)
-    assert enc.find("xenc:EncryptionMethod", NS).get("Algorithm") == crypto_backend.AES256_GCM
+    assert enc.find("xenc:EncryptionMethod", NS).get("Algorithm") == xml_safety.AES256_GCM
     ek_method = enc.find("ds:KeyInfo/xenc:EncryptedKey/xenc:EncryptionMethod", NS).get("Algorithm")
     assert ek_method == "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 
@@ -202,12 +202,12 @@ def test_doctype_is_refused_by_the_backend(pair):
     response_id = etree.fromstring(xml.encode()).get("ID")
     body = xml.split("?>", 1)[1]
     with_doctype = '<!DOCTYPE x [<!ENTITY e "alice">]>' + body
-    with pytest.raises(crypto_backend.UnsafeXMLError):
+    with pytest.raises(xml_safety.UnsafeXMLError):
         pair["backend"].validate_signature(with_doctype, pair["idp_crt"], "pem", RESPONSE, response_id)
-    with pytest.raises(crypto_backend.UnsafeXMLError):
+    with pytest.raises(xml_safety.UnsafeXMLError):
         pair["backend"].decrypt(with_doctype, pair["sp_key"])
-    with pytest.raises(crypto_backend.UnsafeXMLError):
-        crypto_backend.parse_xml('<!DOCTYPE a SYSTEM "http://attacker.test/x.dtd"><a/>')
+    with pytest.raises(xml_safety.UnsafeXMLError):
+        xml_safety.parse_xml('<!DOCTYPE a SYSTEM "http://attacker.test/x.dtd"><a/>')
 
 
 def test_doctype_is_refused_end_to_end(pair, caplog):
@@ -223,7 +223,7 @@ def test_decrypt_refuses_wrong_keys_and_legacy_algorithms(pair):
     xml, _ = _login(pair)
     with pytest.raises(DecryptError, match="no OAEP EncryptedKey opens"):
         pair["backend"].decrypt(xml, pair["idp_key"])
-    triple_des = xml.replace(crypto_backend.AES256_GCM, "http://www.w3.org/2001/04/xmlenc#tripledes-cbc")
+    triple_des = xml.replace(xml_safety.AES256_GCM, "http://www.w3.org/2001/04/xmlenc#tripledes-cbc")
     with pytest.raises(DecryptError, match="refusing data encryption algorithm"):
         pair["backend"].decrypt(triple_des, pair["sp_key"])
     rsa_1_5 = xml.replace("xmlenc#rsa-oaep-mgf1p", "xmlenc#rsa-1_5")
@@ -232,13 +232,13 @@ def test_decrypt_refuses_wrong_keys_and_legacy_algorithms(pair):
 
 
 def test_explicit_algorithm_requests_are_honoured(pair, tmp_path):
-    backend = crypto_backend.XmlsecBackend(key_transport=crypto_backend.RSA_OAEP_11)
+    backend = crypto_backend.XmlsecBackend(key_transport=xml_safety.RSA_OAEP_11)
     doc = ('<r xmlns="urn:x"><samlp:Response xmlns:samlp="%s"/></r>' % NS["samlp"])
     template = saml2.sigver.pre_encryption_part(msg_enc="http://www.w3.org/2001/04/xmlenc#aes128-cbc")
     out = backend.encrypt(doc, pair["sp_crt"], str(template), "des-192", xpath="//*[local-name()='Response']")
     enc = etree.fromstring(out.encode()).find("xenc:EncryptedData", NS)
     assert enc.find("xenc:EncryptionMethod", NS).get("Algorithm").endswith("#aes128-cbc")
-    assert enc.find(".//xenc:EncryptedKey/xenc:EncryptionMethod", NS).get("Algorithm") == crypto_backend.RSA_OAEP_11
+    assert enc.find(".//xenc:EncryptedKey/xenc:EncryptionMethod", NS).get("Algorithm") == xml_safety.RSA_OAEP_11
     assert "samlp:Response" in backend.decrypt(out, pair["sp_key"])
 
 
