@@ -32,6 +32,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
@@ -58,24 +59,39 @@ PURPOSE_TEXTS = {
 }
 
 
+class Refusal(StrEnum):
+    """Which sending limit holds."""
+    wait = "wait"        # this number just got an SMS (the wait doubles each time)
+    number = "number"    # the number's daily cap
+    ip = "ip"            # too many asked from this IP this hour
+    budget = "global"    # every SMS of the day (the gateway budget)
+
+
+class CodeProblem(StrEnum):
+    """Why a code does not open the door."""
+    wrong = "wrong"      # attempts_left more tries
+    expired = "expired"
+    dead = "dead"        # too many wrong entries
+    unknown = "unknown"  # no code for this phone, purpose and transaction, or already used
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     """`sent`: the SMS is queued (or, for withhold_code, would have been). `retry_after`:
     seconds before this number may get another SMS (when refused: how long to wait).
-    `reason` when refused: "wait", "number" (daily cap of the number), "ip", "global"."""
+    `reason`: the Refusal when refused."""
     sent: bool
     retry_after: int
-    reason: str | None = None
+    reason: Refusal | None = None
 
 
 class SmsCodeError(Exception):
-    """A code that does not open the door. `reason`: "wrong" (attempts_left more tries),
-    "expired", "dead" (too many wrong entries) or "unknown" (no code for this phone,
-    purpose and transaction, or already used)."""
+    """A code that does not open the door: `reason` (a CodeProblem) and, when wrong,
+    `attempts_left`."""
 
-    def __init__(self, reason: str, attempts_left: int | None = None):
+    def __init__(self, reason: CodeProblem | str, attempts_left: int | None = None):
         super().__init__(reason)
-        self.reason = reason
+        self.reason = CodeProblem(reason)
         self.attempts_left = attempts_left
 
 
@@ -125,26 +141,26 @@ def _reserve(phone: str, now: float) -> SendOutcome:
     wait_key = f"sms-wait:{phone}"
     left = s.ttl(wait_key)
     if left > 0:
-        return SendOutcome(False, left, "wait")
+        return SendOutcome(False, left, Refusal.wait)
     number_key = f"sms-number:{phone}"
     sent_today = s.incr(number_key, DAY)
     if sent_today > int(_config("SMS_MAX_PER_NUMBER_DAY")):
-        return SendOutcome(False, s.ttl(number_key) or DAY, "number")
+        return SendOutcome(False, s.ttl(number_key) or DAY, Refusal.number)
     ip = _client_ip()
     if ip is not None:
         ip_key = f"sms-ip:{ip}"
         if s.incr(ip_key, HOUR) > int(_config("SMS_MAX_PER_IP_HOUR")):
-            return SendOutcome(False, s.ttl(ip_key) or HOUR, "ip")
+            return SendOutcome(False, s.ttl(ip_key) or HOUR, Refusal.ip)
     day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
     if s.incr(f"sms-day:{day}", 2 * DAY) > int(_config("SMS_MAX_PER_DAY")):
-        return SendOutcome(False, _seconds_to_midnight_utc(now), "global")
+        return SendOutcome(False, _seconds_to_midnight_utc(now), Refusal.budget)
     base = int(_config("SMS_RESEND_SECONDS"))
     if base <= 0:
         return SendOutcome(True, 0)
     # 30 s after the first SMS of the day, then 1 min, 2 min...: a resend loop runs dry.
     delay = min(base * 2 ** (sent_today - 1), DAY)
     if not s.add(wait_key, 1, delay):  # a concurrent send took the slot first
-        return SendOutcome(False, s.ttl(wait_key) or base, "wait")
+        return SendOutcome(False, s.ttl(wait_key) or base, Refusal.wait)
     return SendOutcome(True, delay)
 
 
@@ -199,14 +215,14 @@ def check_code(*, phone: str, purpose: str, transaction: str, code: str) -> None
     key = _key(purpose, transaction)
     stored = s.get(key)
     if stored is None or not hmac.compare_digest(stored["phone"].encode(), phone.encode()):
-        raise SmsCodeError("unknown")
+        raise SmsCodeError(CodeProblem.unknown)
     if clock() >= stored["expires"]:
-        raise SmsCodeError("expired")
+        raise SmsCodeError(CodeProblem.expired)
     limit = int(_config("SMS_CODE_MAX_ATTEMPTS"))
     tries_key = f"smscode-tries:{stored['nonce']}"
     tries = s.incr(tries_key, max(s.ttl(key), 1))
     if tries > limit:
-        raise SmsCodeError("dead", 0)
+        raise SmsCodeError(CodeProblem.dead, 0)
     digits = normalise_code(code)
     expected = stored["hash"]
     candidate = _digest(phone, purpose, transaction, stored["nonce"], digits or "-")
@@ -215,14 +231,14 @@ def check_code(*, phone: str, purpose: str, transaction: str, code: str) -> None
         if taken is None or taken.get("nonce") != stored["nonce"]:
             if taken is not None:  # a resend replaced it meanwhile: leave the new one
                 s.set(key, taken, max(int(taken["expires"] - clock()) + HOUR, 1))
-            raise SmsCodeError("unknown")
+            raise SmsCodeError(CodeProblem.unknown)
         s.delete(tries_key)
         record("sms_code_verified", target=_masked(phone), purpose=purpose)
         return
     record("sms_code_failed", target=_masked(phone), purpose=purpose, tries=tries)
     if tries >= limit:
-        raise SmsCodeError("dead", 0)
-    raise SmsCodeError("wrong", limit - tries)
+        raise SmsCodeError(CodeProblem.dead, 0)
+    raise SmsCodeError(CodeProblem.wrong, limit - tries)
 
 
 def _masked(phone: str) -> str:

@@ -21,7 +21,7 @@ from ...extensions import store
 from ...models import Account, AccountState, RecoveryCode, SecondFactor
 from ...notify import external_url, queue_email
 from ...security.mobile_numbers import display
-from ...security.sms_codes import SmsCodeError, check_code, send_code
+from ...security.sms_codes import CodeProblem, SmsCodeError, check_code, send_code
 from ..preferences import email_change
 from .notices import send_notice
 
@@ -107,12 +107,12 @@ def resend_phone_code(account: Account):
                      transaction=state["transaction"], locale=account.locale or "fr")
 
 
-def confirm_phone_change(account: Account, code: str) -> tuple[str | None, int]:
+def confirm_phone_change(account: Account, code: str) -> tuple[CodeProblem | None, int]:
     """(None, 0) when the code is right: the number is changed (the notice goes to the
     email, or to the previous number). Else (reason, tries left)."""
     state = pending_phone(account)
     if state is None:
-        return "unknown", 0
+        return CodeProblem.unknown, 0
     try:
         check_code(phone=state["phone"], purpose=PHONE_PURPOSE,
                    transaction=state["transaction"], code=code)

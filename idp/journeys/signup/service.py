@@ -28,8 +28,8 @@ from ...models import (Account, AccountProfile, AccountState, DeclinedGuardianLi
 from ...notify import external_url, queue_sms
 from ...roster.names import allocate_identifier, identifier_stem
 from ...security.passwords import policy_problems
-from ...security.sms_codes import SendOutcome, SmsCodeError, check_code, send_code, \
-    withhold_code
+from ...security.sms_codes import (CodeProblem, SendOutcome, SmsCodeError, check_code,
+                                  send_code, withhold_code)
 from .matching import ListedPupil, MatchOutcome, find_family, listed_pupils
 from .state import SignupTransaction, StopReason
 
@@ -78,7 +78,7 @@ def verify_code(tx: SignupTransaction, code: str) -> None:
     account that exists) never get past this step: their code was never sent."""
     check_code(phone=tx.phone, purpose=PURPOSE, transaction=tx.id, code=code)
     if not tx.outcome.makes_account:  # a one-in-a-million guess of a withheld code
-        raise SmsCodeError("wrong", 0)
+        raise SmsCodeError(CodeProblem.wrong, 0)
     record("signup_phone_verified")
     tx.pupil_ids = [p.id for p in listed_pupils(tx.record_ids)]
     if store().get(f"signup-blocked:{tx.phone}"):  # a new transaction brings no new tries
