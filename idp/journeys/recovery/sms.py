@@ -18,7 +18,7 @@ from ...db import db
 from ...extensions import store
 from ...models import Account
 from ...security.mobile_numbers import is_allowed
-from ...security.sms_codes import SmsCodeError, check_code, send_code
+from ...security.sms_codes import CodeProblem, SendOutcome, SmsCodeError, check_code, send_code
 from ..login.service import normalise_identifier
 from . import service
 
@@ -31,9 +31,9 @@ def has_channel(account) -> bool:
     return bool(account and account.phone and is_allowed(account.phone))
 
 
-def start(identifier: str) -> dict:
+def start(identifier: str) -> SendOutcome:
     """Open a transaction for `identifier` and send (or imitate sending) the first code.
-    Returns what the page says: {"sent": bool, "retry_after": seconds}."""
+    Returns what the page says: sent, or how long to wait."""
     account = service.resettable_account(identifier)
     state = {"identifier": identifier, "transaction": secrets.token_urlsafe(16),
              "account_id": account.id if has_channel(account) else None,
@@ -50,11 +50,11 @@ def _account(state: dict):
     return db.session.get(Account, state["account_id"]) if state.get("account_id") else None
 
 
-def resend() -> dict:
+def resend() -> SendOutcome:
     """Send a new code (the older one stops working), within the per-number limits."""
     state = dict(current() or {})
     if not state:
-        return {"sent": False, "retry_after": 0}
+        return SendOutcome(False, 0)
     now = time.time()
     account = _account(state)
     if account is not None and has_channel(account):
@@ -70,7 +70,7 @@ def resend() -> dict:
     session[SESSION_KEY] = state
     record("password_reset_requested", target=state["identifier"][:64], channel="sms",
            sent=sent and account is not None)
-    return {"sent": sent, "retry_after": retry_after}
+    return SendOutcome(sent, retry_after)
 
 
 def _imitate_send(identifier: str) -> tuple[bool, int]:
@@ -93,24 +93,24 @@ def _imitate_send(identifier: str) -> tuple[bool, int]:
     return True, delay
 
 
-def check(code: str) -> tuple[str | None, int]:
+def check(code: str) -> tuple[CodeProblem | None, int]:
     """(None, 0) when the code is right (the new password may then be chosen for a
-    while), else (reason, tries left): "wrong", "expired", "dead" or "unknown" (no live
-    code: used, replaced, or no transaction)."""
+    while), else (reason, tries left); unknown: no live code (used, replaced, or no
+    transaction)."""
     state = dict(current() or {})
     if not state:
-        return "unknown", 0
+        return CodeProblem.unknown, 0
     account = _account(state)
     max_tries = int(current_app.config["SMS_CODE_MAX_ATTEMPTS"])
     if account is None or not has_channel(account):
         if not state["sends"]:
-            return "unknown", 0
+            return CodeProblem.unknown, 0
         if time.time() >= state["code_expires"]:
-            return "expired", 0
+            return CodeProblem.expired, 0
         state["tries"] += 1
         session[SESSION_KEY] = state
         left = max(max_tries - state["tries"], 0)
-        return ("dead" if left == 0 else "wrong"), left
+        return (CodeProblem.dead if left == 0 else CodeProblem.wrong), left
     try:
         check_code(phone=account.phone, purpose=PURPOSE, transaction=state["transaction"],
                    code=code)

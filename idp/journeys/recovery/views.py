@@ -99,7 +99,7 @@ def password_channel():
                                    minutes=minutes)
         outcome = sms.start(identifier)
         return redirect(url_for("recovery.password_code",
-                                **({} if outcome["sent"] else {"attendre": outcome["retry_after"]})))
+                                **({} if outcome.sent else {"attendre": outcome.retry_after})))
     return render_template("recovery/password_channel.html", form=form,
                            identifier=identifier), 400 if form.errors else 200
 
@@ -141,9 +141,9 @@ def password_resend():
     if sms.current() is None or not ResendForm().validate_on_submit():
         return redirect(url_for("recovery.password_start"))
     outcome = sms.resend()
-    if outcome["sent"]:
+    if outcome.sent:
         return redirect(url_for("recovery.password_code", renvoye=1))
-    return redirect(url_for("recovery.password_code", attendre=outcome["retry_after"]))
+    return redirect(url_for("recovery.password_code", attendre=outcome.retry_after))
 
 
 def _new_password_page(account, form, status=200):
