@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 
@@ -17,15 +18,22 @@ from ..db import db
 from ..models import OneTimeToken, utcnow
 
 
+class LinkProblem(StrEnum):
+    """Why a link cannot be used (a token revoked by a newer one counts as used)."""
+    unknown = "unknown"
+    expired = "expired"
+    used = "used"
+
+
 class LinkTokenError(Exception):
-    """A link that cannot be used. `reason` is "unknown", "expired" or "used" (a token
-    revoked by a newer one counts as used); `account_id` is known unless unknown."""
+    """A link that cannot be used: `reason` (a LinkProblem); `account_id` is known unless
+    the token is unknown."""
 
-    UNKNOWN, EXPIRED, USED = "unknown", "expired", "used"
+    UNKNOWN, EXPIRED, USED = LinkProblem.unknown, LinkProblem.expired, LinkProblem.used
 
-    def __init__(self, reason: str, account_id: int | None = None):
+    def __init__(self, reason: LinkProblem | str, account_id: int | None = None):
         super().__init__(reason)
-        self.reason = reason
+        self.reason = LinkProblem(reason)
         self.account_id = account_id
 
 
