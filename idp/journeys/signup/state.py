@@ -25,7 +25,6 @@ from ...roster.names import fold
 
 SESSION_KEY = "signup_tx"
 OWNER_KEY = "signup_owner"
-STEPS = ("code", "pupils", "password", "done", "stopped")
 
 
 def lifetime() -> int:
