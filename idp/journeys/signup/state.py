@@ -20,8 +20,8 @@ from enum import StrEnum
 from flask import current_app, session
 
 from ...extensions import store
-from .matching import MatchOutcome
 from ...roster.names import fold
+from .matching import MatchOutcome
 
 SESSION_KEY = "signup_tx"
 OWNER_KEY = "signup_owner"
