@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from ..models import utcnow
+
 KEY_FILE = "idp-signing.key"
 CERT_FILE = "idp-signing.crt"
 VALID_DAYS = 3650  # rotation is a metadata change announced to SPs, not an expiry
@@ -41,7 +43,7 @@ def generate(keys_dir: str | Path, common_name: str = "Connexion Scolarite SAML 
     key_path.parent.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = utcnow()
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))

@@ -18,7 +18,7 @@ from ...extensions import passwords, throttle
 from ...models import Account, AccountState
 from ...roster.credentials import provisional_password_matches
 
-class LoginOutcome(enum.Enum):
+class LoginOutcome(enum.StrEnum):
     ok = "ok"
     failed = "failed"
     deactivated = "deactivated"

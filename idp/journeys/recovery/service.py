@@ -22,7 +22,8 @@ from ...db import db
 from ...extensions import store
 from ...models import Account, AccountState, OneTimeToken, utcnow
 from ...notify import external_url, queue_email
-from ...security.onetime import LinkTokenError, consume_link_token, hash_token, issue_link_token
+from ...security.onetime import (LinkProblem, LinkTokenError, consume_link_token, hash_token,
+                                 issue_link_token)
 from ...security.sms_codes import withhold_code
 from ..account.credentials import RESET_PURPOSE, replace_password
 from ..login.service import find_account, normalise_identifier
@@ -139,9 +140,9 @@ def request_reset_by_email(identifier: str) -> None:
 
 
 class ResetLinkError(Exception):
-    """`reason`: "unknown", "expired" or "used"."""
+    """`reason`: a LinkProblem (unknown, expired or used)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: LinkProblem):
         super().__init__(reason)
         self.reason = reason
 
@@ -150,18 +151,18 @@ def account_for_link(token: str) -> Account:
     """The account a reset link is for, without using the link (opening the page must
     not spend it: mail scanners fetch links). Raises ResetLinkError."""
     if not token or len(token) > 100:
-        raise ResetLinkError("unknown")
+        raise ResetLinkError(LinkProblem.unknown)
     row = db.session.scalar(select(OneTimeToken).where(
         OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == RESET_PURPOSE))
     if row is None:
-        raise ResetLinkError("unknown")
+        raise ResetLinkError(LinkProblem.unknown)
     if row.used_at is not None or row.revoked_at is not None:
-        raise ResetLinkError("used")
+        raise ResetLinkError(LinkProblem.used)
     if row.expires_at <= utcnow():
-        raise ResetLinkError("expired")
+        raise ResetLinkError(LinkProblem.expired)
     account = db.session.get(Account, row.account_id)
     if account is None or account.state != AccountState.active:
-        raise ResetLinkError("unknown")
+        raise ResetLinkError(LinkProblem.unknown)
     return account
 
 
@@ -173,7 +174,7 @@ def reset_with_link(token: str, password: str) -> Account:
         raise ResetLinkError(exc.reason) from exc
     account = db.session.get(Account, row.account_id)
     if account is None or account.state != AccountState.active:
-        raise ResetLinkError("unknown")
+        raise ResetLinkError(LinkProblem.unknown)
     replace_password(account, password, reason="reset")
     return account
 
