@@ -16,31 +16,19 @@ bp = Blueprint("second_factor", __name__)
 register_step(Step("second_factor", "second_factor.verify", service.is_needed))
 allow("second_factor.verify")
 
-WRONG = {
-    "wrong": lambda: _("Code incorrect. Vérifiez l'heure de votre téléphone et saisissez le "
-                       "code affiché maintenant, ou un de vos codes de secours."),
-    "blocked": lambda: _("Trop de codes incorrects : patientez quelques minutes avant de "
-                         "réessayer. Si vous avez perdu votre téléphone et vos codes de "
-                         "secours, contactez l'établissement."),
-}
-
-
 @bp.route("/connexion/verification", methods=["GET", "POST"])
 @step_page("second_factor")
 def verify(ctx):
     """After the password: the code from the app, or a recovery code."""
     account = ctx.account
-    form = VerifyForm()
+    form = VerifyForm(check_code=lambda typed: service.check_code(account, typed))
     if form.validate_on_submit():
-        outcome = service.check_code(account, form.code.data)
-        if outcome.opens:
-            service.mark_passed(account)
-            if outcome is service.CodeCheck.recovery:
-                flash(_("Code de secours accepté. Il vous en reste %(n)d : pensez à en "
-                        "générer de nouveaux depuis Mon compte.",
-                        n=service.remaining_codes(account)), "info")
-            return step_done()
-        form.code.errors = list(form.code.errors) + [WRONG[outcome]()]
+        service.mark_passed(account)
+        if form.outcome is service.CodeCheck.recovery:
+            flash(_("Code de secours accepté. Il vous en reste %(n)d : pensez à en "
+                    "générer de nouveaux depuis Mon compte.",
+                    n=service.remaining_codes(account)), "info")
+        return step_done()
     form.code.data = ""
     return render_template("second_factor/verify.html", form=form, pending=ctx.pending,
                            flow=binding(ctx)), 400 if form.errors else 200
@@ -96,18 +84,13 @@ def disable():
     account = current_account()
     if service.factor_of(account) is None:
         return redirect(url_for("account.index"))
-    form = DisableForm()
+    form = DisableForm(
+        check_password=lambda typed: credentials.check_current_password(account, typed),
+        check_code=lambda typed: service.check_code(account, typed))
     if form.validate_on_submit():
-        if not credentials.check_current_password(account, form.password.data):
-            form.password.errors = list(form.password.errors) + [_(
-                "Mot de passe incorrect : la validation en deux étapes reste activée.")]
-        else:
-            outcome = service.check_code(account, form.code.data)
-            if outcome.opens:
-                service.disable(account)
-                reauth.mark_reauthenticated()
-                flash(_("La validation en deux étapes est désactivée."), "success")
-                return redirect(url_for("account.index"))
-            form.code.errors = list(form.code.errors) + [WRONG[outcome]()]
+        service.disable(account)
+        reauth.mark_reauthenticated()
+        flash(_("La validation en deux étapes est désactivée."), "success")
+        return redirect(url_for("account.index"))
     form.password.data = form.code.data = ""
     return _manage_page(account, disable_form=form, status=400)
