@@ -173,6 +173,11 @@ def rotate_refresh_token(presented: RefreshToken, successor: str, days: int) -> 
     return True
 
 
+# Built once (building a statement cost as much as running it).
+_PRESENTED = (select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
+              .where(RefreshToken.token_hash == bindparam("digest")))
+
+
 def live_refresh_token(value: str, client_id: str) -> tuple[RefreshToken, Account] | None:
     """The refresh token `client_id` presents, if it may still be rotated, and its
     account, read by one query (the grant asks for the account next).
@@ -181,9 +186,7 @@ def live_refresh_token(value: str, client_id: str) -> tuple[RefreshToken, Accoun
     """
     if not value or len(value) > 200:
         return None
-    found = db.session.execute(
-        select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
-        .where(RefreshToken.token_hash == token_hash(value))).first()
+    found = db.session.execute(_PRESENTED, {"digest": token_hash(value)}).first()
     if found is None:
         return None
     row, account = found
