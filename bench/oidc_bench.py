@@ -44,6 +44,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import proxy  # noqa: E402  (bench/proxy.py)
 import wrk_load  # noqa: E402  (bench/wrk_load.py)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -374,12 +375,14 @@ def cpu_split(s0: dict, s1: dict, server_pid: int) -> dict:
     wall = s1["t"] - s0["t"]
     server = _descendants(s1["procs"], server_pid) | _descendants(s0["procs"], server_pid)
     bench = _descendants(s1["procs"], os.getpid()) | _descendants(s0["procs"], os.getpid())
-    groups = {"server": 0.0, "loadgen": 0.0, "postgres": 0.0, "redis": 0.0}
+    groups = {"server": 0.0, "loadgen": 0.0, "postgres": 0.0, "redis": 0.0, "proxy": 0.0}
     for pid, (cpu, _, comm) in s1["procs"].items():
         before = s0["procs"].get(pid)
         delta = cpu - before[0] if before and before[2] == comm else cpu
         if pid in server:
             groups["server"] += delta
+        elif comm.startswith("nginx"):  # --proxy: started by the bench, not load
+            groups["proxy"] += delta
         elif pid in bench:
             groups["loadgen"] += delta
         elif comm.startswith("postgres"):
@@ -863,6 +866,9 @@ def main(argv: list[str] | None = None) -> int:
                          "browser each; 0 uses the Python load generator instead (also when "
                          "wrk is not installed)")
     ap.add_argument("--port", type=int, default=0, help="IdP port (default: a free one)")
+    ap.add_argument("--proxy", action="store_true",
+                    help="put nginx in front (bench/proxy.py): clients keep their "
+                         "connections to nginx, which opens one per request to the workers")
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="PostgreSQL URL used to (re)create the bench database")
     ap.add_argument("--database", default="idp_bench",
@@ -886,6 +892,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--concurrency must be >= 1 and --duration > 0")
 
     port = args.port or free_port()
+    public_port = proxy.free_port() if args.proxy else port  # what clients connect to
     tmp = Path(tempfile.mkdtemp(prefix="idp-bench-"))
     log(f"preparing database {args.database}, Redis {args.redis_url} ({args.store_prefix}*)")
     database_url = prepare_database(args.admin_url, args.database)
@@ -893,7 +900,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
     env.update({
         "IDP_CONFIG": str(tmp / "none.toml"),  # defaults + these variables only
-        "IDP_ISSUER": f"http://127.0.0.1:{port}",
+        "IDP_ISSUER": f"http://127.0.0.1:{public_port}",
         "IDP_SECRET_KEY": secrets.token_urlsafe(48),
         "IDP_DATABASE_URL": database_url,
         "IDP_REDIS_URL": args.redis_url,
@@ -902,10 +909,11 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONDONTWRITEBYTECODE": "1",
     })
     server = Server(env, port, args.workers, tmp / "server.log", args.threads)
+    nginx = proxy.Nginx(tmp / "nginx", public_port, port) if args.proxy else None
     report: dict = {
         "server": f"idp serve --workers {args.workers}"
                   + (f" --threads {args.threads}" if args.threads else "")
-                  + f" on 127.0.0.1:{port}",
+                  + f" on 127.0.0.1:{port}" + (f", nginx on {public_port}" if nginx else ""),
         "machine": {"cores": os.cpu_count()}, "concurrency": args.concurrency,
         "duration": args.duration, "warmup": args.warmup, "scenarios": [],
         "database": args.database, "redis": args.redis_url, "store_prefix": args.store_prefix,
@@ -929,7 +937,10 @@ def main(argv: list[str] | None = None) -> int:
         report["gunicorn_worker_pids"] = gunicorn_workers(server.proc.pid)
         log(f"IdP up: pid {server.proc.pid}, workers {report['gunicorn_worker_pids']}, "
             f"log {server.logfile}")
-        cfg = {"host": "127.0.0.1", "port": port, "concurrency": args.concurrency,
+        if nginx is not None:
+            nginx.start()
+            log(f"nginx in front on port {public_port}")
+        cfg = {"host": "127.0.0.1", "port": public_port, "concurrency": args.concurrency,
                "duration": args.duration, "warmup": args.warmup,
                "max_requests": args.max_requests, "quiet_limit": args.quiet_limit,
                "auth_header": basic_auth(seeded["client_id"], seeded["client_secret"]),
@@ -968,6 +979,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"IdP left running: pid {server.proc.pid} on port {port} "
                 f"(stop it with: kill {server.proc.pid})")
         else:
+            if nginx is not None:
+                nginx.stop()
             server.stop()
             shutil.rmtree(tmp, ignore_errors=True)
     if args.json:

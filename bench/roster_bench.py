@@ -18,7 +18,6 @@ Creates (and drops first) the database `idp_bench_roster`; prints the figures.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import secrets

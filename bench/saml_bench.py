@@ -43,7 +43,10 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 BIN = Path(sys.executable).parent
+
+import proxy  # noqa: E402  (bench/proxy.py)
 PASSWORD = "Bench-Pass-2024!"
 
 
@@ -56,6 +59,8 @@ def main() -> None:
                       help="idp serve --threads (default: the command's own)")
     args.add_argument("--quiet-wait", type=float, default=120.0,
                       help="wait up to this many seconds for other programs to calm down")
+    args.add_argument("--proxy", action="store_true",
+                      help="nginx in front (bench/proxy.py), as in production")
     args.add_argument("--quiet-limit", type=float, default=0.2,
                       help="cores other programs may use when the measure starts")
     opts = args.parse_args()
@@ -71,7 +76,8 @@ def run(tmp: Path, opts) -> None:
     from tests.support.saml import PySamlSP, through_steps_http
     from tests.support.served import HttpBrowser, free_port
 
-    port = free_port()
+    port = free_port()  # what the browsers connect to: nginx with --proxy, else the IdP
+    upstream = free_port() if opts.proxy else port
     issuer = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_") or
            k in ("IDP_DATABASE_URL", "IDP_REDIS_URL")}
@@ -90,16 +96,20 @@ def run(tmp: Path, opts) -> None:
                        env=env, check=True, capture_output=True, cwd=ROOT)
     threads = ["--threads", str(opts.threads)] if opts.threads else []
     server = subprocess.Popen(idp + ["serve", "--workers", str(opts.workers), *threads,
-                                     "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT,
+                                     "--bind", f"127.0.0.1:{upstream}"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nginx = proxy.Nginx(tmp / "nginx", port, upstream) if opts.proxy else None
     try:
+        if nginx is not None:
+            nginx.start()
         for _ in range(200):
             try:
                 metadata = requests.get(issuer + "/saml/metadata", timeout=2)
                 if metadata.status_code == 200:
                     break
             except requests.RequestException:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)  # not up yet (refused, or nginx's 502)
         sp = PySamlSP(tmp / "sp", metadata.text, host="bench-sp.example")
         (tmp / "sp.xml").write_text(sp.metadata)
         subprocess.run(idp + ["clients", "add-saml", "--metadata", str(tmp / "sp.xml"),
@@ -139,6 +149,7 @@ def run(tmp: Path, opts) -> None:
         threads = [threading.Thread(target=browse, args=(c, u)) for c, u in zip(cookies, prepared)]
         load_before = os.getloadavg()[0]
         server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
+        proxy_cpu = tree_cpu_seconds(nginx.proc.pid) if nginx else 0.0
         machine_cpu = machine_busy_seconds()
         began = time.monotonic()
         stop = began + opts.duration
@@ -148,8 +159,9 @@ def run(tmp: Path, opts) -> None:
             t.join()
         elapsed = time.monotonic() - began
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        proxy_cpu = (tree_cpu_seconds(nginx.proc.pid) if nginx else 0.0) - proxy_cpu
         client_cpu = time.process_time() - client_cpu
-        others = machine_busy_seconds() - machine_cpu - server_cpu - client_cpu
+        others = machine_busy_seconds() - machine_cpu - server_cpu - client_cpu - proxy_cpu
         done = len(latencies)
         ordered = sorted(latencies)
         result = {
@@ -159,6 +171,7 @@ def run(tmp: Path, opts) -> None:
             "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
             "server_cpu_ms_per_response": round(server_cpu * 1000 / max(done, 1), 2),
             "load_generator_cpu_ms_per_response": round(client_cpu * 1000 / max(done, 1), 2),
+            "proxy_cpu_ms_per_response": round(proxy_cpu * 1000 / max(done, 1), 2),
             "load_average_before": round(load_before, 2),
             "other_processes_cores_before": round(others_before, 2),
             # CPU that other programs used meanwhile, in cores (0 on a quiet machine).
@@ -170,6 +183,8 @@ def run(tmp: Path, opts) -> None:
         }
         print(json.dumps(result, indent=2))
     finally:
+        if nginx is not None:
+            nginx.stop()
         server.terminate()
         server.wait(timeout=15)
 
