@@ -1,8 +1,10 @@
 """Shared fixtures: a real database (SQLite, or PostgreSQL with IDP_TEST_DATABASE_URL),
 a real store (the embedded SQLite file, or Redis with IDP_TEST_REDIS_URL), real keys,
-the app, a browser-like client with CSRF on, and factories.
+the app and a browser-like client with CSRF on.
 
-Each test starts from empty tables and an empty store.
+Each test starts from empty tables and an empty store. The other shared fixtures live in
+plugin modules under tests/support/, listed in `pytest_plugins` below, so a test module
+asks for a fixture by name and imports nothing for it.
 """
 from __future__ import annotations
 
@@ -19,7 +21,14 @@ from idp.models import Base
 from idp.oidc.keys import generate
 
 from .support.browser import Browser
-from .support import factories
+
+pytest_plugins = [
+    "tests.support.factories",    # make, factories_bound (and the per-model factories)
+    "tests.support.smtp",         # smtp_server, use_smtp
+    "tests.support.sms_gateway",  # sms_gateway, use_sms_gateway
+    "tests.support.saml",         # saml_keys_ready (autouse), idp_metadata, new_sp
+    "tests.support.served",       # served_idp (one gunicorn IdP per session)
+]
 
 
 def _reset_database(url: str) -> None:
@@ -108,6 +117,14 @@ def browser(app):
 
 
 @pytest.fixture
-def make(app):
-    """Factories bound to the app: make.account(...), make.oidc_client(...)."""
-    return factories.Factories(app)
+def config(app):
+    """Change settings for one test: config(KEY=value, ...); restored afterwards."""
+    saved = {}
+
+    def set_(**values):
+        for key, value in values.items():
+            saved.setdefault(key, app.config[key])
+        app.config.update(values)
+
+    yield set_
+    app.config.update(saved)

@@ -18,7 +18,7 @@ from idp.oidc.keys import read_index
 
 from ..support.admin import console_sign_in, make_staff, two_schools
 from ..support.browser import csrf_token
-from ..support.gating import CHARTER_TEXT
+from ..support.factories import CHARTER_TEXT
 
 
 @pytest.fixture

@@ -193,10 +193,10 @@ def test_a_roster_import_family_signs_up(app, browser):
     """Records made by the real roster import (provisional accounts for everyone)."""
     from idp.roster.importer import import_roster
 
-    from ..support.signup import school
+    from ..support.factories.accounts import school_row
 
     with app.app_context():
-        school(academy="nancy-metz")
+        school_row(academy="nancy-metz")
         db.session.commit()
         import_roster("0540042A", (
             "ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"

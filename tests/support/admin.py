@@ -2,44 +2,17 @@
 page, then a current TOTP code) through the console's forms, minimal SP metadata."""
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-
-import pyotp
-
-from idp.admin.staff import create_staff
 from idp.db import db
 
-STAFF_PASSWORD = "Console-Bleue-2026!"
+from .factories import STAFF_PASSWORD, MadeStaff, StaffFactory, sp_metadata
 
-
-@dataclass
-class MadeStaff:
-    identifier: str
-    password: str
-    secret: str
-    recovery_codes: list[str]
-    role: str
-    used_steps: set = field(default_factory=set)
-
-    def code(self) -> str:
-        """A currently valid code not used yet (the console refuses a replayed step)."""
-        now = time.time()
-        for drift in (0, 1, -1):
-            step = int(now // 30) + drift
-            if step not in self.used_steps:
-                self.used_steps.add(step)
-                return pyotp.TOTP(self.secret).at(step * 30)
-        raise AssertionError("three sign-ins of one staff member within 30 seconds")
+__all__ = ["STAFF_PASSWORD", "MadeStaff", "make_staff", "console_sign_in", "sp_metadata",
+           "two_schools"]
 
 
 def make_staff(app, identifier: str, role: str = "operator", schools: list[str] = (),
                password: str = STAFF_PASSWORD) -> MadeStaff:
-    with app.app_context():
-        _, enrolment = create_staff(identifier=identifier, password=password, role=role,
-                                    schools=list(schools), with_totp=True, actor="test")
-        db.session.commit()
-    return MadeStaff(identifier, password, enrolment.secret, enrolment.recovery_codes, role)
+    return StaffFactory(identifier=identifier, role=role, schools=schools, password=password)
 
 
 def console_sign_in(browser, staff: MadeStaff, code: str | None = None):
@@ -49,20 +22,6 @@ def console_sign_in(browser, staff: MadeStaff, code: str | None = None):
                                                "password": staff.password})
     assert page.request.path == "/admin/connexion/code", page.text[:400]
     return browser.submit("/admin/connexion/code", {"code": code or staff.code()})
-
-
-def sp_metadata(entity_id: str = "https://sp.example/sp", name: str | None = None) -> str:
-    org = (f"<md:Organization><md:OrganizationName xml:lang=\"fr\">{name}</md:OrganizationName>"
-           f"<md:OrganizationDisplayName xml:lang=\"fr\">{name}</md:OrganizationDisplayName>"
-           f"<md:OrganizationURL xml:lang=\"fr\">https://sp.example/</md:OrganizationURL>"
-           f"</md:Organization>") if name else ""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">'
-        '<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
-        '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
-        f'Location="{entity_id.rsplit("/", 1)[0]}/acs" index="0"/>'
-        f'</md:SPSSODescriptor>{org}</md:EntityDescriptor>')
 
 
 SCHOOL_A, SCHOOL_B = "0540042A", "0880099Z"

@@ -6,22 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from idp.admin.charters import publish_charter, publish_notice
 from idp.db import db
 from idp.models import AuditEvent, OIDCClient
 
+from .factories import CHARTER_TEXT, NOTICE_TEXT, CharterVersionFactory, RPNoticeFactory
 from .oidc import authorize_params, pkce_pair, query
-
-CHARTER_TEXT = """# Charte d'utilisation de test
-
-## 1. Objet
-
-Cette charte fixe les règles d'utilisation.
-Une **règle importante** sur deux lignes.
-
-- premier engagement ;
-- second engagement.
-"""
 
 
 class Gating:
@@ -31,28 +20,15 @@ class Gating:
         self.app = app
         self.tmp = tmp_path
 
-    def _file(self, name: str, text: str) -> Path:
-        path = self.tmp / name
-        path.write_text(text, encoding="utf-8")
-        return path
-
     def charter(self, version: str = "2026-09", text: str = CHARTER_TEXT,
                 rp_key: str | None = None) -> int:
         """Publish a charter version (general, or an RP's own); its id."""
-        safe = "".join(c if c.isalnum() else "_" for c in rp_key or "general")
-        path = self._file(f"charter-{safe}-{version}.md", text)
-        with self.app.app_context():
-            row, _ = publish_charter(path, rp_key=rp_key, version=version)
-            db.session.commit()
-            return row.id
+        return CharterVersionFactory(version=version, text=text, rp_key=rp_key,
+                                     directory=self.tmp).id
 
-    def notice(self, rp_key: str, version: str = "2026-09",
-               text: str = "# Informations\n\nCe service affiche vos notes.\n") -> int:
-        path = self._file(f"notice-{version}.md", text)
-        with self.app.app_context():
-            row, _ = publish_notice(path, rp_key=rp_key, version=version)
-            db.session.commit()
-            return row.id
+    def notice(self, rp_key: str, version: str = "2026-09", text: str = NOTICE_TEXT) -> int:
+        return RPNoticeFactory(rp_key=rp_key, version=version, text=text,
+                               directory=self.tmp).id
 
     def untrust(self, rp) -> None:
         """Make a test RP ask for consent (factories make them trusted)."""

@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from idp.db import db
 from idp.models import (Account, AccountProfile, AccountState, OutboxMessage, PupilRecord,
-                        RecordGuardianLink, RepresentativeRecord, School)
+                        RecordGuardianLink, RepresentativeRecord)
 from idp.roster.names import fold_words
+
+from .factories.accounts import school_row
 
 CODE = re.compile(r"\b(\d{6})\b")
 PHONE = "+33611223344"
@@ -24,16 +26,6 @@ class Family:
     pupil_record_ids: list = field(default_factory=list)
     pupil_account_ids: list = field(default_factory=list)
     account_id: int | None = None
-
-
-def school(uai: str = "0540042A", name: str = "Collège Jean Moulin",
-           academy: str = "nancy-metz") -> School:
-    row = db.session.scalar(select(School).where(School.uai == uai))
-    if row is None:
-        row = School(uai=uai, name=name, academy_code=academy)
-        db.session.add(row)
-        db.session.flush()
-    return row
 
 
 _ine = iter(range(100000000, 999999999))
@@ -53,7 +45,7 @@ def make_family(app, *, first_name: str = "Jeanne", last_name: str = "Petit",
         db.session.flush()
         family = Family(rep.id)
         for n, (first, last, born, uai) in enumerate(pupils):
-            where = school(uai, name=f"Collège {uai}", academy=academy)
+            where = school_row(uai, name=f"Collège {uai}", academy=academy)
             pupil_account = Account(
                 identifier=f"e.{last.lower()}{rep.id}x{n}", password_hash="-",
                 profile=AccountProfile.pupil, state=AccountState.active,
