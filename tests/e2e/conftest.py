@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from idp.config import PROJECT_ROOT
-from tests.support.served import demo_relying_parties, served_idp  # noqa: F401 (fixture)
+from tests.support.served import demo_relying_parties
 
 CHROMIUM = Path(os.environ.get("IDP_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from idp.notify.delivery import deliver_due
-from tests.support.smtp import smtp_server, use_smtp  # noqa: F401 (fixtures)
 
 SIGN_IN = "Se connecter avec Connexion Scolarité"
 NEW_PASSWORD = "Cartable-Vert-2026"

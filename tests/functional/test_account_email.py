@@ -11,7 +11,6 @@ from html import unescape
 from idp.journeys.account import reauth
 
 from ..support.accounts import account_row, audit_actions, deliver, link_in, mails_to
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 OLD, NEW = "camille.martin@example.org", "camille.nouvelle@example.org"
 

@@ -10,7 +10,6 @@ from idp.db import db
 from idp.models import RefreshToken
 
 from ..support.accounts import account_row, audit_actions, deliver, mails_to
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 NEW_PASSWORD = "Trousse-Verte-2027"
 

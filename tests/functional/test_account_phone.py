@@ -6,8 +6,6 @@ from __future__ import annotations
 from html import unescape
 
 from ..support.accounts import account_row, deliver, mails_to, update_account
-from ..support.sms_gateway import sms_gateway, use_sms_gateway  # noqa: F401  (fixtures)
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 OLD, NEW, NEW_TYPED = "+33612345678", "+33798765432", "07 98 76 54 32"
 

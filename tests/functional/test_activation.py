@@ -14,7 +14,6 @@ from idp.roster import find_school, import_roster, issue_letters
 
 from ..support.browser import Browser
 from ..support.oidc import query
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 ROSTER = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
           "resp1_email\n"

@@ -12,8 +12,7 @@ from idp.models import Consent, RefreshToken
 
 from ..support.gating import at_rp, authorize, sign_in_for
 from ..support.oidc import query
-from ..support.saml import (idp_metadata, new_sp, post_form, saml_keys_ready,  # noqa: F401
-                            send)
+from ..support.saml import post_form, send
 
 PARENT_EDUCATION = "pour chaque élève rattaché à votre compte"
 

@@ -9,8 +9,7 @@ from idp.signin.plan import ORDER, _STEPS
 
 from ..support.browser import Browser
 from ..support.gating import at_rp, sign_in_for
-from ..support.saml import (idp_metadata, new_sp, saml_keys_ready, send,  # noqa: F401
-                            sign_in_via)
+from ..support.saml import send, sign_in_via
 
 ANSWERS = {"/charte": {"accept": "y"}, "/preferences": {},
            "/information-service": {"acknowledge": "y"}, "/consentement": {"allow": "1"}}

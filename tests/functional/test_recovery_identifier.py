@@ -6,8 +6,6 @@ from __future__ import annotations
 from html import unescape
 
 from ..support.accounts import deliver, update_account
-from ..support.sms_gateway import sms_gateway, use_sms_gateway  # noqa: F401  (fixtures)
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 MOBILE, MOBILE_TYPED = "+33612345678", "06 12 34 56 78"
 

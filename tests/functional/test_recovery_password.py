@@ -12,7 +12,6 @@ from idp.extensions import throttle
 from idp.models import OneTimeToken, RefreshToken
 
 from ..support.accounts import account_row, audit_actions, deliver, link_in, mails_to, update_account
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 NEW_PASSWORD = "Trousse-Verte-2027"
 

@@ -8,8 +8,7 @@ import tempfile
 from sqlalchemy import event
 
 from idp.db import db
-from tests.support.saml import (idp_metadata, new_sp, saml_keys_ready, send,  # noqa: F401
-                                sign_in_via)
+from tests.support.saml import send, sign_in_via
 
 
 class _Spy:

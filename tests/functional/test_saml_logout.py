@@ -10,8 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from tests.support.saml import (decode_redirect_query, idp_metadata, new_sp,  # noqa: F401
-                                post_form, saml_keys_ready, send, sign_in_via,
+from tests.support.saml import (decode_redirect_query, post_form, send, sign_in_via,
                                 through_later_steps)
 
 

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from idp.db import db
 from idp.models import AuditEvent
 
-from tests.support.saml import (ALGS_KW, decode_redirect_query, idp_metadata,  # noqa: F401
-                                new_sp, post_form, saml_keys_ready, send, sign_in_via)
+from tests.support.saml import ALGS_KW, decode_redirect_query, post_form, send, sign_in_via
 
 PARTIAL = samlp.STATUS_PARTIAL_LOGOUT
 

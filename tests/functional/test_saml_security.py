@@ -14,8 +14,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.time_util import instant
 from saml2.xmldsig import SIG_RSA_SHA1
 
-from tests.support.saml import (idp_metadata, new_sp, post_form, saml_keys_ready,  # noqa: F401
-                                send, sign_in_via)
+from tests.support.saml import post_form, send, sign_in_via
 
 AUTHN = ('<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
          'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" '

@@ -14,8 +14,8 @@ from saml2.time_util import str_to_time
 from idp.db import db
 from idp.models import AuditEvent
 from idp.saml.registry import set_enabled, remove
-from tests.support.saml import (attributes_of, idp_metadata, new_sp, post_form,  # noqa: F401
-                                saml_keys_ready, send, sign_in_via, through_later_steps)
+from tests.support.saml import (attributes_of, post_form, send, sign_in_via,
+                                through_later_steps)
 
 
 def test_metadata_is_signed_and_lists_both_bindings(client):

@@ -16,7 +16,6 @@ from idp.models import RecoveryCode, SecondFactor
 
 from ..support.accounts import audit_actions, deliver, mails_to
 from ..support.oidc import query
-from ..support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
 
 SECRET = re.compile(r"<code>([A-Z2-7 ]{16,})</code>")
 CODES = re.compile(r"<li><code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code></li>")

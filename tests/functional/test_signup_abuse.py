@@ -11,7 +11,6 @@ from idp.store import StoreUnavailable
 
 from ..support.browser import Browser, hidden_fields
 from ..support.signup import PHONE, Signup, last_code, make_family, plain, sms_to
-from .test_signup_bad_input import config  # noqa: F401  (fixture)
 
 
 def resend(browser):

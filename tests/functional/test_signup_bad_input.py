@@ -17,20 +17,6 @@ from ..support.browser import Browser, hidden_fields
 from ..support.signup import PHONE, Signup, last_code, make_family, plain, sms_to
 
 
-@pytest.fixture
-def config(app):
-    """Change settings for one test."""
-    saved = {}
-
-    def set_(**values):
-        for key, value in values.items():
-            saved.setdefault(key, app.config[key])
-        app.config.update(values)
-
-    yield set_
-    app.config.update(saved)
-
-
 def parents(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Account.id)).where(

@@ -8,7 +8,6 @@ import time
 
 from ..support.browser import Browser, hidden_fields
 from ..support.signup import Signup, make_family, plain, sms_to
-from .test_signup_bad_input import config  # noqa: F401  (fixture)
 
 DYNAMIC = re.compile(r'(name="(?:csrf_token|flow|attempt)"[^>]*value=")[^"]*"|'
                      r'(value=")[^"]*("[^>]*name="(?:csrf_token|flow|attempt)")')

@@ -14,8 +14,7 @@ from idp.notify.sms_http import fill
 from idp.notify.delivery import deliver_due
 
 from ..support.signup import PHONE, Signup, make_family
-from ..support.sms_gateway import (TOKEN, gateway_settings, sms_gateway,  # noqa: F401
-                                   use_sms_gateway)
+from ..support.sms_gateway import TOKEN, gateway_settings
 
 
 def queue(app, text="Bonjour \"Jeanne\",\nvotre code : 123456") -> int:

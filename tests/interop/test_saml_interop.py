@@ -15,7 +15,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from idp.db import db
 from idp.saml.registry import register_sp
-from tests.support.saml import keypair, post_form, saml_keys_ready  # noqa: F401
+from tests.support.saml import keypair, post_form
 from tests.support.saml import through_steps_http as through_steps
 from tests.support.served import HttpBrowser, free_port, serve_rp
 

@@ -3,9 +3,8 @@ for the operator we cannot reach from tests.
 
 It checks the bearer token, collects the JSON bodies it accepts (`gateway.messages`,
 newest last) and can fail on demand: `gateway.fail(503, times=2)` answers the next two
-requests with 503, `gateway.stop()` takes it down. Fixtures:
-
-    from tests.support.sms_gateway import sms_gateway, use_sms_gateway  # noqa: F401
+requests with 503, `gateway.stop()` takes it down. Fixtures (a pytest plugin listed in
+tests/conftest.py): `sms_gateway`, and `use_sms_gateway` to deliver through it.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ Use the `smtp_server` fixture (function scope) and point the app at it with
 `smtp_settings(app, server)`, or read `server.messages` (email.message.EmailMessage
 objects, newest last). `server.refuse(code)` makes it answer RCPT with that code, and
 `server.stop()` takes it down, to show that a mail server outage loses nothing.
-
-    from tests.support.smtp import smtp_server, use_smtp  # noqa: F401  (fixtures)
+The fixtures (`smtp_server`, `use_smtp`) come from this module as a pytest plugin listed
+in tests/conftest.py.
 """
 from __future__ import annotations
 
