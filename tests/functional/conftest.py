@@ -30,14 +30,9 @@ class Flow:
         return self.browser.get("/oidc/authorize", query_string=params)
 
     def code_for(self, rp, account, **extra):
-        """Run the whole front channel and return the query of the redirect to the RP."""
-        page = self.authorize(rp, **extra)
-        if page.status_code == 200 and "/choisir-profil" in page.request.path:
-            page = self.browser.submit("/choisir-profil", {"profile": "parent",
-                                                           "academy": "nancy-metz"})
-        if page.status_code == 200 and page.request.path == "/connexion":
-            page = self.browser.submit("/connexion", {"identifier": account.identifier,
-                                                      "password": account.password})
+        """Run the whole front channel (the one sign-in driver, no step page expected)
+        and return the query of the redirect to the RP."""
+        page = self.browser.sign_in(account, start=self.authorize(rp, **extra))
         assert page.status_code == 302, page.text[:500]
         assert page.location.startswith(rp.redirect_uri), page.location
         return query(page.location)

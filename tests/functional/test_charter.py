@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from idp.models import CharterAcceptance, CharterVersion
 
 from ..support.cli import run_idp, run_json
-from ..support.gating import at_rp, sign_in_for
+from ..support.gating import at_rp, authorize
 
 ACCEPT = "j'ai lu et j'accepte les conditions ci-dessus"
 
@@ -15,7 +15,7 @@ ACCEPT = "j'ai lu et j'accepte les conditions ci-dessus"
 def test_charter_comes_before_the_code_and_is_recorded(browser, make, rp, gating):
     charter_id = gating.charter()
     account = make.account(charter_accepted=False)
-    page = sign_in_for(browser, rp, account)
+    page = browser.sign_in(account, start=authorize(browser, rp))
     assert page.request.path == "/charte"
     assert ACCEPT in page.text and "Valider" in page.text
     assert "Charte d&#39;utilisation de test" in page.text and "Version 2026-09" in page.text
@@ -43,10 +43,10 @@ def test_charter_comes_before_the_code_and_is_recorded(browser, make, rp, gating
 def test_charter_is_asked_once(browser, make, rp, gating):
     gating.charter()
     account = make.account(charter_accepted=False)
-    sign_in_for(browser, rp, account)
+    browser.sign_in(account, start=authorize(browser, rp))
     assert at_rp(browser.submit_page({"accept": "y"}), rp)
     browser.logout()
-    assert at_rp(sign_in_for(browser, rp, account), rp)  # straight to the code
+    assert at_rp(browser.sign_in(account, start=authorize(browser, rp)), rp)  # straight to the code
 
 
 def test_a_new_version_is_asked_at_the_next_sign_in(browser, make, rp, gating):
@@ -55,7 +55,7 @@ def test_a_new_version_is_asked_at_the_next_sign_in(browser, make, rp, gating):
     assert browser.sign_in(account.identifier, account.password).request.path == "/"
     browser.logout()
     gating.charter("2027-01", text="# Charte 2027\n\nNouvelle règle sur les messages.\n")
-    page = sign_in_for(browser, rp, account)
+    page = browser.sign_in(account, start=authorize(browser, rp))
     assert page.request.path == "/charte" and "Nouvelle règle sur les messages." in page.text
     assert "Version 2027-01" in page.text
     assert at_rp(browser.submit_page({"accept": "y"}), rp)
@@ -77,7 +77,7 @@ def test_an_rp_may_require_a_charter_of_its_own(browser, make, rp, gating):
     gating.charter("2026-10", text="# Charte de l'ENT\n\nRègles propres à l'ENT.\n",
                    rp_key=f"oidc:{rp.client_id}")
     account = make.account(charter_accepted=False)
-    page = sign_in_for(browser, rp, account)
+    page = browser.sign_in(account, start=authorize(browser, rp))
     assert "Charte d&#39;utilisation de test" in page.text  # the general one first
     page = browser.submit_page({"accept": "y"})
     assert page.request.path == "/charte" and "Règles propres à l&#39;ENT." in page.text
@@ -85,7 +85,7 @@ def test_an_rp_may_require_a_charter_of_its_own(browser, make, rp, gating):
     assert at_rp(browser.submit_page({"accept": "y"}), rp)
     # Another RP does not ask for the ENT's charter.
     other = make.oidc_client(redirect_uris=["https://pronote.example/cb"])
-    assert at_rp(sign_in_for(browser, other, account), other)
+    assert at_rp(browser.sign_in(account, start=authorize(browser, other)), other)
 
 
 def test_a_version_published_while_reading_is_not_accepted_blindly(browser, make, gating):
@@ -165,7 +165,7 @@ def test_an_rp_notice_is_acknowledged_once_per_account_and_version(browser, make
     gating.notice(f"oidc:{rp.client_id}", "2026-09",
                   "# Informations sur PRONOTE\n\nPRONOTE affiche les notes et les absences.\n")
     account = make.account()
-    page = sign_in_for(browser, rp, account)
+    page = browser.sign_in(account, start=authorize(browser, rp))
     assert page.request.path == "/information-service"
     assert "Informations sur PRONOTE" in page.text and "les notes et les absences" in page.text
     assert "J'ai pris connaissance de ces informations" in page.text
@@ -175,12 +175,12 @@ def test_an_rp_notice_is_acknowledged_once_per_account_and_version(browser, make
     browser.page = refused
     assert "code" in at_rp(browser.submit_page({"acknowledge": "y"}), rp)
     assert len(gating.rows(RPNoticeAcknowledgment, account_id=account.id)) == 1
-    assert at_rp(sign_in_for(browser, rp, account), rp)  # once
+    assert at_rp(browser.sign_in(account, start=authorize(browser, rp)), rp)  # once
     # Another RP has no notice; a new version of this one is acknowledged again.
     other = make.oidc_client(redirect_uris=["https://ent.example/cb"])
-    assert at_rp(sign_in_for(browser, other, account), other)
+    assert at_rp(browser.sign_in(account, start=authorize(browser, other)), other)
     gating.notice(f"oidc:{rp.client_id}", "2027-01", "# Informations\n\nNouveautés.\n")
-    assert sign_in_for(browser, rp, account).request.path == "/information-service"
+    assert browser.sign_in(account, start=authorize(browser, rp)).request.path == "/information-service"
 
 
 def test_notices_and_trust_from_the_command_line(settings, tmp_path, make):

@@ -10,7 +10,7 @@ import pytest
 
 from idp.models import Consent, RefreshToken
 
-from ..support.gating import at_rp, authorize, sign_in_for
+from ..support.gating import at_rp, authorize
 from ..support.oidc import query
 from ..support.saml import post_form, send
 
@@ -27,7 +27,7 @@ def third_party(make):
 def test_consent_lists_what_the_rp_receives_and_is_remembered(browser, make, third_party,
                                                               gating):
     parent = make.account(with_pupils=1)
-    page = sign_in_for(browser, third_party, parent)
+    page = browser.sign_in(parent, start=authorize(browser, third_party))
     assert page.request.path == "/consentement"
     assert "Soutien scolaire souhaite accéder à vos informations" in page.text
     for sentence in ("Un identifiant technique qui vous représente",
@@ -43,12 +43,12 @@ def test_consent_lists_what_the_rp_receives_and_is_remembered(browser, make, thi
     # Remembered: the next request for the same claims goes straight to the RP.
     assert at_rp(authorize(browser, third_party), third_party)
     browser.logout()
-    assert at_rp(sign_in_for(browser, third_party, parent), third_party)
+    assert at_rp(browser.sign_in(parent, start=authorize(browser, third_party)), third_party)
 
 
 def test_asking_for_more_asks_again(browser, make, third_party, gating):
     pupil = make.account(profile="pupil", first_name="Lou", class_name="4e B")
-    sign_in_for(browser, third_party, pupil, scope="openid profile")
+    browser.sign_in(pupil, start=authorize(browser, third_party, scope="openid profile"))
     page = browser.page
     assert "Votre adresse électronique" not in page.text
     assert at_rp(browser.submit_page({"allow": "1"}), third_party)
@@ -64,7 +64,7 @@ def test_asking_for_more_asks_again(browser, make, third_party, gating):
 def test_only_registered_scopes_are_asked_about(browser, make, gating):
     rp = make.oidc_client(trusted=False, scopes=["openid", "profile"],
                           redirect_uris=["https://minimal.example/cb"])
-    page = sign_in_for(browser, rp, make.account())
+    page = browser.sign_in(make.account(), start=authorize(browser, rp))
     assert page.request.path == "/consentement"
     assert "Votre adresse électronique" not in page.text and PARENT_EDUCATION not in page.text
     browser.submit_page({"allow": "1"})
@@ -73,7 +73,8 @@ def test_only_registered_scopes_are_asked_about(browser, make, gating):
 
 def test_trusted_rp_skips_consent_but_prompt_consent_forces_it(browser, make, rp, gating):
     account = make.account()
-    assert at_rp(sign_in_for(browser, rp, account), rp)  # factories' RPs are trusted
+    # factories' RPs are trusted
+    assert at_rp(browser.sign_in(account, start=authorize(browser, rp)), rp)
     assert gating.rows(Consent) == []
     page = authorize(browser, rp, prompt="consent")
     assert page.request.path == "/consentement"
@@ -83,7 +84,7 @@ def test_trusted_rp_skips_consent_but_prompt_consent_forces_it(browser, make, rp
 
 def test_prompt_consent_asks_even_when_remembered(browser, make, third_party):
     account = make.account()
-    sign_in_for(browser, third_party, account)
+    browser.sign_in(account, start=authorize(browser, third_party))
     assert at_rp(browser.submit_page({"allow": "1"}), third_party)
     page = authorize(browser, third_party, prompt="consent")
     assert page.request.path == "/consentement"
@@ -94,7 +95,7 @@ def test_prompt_consent_asks_even_when_remembered(browser, make, third_party):
 def test_refusal_returns_access_denied_and_issues_nothing(app, browser, make, third_party,
                                                          gating):
     account = make.account()
-    sign_in_for(browser, third_party, account, state="etat-42")
+    browser.sign_in(account, start=authorize(browser, third_party, state="etat-42"))
     response = browser.submit_page({"deny": "1"}, follow=False)
     result = at_rp(response, third_party)
     assert result["error"] == "access_denied" and "code" not in result
@@ -109,7 +110,7 @@ def test_refusal_returns_access_denied_and_issues_nothing(app, browser, make, th
 
 
 def test_a_form_without_an_answer_is_told(browser, make, third_party):
-    sign_in_for(browser, third_party, make.account())
+    browser.sign_in(make.account(), start=authorize(browser, third_party))
     page = browser.submit_page({}, follow=False)
     assert page.status_code == 400 and "Choisissez « Autoriser » ou « Refuser »." in page.text
 
@@ -117,7 +118,8 @@ def test_a_form_without_an_answer_is_told(browser, make, third_party):
 def test_prompt_none_names_the_step_that_needs_the_family(browser, make, third_party, rp,
                                                           gating):
     account = make.account()
-    assert at_rp(sign_in_for(browser, rp, account), rp)  # signed in through a trusted RP
+    # signed in through a trusted RP
+    assert at_rp(browser.sign_in(account, start=authorize(browser, rp)), rp)
     result = query(authorize(browser, third_party, prompt="none").location)
     assert result["error"] == "consent_required" and result["state"] == "st-123"
     gating.charter("2027-01")
@@ -174,7 +176,8 @@ def test_saml_consent_is_asked_remembered_and_refusal_is_request_denied(
 def test_saml_is_passive_with_consent_pending_is_no_passive(browser, make, new_sp, rp):
     sp = new_sp()
     account = make.account()
-    assert at_rp(sign_in_for(browser, rp, account), rp)  # an SSO session exists
+    # an SSO session exists
+    assert at_rp(browser.sign_in(account, start=authorize(browser, rp)), rp)
     req_id, args = sp.authn_request(is_passive="true")
     page = send(browser.client, args)
     assert "urn:oasis:names:tc:SAML:2.0:status:NoPassive" in _status(page)

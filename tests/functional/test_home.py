@@ -12,7 +12,7 @@ import pytest
 from idp.models import Account, Consent
 
 from ..support.browser import Browser
-from ..support.gating import at_rp, authorize, sign_in_for
+from ..support.gating import at_rp, authorize
 from ..support.oidc import pkce_pair
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
@@ -64,7 +64,7 @@ def test_sessions_on_two_devices_and_sign_out_everywhere(app, make, backchannel_
     computer = Browser(app.test_client())
     computer.client.environ_base["HTTP_USER_AGENT"] = CHROME_WINDOWS
     for device in (phone, computer):
-        assert at_rp(sign_in_for(device, backchannel_rp, account), backchannel_rp)
+        assert at_rp(device.sign_in(account, start=authorize(device, backchannel_rp)), backchannel_rp)
     page = computer.get("/")
     assert "Firefox — Android" in page.text and "Chrome — Windows" in page.text
     assert re.search(r"Chrome — Windows — connecté depuis le [^<]+<strong>\(cet appareil\)", page.text)
@@ -145,7 +145,7 @@ def test_withdrawing_someone_elses_consent_is_refused(app, browser, make, gating
     rp = make.oidc_client(trusted=False, redirect_uris=["https://autre.example/cb"])
     owner = make.account()
     other_browser = Browser(app.test_client())
-    sign_in_for(other_browser, rp, owner)
+    other_browser.sign_in(owner, start=authorize(other_browser, rp))
     assert at_rp(other_browser.submit_page({"allow": "1"}), rp)
     [consent] = gating.rows(Consent)
 

@@ -9,7 +9,7 @@ from idp.db import db
 from idp.models import Account
 from idp.notify.outbox import render_email, _render
 
-from ..support.gating import authorize, sign_in_for
+from ..support.gating import authorize
 
 
 def test_french_by_default_english_on_demand(client):
@@ -66,6 +66,6 @@ def test_ui_locales_from_the_rp_then_the_account_keeps_it(app, browser, rp, make
     made = make.account()
     page = authorize(browser, rp, ui_locales="en-GB fr")
     assert page.request.path == "/choisir-profil" and "I sign in" in page.text
-    page = sign_in_for(browser, rp, made, ui_locales="en-GB fr")
+    page = browser.sign_in(made, start=authorize(browser, rp, ui_locales="en-GB fr"))
     with app.app_context():
         assert db.session.get(Account, made.id).locale == "en"

@@ -16,7 +16,7 @@ from idp.notify.delivery import deliver_due
 from idp.security.onetime import LinkTokenError, consume_link_token, issue_link_token
 
 from ..support.cli import run_idp
-from ..support.smtp import SMTPServer, smtp_settings
+from ..support.smtp import smtp_settings
 
 CONTEXT = {"first_name": "Marie", "identifier": "m.durand",
            "link": "http://localhost/activation/abc", "deadline": "23/02/2027"}

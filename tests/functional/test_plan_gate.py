@@ -8,8 +8,8 @@ from idp.signin.gate import is_allowed
 from idp.signin.plan import ORDER, _STEPS
 
 from ..support.browser import Browser
-from ..support.gating import at_rp, sign_in_for
-from ..support.saml import send, sign_in_via
+from ..support.gating import at_rp, authorize
+from ..support.saml import send
 
 ANSWERS = {"/charte": {"accept": "y"}, "/preferences": {},
            "/information-service": {"acknowledge": "y"}, "/consentement": {"allow": "1"}}
@@ -49,7 +49,7 @@ def test_oidc_goes_through_every_step_then_gets_its_code(browser, make, gating):
                    rp_key=f"oidc:{rp.client_id}")
     gating.notice(f"oidc:{rp.client_id}")
     account = fresh_account(make)
-    seen, response = walk(browser, sign_in_for(browser, rp, account))
+    seen, response = walk(browser, browser.sign_in(account, start=authorize(browser, rp)))
     assert seen == EVERY_STEP
     assert "code" in at_rp(response, rp)
     assert len(gating.rows(CharterAcceptance, account_id=account.id)) == 2
@@ -88,7 +88,7 @@ def test_continue_and_fulfil_issue_nothing_while_a_step_is_due(browser, make, rp
                                                              gating):
     gating.charter()
     account = make.account(charter_accepted=False)
-    page = sign_in_for(browser, rp, account)
+    page = browser.sign_in(account, start=authorize(browser, rp))
     assert page.request.path == "/charte"
     for path in ("/continue", "/oidc/fulfil", "/"):  # gated: straight to the due step
         response = browser.client.get(path)
@@ -116,7 +116,7 @@ def _csrf(html: str) -> str:
 def test_a_later_step_posted_early_records_nothing(browser, make, gating):
     rp = make.oidc_client(trusted=False, redirect_uris=["https://tiers.example/cb"])
     gating.charter()
-    page = sign_in_for(browser, rp, make.account(charter_accepted=False))
+    page = browser.sign_in(make.account(charter_accepted=False), start=authorize(browser, rp))
     binding = _hidden(page.text, "flow")
     response = browser.client.post("/consentement", data={
         "csrf_token": _csrf(page.text), "flow": binding, "allow": "1"})
@@ -132,7 +132,7 @@ def _hidden(html: str, name: str) -> str:
 
 def test_a_forged_submission_is_refused(browser, make, rp, gating):
     gating.charter()
-    page = sign_in_for(browser, rp, make.account(charter_accepted=False))
+    page = browser.sign_in(make.account(charter_accepted=False), start=authorize(browser, rp))
     charter_id = _hidden(page.text, "charter")
     # No CSRF token: the CSRF page.
     response = browser.client.post("/charte", data={"charter": charter_id, "accept": "y"})
@@ -151,7 +151,7 @@ def test_a_forged_submission_is_refused(browser, make, rp, gating):
 def test_a_replayed_submission_changes_nothing(browser, make, rp, gating):
     gating.charter()
     account = make.account(charter_accepted=False, preferences_done=False)
-    charter_page = sign_in_for(browser, rp, account)
+    charter_page = browser.sign_in(account, start=authorize(browser, rp))
     form = {"csrf_token": _csrf(charter_page.text), "flow": _hidden(charter_page.text, "flow"),
             "charter": _hidden(charter_page.text, "charter"), "accept": "y"}
     assert browser.submit_page({"accept": "y"}).request.path == "/preferences"
@@ -172,9 +172,9 @@ def test_a_step_submitted_for_another_accounts_request_is_refused(app, browser, 
     gating.charter()
     victim = make.account(charter_accepted=False)
     victim_browser = Browser(app.test_client())
-    victim_page = sign_in_for(victim_browser, rp, victim)
+    victim_page = victim_browser.sign_in(victim, start=authorize(victim_browser, rp))
     attacker = make.account(first_name="Alex", charter_accepted=False)
-    own_page = sign_in_for(browser, rp, attacker)
+    own_page = browser.sign_in(attacker, start=authorize(browser, rp))
     response = browser.client.post("/charte", data={
         "csrf_token": _csrf(own_page.text), "flow": _hidden(victim_page.text, "flow"),
         "charter": _hidden(victim_page.text, "charter"), "accept": "y"})
@@ -187,11 +187,11 @@ def test_a_step_submitted_for_another_accounts_request_is_refused(app, browser, 
 def test_a_page_left_open_across_a_change_of_account_is_refused(browser, make, rp, gating):
     gating.charter()
     first = make.account(charter_accepted=False)
-    old_page = sign_in_for(browser, rp, first)
+    old_page = browser.sign_in(first, start=authorize(browser, rp))
     # Another tab: sign out, and sign in as someone else (the charter page stays open).
     browser.submit("/deconnexion", {}, page_html=old_page.text)
     second = make.account(first_name="Sacha", charter_accepted=False)
-    new_page = sign_in_for(browser, rp, second)
+    new_page = browser.sign_in(second, start=authorize(browser, rp))
     response = browser.client.post("/charte", data={
         "csrf_token": _csrf(new_page.text), "flow": _hidden(old_page.text, "flow"),
         "charter": _hidden(old_page.text, "charter"), "accept": "y"})
@@ -201,7 +201,7 @@ def test_a_page_left_open_across_a_change_of_account_is_refused(browser, make, r
 
 def test_an_expired_request_gives_a_clear_page_and_nothing(app, browser, make, rp, gating):
     gating.charter()
-    page = sign_in_for(browser, rp, make.account(charter_accepted=False))
+    page = browser.sign_in(make.account(charter_accepted=False), start=authorize(browser, rp))
     store = app.extensions["idp"]["store"]
     with browser.client.session_transaction() as sess:
         store.delete("pending:" + sess["pending_id"])  # what the TTL does

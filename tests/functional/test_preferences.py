@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from idp.db import db
 from idp.models import Account, ContactPreferences
 
-from ..support.gating import at_rp, sign_in_for
+from ..support.gating import at_rp, authorize
 from ..support.served import free_port
 
 LINK = re.compile(r"http://localhost/preferences/email/[A-Za-z0-9_-]+")
@@ -59,7 +59,7 @@ def account_row(app, account_id: int) -> Account:
 
 def test_asked_once_with_the_record_read_only(browser, make, rp, gating):
     account = make.account(preferences_done=False, with_pupils=1)
-    page = sign_in_for(browser, rp, account)
+    page = browser.sign_in(account, start=authorize(browser, rp))
     assert page.request.path == "/preferences"
     for text in ("Vérifiez vos informations", "D'où viennent ces informations ?",
                  "proviennent de la base de données de l'établissement",
@@ -77,12 +77,12 @@ def test_asked_once_with_the_record_read_only(browser, make, rp, gating):
     [prefs] = gating.rows(ContactPreferences, account_id=account.id)
     assert (prefs.notify_region, prefs.notify_department, prefs.notify_academy) == (True, False, True)
     browser.logout()
-    assert at_rp(sign_in_for(browser, rp, account), rp)  # not asked again
+    assert at_rp(browser.sign_in(account, start=authorize(browser, rp)), rp)  # not asked again
 
 
 def test_a_new_email_changes_only_through_the_link(app, browser, make, rp, smtp):
     account = make.account(preferences_done=False)
-    sign_in_for(browser, rp, account)
+    browser.sign_in(account, start=authorize(browser, rp))
     page = browser.submit_page({"email": "camille.nouvelle@example.org"})
     assert "Nous avons envoyé un lien de confirmation à camille.nouvelle@example.org" in page.text
     assert f"Continuer vers {rp.name}" in page.text
@@ -110,7 +110,7 @@ def test_a_new_email_changes_only_through_the_link(app, browser, make, rp, smtp)
 
 def test_an_expired_link_says_so_and_changes_nothing(app, browser, make, rp, smtp):
     account = make.account(preferences_done=False)
-    sign_in_for(browser, rp, account)
+    browser.sign_in(account, start=authorize(browser, rp))
     browser.submit_page({"email": "autre@example.org"})
     deliver(app)
     link = LINK.search(smtp.messages[0].get_body(("plain",)).get_content()).group(0)
@@ -130,7 +130,7 @@ def test_an_expired_link_says_so_and_changes_nothing(app, browser, make, rp, smt
 
 def test_a_bad_email_is_told_beside_the_field_and_kept(browser, make, rp, gating):
     account = make.account(preferences_done=False)
-    sign_in_for(browser, rp, account)
+    browser.sign_in(account, start=authorize(browser, rp))
     page = browser.submit_page({"email": "camille.martin@", "notify_region": "y"})
     assert page.status_code == 400 and page.request.path == "/preferences"
     assert "Saisissez une adresse email valide" in page.text
@@ -143,20 +143,20 @@ def test_a_bad_email_is_told_beside_the_field_and_kept(browser, make, rp, gating
 
 def test_a_parent_without_verified_email_is_asked_at_each_sign_in(browser, make, rp, gating):
     parent = make.account(email=None)  # answered once already, but no email
-    page = sign_in_for(browser, rp, parent)
+    page = browser.sign_in(parent, start=authorize(browser, rp))
     assert page.request.path == "/preferences"
     assert at_rp(browser.submit_page({"email": ""}), rp)  # may go on without one
     # Same sign-in, another RP: not asked twice in a row.
     other = make.oidc_client(redirect_uris=["https://pronote.example/cb"])
-    assert at_rp(sign_in_for(browser, other, parent), other)
+    assert at_rp(browser.sign_in(parent, start=authorize(browser, other)), other)
     browser.logout()
     time.sleep(0.01)
-    assert sign_in_for(browser, rp, parent).request.path == "/preferences"
+    assert browser.sign_in(parent, start=authorize(browser, rp)).request.path == "/preferences"
 
 
 def test_a_pupil_without_email_is_asked_only_once(browser, make, rp):
     pupil = make.account(email=None, profile="pupil", first_name="Lou", class_name="5e A")
-    assert at_rp(sign_in_for(browser, rp, pupil), rp)
+    assert at_rp(browser.sign_in(pupil, start=authorize(browser, rp)), rp)
 
 
 def test_preferences_page_is_not_a_way_around_the_plan(browser, make):

@@ -10,8 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from tests.support.saml import (decode_redirect_query, post_form, send, sign_in_via,
-                                through_later_steps)
+from tests.support.saml import decode_redirect_query, post_form, send, sign_in_via
 
 
 @pytest.fixture
@@ -122,7 +121,7 @@ def test_saml_logout_notifies_the_oidc_rps_of_the_session(flow, browser, make, n
     req_id, args = sp.authn_request()
     page = browser.follow(send(browser.client, args))
     assert page.request.path != "/connexion"  # SSO: no password
-    result = sp.consume(through_later_steps(browser, page).text, req_id)
+    result = sp.consume(browser.through_steps().text, req_id)
     _, args = sp.logout_request(result.name_id, binding=BINDING_HTTP_REDIRECT)
     assert send(browser.client, args).status_code == 303
     assert len(_Receiver.received) == 1 and "logout_token" in _Receiver.received[0]

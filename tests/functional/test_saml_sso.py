@@ -14,8 +14,7 @@ from saml2.time_util import str_to_time
 from idp.db import db
 from idp.models import AuditEvent
 from idp.saml.registry import set_enabled, remove
-from tests.support.saml import (attributes_of, post_form, send, sign_in_via,
-                                through_later_steps)
+from tests.support.saml import attributes_of, post_form, send, sign_in_via
 
 
 def test_metadata_is_signed_and_lists_both_bindings(client):
@@ -170,7 +169,7 @@ def test_force_authn_asks_for_the_password_again(browser, make, new_sp):
     assert page.request.path == "/connexion"
     page = browser.submit("/connexion", {"identifier": account.identifier,
                                          "password": account.password})
-    page = through_later_steps(browser, page)
+    page = browser.through_steps()
     assert sp.consume(page.text, req_id).name_id.text
 
 
@@ -201,7 +200,7 @@ def test_oidc_session_serves_saml_without_a_password(flow, rp, parent, browser, 
     req_id, args = sp.authn_request()
     page = browser.follow(send(browser.client, args))
     assert page.request.path not in ("/connexion", "/choisir-profil")
-    page = through_later_steps(browser, page)
+    page = browser.through_steps()
     assert sp.consume(page.text, req_id).name_id.text
 
 

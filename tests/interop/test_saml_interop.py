@@ -16,7 +16,6 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from idp.db import db
 from idp.saml.registry import register_sp
 from tests.support.saml import keypair, post_form
-from tests.support.saml import through_steps_http as through_steps
 from tests.support.served import HttpBrowser, free_port, serve_rp
 
 pytestmark = pytest.mark.interop
@@ -70,7 +69,7 @@ def test_python3_saml_sso_and_slo(onelogin, make):
     login_url = auth.login(return_to="relay-42")
     request_id = auth.get_last_request_id()
     browser = HttpBrowser()
-    page = through_steps(browser, browser.sign_in(login_url, parent.identifier, parent.password))
+    page = browser.sign_in(login_url, parent.identifier, parent.password)
     assert browser.visited("/connexion")
     action, fields = post_form(page.text)
     assert action == SP + "/acs" and fields["RelayState"] == "relay-42"
@@ -103,7 +102,7 @@ def test_python3_saml_refuses_a_tampered_response(onelogin, make):
     auth = OneLogin_Saml2_Auth(_request(), onelogin)
     login_url = auth.login()
     browser = HttpBrowser()
-    page = through_steps(browser, browser.sign_in(login_url, account.identifier, account.password))
+    page = browser.sign_in(login_url, account.identifier, account.password)
     _, fields = post_form(page.text)
     import base64
     xml = base64.b64decode(fields["SAMLResponse"]).decode()
@@ -135,14 +134,15 @@ def test_teleservices_demo_sso_without_a_second_password(teleservices, onelogin,
     parent = make.account(with_pupils=2)
     browser = HttpBrowser()
     # Signed in once elsewhere (the python3-saml SP)...
-    page = through_steps(browser, browser.sign_in(
-        OneLogin_Saml2_Auth(_request(), onelogin).login(), parent.identifier, parent.password))
+    page = browser.sign_in(
+        OneLogin_Saml2_Auth(_request(), onelogin).login(), parent.identifier, parent.password)
     assert post_form(page.text)[0] == SP + "/acs"
     # ...then Téléservices: no password, the attributes received on its page.
     home = browser.open(teleservices.url + "/")
     assert "Se connecter avec Connexion Scolarité" in home.text
     visits = sum("/connexion" in u for u in browser.history)
-    page = through_steps(browser, browser.submit())
+    browser.submit()
+    page = browser.through_steps()
     assert sum("/connexion" in u for u in browser.history) == visits  # no second password
     page = browser.submit()  # the IdP's auto-post page (no script in this browser)
     assert page.url.startswith(teleservices.url) and "Attributs reçus" in page.text, \
@@ -156,13 +156,13 @@ def test_logout_at_one_sp_logs_the_family_out_of_teleservices(teleservices, onel
     parent = make.account(with_pupils=1)
     browser = HttpBrowser()
     auth = OneLogin_Saml2_Auth(_request(), onelogin)
-    page = through_steps(browser, browser.sign_in(auth.login(), parent.identifier,
-                                                  parent.password))
+    page = browser.sign_in(auth.login(), parent.identifier, parent.password)
     acs = OneLogin_Saml2_Auth(_request(post=post_form(page.text)[1]), onelogin)
     acs.process_response(request_id=auth.get_last_request_id())
     assert acs.is_authenticated(), acs.get_last_error_reason()
     browser.open(teleservices.url + "/")
-    through_steps(browser, browser.submit())
+    browser.submit()
+    browser.through_steps()
     assert "Attributs reçus" in browser.submit().text  # signed in at Téléservices too
 
     logout_url = acs.logout(name_id=acs.get_nameid(), session_index=acs.get_session_index(),

@@ -6,6 +6,8 @@ import re
 from html import unescape
 from urllib.parse import urlsplit
 
+from . import signin
+
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 INPUT = re.compile(r"<input\b[^>]*>")
 ATTR = re.compile(r'([a-z-]+)="([^"]*)"')
@@ -73,37 +75,51 @@ class Browser:
         response = self.client.post(url, data=fields)
         return self.follow(response) if follow else response
 
-    def through_steps(self, consent: bool = True, limit: int = 8):
-        """Go through the J5 pages the plan shows (charter, contact and preferences, RP
-        notice, consent) accepting each; stops at any other page or an external redirect."""
+    # The two calls tests.support.signin.walk drives a browser with.
+    def where(self) -> str | None:
+        """The path of the IdP page on screen, None after a redirect away or an error."""
         page = self.page
-        for _ in range(limit):
-            if page.status_code != 200:
-                break
-            path = page.request.path
-            if path == "/charte":
-                page = self.submit_page({"accept": "y"})
-            elif path == "/preferences":
-                page = self.submit_page({})
-            elif path == "/information-service":
-                page = self.submit_page({"acknowledge": "y"})
-            elif path == "/consentement":
-                page = self.submit_page({"allow" if consent else "deny": "1"})
-            else:
-                break
-        return page
+        return page.request.path if page is not None and page.status_code == 200 else None
+
+    def answer(self, path: str, fields: dict) -> None:
+        if path in (signin.WAYF, signin.SIGN_IN):
+            self.submit(path, fields)  # the form posts to the bare path
+        else:
+            self.submit_page(fields)
+
+    def through_steps(self, consent: bool = True, **answers):
+        """Go through the step pages the plan shows from the current page (charter,
+        contact and preferences, RP notice, consent, and with code=/activation= the
+        second factor and activation), as a family would; stops at any other page or an
+        external redirect. See tests.support.signin."""
+        return signin.walk(self, signin.Answers(consent=consent, **answers))
 
     def choose(self, profile: str = "parent", academy: str = "nancy-metz"):
         self.page = self.client.get("/choisir-profil")
         return self.submit("/choisir-profil", {"profile": profile, "academy": academy})
 
-    def sign_in(self, identifier: str, password: str, follow: bool = True, choose: bool = True):
-        """WAYF (unless remembered) then the sign-in form, as a family would."""
+    def sign_in(self, who, password: str | None = None, *, start=None, steps: bool = False,
+                follow: bool = True, choose: bool = True, **answers):
+        """The one sign-in driver (tests.support.signin): `who` is an identifier (with
+        `password`) or a made account.
+
+        Without `start`: the WAYF (unless remembered, or choose=False) then /connexion,
+        as a family signing in at the IdP. With `start`, the response to the protocol's
+        request (an OIDC authorize, a SAML AuthnRequest) or a URL to open: the pages it
+        leads to are answered (WAYF, password). With steps=True the step pages after the
+        password are answered too (tests.support.signin.Answers), otherwise the first one
+        is returned for the test to look at. follow=False returns the password POST's
+        own response (sign-in at the IdP only)."""
+        family = signin.answers_for(who, password, steps=steps, **answers)
+        if start is not None:
+            self.get(start) if isinstance(start, str) else self.follow(start)
+            return signin.walk(self, family)
         if choose and "idp_wayf" not in {c.key for c in self.client._cookies.values()}:
-            self.choose()
-        self.page = self.client.get("/connexion")
-        return self.submit("/connexion", {"identifier": identifier, "password": password},
+            self.choose(family.profile, family.academy)
+        self.page = self.client.get(signin.SIGN_IN)
+        page = self.submit(signin.SIGN_IN, family.for_page(signin.SIGN_IN, set()),
                            follow=follow)
+        return signin.walk(self, family, answered={signin.SIGN_IN}) if follow else page
 
     def logout(self):
         page = self.client.get("/")

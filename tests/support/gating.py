@@ -1,5 +1,6 @@
-"""Helpers for the J5 steps: publish charters and notices, run an OIDC authorization up
-to the first step page, read what was recorded."""
+"""Helpers for the J5 steps: publish charters and notices, start an OIDC authorization
+(browser.sign_in(account, start=authorize(browser, rp)) signs in and stops at the first
+step page), read what was recorded."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,17 +58,6 @@ def authorize(browser, rp, **extra):
     _, challenge = pkce_pair()
     return browser.get("/oidc/authorize",
                        query_string=authorize_params(rp, challenge=challenge, **extra))
-
-
-def sign_in_for(browser, rp, account, **extra):
-    """Authorize, then WAYF and sign-in as needed: the first page after the password."""
-    page = authorize(browser, rp, **extra)
-    if page.status_code == 200 and page.request.path == "/choisir-profil":
-        page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "nancy-metz"})
-    if page.status_code == 200 and page.request.path == "/connexion":
-        page = browser.submit("/connexion", {"identifier": account.identifier,
-                                             "password": account.password})
-    return page
 
 
 def at_rp(response, rp) -> dict | None:

@@ -201,51 +201,12 @@ def new_sp(app, tmp_path, idp_metadata):
 
 
 def sign_in_via(browser, sp, account, binding=BINDING_HTTP_REDIRECT, **kw):
-    """AuthnRequest -> (WAYF) -> (sign-in form) -> the page the IdP answers with."""
+    """Send `sp`'s AuthnRequest, then the one sign-in driver (WAYF, password, the step
+    pages): (request id, the page the IdP answers with, normally its auto-post form)."""
     req_id, args = sp.authn_request(binding, **kw)
-    page = browser.follow(send(browser.client, args))
-    if page.request.path == "/choisir-profil":
-        page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "nancy-metz"})
-    if page.request.path == "/connexion":
-        page = browser.submit("/connexion", {"identifier": account.identifier,
-                                             "password": account.password})
-    return req_id, through_later_steps(browser, page)
-
-
-# Later steps of the sign-in plan (other journeys: charter, notice, consent...) are
-# accepted the way a family would, so these tests follow the plan as it grows.
-_STEP_BUTTONS = re.compile(r'<button type="submit" name="([^"]+)" value="([^"]*)"')
-
-
-def through_later_steps(browser, page, limit: int = 6):
-    from tests.support.served import _Forms
-
-    for _ in range(limit):
-        if page.status_code != 200 or "SAMLResponse" in page.text or \
-                page.request.path in ("/connexion", "/choisir-profil"):
-            return page
-        forms = [f for f in _Forms(page.text).forms if f["method"] == "post"]
-        if not forms:
-            return page
-        data = dict(forms[0]["fields"])
-        data.pop("csrf_token", None)
-        button = _STEP_BUTTONS.search(page.text)
-        if button:
-            data[button.group(1)] = button.group(2)
-        page = browser.submit(forms[0]["action"] or page.request.path, data)
-    return page
+    return req_id, browser.sign_in(account, start=send(browser.client, args), steps=True)
 
 
 def attributes_of(result) -> dict:
     return {a.friendly_name: [v.text for v in a.attribute_value]
             for s in result.assertion.attribute_statement for a in s.attribute}
-
-
-def through_steps_http(browser, page, limit: int = 6):
-    """The same for tests.support.served.HttpBrowser (real HTTP)."""
-    for _ in range(limit):
-        if page is None or "SAMLResponse" in page.text or "<form" not in page.text:
-            return page
-        button = _STEP_BUTTONS.search(page.text)
-        page = browser.submit({button.group(1): button.group(2)} if button else {})
-    return page

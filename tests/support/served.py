@@ -30,6 +30,8 @@ import requests
 
 from idp.config import PROJECT_ROOT, _parse_env_value
 
+from . import signin
+
 STARTUP_SECONDS = 40
 
 
@@ -193,12 +195,6 @@ class _Forms(HTMLParser):
                 self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
 
 
-# The J5 step pages and the answer a family gives on each (checkboxes are not sent
-# unless ticked; the consent page's first button is "Autoriser").
-STEP_ANSWERS = {"/charte": {"accept": "y"}, "/preferences": {},
-                "/information-service": {"acknowledge": "y"}, "/consentement": {"allow": "1"}}
-
-
 class HttpBrowser:
     """A family's browser over real HTTP: a requests.Session whose redirects are followed
     one by one, so a test can stop at a redirect URI nothing listens on, and which fills
@@ -209,6 +205,7 @@ class HttpBrowser:
         self.url: str | None = None       # where the browser is (or stopped)
         self.page: requests.Response | None = None
         self.history: list[str] = []      # every URL requested, in order
+        self._stop_at: str | None = None
 
     def _follow(self, response: requests.Response, stop_at: str | None, limit: int = 20):
         for _ in range(limit):
@@ -244,27 +241,33 @@ class HttpBrowser:
             response = self.http.get(action, params=data, allow_redirects=False, timeout=15)
         return self._follow(response, stop_at)
 
+    # The two calls tests.support.signin.walk drives a browser with.
+    def where(self) -> str | None:
+        """The path of the page on screen; None when stopped at `stop_at` or on an error."""
+        if self.page is None or self.page.status_code != 200:
+            return None
+        return urlsplit(self.url).path
+
+    def answer(self, path: str, fields: dict) -> None:
+        self.submit(fields, stop_at=self._stop_at)
+
     def sign_in(self, url: str, identifier: str | None = None, password: str | None = None,
                 *, stop_at: str | None = None, profile: str = "parent",
                 academy: str = "nancy-metz"):
-        """Open `url` and go through the IdP's steps (WAYF, sign-in form) like a family."""
+        """Open `url` and go through the IdP's pages (WAYF, sign-in form, the step pages)
+        like a family: the one sign-in driver of tests.support.signin, over HTTP."""
         self.open(url, stop_at=stop_at)
-        done: set[str] = set()
-        while self.page is not None:
-            path = urlsplit(self.url).path
-            if path in done:  # the step came back: a wrong answer, let the test look
-                break
-            done.add(path)
-            if path == "/choisir-profil":
-                self.submit({"profile": profile, "academy": academy}, stop_at=stop_at)
-            elif path == "/connexion":
-                assert password is not None, "the IdP asked for a password again"
-                self.submit({"identifier": identifier, "password": password}, stop_at=stop_at)
-            elif path in STEP_ANSWERS:  # J5 pages, accepted as a family would
-                self.submit(STEP_ANSWERS[path], stop_at=stop_at)
-            else:
-                break
-        return self.page
+        self._stop_at = stop_at
+        page = signin.walk(self, signin.Answers(identifier, password, profile, academy,
+                                                wayf=True))
+        assert password is not None or self.where() != signin.SIGN_IN, \
+            "the IdP asked for a password again"
+        return page
+
+    def through_steps(self, stop_at: str | None = None):
+        """Answer the step pages from the current page on (tests.support.signin)."""
+        self._stop_at = stop_at
+        return signin.walk(self, signin.Answers())
 
     def visited(self, path: str) -> bool:
         return any(urlsplit(u).path == path for u in self.history)
