@@ -7,13 +7,16 @@ Stock gunicorn workers, standard settings only:
   another one runs. The app is thread-safe: scoped sessions and the embedded store are
   per thread.
 
-Keep-alive (KEEPALIVE seconds): a worker keeps each connection it accepted for the
-connection's whole life, so a few long-lived connections (an RP's HTTP pool, a proxy's
-upstream pool) can all land on one worker while the other idles. In production the IdP
-runs behind a reverse proxy (TLS) that opens a short connection per request to the
-workers (nginx's default: no upstream `keepalive`), and the kernel spreads those over
-the workers; clients keep their own connections alive to the proxy. See bench/README.md
-for the measures behind this choice.
+How connections reach the workers: gthread accepts every connection it sees and keeps a
+keep-alive connection for its whole life, so a few long-lived connections (an RP's HTTP
+pool, a proxy's upstream pool) could all land on one worker while the other idled (seen:
+the bench's 12 connections on one worker, half the rate). So a worker holds at most as
+many connections as it has threads (`worker_connections`: when all its threads are busy
+it stops accepting, and the kernel hands new connections to another worker), and closes
+each connection after its response (`keepalive` 0: an idle connection never holds a
+slot). In production nginx (or any proxy) sits in front, keeps the clients' connections
+alive and opens a short one per request to the workers (no upstream `keepalive`).
+bench/README.md has the measures behind these settings.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
-KEEPALIVE = 5  # seconds a connection may stay idle between requests (gthread only)
+KEEPALIVE = 0  # seconds an idle connection is kept: none, see above
 
 
 class _Gunicorn(BaseApplication):
@@ -42,7 +45,7 @@ class _Gunicorn(BaseApplication):
 def gunicorn_options(workers: int, bind: str, threads: int = 1) -> dict:
     return {"bind": bind, "workers": workers, "timeout": 30, "accesslog": None,
             "worker_class": "gthread" if threads > 1 else "sync", "threads": threads,
-            "keepalive": KEEPALIVE}
+            "worker_connections": threads, "keepalive": KEEPALIVE}
 
 
 def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
