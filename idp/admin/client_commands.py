@@ -8,6 +8,7 @@ import click
 
 from ..cli_helpers import app_context, commit, emit, fail
 from ..oidc.clients import RegistrationError as OidcRegistrationError
+from ..oidc.supported import AUTH_METHODS, SIGNING_ALGS
 from ..saml.registry import RegistrationError as SamlRegistrationError
 from ..saml.registry import register_sp, remove
 from ..saml.registry import set_enabled as set_sp_enabled
@@ -30,11 +31,10 @@ def clients():
 @click.option("--backchannel-logout-uri")
 @click.option("--scope", "scopes", multiple=True)
 @click.option("--token-auth-method",
-              type=click.Choice(["client_secret_basic", "client_secret_post",
-                                 "private_key_jwt", "none"]))
+              type=click.Choice(AUTH_METHODS))
 @click.option("--jwks-uri")
 @click.option("--pairwise", is_flag=True, help="Pairwise `sub` for this client.")
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
+@click.option("--id-token-alg", type=click.Choice(SIGNING_ALGS), default=SIGNING_ALGS[0])
 @click.option("--json", "as_json", is_flag=True)
 def clients_add_oidc(name, redirect_uris, public, logout_uris, backchannel_logout_uri, scopes,
                      token_auth_method, jwks_uri, pairwise, id_token_alg, as_json):
@@ -166,13 +166,12 @@ def _listed(values) -> list[str] | None:
 @click.option("--backchannel-logout-uri", help='"" to remove.')
 @click.option("--scope", "scopes", multiple=True, help="Replaces the list.")
 @click.option("--token-auth-method",
-              type=click.Choice(["client_secret_basic", "client_secret_post",
-                                 "private_key_jwt", "none"]))
+              type=click.Choice(AUTH_METHODS))
 @click.option("--jwks-uri")
 @click.option("--pairwise/--no-pairwise", default=None)
 @click.option("--trusted/--ask-consent", default=None,
               help="The school's own service (no consent page), or ask for consent.")
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]))
+@click.option("--id-token-alg", type=click.Choice(SIGNING_ALGS))
 @click.option("--json", "as_json", is_flag=True)
 def clients_edit_oidc(client_id, name, redirect_uris, logout_uris, backchannel_logout_uri,
                       scopes, token_auth_method, jwks_uri, pairwise, trusted, id_token_alg,

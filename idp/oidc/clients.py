@@ -19,7 +19,8 @@ from sqlalchemy import select
 from ..db import db
 from ..models import OIDCClient
 from . import client_cache
-from .supported import AUTH_METHODS, DEFAULT_SCOPES, SCOPES, SECRET_AUTH_METHODS, SIGNING_ALGS
+from .supported import (AUTH_METHODS, DEFAULT_AUTH_METHOD, DEFAULT_SCOPES, SCOPES,
+                        SECRET_AUTH_METHODS, SIGNING_ALGS)
 
 
 def hash_secret(secret: str) -> str:
@@ -134,7 +135,7 @@ def register_client(*, name: str, redirect_uris: list[str], public: bool = False
     logout_uris = [check_redirect_uri(u) for u in post_logout_redirect_uris or []]
     if backchannel_logout_uri:
         check_redirect_uri(backchannel_logout_uri)
-    method = token_auth_method or ("none" if public else "client_secret_basic")
+    method = token_auth_method or ("none" if public else DEFAULT_AUTH_METHOD)
     if method not in AUTH_METHODS:
         raise RegistrationError(f"unknown token endpoint auth method {method}")
     if public != (method == "none"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 # How a client authenticates at the token endpoint (one per client: clients.py).
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_AUTH_METHODS, "private_key_jwt", "none")
+DEFAULT_AUTH_METHOD = "client_secret_basic"  # of a new confidential client
 # Introspection tells about tokens: public clients (method "none") may not call it.
 INTROSPECTION_AUTH_METHODS = tuple(m for m in AUTH_METHODS if m != "none")
 

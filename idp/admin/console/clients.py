@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from ...oidc import supported
 from ...oidc.clients import RegistrationError
 from .. import oidc_clients, saml_sps
 from ..staff import actor_name
@@ -16,15 +17,20 @@ from .blueprint import bp
 from .forms import (EmptyForm, MultiCheckboxField, check_optional_uri, check_uri_lines,
                     lines)
 
-SCOPES = [("openid", _l("openid — identifiant de la personne (obligatoire)")),
-          ("profile", _l("profile — nom, prénom")),
-          ("email", _l("email — adresse électronique vérifiée")),
-          ("education", _l("education — profil, établissement, classe, élèves rattachés")),
-          ("offline_access", _l("offline_access — jeton de rafraîchissement"))]
-METHODS = [("client_secret_basic", _l("Confidentiel : secret (HTTP Basic)")),
-           ("client_secret_post", _l("Confidentiel : secret (dans le formulaire)")),
-           ("private_key_jwt", _l("Confidentiel : JWT signé par sa clé (private_key_jwt)")),
-           ("none", _l("Public (application mobile ou navigateur) : PKCE, sans secret"))]
+# Labels of what oidc/supported.py lists (the one source of scopes and methods).
+_SCOPE_LABELS = {
+    "openid": _l("openid — identifiant de la personne (obligatoire)"),
+    "profile": _l("profile — nom, prénom"),
+    "email": _l("email — adresse électronique vérifiée"),
+    "education": _l("education — profil, établissement, classe, élèves rattachés"),
+    "offline_access": _l("offline_access — jeton de rafraîchissement")}
+_METHOD_LABELS = {
+    "client_secret_basic": _l("Confidentiel : secret (HTTP Basic)"),
+    "client_secret_post": _l("Confidentiel : secret (dans le formulaire)"),
+    "private_key_jwt": _l("Confidentiel : JWT signé par sa clé (private_key_jwt)"),
+    "none": _l("Public (application mobile ou navigateur) : PKCE, sans secret")}
+SCOPES = [(scope, _SCOPE_LABELS[scope]) for scope in supported.SCOPES]
+METHODS = [(method, _METHOD_LABELS[method]) for method in supported.AUTH_METHODS]
 
 
 class ClientForm(FlaskForm):
@@ -38,9 +44,10 @@ class ClientForm(FlaskForm):
     backchannel_logout_uri = StringField(_l("Adresse de déconnexion en arrière-plan"),
                                          validators=[check_optional_uri, Length(max=500)])
     scopes = MultiCheckboxField(_l("Informations transmises (scopes)"), choices=SCOPES,
-                                default=["openid", "profile", "email", "education"])
+                                default=list(supported.DEFAULT_SCOPES))
     token_endpoint_auth_method = RadioField(_l("Type de client et authentification"),
-                                            choices=METHODS, default="client_secret_basic")
+                                            choices=METHODS,
+                                            default=supported.DEFAULT_AUTH_METHOD)
     jwks_uri = StringField(_l("Adresse des clés publiques du service (jwks_uri)"),
                            validators=[check_optional_uri, Length(max=500)])
     consent = RadioField(_l("Consentement"), default="ask", choices=[
@@ -48,7 +55,7 @@ class ClientForm(FlaskForm):
         ("trusted", _l("Service de l'établissement : pas de page de consentement"))])
     pairwise = BooleanField(_l("Identifiant différent pour ce service (pairwise)"))
     id_token_alg = RadioField(_l("Signature des jetons d'identité"), default="RS256",
-                              choices=[("RS256", "RS256"), ("ES256", "ES256")])
+                              choices=[(alg, alg) for alg in supported.SIGNING_ALGS])
 
     def __init__(self, *args, client_row_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
