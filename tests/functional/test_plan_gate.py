@@ -11,20 +11,7 @@ from ..support.browser import Browser
 from ..support.gating import at_rp, authorize
 from ..support.saml import send
 
-ANSWERS = {"/charte": {"accept": "y"}, "/preferences": {},
-           "/information-service": {"acknowledge": "y"}, "/consentement": {"allow": "1"}}
 EVERY_STEP = ["/charte", "/charte", "/preferences", "/information-service", "/consentement"]
-
-
-def walk(browser, page, limit: int = 8) -> tuple[list[str], object]:
-    """Answer each step page as a family would; the paths seen and the last response."""
-    seen = []
-    for _ in range(limit):
-        if page.status_code != 200 or page.request.path not in ANSWERS:
-            break
-        seen.append(page.request.path)
-        page = browser.submit_page(ANSWERS[page.request.path])
-    return seen, page
 
 
 def fresh_account(make):
@@ -49,7 +36,8 @@ def test_oidc_goes_through_every_step_then_gets_its_code(browser, make, gating):
                    rp_key=f"oidc:{rp.client_id}")
     gating.notice(f"oidc:{rp.client_id}")
     account = fresh_account(make)
-    seen, response = walk(browser, browser.sign_in(account, start=authorize(browser, rp)))
+    seen = []  # the step pages answered by the one driver, in order
+    response = browser.sign_in(account, start=authorize(browser, rp), steps=True, seen=seen)
     assert seen == EVERY_STEP
     assert "code" in at_rp(response, rp)
     assert len(gating.rows(CharterAcceptance, account_id=account.id)) == 2
@@ -72,11 +60,8 @@ def test_saml_goes_through_the_same_steps_then_gets_its_response(browser, make, 
     gating.notice(f"saml:{sp.entity_id}")
     account = fresh_account(make)
     req_id, args = sp.authn_request()
-    page = browser.follow(send(browser.client, args))
-    page = browser.submit("/choisir-profil", {"profile": "parent", "academy": "nancy-metz"})
-    page = browser.submit("/connexion", {"identifier": account.identifier,
-                                         "password": account.password})
-    seen, page = walk(browser, page)
+    seen = []
+    page = browser.sign_in(account, start=send(browser.client, args), steps=True, seen=seen)
     assert seen == EVERY_STEP
     result = sp.consume(page.text, req_id)
     assert result.name_id.text

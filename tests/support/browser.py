@@ -87,19 +87,20 @@ class Browser:
         else:
             self.submit_page(fields)
 
-    def through_steps(self, consent: bool = True, **answers):
+    def through_steps(self, consent: bool = True, seen: list | None = None, **answers):
         """Go through the step pages the plan shows from the current page (charter,
         contact and preferences, RP notice, consent, and with code=/activation= the
         second factor and activation), as a family would; stops at any other page or an
         external redirect. See tests.support.signin."""
-        return signin.walk(self, signin.Answers(consent=consent, **answers))
+        return signin.walk(self, signin.Answers(consent=consent, **answers), seen=seen)
 
     def choose(self, profile: str = "parent", academy: str = "nancy-metz"):
         self.page = self.client.get("/choisir-profil")
         return self.submit("/choisir-profil", {"profile": profile, "academy": academy})
 
     def sign_in(self, who, password: str | None = None, *, start=None, steps: bool = False,
-                follow: bool = True, choose: bool = True, **answers):
+                follow: bool = True, choose: bool = True, seen: list | None = None,
+                **answers):
         """The one sign-in driver (tests.support.signin): `who` is an identifier (with
         `password`) or a made account.
 
@@ -108,18 +109,24 @@ class Browser:
         request (an OIDC authorize, a SAML AuthnRequest) or a URL to open: the pages it
         leads to are answered (WAYF, password). With steps=True the step pages after the
         password are answered too (tests.support.signin.Answers), otherwise the first one
-        is returned for the test to look at. follow=False returns the password POST's
-        own response (sign-in at the IdP only)."""
+        is returned for the test to look at; `seen` collects the step pages answered.
+        follow=False returns the password POST's own response (sign-in at the IdP only).
+        Other keywords are signin.Answers fields (consent, code, activation, profile)."""
         family = signin.answers_for(who, password, steps=steps, **answers)
         if start is not None:
-            self.get(start) if isinstance(start, str) else self.follow(start)
-            return signin.walk(self, family)
+            if isinstance(start, str):
+                self.get(start)
+            else:
+                self.follow(start)
+            return signin.walk(self, family, seen=seen)
         if choose and "idp_wayf" not in {c.key for c in self.client._cookies.values()}:
             self.choose(family.profile, family.academy)
         self.page = self.client.get(signin.SIGN_IN)
         page = self.submit(signin.SIGN_IN, family.for_page(signin.SIGN_IN, set()),
                            follow=follow)
-        return signin.walk(self, family, answered={signin.SIGN_IN}) if follow else page
+        if not follow:
+            return page
+        return signin.walk(self, family, answered={signin.SIGN_IN}, seen=seen)
 
     def logout(self):
         page = self.client.get("/")

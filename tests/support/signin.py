@@ -72,9 +72,11 @@ class Answers:
         return STEP_ANSWERS.get(path)
 
 
-def walk(browser, answers: Answers, answered: set[str] | None = None, limit: int = 12):
+def walk(browser, answers: Answers, answered: set[str] | None = None,
+         seen: list[str] | None = None, limit: int = 12):
     """Answer pages until one has no answer; the browser's last page. `answered`: the
-    pages already answered by the caller."""
+    pages already answered by the caller; `seen` (a list) gets the path of each step
+    page answered after the password, in order, for tests of the plan's order."""
     answered = set(answered or ())
     for _ in range(limit):
         path = browser.where()
@@ -82,6 +84,8 @@ def walk(browser, answers: Answers, answered: set[str] | None = None, limit: int
         if fields is None:
             break
         answered.add(path)
+        if seen is not None and path not in (WAYF, SIGN_IN):
+            seen.append(path)
         browser.answer(path, fields)
     return browser.page
 
