@@ -68,3 +68,16 @@ def test_clients_staff_school_charter(app):
     assert SchoolFactory().id == SchoolFactory().id  # get or create by UAI
     general = CharterVersionFactory(version="2027-01")
     assert row(app, CharterVersion, id=general.id)[0].audience == "general"
+
+
+def test_a_family_the_school_knows(app):
+    from idp.models import RecordGuardianLink, RepresentativeRecord
+
+    from ..support.factories import RecordFamilyFactory
+
+    unknown = RecordFamilyFactory()
+    known = RecordFamilyFactory(with_provisional_account=True, without_phone=True)
+    assert unknown.account_id is None and len(unknown.pupil_account_ids) == 1
+    assert row(app, Account, id=known.account_id)[0].state == AccountState.provisional
+    assert row(app, RepresentativeRecord, id=known.record_id)[0].phone is None
+    assert len(row(app, RecordGuardianLink, representative_record_id=unknown.record_id)) == 1

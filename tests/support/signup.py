@@ -4,74 +4,21 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import select
 
 from idp.db import db
-from idp.models import (Account, AccountProfile, AccountState, OutboxMessage, PupilRecord,
-                        RecordGuardianLink, RepresentativeRecord)
-from idp.roster.names import fold_words
+from idp.models import OutboxMessage
 
-from .factories.accounts import school_row
+from .factories.records import PHONE, Family, RecordFamilyFactory
 
 CODE = re.compile(r"\b(\d{6})\b")
-PHONE = "+33611223344"
 
 
-@dataclass
-class Family:
-    record_id: int
-    pupil_record_ids: list = field(default_factory=list)
-    pupil_account_ids: list = field(default_factory=list)
-    account_id: int | None = None
-
-
-_ine = iter(range(100000000, 999999999))
-
-
-def make_family(app, *, first_name: str = "Jeanne", last_name: str = "Petit",
-                phone: str | None = PHONE, academy: str = "nancy-metz",
-                pupils=(("Lucas", "Petit", date(2013, 5, 20), "0540042A"),),
-                account_state: str | None = None, identifier: str | None = None) -> Family:
-    """A representative record with `phone` linked to pupil records (each with an active
-    pupil account); `account_state` gives the representative an account in that state."""
-    with app.app_context():
-        rep = RepresentativeRecord(
-            academy_code=academy, first_name=first_name, last_name=last_name, phone=phone,
-            match_key=f"{fold_words(last_name)}|{fold_words(first_name)}|{phone}")
-        db.session.add(rep)
-        db.session.flush()
-        family = Family(rep.id)
-        for n, (first, last, born, uai) in enumerate(pupils):
-            where = school_row(uai, name=f"Collège {uai}", academy=academy)
-            pupil_account = Account(
-                identifier=f"e.{last.lower()}{rep.id}x{n}", password_hash="-",
-                profile=AccountProfile.pupil, state=AccountState.active,
-                academy_code=academy, first_name=first, last_name=last, birth_date=born,
-                school_id=where.id)
-            db.session.add(pupil_account)
-            db.session.flush()
-            pupil = PupilRecord(national_id=f"{next(_ine)}{n}A", school_id=where.id,
-                                first_name=first, last_name=last, birth_date=born,
-                                class_name="5e C", account_id=pupil_account.id)
-            db.session.add(pupil)
-            db.session.flush()
-            db.session.add(RecordGuardianLink(pupil_record_id=pupil.id,
-                                              representative_record_id=rep.id))
-            family.pupil_record_ids.append(pupil.id)
-            family.pupil_account_ids.append(pupil_account.id)
-        if account_state:
-            account = Account(identifier=identifier or f"j.petit{rep.id}", password_hash="-",
-                              profile=AccountProfile.parent, state=AccountState(account_state),
-                              academy_code=academy, first_name=first_name,
-                              last_name=last_name, phone=phone)
-            db.session.add(account)
-            db.session.flush()
-            rep.account_id = family.account_id = account.id
-        db.session.commit()
-        return family
+def make_family(app, **traits) -> Family:
+    """A representative record linked to pupil records (factories.RecordFamilyFactory;
+    `account_state` gives the representative an account in that state)."""
+    return RecordFamilyFactory(**traits)
 
 
 def sms_to(app, phone: str = PHONE) -> list[str]:

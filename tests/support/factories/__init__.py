@@ -18,13 +18,14 @@ from .accounts import (DEFAULT_PASSWORD, AccountFactory, FamilyFactory, MadeAcco
 from .base import bind
 from .charters import (CHARTER_TEXT, NOTICE_TEXT, CharterVersionFactory, MadeText,
                        RPNoticeFactory)
+from .records import Family as RecordFamily, RecordFamilyFactory
 from .clients import MadeClient, MadeSP, OIDCClientFactory, SamlSPFactory, sp_metadata
 from .staff import STAFF_PASSWORD, MadeStaff, StaffFactory
 
 __all__ = ["AccountFactory", "CharterVersionFactory", "FamilyFactory", "OIDCClientFactory",
-           "RPNoticeFactory", "SamlSPFactory", "SchoolFactory", "StaffFactory", "Factories",
+           "RecordFamilyFactory", "RPNoticeFactory", "SamlSPFactory", "SchoolFactory", "StaffFactory", "Factories",
            "MadeAccount", "MadeClient", "MadeFamily", "MadeSchool", "MadeSP", "MadeStaff",
-           "MadeText", "CHARTER_TEXT", "NOTICE_TEXT", "DEFAULT_PASSWORD", "STAFF_PASSWORD", "sp_metadata"]
+           "MadeText", "RecordFamily", "CHARTER_TEXT", "NOTICE_TEXT", "DEFAULT_PASSWORD", "STAFF_PASSWORD", "sp_metadata"]
 
 
 class Factories:
@@ -55,6 +56,9 @@ class Factories:
 
     def charter(self, **traits) -> MadeText:
         return CharterVersionFactory(**traits)
+
+    def record_family(self, **traits) -> RecordFamily:
+        return RecordFamilyFactory(**traits)
 
 
 @pytest.fixture(scope="session", autouse=True)
