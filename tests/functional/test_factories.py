@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from idp.db import db
 from idp.models import (Account, AccountState, CharterAcceptance, CharterVersion,
-                        ContactPreferences, GuardianLink, OIDCClient, SAMLServiceProvider,
-                        SecondFactor, StaffAccount)
+                        ContactPreferences, GuardianLink, OIDCClient, RecordGuardianLink,
+                        RepresentativeRecord, SAMLServiceProvider, SecondFactor, StaffAccount)
 from idp.security import totp
 
 from ..support.factories import (AccountFactory, CharterVersionFactory, FamilyFactory,
-                                 OIDCClientFactory, SamlSPFactory, SchoolFactory,
-                                 StaffFactory)
+                                 OIDCClientFactory, RecordFamilyFactory, SamlSPFactory,
+                                 SchoolFactory, StaffFactory)
 
 
 def row(app, model, **where):
@@ -71,10 +71,6 @@ def test_clients_staff_school_charter(app):
 
 
 def test_a_family_the_school_knows(app):
-    from idp.models import RecordGuardianLink, RepresentativeRecord
-
-    from ..support.factories import RecordFamilyFactory
-
     unknown = RecordFamilyFactory()
     known = RecordFamilyFactory(with_provisional_account=True, without_phone=True)
     assert unknown.account_id is None and len(unknown.pupil_account_ids) == 1
