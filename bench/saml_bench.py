@@ -73,7 +73,7 @@ def run(tmp: Path, opts) -> None:
     from idp.saml import crypto_backend
 
     crypto_backend.install()  # the bench's own SP signs and parses in process too
-    from tests.support.saml import PySamlSP, through_steps_http
+    from tests.support.saml import PySamlSP
     from tests.support.served import HttpBrowser, free_port
 
     port = free_port()  # what the browsers connect to: nginx with --proxy, else the IdP
@@ -119,8 +119,7 @@ def run(tmp: Path, opts) -> None:
         for i in range(opts.browsers):  # each family signs in once (WAYF, password, steps)
             browser = HttpBrowser()
             _, args = sp.authn_request()
-            page = browser.sign_in(args["location"], f"bench.parent{i}", PASSWORD)
-            page = through_steps_http(browser, page)
+            page = browser.sign_in(args["location"], f"bench.parent{i}", PASSWORD)  # + steps
             assert page is not None and "SAMLResponse" in page.text, "first SSO failed"
             cookies.append("; ".join(f"{c.name}={c.value}" for c in browser.http.cookies))
         per_browser = int(opts.duration * 400 / opts.browsers) + 50
