@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 import requests
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
@@ -188,11 +189,10 @@ def id_token(client, account, code: AuthorizationCode, access_token: str | None)
 
 
 class RefreshTokenRecord:
-    """A refresh token as Authlib's refresh grant and endpoints expect it (and, for the
-    grant, its account)."""
+    """A stored refresh token as Authlib's revocation and introspection endpoints read it."""
 
-    def __init__(self, row, account: Account | None = None):
-        self.row, self.account = row, account
+    def __init__(self, row):
+        self.row = row
 
     def get_scope(self):
         return self.row.scope
@@ -207,26 +207,53 @@ class RefreshTokenRecord:
         return self.row.used or self.row.revoked
 
 
+class TakenRecord:
+    """A taken refresh token (tokens.TakenRefreshToken) as Authlib's refresh grant reads it."""
+
+    def __init__(self, taken: tokens.TakenRefreshToken):
+        self.taken = taken
+
+    def get_scope(self):
+        return self.taken.scope
+
+    def check_client(self, client):
+        return client.get_client_id() == self.taken.client_id
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    """Rotation: the presented token is marked used and its successor inserted by one
-    statement, in save_token (server.py: tokens.rotate_refresh_token); a used token
-    presented again revokes its whole grant."""
+    """Rotation: the presented token is taken when it is authenticated, as a code is
+    (tokens.take_refresh_token: marked used and its successor inserted by one statement,
+    which also checks its client, expiry and account); a used token presented again
+    revokes its whole grant. The successor's value is drawn before the take, and the
+    response carries it."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
-    INCLUDE_NEW_REFRESH_TOKEN = True
+    INCLUDE_NEW_REFRESH_TOKEN = False  # the successor is drawn before the take
 
     def authenticate_refresh_token(self, refresh_token):
         if not isinstance(refresh_token, str):
             return None
-        found = tokens.live_refresh_token(refresh_token, self.request.client.get_client_id())
-        return RefreshTokenRecord(*found) if found is not None else None
+        taken = tokens.take_refresh_token(
+            refresh_token, self.request.client.get_client_id(), tokens.new_token(),
+            current_app.config["REFRESH_TOKEN_DAYS"])
+        if taken is None:
+            return None
+        requested = self.request.payload.scope
+        if requested and not set(scope_to_list(requested)) <= set(scope_to_list(taken.scope)):
+            db.session.rollback()  # refused: the presented token stays usable
+            raise InvalidScopeError()
+        return TakenRecord(taken)
 
     def authenticate_user(self, refresh_token):
-        account = refresh_token.account  # read with the token
-        return account if account.state == AccountState.active else None
+        return refresh_token.taken.account  # active: the take checked it
+
+    def issue_token(self, user, refresh_token):
+        token = super().issue_token(user, refresh_token)
+        token["refresh_token"] = refresh_token.taken.successor
+        return token
 
     def revoke_old_credential(self, refresh_token):
-        pass  # marked used by the rotation statement, with its successor inserted
+        pass  # marked used by the take
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):

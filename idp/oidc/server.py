@@ -5,7 +5,7 @@ import logging
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -63,27 +63,22 @@ class TemporarilyUnavailable(OAuth2Error):
 
 
 def save_token(token: dict, request) -> None:
-    """Authlib's save_token hook, for both grants: the refresh token in the database (a
-    code's first one inserted, a presented one rotated, each in one statement), then the
-    access token in the store. A failure of either keeps nothing (503)."""
-    config = current_app.config
+    """Authlib's save_token hook, for both grants: a code's first refresh token inserted
+    (a presented one was rotated when it was taken: grants.RefreshTokenGrant), then the
+    access token in the store. A failure of either keeps nothing (503: the request's
+    transaction, the take included, is rolled back)."""
     try:
         if request.authorization_code is not None:
             code = request.authorization_code
-            grant_id, sid, auth_time = code.grant_id, code.sid, code.auth_time
+            grant_id = code.grant_id
             if token.get("refresh_token"):
                 tokens.save_refresh_token(
                     token["refresh_token"], client_id=request.client.get_client_id(),
                     account_id=request.user.id, scope=token.get("scope", ""),
-                    grant_id=grant_id, sid=sid, auth_time=auth_time,
-                    days=config["REFRESH_TOKEN_DAYS"])
+                    grant_id=grant_id, sid=code.sid, auth_time=code.auth_time,
+                    days=current_app.config["REFRESH_TOKEN_DAYS"])
         else:
-            row = request.refresh_token.row
-            grant_id = row.grant_id
-            if not tokens.rotate_refresh_token(row, token["refresh_token"],
-                                               config["REFRESH_TOKEN_DAYS"]):
-                tokens.reused(row)  # a concurrent request rotated it first
-                raise InvalidGrantError()
+            grant_id = request.refresh_token.taken.grant_id
         tokens.save_access_token(token["access_token"], client_id=request.client.get_client_id(),
                                  account_id=request.user.id, scope=token.get("scope", ""),
                                  grant_id=grant_id, expires_in=int(token["expires_in"]))

@@ -8,15 +8,17 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, false, func, insert, select, update
+from sqlalchemy import bindparam, exists, false, func, insert, select, update
+from sqlalchemy.orm import load_only
 
 from ..audit import record
 from ..db import db
 from ..extensions import store
-from ..models import Account, RefreshToken
+from ..models import Account, AccountState, RefreshToken
+from ..models.base import utcnow
 
 
 def token_hash(value: str) -> str:
@@ -117,20 +119,29 @@ def _insert(carried, no_flush_wait: bool):
 
 
 def _mark_used():
+    """Mark the presented token used, if `client` may rotate it now: its own, unused,
+    not revoked, not expired, its account active. RETURNING what its successor carries."""
+    active = exists().where(Account.id == RefreshToken.account_id,
+                            Account.state == AccountState.active)
     return (update(RefreshToken)
             .where(RefreshToken.token_hash == bindparam("presented"),
-                   RefreshToken.used.is_(False), RefreshToken.revoked.is_(False))
+                   RefreshToken.client_id == bindparam("client"),
+                   RefreshToken.used.is_(False), RefreshToken.revoked.is_(False),
+                   RefreshToken.expires_at > bindparam("now"), active)
             .values(used=True).returning(*_CARRIED))
 
 
 def _statements(no_flush_wait: bool) -> dict:
     """Built once per setting: SQLAlchemy compiles each once per dialect and caches it."""
     used = _mark_used().cte("used")
+    successor = (_insert([used.c[c.key] for c in _CARRIED], no_flush_wait)
+                 .returning(*_CARRIED).cte("successor"))
     return {"issue": _insert([_bound(c) for c in _CARRIED], no_flush_wait),
-            # PostgreSQL: the rotation in one statement, the UPDATE as a CTE feeding the
-            # INSERT; RETURNING says whether the presented token was still unused.
-            "rotate": _insert([used.c[c.key] for c in _CARRIED], no_flush_wait)
-            .returning(RefreshToken.id),
+            # PostgreSQL: the take in one statement. The UPDATE (a CTE) feeds the INSERT
+            # of the successor (a CTE), whose row comes back with its account.
+            "take": (select(Account, *(successor.c[c.key] for c in _CARRIED))
+                     .join(successor, successor.c.account_id == Account.id)
+                     .options(load_only(Account.state))),
             # Elsewhere (SQLite has no data-modifying CTE): the UPDATE, then the INSERT.
             "mark_used": _mark_used(),
             "successor": _insert([_bound(c) for c in _CARRIED], False)}
@@ -145,7 +156,7 @@ def _statement(name: str):
 
 
 def _own_values(value: str, days: int) -> dict:
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     return {"new_token_hash": token_hash(value), "new_issued_at": now,
             "new_expires_at": now + timedelta(days=days)}
 
@@ -158,44 +169,49 @@ def save_refresh_token(value: str, *, client_id: str, account_id: int, scope: st
         "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time})
 
 
-def rotate_refresh_token(presented: RefreshToken, successor: str, days: int) -> bool:
-    """Mark `presented` used and insert `successor` in its grant, in one statement on
-    PostgreSQL. False when `presented` was used meanwhile: of concurrent rotations of
-    one token exactly one wins (the UPDATE's WHERE used = false decides)."""
-    params = {**_own_values(successor, days), "presented": presented.token_hash}
-    conn = db.session.connection()  # Core statements: no ORM bookkeeping to pay for
-    if db.engine.dialect.name == "postgresql":
-        return conn.execute(_statement("rotate"), params).first() is not None
-    row = conn.execute(_statement("mark_used"), {"presented": presented.token_hash}).first()
-    if row is None:
-        return False
-    conn.execute(_statement("successor"), {**params, **row._mapping})
-    return True
+@dataclass(frozen=True)
+class TakenRefreshToken:
+    """A presented refresh token, taken: marked used, its successor inserted in its grant."""
+    grant_id: str
+    client_id: str
+    account_id: int
+    scope: str
+    sid: str | None
+    auth_time: int | None
+    successor: str
+    account: Account
 
 
-# Built once (building a statement cost as much as running it).
-_PRESENTED = (select(RefreshToken, Account).join(Account, Account.id == RefreshToken.account_id)
-              .where(RefreshToken.token_hash == bindparam("digest")))
+def take_refresh_token(value: str, client_id: str, successor: str,
+                       days: int) -> TakenRefreshToken | None:
+    """Take the refresh token `client_id` presents, as a code is taken: mark it used and
+    insert `successor` in its grant, by one statement on PostgreSQL (read, check and
+    rotation together). Of concurrent takes of one token exactly one wins (the UPDATE's
+    WHERE used = false decides). It is the request's transaction: an answer refused
+    later (a scope beyond the grant's, a store outage) rolls it back.
 
-
-def live_refresh_token(value: str, client_id: str) -> tuple[RefreshToken, Account] | None:
-    """The refresh token `client_id` presents, if it may still be rotated, and its
-    account, read by one query (the grant asks for the account next).
-
-    A token that was already used is a reuse: the whole grant is revoked (RFC 9700 4.14).
-    """
+    None when it may not be rotated; a token already used is a reuse, and the whole
+    grant is revoked (RFC 9700 4.14)."""
     if not value or len(value) > 200:
         return None
-    found = db.session.execute(_PRESENTED, {"digest": token_hash(value)}).first()
-    if found is None:
-        return None
-    row, account = found
-    if row.client_id != client_id or row.revoked:
-        return None
-    if row.used:
-        reused(row)
-        return None
-    return None if is_past(row.expires_at) else (row, account)
+    params = {**_own_values(successor, days), "presented": token_hash(value),
+              "client": client_id, "now": utcnow()}
+    if db.engine.dialect.name == "postgresql":
+        found = db.session.execute(_statement("take"), params).first()
+        if found is not None:
+            account, *carried = found
+            return TakenRefreshToken(*carried, successor=successor, account=account)
+    else:
+        row = db.session.connection().execute(_statement("mark_used"), params).first()
+        if row is not None:
+            db.session.connection().execute(_statement("successor"),
+                                            {**params, **row._mapping})
+            return TakenRefreshToken(**row._mapping, successor=successor,
+                                     account=db.session.get(Account, row.account_id))
+    presented = find_refresh_token(value)  # why not: a reuse revokes the grant
+    if presented is not None and presented.used and presented.client_id == client_id:
+        reused(presented)
+    return None
 
 
 def reused(row: RefreshToken) -> None:
@@ -206,8 +222,7 @@ def reused(row: RefreshToken) -> None:
 
 
 def is_past(moment: datetime) -> bool:
-    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    return moment.replace(tzinfo=moment.tzinfo or timezone.utc) < datetime.now(timezone.utc)
+    return moment < utcnow()  # UTCDateTime columns come back aware
 
 
 def find_refresh_token(value: str) -> RefreshToken | None:

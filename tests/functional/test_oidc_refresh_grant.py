@@ -1,7 +1,7 @@
 """The refresh_token grant through Authlib's grant (idp/oidc/grants.py) and its hooks:
-the presented token is marked used and its successor inserted by one statement on
-PostgreSQL (tokens.rotate_refresh_token), a store outage consumes nothing, a reuse
-revokes the whole grant."""
+the presented token is taken (checked, marked used and its successor inserted) by one
+statement on PostgreSQL (tokens.take_refresh_token), a refused scope or a store outage
+consumes nothing, a reuse revokes the whole grant."""
 from __future__ import annotations
 
 import threading
@@ -60,13 +60,15 @@ def test_a_grant_rotates_in_one_statement(app, flow, rp, parent, client, stateme
     assert second.headers["X-Content-Type-Options"] == "nosniff"  # headers.baseline()
     assert second.headers["X-Frame-Options"] == "DENY"
     assert userinfo_status(client, body["access_token"]) == 200
-    # One read (the token and its account), then the rotation: on PostgreSQL the UPDATE
-    # that marks it used feeds the INSERT of its successor, one statement.
-    writes = [s for s in statements.seen if not s.lstrip().upper().startswith("SELECT")]
+    # On PostgreSQL one statement: the UPDATE that checks and marks it used feeds the
+    # INSERT of its successor, whose row comes back with its account.
     if db.engine.dialect.name == "postgresql":
-        assert len(statements.seen) == 2 and len(writes) == 1, [s[:60] for s in statements.seen]
-        assert "UPDATE refresh_tokens" in writes[0] and "INSERT INTO refresh_tokens" in writes[0]
+        assert len(statements.seen) == 1, [s[:60] for s in statements.seen]
+        assert "UPDATE refresh_tokens" in statements.seen[0]
+        assert "INSERT INTO refresh_tokens" in statements.seen[0]
+        assert "FROM accounts" in statements.seen[0]
     else:  # SQLite: no data-modifying CTE, the UPDATE then the INSERT
+        writes = [s for s in statements.seen if not s.lstrip().upper().startswith("SELECT")]
         assert [w.split()[0] for w in writes] == ["UPDATE", "INSERT"]
     # The successor works in turn; the chain goes on.
     third = refresh(client, body["refresh_token"], auth=auth)
@@ -165,6 +167,15 @@ def test_narrowing_and_malformed_requests(flow, rp, parent, client):
     assert 400 <= as_json.status_code < 500
 
 
+def test_a_scope_beyond_the_grant_is_refused_and_consumes_nothing(flow, rp, parent, client):
+    auth = (rp.client_id, rp.client_secret)
+    token = flow.tokens_for(rp, parent, scope="openid")["refresh_token"]
+    wider = refresh(client, token, auth=auth, scope="openid email")
+    assert wider.status_code == 400 and wider.json["error"] == "invalid_scope"
+    again = refresh(client, token, auth=auth)
+    assert again.status_code == 200 and again.json["scope"] == "openid"
+
+
 def test_concurrent_use_of_one_token_exactly_one_wins(app, flow, rp, parent):
     token = flow.tokens_for(rp, parent)["refresh_token"]
     results = []
@@ -195,8 +206,7 @@ def test_postgresql_rotations_commit_as_configured(app, flow, rp, parent, monkey
     value = flow.tokens_for(rp, parent)["refresh_token"]
     monkeypatch.setitem(app.config, "REFRESH_ASYNC_COMMIT", asynchronous)
     with app.app_context():
-        row, _account = tokens.live_refresh_token(value, rp.client_id)
-        assert tokens.rotate_refresh_token(row, tokens.new_token(), 1)
+        assert tokens.take_refresh_token(value, rp.client_id, tokens.new_token(), 1)
         show = db.session.connection().exec_driver_sql
         assert show("SHOW synchronous_commit").scalar() == ("off" if asynchronous else "on")
         assert show("SHOW plan_cache_mode").scalar() == "force_custom_plan"
