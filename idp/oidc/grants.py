@@ -15,13 +15,14 @@ from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.util import create_half_hash
 from flask import current_app, session
 from joserfc import jwt
+from sqlalchemy import bindparam, select
 
 from ..audit import record
 from ..db import db
 from ..extensions import keyring, store
 from ..models import Account, AccountState
-from . import tokens
-from .claims import user_info
+from . import refresh_tokens, tokens
+from .claims import subject
 from .supported import AUTH_METHODS
 
 
@@ -123,12 +124,26 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         pass  # already taken from the store by query_authorization_code
 
     def authenticate_user(self, authorization_code):
-        return _active_account(authorization_code.account_id)
+        return _active_owner(authorization_code.account_id)
 
 
-def _active_account(account_id: int) -> Account | None:
-    account = db.session.get(Account, account_id)
-    return account if account is not None and account.state == AccountState.active else None
+@dataclass(frozen=True)
+class GrantOwner:
+    """The resource owner as the token endpoint knows it: its account's id (the tokens
+    record it) and, for a code's ID token, its public id (`sub`, claims.subject). Nothing
+    there reads more of the account, so none of it is loaded (userinfo reads it)."""
+    id: int
+    public_id: str | None = None
+
+
+_OWNER = (select(Account.id, Account.public_id)
+          .where(Account.id == bindparam("id"), Account.state == AccountState.active))
+
+
+def _active_owner(account_id: int) -> GrantOwner | None:
+    with db.alone() as conn:  # a read outside the request's transaction: no BEGIN
+        row = conn.execute(_OWNER, {"id": account_id}).first()
+    return GrantOwner(*row) if row is not None else None
 
 
 class StrictCodeChallenge(CodeChallenge):
@@ -184,7 +199,7 @@ def id_token(client, account, code: AuthorizationCode, access_token: str | None)
         claims["sid"] = code.sid
     if access_token:
         claims["at_hash"] = create_half_hash(access_token, alg).decode()
-    claims.update(user_info(account, client, "openid"))
+    claims["sub"] = subject(account, client)
     return jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, [alg])
 
 
@@ -201,16 +216,17 @@ class RefreshTokenRecord:
         return client.get_client_id() == self.row.client_id
 
     def is_expired(self):
-        return tokens.is_past(self.row.expires_at)
+        return refresh_tokens.is_past(self.row.expires_at)
 
     def is_revoked(self):
         return self.row.used or self.row.revoked
 
 
 class TakenRecord:
-    """A taken refresh token (tokens.TakenRefreshToken) as Authlib's refresh grant reads it."""
+    """A taken refresh token (refresh_tokens.TakenRefreshToken) as Authlib's refresh
+    grant reads it."""
 
-    def __init__(self, taken: tokens.TakenRefreshToken):
+    def __init__(self, taken: refresh_tokens.TakenRefreshToken):
         self.taken = taken
 
     def get_scope(self):
@@ -222,10 +238,10 @@ class TakenRecord:
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Rotation: the presented token is taken when it is authenticated, as a code is
-    (tokens.take_refresh_token: marked used and its successor inserted by one statement,
-    which also checks its client, expiry and account); a used token presented again
-    revokes its whole grant. The successor's value is drawn before the take, and the
-    response carries it."""
+    (refresh_tokens.take_refresh_token: checked, marked used and its successor inserted,
+    one statement committed at once); a used token presented again revokes its whole
+    grant. The successor's value is drawn before the take and the response carries it;
+    an answer refused afterwards gives the take back."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = False  # the successor is drawn before the take
@@ -233,19 +249,19 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token):
         if not isinstance(refresh_token, str):
             return None
-        taken = tokens.take_refresh_token(
+        taken = refresh_tokens.take_refresh_token(
             refresh_token, self.request.client.get_client_id(), tokens.new_token(),
             current_app.config["REFRESH_TOKEN_DAYS"])
         if taken is None:
             return None
         requested = self.request.payload.scope
         if requested and not set(scope_to_list(requested)) <= set(scope_to_list(taken.scope)):
-            db.session.rollback()  # refused: the presented token stays usable
+            refresh_tokens.give_back(taken)  # refused: the presented token stays usable
             raise InvalidScopeError()
         return TakenRecord(taken)
 
     def authenticate_user(self, refresh_token):
-        return refresh_token.taken.account  # active: the take checked it
+        return GrantOwner(refresh_token.taken.account_id)  # active: the take checked it
 
     def issue_token(self, user, refresh_token):
         token = super().issue_token(user, refresh_token)

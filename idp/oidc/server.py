@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from ..db import db
 from ..models import Account
-from . import grants, tokens
+from . import grants, refresh_tokens, tokens
 from .claims import subject
 from .clients import query_client
 from .supported import AUTH_METHODS
@@ -65,14 +65,13 @@ class TemporarilyUnavailable(OAuth2Error):
 def save_token(token: dict, request) -> None:
     """Authlib's save_token hook, for both grants: a code's first refresh token inserted
     (a presented one was rotated when it was taken: grants.RefreshTokenGrant), then the
-    access token in the store. A failure of either keeps nothing (503: the request's
-    transaction, the take included, is rolled back)."""
+    access token in the store. A failure of either keeps nothing (503; _undo)."""
     try:
         if request.authorization_code is not None:
             code = request.authorization_code
             grant_id = code.grant_id
             if token.get("refresh_token"):
-                tokens.save_refresh_token(
+                refresh_tokens.save_refresh_token(
                     token["refresh_token"], client_id=request.client.get_client_id(),
                     account_id=request.user.id, scope=token.get("scope", ""),
                     grant_id=grant_id, sid=code.sid, auth_time=code.auth_time,
@@ -86,7 +85,20 @@ def save_token(token: dict, request) -> None:
         raise
     except Exception as error:
         log.exception("token issuance failed; nothing kept")
+        _undo(token, request)
         raise TemporarilyUnavailable() from error
+
+
+def _undo(token: dict, request) -> None:
+    """What was committed for an answer that cannot be sent: a code's refresh token is
+    discarded (the code itself is spent), a take is given back."""
+    try:
+        if request.authorization_code is None:
+            refresh_tokens.give_back(request.refresh_token.taken)
+        elif token.get("refresh_token"):
+            refresh_tokens.discard(token["refresh_token"])
+    except Exception:  # the database failed too: nobody holds what is left
+        log.exception("a refresh token could not be given back or discarded")
 
 
 class _TokenLookup:
@@ -97,7 +109,7 @@ class _TokenLookup:
             found = tokens.find_access_token(token_string)
             if found is not None:
                 return found
-        row = tokens.find_refresh_token(token_string)
+        row = refresh_tokens.find_refresh_token(token_string)
         return grants.RefreshTokenRecord(row) if row is not None else None
 
 

@@ -174,7 +174,7 @@ def test_a_store_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, pa
     monkeypatch.setattr(tokens, "save_access_token", store_down)
     answer = flow.token(rp, code)
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
-    assert _refresh_rows(app) == rows  # the store failed first: nothing was inserted
+    assert _refresh_rows(app) == rows  # the refresh token inserted first was discarded
 
 
 def test_a_database_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent,

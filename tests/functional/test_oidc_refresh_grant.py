@@ -1,6 +1,6 @@
 """The refresh_token grant through Authlib's grant (idp/oidc/grants.py) and its hooks:
 the presented token is taken (checked, marked used and its successor inserted) by one
-statement on PostgreSQL (tokens.take_refresh_token), a refused scope or a store outage
+statement on PostgreSQL (refresh_tokens.take_refresh_token), a refused scope or a store outage
 consumes nothing, a reuse revokes the whole grant."""
 from __future__ import annotations
 
@@ -194,23 +194,35 @@ def test_concurrent_use_of_one_token_exactly_one_wins(app, flow, rp, parent):
 
 
 @pytest.mark.parametrize("asynchronous", [True, False])
-def test_postgresql_rotations_commit_as_configured(app, flow, rp, parent, monkeypatch,
-                                                   asynchronous):
-    """REFRESH_ASYNC_COMMIT: the rotation's transaction skips the WAL-flush wait (set by
-    the statement itself); statements are planned on every run (a generic plan kept a
-    sequential scan)."""
+def test_postgresql_takes_commit_alone_as_configured(app, flow, rp, parent, monkeypatch,
+                                                     asynchronous):
+    """The take is one statement on a connection in autocommit (no BEGIN, no COMMIT);
+    REFRESH_ASYNC_COMMIT: the statement itself sets synchronous_commit off for its own
+    transaction (set_config(..., true)); statements are planned on every run (a generic
+    plan kept a sequential scan)."""
     if not app.config["DATABASE_URL"].startswith("postgresql"):
         pytest.skip("PostgreSQL only")
-    from idp.oidc import tokens
+    from idp.oidc import refresh_tokens, tokens
 
     value = flow.tokens_for(rp, parent)["refresh_token"]
     monkeypatch.setitem(app.config, "REFRESH_ASYNC_COMMIT", asynchronous)
-    with app.app_context():
-        assert tokens.take_refresh_token(value, rp.client_id, tokens.new_token(), 1)
-        show = db.session.connection().exec_driver_sql
-        assert show("SHOW synchronous_commit").scalar() == ("off" if asynchronous else "on")
-        assert show("SHOW plan_cache_mode").scalar() == "force_custom_plan"
-        db.session.rollback()
+    seen = []
+
+    def note(conn, _cursor, statement, *_args):
+        seen.append((statement, conn.connection.dbapi_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with app.app_context():
+            assert refresh_tokens.take_refresh_token(value, rp.client_id, tokens.new_token(), 1)
+            show = db.session.connection().exec_driver_sql
+            assert show("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+            db.session.rollback()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    statement, autocommit = seen[0]
+    assert autocommit and "UPDATE refresh_tokens" in statement
+    assert ("set_config" in statement) == asynchronous
 
 
 def test_a_store_failure_consumes_nothing(app, flow, rp, parent, client, monkeypatch):
