@@ -41,16 +41,20 @@ class Database:
                 self.session.rollback()
             self.session.remove()
 
-    def alone(self):
-        """A pooled connection outside the request's transaction, for the token
-        endpoint's statements that are atomic by themselves (oidc/refresh_tokens.py).
-        PostgreSQL: in autocommit, each statement its own transaction, with no BEGIN and
-        COMMIT round trips (they were a third of a token request's database time); use
-        it only for one statement, or for reads. Elsewhere: a transaction of its own,
-        committed when the block ends."""
+    def alone(self, statement, params: dict):
+        """Run ONE statement in a transaction of its own, committed at once, outside the
+        request's; its first row (or None). For the token endpoint's statements that are
+        atomic by themselves (oidc/refresh_tokens.py, grants.py). On PostgreSQL in
+        autocommit: no BEGIN and COMMIT round trips, a third of a token request's
+        database time. One statement per call, by construction: what needs two runs in
+        the request's transaction, or in `engine.begin()`."""
         if self.engine.dialect.name == "postgresql":
-            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return self.engine.begin()
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            conn = self.engine.begin()
+        with conn as conn:
+            result = conn.execute(statement, params)
+            return result.first() if result.returns_rows else None
 
 
 def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:

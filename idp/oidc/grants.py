@@ -141,8 +141,7 @@ _OWNER = (select(Account.id, Account.public_id)
 
 
 def _active_owner(account_id: int) -> GrantOwner | None:
-    with db.alone() as conn:  # a read outside the request's transaction: no BEGIN
-        row = conn.execute(_OWNER, {"id": account_id}).first()
+    row = db.alone(_OWNER, {"id": account_id})  # outside the request's transaction
     return GrantOwner(*row) if row is not None else None
 
 

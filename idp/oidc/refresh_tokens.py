@@ -96,10 +96,9 @@ def save_refresh_token(value: str, *, client_id: str, account_id: int, scope: st
                        grant_id: str, days: int, sid: str | None, auth_time: int) -> None:
     """The first refresh token of a grant (a code's redemption): one INSERT, committed at
     once (discard() removes it if the answer cannot be sent)."""
-    with db.alone() as conn:
-        conn.execute(_statement("issue"), {
-            **_own_values(value, days), "grant_id": grant_id, "client_id": client_id,
-            "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time})
+    db.alone(_statement("issue"), {
+        **_own_values(value, days), "grant_id": grant_id, "client_id": client_id,
+        "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time})
 
 
 def discard(value: str) -> None:
@@ -135,10 +134,10 @@ def take_refresh_token(value: str, client_id: str, successor: str,
         return None
     params = {**_own_values(successor, days), "presented": token_hash(value),
               "client": client_id, "now": utcnow()}
-    with db.alone() as conn:  # one statement, committed at once
-        if db.engine.dialect.name == "postgresql":
-            row = conn.execute(_statement("take"), params).first()
-        else:
+    if db.engine.dialect.name == "postgresql":
+        row = db.alone(_statement("take"), params)  # committed at once
+    else:
+        with db.engine.begin() as conn:  # a transaction of its own around the two
             row = conn.execute(_statement("mark_used"), params).first()
             if row is not None:
                 conn.execute(_statement("successor"), {**params, **row._mapping})
