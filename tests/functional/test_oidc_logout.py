@@ -1,12 +1,8 @@
 """RP-initiated logout: never redirect on a bad hint or an unregistered target."""
 from __future__ import annotations
 
-import re
-
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-
-from ..support.oidc import query
 
 
 def _logout(browser, **params):

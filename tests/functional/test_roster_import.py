@@ -2,8 +2,6 @@
 a report naming each rejected line; bad files write nothing."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import delete, func, select
 

@@ -4,7 +4,6 @@ entity expansion, oversized and inflating messages, RelayState, unknown SP."""
 from __future__ import annotations
 
 import base64
-import re
 import time
 import zlib
 from urllib.parse import urlencode

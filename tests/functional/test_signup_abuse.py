@@ -2,7 +2,6 @@
 per IP, the global cap, three wrong codes, three wrong birth dates, a store outage."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from idp.db import db

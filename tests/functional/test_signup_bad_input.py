@@ -13,8 +13,8 @@ from idp.db import db
 from idp.models import Account
 from idp.security import sms_codes
 
-from ..support.browser import Browser, hidden_fields
-from ..support.signup import PHONE, Signup, last_code, make_family, plain, sms_to
+from ..support.browser import hidden_fields
+from ..support.signup import Signup, last_code, make_family, plain, sms_to
 
 
 def parents(app) -> int:

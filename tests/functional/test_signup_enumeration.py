@@ -7,7 +7,7 @@ import statistics
 import time
 
 from ..support.browser import Browser, hidden_fields
-from ..support.signup import Signup, make_family, plain, sms_to
+from ..support.signup import make_family, plain, sms_to
 
 DYNAMIC = re.compile(r'(name="(?:csrf_token|flow|attempt)"[^>]*value=")[^"]*"|'
                      r'(value=")[^"]*("[^>]*name="(?:csrf_token|flow|attempt)")')

@@ -3,7 +3,6 @@ implementation independent of pysaml2) checks signatures and decrypts; the T√©l√
 demo SP (pysaml2) runs as its own process."""
 from __future__ import annotations
 
-import os
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
