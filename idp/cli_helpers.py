@@ -37,3 +37,14 @@ def app_context():
 
 def commit() -> None:
     db.session.commit()
+
+
+def action_commands(group: click.Group, argument: str, run, actions: dict) -> None:
+    """One command per action on a named thing: `idp <group> <name> <ARGUMENT> [--json]`
+    calls run(value, action, as_json). `actions`: command name -> (action, help)."""
+    for name, (action, doc) in actions.items():
+        def command(as_json, _action=action, **values):
+            run(values[argument], _action, as_json)
+
+        command = click.option("--json", "as_json", is_flag=True)(command)
+        group.command(name, help=doc)(click.argument(argument)(command))

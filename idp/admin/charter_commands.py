@@ -22,15 +22,21 @@ def charter():
 @click.option("--json", "as_json", is_flag=True)
 def charter_publish(file, rp_key, version, as_json):
     """Publish a charter version; every account accepts it at its next passage."""
+    _publish(publish_charter, "audience", "audience", file, rp_key, version, as_json)
+
+
+def _publish(publish, label: str, attribute: str, file, rp_key, version, as_json) -> None:
+    """Publish a charter or a notice version from `file`; says whether it was new."""
     with app_context():
         try:
-            row, created = publish_charter(file, rp_key=rp_key, version=version)
+            row, created = publish(file, rp_key=rp_key, version=version)
         except PublicationError as exc:
             fail(str(exc))
         commit()
-        emit({"audience": row.audience, "version": row.version, "title": row.title,
+        target = getattr(row, attribute)
+        emit({label: target, "version": row.version, "title": row.title,
               "created": created}, as_json,
-             f"{'published' if created else 'already published'}: {row.audience} {row.version}")
+             f"{'published' if created else 'already published'}: {target} {row.version}")
 
 
 @charter.command("list")
@@ -56,15 +62,7 @@ def notices():
 @click.option("--json", "as_json", is_flag=True)
 def notices_publish(file, rp_key, version, as_json):
     """Register an RP's notice; each account acknowledges it once (and each new version)."""
-    with app_context():
-        try:
-            row, created = publish_notice(file, rp_key=rp_key, version=version)
-        except PublicationError as exc:
-            fail(str(exc))
-        commit()
-        emit({"rp": row.rp_key, "version": row.version, "title": row.title,
-              "created": created}, as_json,
-             f"{'published' if created else 'already published'}: {row.rp_key} {row.version}")
+    _publish(publish_notice, "rp", "rp_key", file, rp_key, version, as_json)
 
 
 @notices.command("list")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli_helpers import app_context, commit, emit, fail
+from ..cli_helpers import action_commands, action_commands, app_context, commit, emit, fail
 from ..oidc.clients import RegistrationError as OidcRegistrationError
 from ..oidc.supported import AUTH_METHODS, SIGNING_ALGS
 from ..saml.registry import RegistrationError as SamlRegistrationError
@@ -99,28 +99,11 @@ def _saml_state(entity_id: str, action: str, as_json: bool) -> None:
     emit({"entity_id": entity_id, "action": action}, as_json, f"{entity_id}: {action}d")
 
 
-@clients.command("disable-saml")
-@click.argument("entity_id")
-@click.option("--json", "as_json", is_flag=True)
-def clients_disable_saml(entity_id, as_json):
-    """Disable a SAML SP: refused from its next request on."""
-    _saml_state(entity_id, "disable", as_json)
-
-
-@clients.command("enable-saml")
-@click.argument("entity_id")
-@click.option("--json", "as_json", is_flag=True)
-def clients_enable_saml(entity_id, as_json):
-    """Enable a disabled SAML SP again."""
-    _saml_state(entity_id, "enable", as_json)
-
-
-@clients.command("remove-saml")
-@click.argument("entity_id")
-@click.option("--json", "as_json", is_flag=True)
-def clients_remove_saml(entity_id, as_json):
-    """Remove a SAML SP (its metadata and registration)."""
-    _saml_state(entity_id, "remove", as_json)
+action_commands(clients, "entity_id", _saml_state, {
+    "disable-saml": ("disable", "Disable a SAML SP: refused from its next request on."),
+    "enable-saml": ("enable", "Enable a disabled SAML SP again."),
+    "remove-saml": ("remove", "Remove a SAML SP (its metadata and registration)."),
+})
 
 
 @clients.command("trust")
@@ -208,28 +191,12 @@ def _client_action(client_id: str, action: str, as_json: bool) -> None:
     emit(data, as_json, "\n".join(f"{k}: {v}" for k, v in data.items()))
 
 
-@clients.command("disable-oidc")
-@click.argument("client_id")
-@click.option("--json", "as_json", is_flag=True)
-def clients_disable_oidc(client_id, as_json):
-    """Disable an OIDC client: refused from its next request on."""
-    _client_action(client_id, "disable", as_json)
-
-
-@clients.command("enable-oidc")
-@click.argument("client_id")
-@click.option("--json", "as_json", is_flag=True)
-def clients_enable_oidc(client_id, as_json):
-    """Enable a disabled OIDC client again."""
-    _client_action(client_id, "enable", as_json)
-
-
-@clients.command("rotate-secret")
-@click.argument("client_id")
-@click.option("--json", "as_json", is_flag=True)
-def clients_rotate_secret(client_id, as_json):
-    """A new client secret (printed once); the old one stops working at once."""
-    _client_action(client_id, "rotate-secret", as_json)
+action_commands(clients, "client_id", _client_action, {
+    "disable-oidc": ("disable", "Disable an OIDC client: refused from its next request on."),
+    "enable-oidc": ("enable", "Enable a disabled OIDC client again."),
+    "rotate-secret": ("rotate-secret",
+                      "A new client secret (printed once); the old one stops working at once."),
+})
 
 
 @clients.command("edit-saml")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..audit import record
-from ..cli_helpers import app_context, commit, emit, fail
+from ..cli_helpers import action_commands, app_context, commit, emit, fail
 from .audit_trail import AuditFilter, as_dict, export_csv, page
 from .staff import StaffError, create_staff, list_staff, reset_totp, set_enabled
 
@@ -76,28 +76,14 @@ def _staff_action(identifier: str, action: str, as_json: bool) -> None:
     emit({"identifier": identifier, "action": action}, as_json, f"{identifier}: {action}")
 
 
-@staff.command("disable")
-@click.argument("identifier")
-@click.option("--json", "as_json", is_flag=True)
-def staff_disable(identifier, as_json):
-    """Disable a staff account: its console sessions end at their next request."""
-    _staff_action(identifier, "disable", as_json)
-
-
-@staff.command("enable")
-@click.argument("identifier")
-@click.option("--json", "as_json", is_flag=True)
-def staff_enable(identifier, as_json):
-    """Enable a disabled staff account."""
-    _staff_action(identifier, "enable", as_json)
-
-
-@staff.command("reset-totp")
-@click.argument("identifier")
-@click.option("--json", "as_json", is_flag=True)
-def staff_reset_totp(identifier, as_json):
-    """Lost phone: forget the TOTP secret and recovery codes; enrol again at sign-in."""
-    _staff_action(identifier, "reset-totp", as_json)
+action_commands(staff, "identifier", _staff_action, {
+    "disable": ("disable",
+                "Disable a staff account: its console sessions end at their next request."),
+    "enable": ("enable", "Enable a disabled staff account."),
+    "reset-totp": ("reset-totp",
+                   "Lost phone: forget the TOTP secret and recovery codes; enrol again"
+                   " at sign-in."),
+})
 
 
 # -- audit ------------------------------------------------------------------------------
