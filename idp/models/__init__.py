@@ -15,6 +15,7 @@ from .outbox import OutboxMessage
 from .signup import DeclinedGuardianLink
 from .staff import StaffAccount, StaffRole, StaffSchool
 from .second_factor import RecoveryCode, SecondFactor
+from .signing_keys import SigningKey
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow", "Account", "AccountProfile", "AccountState", "Academy", "School",
@@ -27,4 +28,5 @@ __all__ = [
     "DeclinedGuardianLink",
     "StaffAccount", "StaffRole", "StaffSchool",
     "SecondFactor", "RecoveryCode",
+    "SigningKey",
 ]
