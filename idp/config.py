@@ -9,6 +9,8 @@ look like one (``IDP_ARGON2_TIME_COST=2`` is an int), otherwise kept as strings.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import tomllib
 from pathlib import Path
@@ -32,7 +34,13 @@ DEFAULTS: dict = {
     "REDIS_URL": None,
     "STORE_PATH": str(PROJECT_ROOT / "var" / "store.sqlite3"),
     "STORE_PREFIX": "idp:",  # Redis key prefix (tests use their own)
-    "KEYS_DIR": str(PROJECT_ROOT / "keys"),
+    # Signing keys live in the database (idp/keys/), private parts sealed with the
+    # key-encryption key: Fernet keys, comma-separated, the first seals and all open (so
+    # it rotates), the same on every node. Required outside a local issuer; locally it is
+    # read from KEY_ENCRYPTION_KEY_FILE, made by `idp keys generate`.
+    "KEY_ENCRYPTION_KEY": None,
+    "KEY_ENCRYPTION_KEY_FILE": str(PROJECT_ROOT / "var" / "key_encryption_key"),
+    "KEYS_DIR": str(PROJECT_ROOT / "keys"),  # a former keys/ directory: `idp keys import`
     "KEY_GRACE_DAYS": 7,
     "ACADEMIES_FILE": str(PROJECT_ROOT / "config" / "academies.toml"),
     # Number of processes sharing this configuration (set by `idp serve --workers`).
@@ -162,6 +170,10 @@ def _derive(settings: dict) -> None:
         if secret_file.exists():
             settings["SECRET_KEY"] = secret_file.read_text().strip()
     settings["ISSUER"] = (settings.get("ISSUER") or "").rstrip("/")
+    kek_file = Path(settings.get("KEY_ENCRYPTION_KEY_FILE") or "")
+    if not settings.get("KEY_ENCRYPTION_KEY") and _is_local(settings["ISSUER"]) \
+            and kek_file.name and kek_file.is_file():
+        settings["KEY_ENCRYPTION_KEY"] = kek_file.read_text().strip()  # development only
     settings["BASE_URL"] = (settings.get("BASE_URL") or settings["ISSUER"]).rstrip("/")
     if settings.get("SESSION_COOKIE_SECURE") is None:
         settings["SESSION_COOKIE_SECURE"] = settings["ISSUER"].startswith("https://")
@@ -182,6 +194,14 @@ def validate(settings: dict) -> None:
             "no secret: run `idp keys generate` or set IDP_SECRET_KEY (32+ random bytes)")
     if len(settings["SECRET_KEY"]) < 32:
         raise ConfigError("secret too short: IDP_SECRET_KEY needs at least 32 characters")
+    keks = key_encryption_keys(settings)
+    if not keks and not _is_local(issuer) and not settings.get("TESTING"):
+        raise ConfigError("no key-encryption key: set IDP_KEY_ENCRYPTION_KEY, the same on every "
+                          "node (`idp keys encryption-key` prints a new one)")
+    for position, key in enumerate(keks, 1):
+        if fernet_key_problem(key):
+            raise ConfigError(f"IDP_KEY_ENCRYPTION_KEY entry {position} is not a Fernet key "
+                              f"({fernet_key_problem(key)})")
     workers = int(settings.get("WORKERS") or 1)
     if workers > 1 and str(settings.get("STORE_PATH")) == ":memory:" and not settings.get("REDIS_URL"):
         raise ConfigError(
@@ -190,6 +210,26 @@ def validate(settings: dict) -> None:
         raise ConfigError(f"{workers} processes with an in-memory database: use a file or PostgreSQL")
 
 
+def key_encryption_keys(settings: dict) -> list[str]:
+    """The key-encryption keys: a comma-separated string (environment) or a TOML list."""
+    value = settings.get("KEY_ENCRYPTION_KEY")
+    if not value:
+        return []
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def fernet_key_problem(key: str) -> str | None:
+    """Why `key` is not a Fernet key (32 bytes in URL-safe base64), or None."""
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, ValueError):
+        return "not URL-safe base64"
+    return None if len(raw) == 32 else f"{len(raw)} bytes instead of 32"
+
+
 def _is_local(url: str) -> bool:
+    if "://" not in url:
+        return False
     host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
     return host in {"localhost", "127.0.0.1", "[::1]"}
