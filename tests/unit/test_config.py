@@ -20,7 +20,8 @@ def test_layers_defaults_file_environment_overrides(tmp_path):
 
 def _valid(**kw):
     base = {"ISSUER": "https://idp.example", "SECRET_KEY": "s" * 40, "WORKERS": 1,
-            "STORE_PATH": "/tmp/x", "REDIS_URL": None, "DATABASE_URL": "sqlite:///x"}
+            "STORE_PATH": "/tmp/x", "REDIS_URL": None, "DATABASE_URL": "sqlite:///x",
+            "KEY_ENCRYPTION_KEY": "fuKDNO0lBf9dT8R5h6nvMA5qwAPYJ0oPhAcYZ1Pq1sE="}
     base.update(kw)
     return base
 
@@ -33,6 +34,9 @@ def _valid(**kw):
     ({"SECRET_KEY": "short"}, "secret too short"),
     ({"WORKERS": 2, "STORE_PATH": ":memory:"}, "process-local store"),
     ({"WORKERS": 2, "DATABASE_URL": "sqlite:///:memory:"}, "in-memory database"),
+    ({"KEY_ENCRYPTION_KEY": None}, "no key-encryption key"),
+    ({"KEY_ENCRYPTION_KEY": "fuKDNO0lBf9dT8R5h6nvMA5qwAPYJ0oPhAcYZ1Pq1sE=,short"},
+     "entry 2 is not a Fernet key"),
 ])
 def test_refuses_configurations_that_cannot_work(broken, reason):
     with pytest.raises(ConfigError) as exc:
@@ -43,6 +47,18 @@ def test_refuses_configurations_that_cannot_work(broken, reason):
 
 def test_local_http_issuer_is_fine_for_development():
     config.validate(_valid(ISSUER="http://127.0.0.1:5000"))
+    config.validate(_valid(ISSUER="http://127.0.0.1:5000", KEY_ENCRYPTION_KEY=None))
+
+
+def test_development_reads_the_key_encryption_key_file_production_does_not(tmp_path):
+    kek = tmp_path / "kek"
+    kek.write_text("fuKDNO0lBf9dT8R5h6nvMA5qwAPYJ0oPhAcYZ1Pq1sE=\n")
+    local = config.load({"ISSUER": "http://127.0.0.1:5000", "KEY_ENCRYPTION_KEY_FILE": str(kek)},
+                        environ={})
+    assert local["KEY_ENCRYPTION_KEY"] == "fuKDNO0lBf9dT8R5h6nvMA5qwAPYJ0oPhAcYZ1Pq1sE="
+    public = config.load({"ISSUER": "https://idp.example", "KEY_ENCRYPTION_KEY_FILE": str(kek)},
+                         environ={})
+    assert public["KEY_ENCRYPTION_KEY"] is None  # every node must be given the same one
 
 
 def test_create_app_refuses_without_secret(settings, tmp_path):
