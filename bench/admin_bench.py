@@ -35,7 +35,6 @@ from sqlalchemy import event, select  # noqa: E402
 from idp import create_app  # noqa: E402
 from idp.db import db  # noqa: E402
 from idp.migrations import upgrade  # noqa: E402
-from idp.oidc.keys import generate  # noqa: E402
 
 from roster_bench import school_csv  # noqa: E402
 
@@ -103,9 +102,8 @@ def main() -> None:
     url = make_database(args.pg.rstrip("/"))
     upgrade(url)
     tmp = Path(tempfile.mkdtemp())
-    generate(tmp / "keys")
     overrides = {"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
-                 "KEYS_DIR": str(tmp / "keys"), "STORE_PATH": str(tmp / "store.sqlite3"),
+                 "STORE_PATH": str(tmp / "store.sqlite3"),
                  "ISSUER": "http://127.0.0.1:5000"}
     if args.redis:
         overrides["REDIS_URL"] = args.redis

@@ -35,7 +35,6 @@ import psycopg  # noqa: E402
 from idp import create_app  # noqa: E402
 from idp.db import db  # noqa: E402
 from idp.migrations import upgrade  # noqa: E402
-from idp.oidc.keys import generate  # noqa: E402
 
 DB_NAME = "idp_bench_roster"
 FIRST = ["Léa", "Hugo", "Chloé", "Louis", "Emma", "Jules", "Inès", "Adam", "Zoé", "Noé",
@@ -192,9 +191,8 @@ def main() -> None:
     url = make_database(args.pg.rstrip("/"))
     upgrade(url)
     tmp = Path(tempfile.mkdtemp())
-    generate(tmp / "keys")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
-                      "KEYS_DIR": str(tmp / "keys"), "STORE_PATH": str(tmp / "store.sqlite3"),
+                      "STORE_PATH": str(tmp / "store.sqlite3"),
                       "ISSUER": "http://127.0.0.1:5000"})
     results = {}
     for name, target, run in (("import", 60, lambda: bench_import(app, args.schools)),

@@ -26,7 +26,7 @@ import requests
 from flask import Flask, Response, abort, redirect, request, session
 
 from idp.saml import crypto_backend
-from idp.saml.keys import generate
+from idp.keys.material import new_private_key, private_pem, self_signed_certificate
 
 crypto_backend.install()  # before any pysaml2 entity is built
 
@@ -74,9 +74,17 @@ def sp_config(url: str, idp_metadata_file: Path | None = None) -> SPConfig:
 
 
 def _key_paths() -> tuple[Path, Path]:
-    base = state_dir()
-    generate(base, common_name="Teleservices demo SP")  # same layout as the IdP's keys/saml/
-    return base / "saml" / "idp-signing.key", base / "saml" / "idp-signing.crt"
+    """The SP's key and self-signed certificate, made once (the key file 0600)."""
+    base = state_dir() / "saml"
+    key_path, cert_path = base / "idp-signing.key", base / "idp-signing.crt"  # as before
+    if not (key_path.exists() and cert_path.exists()):
+        base.mkdir(parents=True, exist_ok=True)
+        key = new_private_key("RS256")
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private_pem(key))
+        cert_path.write_text(self_signed_certificate(key, "Teleservices demo SP"))
+    return key_path, cert_path
 
 
 def sp_metadata(url: str) -> str:

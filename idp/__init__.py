@@ -12,11 +12,11 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 from . import config as config_module
-from . import dev_outbox, errors, i18n, journeys, oidc, saml
+from . import dev_outbox, errors, i18n, journeys, keys, oidc, saml
 from .admin import console
 from .db import db
 from .extensions import csrf
-from .oidc.keys import KeyRing
+from .keys import KeyRing
 from .security import headers
 from .security.passwords import Passwords
 from .security.sessions import StoreSessionInterface
@@ -43,7 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         "store": store,
         "passwords": Passwords.from_config(settings),
         "throttle": Throttle.from_config(store, settings),
-        "keyring": KeyRing(settings["KEYS_DIR"], settings["KEY_GRACE_DAYS"]),
+        "keyring": KeyRing(app.config, store),  # loaded from the database when first used
         "academies": academies,
     }
     app.session_interface = StoreSessionInterface(
@@ -51,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         absolute_seconds=settings["SESSION_ABSOLUTE_HOURS"] * 3600,
         secure=bool(settings["SESSION_COOKIE_SECURE"]))
     errors.init_app(app)  # first: a store outage must answer 503 before CSRF checks run
+    keys.init_app(app)  # signing keys unavailable: 503
     csrf.init_app(app)
     i18n.init_app(app)  # the catalogue's directory, the language switch, account locale
     Babel(app, locale_selector=_select_locale)

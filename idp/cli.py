@@ -10,7 +10,8 @@ from .admin.charter_commands import charter, notices
 from .admin.client_commands import clients
 from .admin.commands import audit, staff
 from .admin.roster_commands import roster
-from .admin.setup_commands import database, demo, keys, serve
+from .admin.key_commands import keys
+from .admin.setup_commands import database, demo, serve
 from .admin.signup_commands import signup
 from .admin.support_commands import accounts
 from .admin.worker_commands import lifecycle, worker

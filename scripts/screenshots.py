@@ -27,7 +27,8 @@ from idp import create_app  # noqa: E402
 from idp.admin.demo import load_demo  # noqa: E402
 from idp.db import db  # noqa: E402
 from idp.migrations import upgrade  # noqa: E402
-from idp.oidc.keys import generate  # noqa: E402
+from idp.keys import keyset  # noqa: E402
+from idp.keys.sealing import key_encryption, new_key_encryption_key  # noqa: E402
 from tests.support.served import free_port, serve_idp, serve_rp  # noqa: E402
 
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
@@ -37,13 +38,18 @@ SIGN_IN = "Se connecter avec Connexion Scolarité"
 
 
 def _settings(base: Path) -> dict:
-    generate(base / "keys")
     url = f"sqlite:///{base / 'idp.sqlite3'}"
     upgrade(url)
-    return {"SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
-            "KEYS_DIR": str(base / "keys"), "STORE_PATH": str(base / "store.sqlite3"),
-            "DEMO_CLIENTS_FILE": str(base / "demo_clients.json"),
-            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "DEV_OUTBOX": True}
+    settings = {"SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
+                "KEY_ENCRYPTION_KEY": new_key_encryption_key(),
+                "STORE_PATH": str(base / "store.sqlite3"),
+                "DEMO_CLIENTS_FILE": str(base / "demo_clients.json"),
+                "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "DEV_OUTBOX": True}
+    app = create_app(settings)
+    with app.app_context():  # the signing keys, as `idp keys generate`
+        keyset.generate(db.session, key_encryption(app.config))
+        db.session.commit()
+    return settings
 
 
 class Shooter:

@@ -17,8 +17,9 @@ from sqlalchemy import text
 from idp import create_app
 from idp.db import db, make_engine
 from idp.migrations import upgrade
-from idp.models import Base
-from idp.oidc.keys import generate
+from idp.keys import keyset
+from idp.keys.sealing import key_encryption, new_key_encryption_key
+from idp.models import Base, SigningKey
 
 from .support.browser import Browser
 
@@ -28,6 +29,7 @@ pytest_plugins = [
     "tests.support.sms_gateway",  # sms_gateway, use_sms_gateway
     "tests.support.saml",         # saml_keys_ready (autouse), idp_metadata, new_sp
     "tests.support.served",       # served_idp (one gunicorn IdP per session)
+    "tests.support.keys",         # keys_restored, node (a second app on the same database)
 ]
 
 
@@ -65,8 +67,6 @@ def _private_schema(url: str):
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     base = tmp_path_factory.mktemp("idp")
-    keys_dir = base / "keys"
-    generate(keys_dir)
     database_url, drop_schema = _private_schema(
         os.environ.get("IDP_TEST_DATABASE_URL") or f"sqlite:///{base / 'idp.sqlite3'}")
     _reset_database(database_url)
@@ -74,7 +74,7 @@ def settings(tmp_path_factory):
         "ISSUER": "http://localhost",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "DATABASE_URL": database_url,
-        "KEYS_DIR": str(keys_dir),
+        "KEY_ENCRYPTION_KEY": new_key_encryption_key(),
         "STORE_PATH": str(base / "store.sqlite3"),
         "STORE_PREFIX": f"idp-test-{secrets.token_hex(4)}:",
         # Cheap hashes keep the suite fast; the production cost is in config defaults.
@@ -91,16 +91,23 @@ def settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(settings):
-    return create_app(settings)
+    """The app, with its signing keys in the database (as `idp keys generate`)."""
+    app = create_app(settings)
+    with app.app_context():
+        keyset.generate(db.session, key_encryption(app.config))
+        db.session.commit()
+    return app
 
 
 @pytest.fixture(autouse=True)
 def clean_state(app):
-    """Empty tables and store before each test."""
+    """Empty tables and store before each test; the signing keys stay (a test that
+    changes them asks for `keys_restored`)."""
     with app.app_context():
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
+                if table is not SigningKey.__table__:
+                    conn.execute(table.delete())
         app.extensions["idp"]["store"].flush()
     yield
     db.session.remove()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..extensions import keyring
+from ..keys import KeysUnavailable
 from ..models import Account, OIDCClient
 from .claims import subject
 from .clients import Client
@@ -51,6 +52,9 @@ def notify_backchannel(session_snapshot: dict) -> None:
                           timeout=current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"])
         except requests.RequestException as exc:
             log.warning("back-channel logout to %s failed: %s", row.name, exc)
+        except KeysUnavailable as exc:  # the family's logout still ends their session
+            log.error("back-channel logout not sent: %s", exc)
+            return
 
 
 class LogoutRequestError(ValueError):

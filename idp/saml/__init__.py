@@ -20,7 +20,7 @@ from .server import SamlIdp
 
 def init_app(app: Flask) -> None:
     crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
-    app.extensions["idp"]["saml"] = SamlIdp(app.config)
+    app.extensions["idp"]["saml"] = SamlIdp(app.config, app.extensions["idp"]["keyring"])
     app.register_blueprint(views.bp)
     # Protocol endpoints check the request and hand over to the plan; fulfil stays gated.
     allow("saml.metadata", "saml.sso_redirect", "saml.sso_post", "saml.sso_resume",

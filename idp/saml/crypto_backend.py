@@ -27,6 +27,7 @@ import importlib
 import sys
 
 import xmlsec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
 from saml2 import sigver
 from saml2.sigver import RSA_OAEP_MGF1P, SignatureError
@@ -35,7 +36,7 @@ from saml2.xmldsig import TRANSFORM_ENVELOPED
 from .xml_encryption import EncryptionMixin
 from .xml_safety import (ANY_ID, AES256_GCM, C14N, DATA_ALGORITHMS, DIGEST_ALGORITHMS,
                          KEY_TRANSPORTS, NS, SIGNATURE_ALGORITHMS, TRANSFORMS, C, algorithm,
-                         parse_xml, serialize, xmlsec_key)
+                         parse_xml, pem_bytes, serialize, xmlsec_key)
 
 
 class XmlsecBackend(EncryptionMixin, sigver.CryptoBackend):  # SecurityContext insists on this base class
@@ -163,8 +164,9 @@ def build_security_context(conf, backend):
     if not conf:
         return None
     sec_backend = None  # RSA signer for HTTP-Redirect signatures, built as upstream does
-    if conf.getattr("key_file", ""):
-        sec_backend = sigver.RSACrypto(sigver.import_rsa_key_from_file(conf.key_file))
+    if conf.getattr("key_file", ""):  # a file name, or the PEM text itself (idp/saml/server.py)
+        sec_backend = sigver.RSACrypto(
+            load_pem_private_key(pem_bytes(conf.key_file), password=None))
     passed_as_is = ("cert_file", "only_use_keys_in_metadata", "cert_handler_extra_class",
                     "generate_cert_info", "tmp_cert_file", "tmp_key_file", "validate_certificate",
                     "encryption_keypairs", "delete_tmpfiles")

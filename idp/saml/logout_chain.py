@@ -35,10 +35,11 @@ from saml2.validate import valid_instance
 
 from ..audit import record
 from ..extensions import store
+from ..keys import KeysUnavailable
 from .logout import answer, slo_endpoints
 from .requests import REDIRECT_SIG_ALGS, SamlRequestError, _check_common, decode, find_sp
 from .responses import SESSION_KEY, SIGN_ALG, post_page
-from .server import ALGORITHMS, SLO_PATHS, SamlIdp, SamlUnavailable
+from .server import ALGORITHMS, SLO_PATHS, SamlIdp
 
 log = logging.getLogger(__name__)
 CHAIN_SECONDS = 300   # how long one SP has to answer
@@ -76,7 +77,7 @@ def _advance(idp: SamlIdp, state: dict):
         relay = secrets.token_urlsafe(24)
         try:
             sent = _send(idp, entry, relay)
-        except (SamlRequestError, SamlUnavailable) as exc:  # disabled since, no keys
+        except (SamlRequestError, KeysUnavailable) as exc:  # disabled since, no keys
             log.info("SAML logout not propagated to %s: %s", entry.get("sp"), exc)
             sent = None
         if sent is None:

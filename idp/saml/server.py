@@ -1,35 +1,40 @@
 """The pysaml2 IdP `Server`, built once per app and rebuilt only when the SP registry
-changes.
+or the signing keys change.
 
 Each request that names an SP reads its row (one indexed query, which is also how a
 disabled SP stops at once) and compares the row's `updated_at` with the one the current
 Server was built from: equal, the Server is reused; different or unknown, the Server is
 rebuilt from every enabled SP's stored metadata. No metadata is parsed per request.
-The signed metadata of the IdP is cached the same way (and renewed daily, for its
-validUntil).
+
+Keys come from the database through the app's KeyRing (idp/keys/): the Server signs with
+the key that signs now, its private PEM handed to the in-process crypto backend as text
+(never written to disk); the metadata publishes every published certificate (the next
+one before it signs, a retired one for the grace period). The signed metadata is the
+same on every node: its ID and validUntil derive from the certificates and the UTC day.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
-import time
+from datetime import datetime, timedelta, timezone
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.assertion import Policy
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
-from saml2.metadata import entity_descriptor, sign_entity_descriptor
+from saml2.metadata import do_key_descriptor, entity_descriptor, sign_entity_descriptor
 from saml2.s_utils import do_ava, factory
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 from saml2.sigver import get_pem_wrapped_unwrapped, pre_encryption_part
-from saml2.time_util import in_a_while
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from sqlalchemy import select
 
 from ..db import db
+from ..keys.material import certificate_base64
 from ..models import SAMLServiceProvider
-from . import crypto_backend, keys
+from . import crypto_backend
 from .xml_encryption import encryption_template
 from .attributes import AttributeSchema
 
@@ -39,10 +44,6 @@ SSO_PATHS = {BINDING_HTTP_REDIRECT: "/saml/sso/redirect", BINDING_HTTP_POST: "/s
 SLO_PATHS = {BINDING_HTTP_REDIRECT: "/saml/slo/redirect", BINDING_HTTP_POST: "/saml/slo/post"}
 METADATA_PATH = "/saml/metadata"
 ALGORITHMS = {"signing_algorithm": SIG_RSA_SHA256, "digest_algorithm": DIGEST_SHA256}
-
-
-class SamlUnavailable(RuntimeError):
-    """The IdP has no SAML signing key yet (`idp keys generate` creates it)."""
 
 
 class IdpServer(Server):
@@ -119,8 +120,9 @@ def sp_stamp(row: SAMLServiceProvider) -> str:
 class SamlIdp:
     """Per-app holder of the pysaml2 Server, its schema and its signed metadata."""
 
-    def __init__(self, settings: dict):
+    def __init__(self, settings: dict, keyring):
         self.settings = settings
+        self.keyring = keyring
         self.issuer = settings["ISSUER"]
         self.entity_id = entity_id(self.issuer)
         self.schema = AttributeSchema.load(settings["SAML_ATTRIBUTES_FILE"])
@@ -128,17 +130,22 @@ class SamlIdp:
         self._lock = threading.Lock()
         self._server: IdpServer | None = None
         self._stamps: dict[str, str] = {}
-        self._metadata: tuple[float, str] | None = None
+        self._keys: tuple | None = None  # (signing kid, published certificates) built with
+        self._metadata: tuple[tuple, str] | None = None
 
     # -- building ---------------------------------------------------------------------
-    def _config(self) -> IdPConfig:
-        key_file, cert_file = keys.key_paths(self.settings["KEYS_DIR"])
-        if not (key_file.exists() and cert_file.exists()):
-            raise SamlUnavailable("no SAML signing key: run `idp keys generate`")
+    def _keys_now(self):
+        """(the key that signs now, the state the Server must be built with)."""
+        signer = self.keyring.saml_signer()
+        return signer, (signer.kid, self.keyring.saml_certificates())
+
+    def _config(self, signer) -> IdPConfig:
         issuer = self.issuer
         conf = IdPConfig().load({
             "entityid": self.entity_id,
-            "key_file": str(key_file), "cert_file": str(cert_file),
+            # PEM text, not a file: crypto_backend reads either; the certificate goes to
+            # the security context and the metadata below, not through a file either.
+            "key_file": signer.private_pem.decode("ascii"), "cert_file": None,
             "metadata": {},
             "accepted_time_diff": int(self.settings["SAML_CLOCK_SKEW_SECONDS"]),
             **ALGORITHMS,  # top level: signed metadata
@@ -158,9 +165,12 @@ class SamlIdp:
         return conf
 
     def _build(self) -> None:
+        signer, keys = self._keys_now()
         rows = db.session.scalars(select(SAMLServiceProvider).where(
             SAMLServiceProvider.enabled.is_(True))).all()
-        server = IdpServer(config=self._config())
+        server = IdpServer(config=self._config(signer))
+        server.sec.my_cert = certificate_base64(signer.public_pem)  # KeyInfo of signatures
+        server.request_args.pop("cert", None)  # no TLS client certificate from a PEM text
         stamps = {}
         for row in rows:
             try:  # one unusable metadata (expired, malformed) must not take the others down
@@ -168,14 +178,16 @@ class SamlIdp:
                 stamps[row.entity_id] = sp_stamp(row)
             except Exception as exc:  # noqa: BLE001 - pysaml2 raises many kinds
                 log.error("SAML SP %s: metadata not usable: %s", row.entity_id, exc)
-        self._server, self._stamps = server, stamps
-        log.info("SAML server built with %d service provider(s)", len(stamps))
+        self._server, self._stamps, self._keys = server, stamps, keys
+        log.info("SAML server built with %d service provider(s), signing key %s",
+                 len(stamps), signer.kid)
 
     def server(self) -> IdpServer:
-        """The current Server (built on first use)."""
-        if self._server is None:
+        """The current Server (built on first use, rebuilt when the keys changed)."""
+        _, keys = self._keys_now()
+        if self._server is None or self._keys != keys:
             with self._lock:
-                if self._server is None:
+                if self._server is None or self._keys != self._keys_now()[1]:
                     self._build()
         return self._server
 
@@ -192,18 +204,28 @@ class SamlIdp:
     def forget(self) -> None:
         """Drop the Server (tests and key changes): the next request builds a new one."""
         with self._lock:
-            self._server, self._stamps, self._metadata = None, {}, None
+            self._server, self._stamps, self._keys, self._metadata = None, {}, None, None
 
     # -- metadata ---------------------------------------------------------------------
     def metadata_xml(self) -> str:
-        """The IdP's signed metadata (cached; renewed daily since it carries validUntil)."""
+        """The IdP's signed metadata, the same on every node (cached per key state and UTC
+        day: validUntil counts from the day's start, the ID is a digest of both)."""
+        server = self.server()
+        day = datetime.now(timezone.utc).date()
+        state = (self._keys, day)
         cached = self._metadata
-        if cached is None or time.time() - cached[0] > 86400:
-            server = self.server()
+        if cached is None or cached[0] != state:
+            certificates = self._keys[1]
             descriptor = entity_descriptor(server.config)
-            descriptor.valid_until = in_a_while(
-                hours=int(self.settings["SAML_METADATA_VALID_HOURS"]))
-            _, xml = sign_entity_descriptor(descriptor, None, server.sec,
+            descriptor.idpsso_descriptor.key_descriptor = do_key_descriptor(
+                [certificate_base64(pem) for pem in certificates], None, use="signing")
+            start = datetime.combine(day, datetime.min.time(), timezone.utc)
+            descriptor.valid_until = (start + timedelta(
+                hours=int(self.settings["SAML_METADATA_VALID_HOURS"]))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+            ident = "_" + hashlib.sha256("|".join(
+                [self.entity_id, descriptor.valid_until, *certificates]).encode()).hexdigest()
+            _, xml = sign_entity_descriptor(descriptor, ident, server.sec,
                                             sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
-            self._metadata = cached = (time.time(), xml)
+            self._metadata = cached = (state, xml)
         return cached[1]

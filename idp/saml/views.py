@@ -25,7 +25,6 @@ from . import logout, logout_chain
 from .adapter import idp
 from .requests import (SamlRequestError, decode, find_sp, parse_authn_request,
                        parse_logout_request)
-from .server import SamlUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("saml", __name__, url_prefix="/saml")
@@ -45,13 +44,6 @@ def refused(exc: SamlRequestError):
 @bp.errorhandler(SamlRequestError)
 def _refused(exc):
     return refused(exc)
-
-
-@bp.errorhandler(SamlUnavailable)
-def _unavailable(exc):
-    log.error("SAML unavailable: %s", exc)
-    return error_page(503, _("Service momentanément indisponible"),
-                      _("La connexion SAML n'est pas encore configurée sur ce serveur."))
 
 
 @bp.get("/metadata")

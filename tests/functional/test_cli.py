@@ -81,12 +81,13 @@ def test_duplicate_client_name_is_refused(settings):
     assert "already exists" in result.output
 
 
-def test_keys_list_and_rotate(settings):
+def test_keys_list_and_rotate(settings, keys_restored):
     before = run_json(settings, "keys", "list")["keys"]
-    assert {k["alg"] for k in before if k["state"] == "active"} == {"RS256", "ES256"}
+    assert {k["alg"] for k in before if k["state"] == "active" and k["purpose"] == "oidc"} \
+        == {"RS256", "ES256"}
     rotated = run_json(settings, "keys", "rotate")["active"]
     after = run_json(settings, "keys", "list")["keys"]
-    active = {k["kid"] for k in after if k["state"] == "active"}
+    active = {k["kid"] for k in after if k["state"] == "active" and k["purpose"] == "oidc"}
     assert active == set(rotated)
     assert {k["kid"] for k in before} <= {k["kid"] for k in after}  # old ones kept (grace)
 

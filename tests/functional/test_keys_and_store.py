@@ -1,21 +1,35 @@
-"""Key rotation keeps the previous public key published; a store outage answers 503."""
+"""Key rotation keeps the previous public key published; keys are sealed in the database;
+a store outage answers 503."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import select
 
-from idp.oidc.keys import generate, rotate, KeyRing
+from idp.db import db
+from idp.keys import keyset
+from idp.keys.sealing import key_encryption, unseal
+from idp.models import SigningKey, utcnow
 from idp.store import StoreUnavailable
 
 
-def test_rotation_keeps_the_old_public_key_for_the_grace_period(tmp_path):
-    generate(tmp_path)
-    ring = KeyRing(tmp_path, grace_days=7)
+def _rotate(app, grace_days=7, ago=3.0):
+    """Rotate the OIDC keys as if `ago` seconds ago (so the new keys already sign)."""
+    with app.app_context():
+        new = keyset.rotate_oidc(db.session, key_encryption(app.config), grace_days,
+                                 now=utcnow() - timedelta(seconds=ago))
+        db.session.commit()
+    return new
+
+
+def test_rotation_keeps_the_old_public_key_for_the_grace_period(app, keys_restored):
+    ring = app.extensions["idp"]["keyring"]
     old_kid, old_key = ring.signing_key("RS256")
     token = jwt.encode({"alg": "RS256", "kid": old_kid}, {"sub": "x"}, old_key)
-    rotate(tmp_path, grace_days=7)
-    ring._checked = 0  # let the ring notice the new index at once
-    new_kid, _ = ring.signing_key("RS256")
+    _rotate(app)
+    new_kid, _ = ring.signing_key("RS256")  # this process reloads at once
     assert new_kid != old_kid
     kids = {k["kid"] for k in ring.jwks()["keys"]}
     assert {old_kid, new_kid} <= kids
@@ -23,19 +37,25 @@ def test_rotation_keeps_the_old_public_key_for_the_grace_period(tmp_path):
     assert all("d" not in k for k in ring.jwks()["keys"])  # public parts only
 
 
-def test_keys_beyond_the_grace_are_dropped(tmp_path):
-    generate(tmp_path)
-    first = KeyRing(tmp_path, grace_days=0).signing_key("RS256")[0]
-    rotate(tmp_path, grace_days=0)
-    rotate(tmp_path, grace_days=0)
-    ring = KeyRing(tmp_path, grace_days=0)
+def test_keys_beyond_the_grace_are_dropped(app, keys_restored):
+    ring = app.extensions["idp"]["keyring"]
+    first = ring.signing_key("RS256")[0]
+    _rotate(app, grace_days=0, ago=10)
+    _rotate(app, grace_days=0, ago=5)
     assert first not in {k["kid"] for k in ring.jwks()["keys"]}
+    with app.app_context():
+        assert db.session.scalar(select(SigningKey).where(SigningKey.kid == first)) is None
 
 
-def test_key_files_are_private(tmp_path):
-    generate(tmp_path)
-    for pem in tmp_path.glob("*.pem"):
-        assert pem.stat().st_mode & 0o077 == 0
+def test_rows_hold_no_private_key_in_clear(app):
+    with app.app_context():
+        rows = db.session.scalars(select(SigningKey)).all()
+        assert {(r.purpose, r.alg) for r in rows} >= {("oidc", "RS256"), ("oidc", "ES256"),
+                                                      ("saml", "RS256")}
+        for row in rows:
+            stored = " ".join(str(v) for v in (row.kid, row.public_pem, row.sealed_private))
+            assert "PRIVATE KEY" not in stored and "MII" not in row.sealed_private
+            assert b"-----BEGIN PRIVATE KEY-----" in unseal(key_encryption(app.config), row)
 
 
 def test_jwks_never_offers_alg_none(client):

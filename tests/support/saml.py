@@ -27,7 +27,7 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from idp.db import db
-from idp.saml import crypto_backend, keys as saml_keys
+from idp.saml import crypto_backend
 from idp.saml.registry import register_sp
 
 ALGS = {"signing_algorithm": SIG_RSA_SHA256, "digest_algorithm": DIGEST_SHA256}
@@ -36,9 +36,9 @@ _ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 
 
 @pytest.fixture(scope="session", autouse=True)
-def saml_keys_ready(settings):
-    """The IdP's SAML signing key in the test key directory (as `idp keys generate`)."""
-    saml_keys.generate(settings["KEYS_DIR"])
+def saml_keys_ready(app):
+    """The in-process crypto backend for every pysaml2 entity (the IdP's SAML key is in
+    the database with the others: the `app` fixture)."""
     crypto_backend.install()
 
 
