@@ -29,6 +29,8 @@ class Database:
 
         @app.after_request
         def commit(response):
+            if not self.session.registry.has() or not self.session().in_transaction():
+                return response  # the request never used the session: nothing to end
             if response.status_code < 500 and not g.get("db_rollback"):
                 self.session.commit()
             else:

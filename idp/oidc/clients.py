@@ -94,6 +94,14 @@ def _load_client(client_id: str) -> Client | None:
     return Client(row)
 
 
+def new_client_id() -> str:
+    """128 random bits, URL-safe, never starting with "-" (an operator types it after
+    `idp clients edit-oidc`, where a leading dash would read as an option)."""
+    while (client_id := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return client_id
+
+
 class RegistrationError(ValueError):
     """A client registration that cannot be accepted; the message says why."""
 
@@ -152,7 +160,7 @@ def register_client(*, name: str, redirect_uris: list[str], public: bool = False
     if method in SECRET_AUTH_METHODS:
         secret = client_secret or secrets.token_urlsafe(32)  # 256 bits
     row = OIDCClient(
-        client_id=client_id or secrets.token_urlsafe(16), name=name, public=public,
+        client_id=client_id or new_client_id(), name=name, public=public,
         secret_hash=hash_secret(secret) if secret else None, redirect_uris=uris,
         post_logout_redirect_uris=logout_uris, backchannel_logout_uri=backchannel_logout_uri,
         scopes=scopes, token_endpoint_auth_method=method, jwks_uri=jwks_uri, jwks=jwks,

@@ -116,3 +116,12 @@ def test_accounts_search_show_unlock_reactivate(app, settings, make):
     refused = run_idp(settings, "accounts", "reactivate", "--school", SCHOOL_A, "l.martin",
                       expect_ok=False)
     assert refused.exit_code == 1 and "désactivé" in refused.output
+
+
+def test_a_generated_client_id_never_reads_as_an_option(monkeypatch):
+    """`idp clients edit-oidc <client_id>`: an id starting with "-" was taken for an option."""
+    from idp.oidc import clients
+
+    drawn = iter(["-Rstarts-with-a-dash", "AbCdEf0123456789xyzXYZ"])
+    monkeypatch.setattr(clients.secrets, "token_urlsafe", lambda _n: next(drawn))
+    assert clients.new_client_id() == "AbCdEf0123456789xyzXYZ"
