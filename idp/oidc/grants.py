@@ -6,10 +6,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-import requests
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.util import scope_to_list
-from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.util import create_half_hash
@@ -269,28 +267,3 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token):
         pass  # marked used by the take
-
-
-class PrivateKeyJWT(JWTBearerClientAssertion):
-    """private_key_jwt client authentication (RFC 7523), keys from the client's JWKS."""
-
-    CLIENT_AUTH_METHOD = "private_key_jwt"
-
-    def get_audiences(self):
-        issuer = current_app.config["ISSUER"]
-        return [issuer + "/oidc/token", issuer]
-
-    def validate_jti(self, claims, jti):
-        return store().add(f"jti:{claims['sub']}:{jti}", 1, 3600)
-
-    def resolve_client_public_key(self, client):
-        from joserfc.jwk import KeySet
-
-        row = client.row
-        if row.jwks:
-            return KeySet.import_key_set(row.jwks)
-        cached = store().get("jwks:" + row.client_id)
-        if cached is None:
-            cached = requests.get(row.jwks_uri, timeout=3).json()
-            store().set("jwks:" + row.client_id, cached, 600)
-        return KeySet.import_key_set(cached)

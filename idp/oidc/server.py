@@ -17,6 +17,7 @@ from ..db import db
 from ..models import Account
 from . import grants, refresh_tokens, tokens
 from .claims import subject
+from .client_auth import PrivateKeyJWT
 from .clients import query_client
 from .supported import AUTH_METHODS
 from .userinfo import register_userinfo
@@ -159,8 +160,7 @@ def build_server(app: Flask) -> IdpAuthorizationServer:
     server.register_grant(grants.AuthorizationCodeGrant,
                           [grants.StrictCodeChallenge(required=True), grants.OpenIDCode()])
     server.register_grant(grants.RefreshTokenGrant)
-    server.register_client_auth_method(grants.PrivateKeyJWT.CLIENT_AUTH_METHOD,
-                                       grants.PrivateKeyJWT())
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_extension(Issuer())
