@@ -77,7 +77,7 @@ def rotate_saml(actor: str | None = None) -> dict:
 def activate_saml(actor: str | None = None) -> dict:
     """The next SAML key signs (on every node two seconds from now)."""
     _store_reachable()
-    row = keyset.activate_saml(db.session, _grace())
+    row = keyset.activate_saml(db.session, key_encryption(current_app.config), _grace())
     record("saml_signing_key_activated", actor=actor, target="saml", kid=row.kid)
     return {"kid": row.kid, "state": row.state, "signs_from": row.signs_from.isoformat(),
             "certificate": certificate_facts(row.public_pem)}

@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 __all__ = ["KeyRing", "KeysUnavailable", "KeyEncryptionError", "KeyChangeConflict",
            "NoKeysYet", "init_app"]
 
-# Endpoints called by servers, which expect JSON (the token endpoint answers its own).
-_JSON_PATHS = ("/oidc/jwks", "/.well-known/")
+# Endpoints called by servers, which expect JSON (the token endpoint checks the keys
+# before it spends a code; this is for a load failing in between).
+_JSON_PATHS = ("/oidc/jwks", "/oidc/token", "/.well-known/")
 
 
 def init_app(app: Flask) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..models import SigningKey, utcnow
 from . import material
-from .keyset import _current, _flush, new_row
+from .keyset import check_key_encryption, current_keys, flush_change, new_row
 from .version import changed
 
 INDEX = "keyring.json"
@@ -72,8 +72,9 @@ def import_directory(session: Session, kek, keys_dir: str | Path, grace_days: fl
     keys_dir, now = Path(keys_dir), now or utcnow()
     if not keys_dir.is_dir():
         raise ImportProblem(f"{keys_dir}: no such directory")
+    check_key_encryption(session, kek)
     known = set(session.scalars(select(SigningKey.kid)))
-    active = _current(session, "oidc", "active")
+    active = current_keys(session, "oidc", "active")
     rows, skipped = [], []
     for entry in _oidc_entries(keys_dir):
         kid, alg = entry["kid"], entry["alg"]
@@ -100,7 +101,7 @@ def import_directory(session: Session, kek, keys_dir: str | Path, grace_days: fl
     rows += [saml] if saml is not None else []
     if rows:
         session.add_all(rows)
-        _flush(session)
+        flush_change(session)
         changed(session)
     return {"imported": [{"kid": r.kid, "purpose": r.purpose, "state": r.state} for r in rows],
             "skipped": skipped}
@@ -124,7 +125,7 @@ def _saml_row(session, kek, keys_dir: Path, known: set, now: datetime,
     if kid in known:
         skipped.append({"kid": kid, "purpose": "saml", "reason": "already imported"})
         return None
-    current = _current(session, "saml", "active").get(material.SAML_ALGORITHM)
+    current = current_keys(session, "saml", "active").get(material.SAML_ALGORITHM)
     if current is not None:
         skipped.append({"kid": kid, "purpose": "saml",
                         "reason": f"the database already signs SAML with {current.kid}"})

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ..models import SigningKey, utcnow
 from . import material
 from .errors import KeyChangeConflict, NoKeysYet
-from .sealing import reseal, seal
+from .sealing import reseal, seal, unseal_all
 from .version import changed
 
 SWITCH_SECONDS = 2.0
@@ -50,13 +50,19 @@ def new_row(kek, purpose: str, alg: str, state: str, now: datetime,
                       created_at=now, signs_from=signs_from)
 
 
-def _current(session: Session, purpose: str, state: str) -> dict[str, SigningKey]:
+def current_keys(session: Session, purpose: str, state: str) -> dict[str, SigningKey]:
     rows = session.scalars(select(SigningKey).where(SigningKey.purpose == purpose,
                                                     SigningKey.state == state))
     return {row.alg: row for row in rows}
 
 
-def _flush(session: Session) -> None:
+def check_key_encryption(session: Session, kek) -> None:
+    """Before sealing anything: the configured KEK must open the keys already there (a
+    node with a wrong one would write keys no other node can open). KeyEncryptionError."""
+    unseal_all(kek, session.scalars(select(SigningKey)).all())
+
+
+def flush_change(session: Session) -> None:
     """Flush; a unique violation or SQLite's busy snapshot means another node won."""
     try:
         session.flush()
@@ -97,17 +103,18 @@ def _prune(session: Session, now: datetime, grace_days: float) -> None:
 def generate(session: Session, kek, now: datetime | None = None) -> list[SigningKey]:
     """An active key for each OIDC algorithm and for SAML that has none; the new rows."""
     now = now or utcnow()
+    check_key_encryption(session, kek)
     created = []
-    active = _current(session, "oidc", "active")
+    active = current_keys(session, "oidc", "active")
     for alg in material.OIDC_ALGORITHMS:
         if alg not in active:
             created.append(new_row(kek, "oidc", alg, "active", now, signs_from=now))
-    if not _current(session, "saml", "active"):
+    if not current_keys(session, "saml", "active"):
         created.append(new_row(kek, "saml", material.SAML_ALGORITHM, "active", now,
                                signs_from=now))
     if created:
         session.add_all(created)
-        _flush(session)
+        flush_change(session)
         changed(session)
     return created
 
@@ -117,9 +124,10 @@ def rotate_oidc(session: Session, kek, grace_days: float,
     """New OIDC keys, published now, signing from now + SWITCH_SECONDS everywhere."""
     now = now or utcnow()
     switch = now + timedelta(seconds=SWITCH_SECONDS)
-    active = _current(session, "oidc", "active")
+    active = current_keys(session, "oidc", "active")
     if not active:
         raise NoKeysYet("no OIDC signing key in the database yet: run `idp keys generate`")
+    check_key_encryption(session, kek)
     new = []
     for alg in material.OIDC_ALGORITHMS:  # same order on every node: no deadlock
         if alg in active:
@@ -127,7 +135,7 @@ def rotate_oidc(session: Session, kek, grace_days: float,
         new.append(new_row(kek, "oidc", alg, "active", now,
                            signs_from=switch if alg in active else now))
     session.add_all(new)
-    _flush(session)
+    flush_change(session)
     _prune(session, now, grace_days)
     changed(session)
     return new
@@ -136,32 +144,34 @@ def rotate_oidc(session: Session, kek, grace_days: float,
 def publish_next_saml(session: Session, kek, now: datetime | None = None) -> SigningKey:
     """A next SAML key and certificate, published in the metadata, not signing yet."""
     now = now or utcnow()
-    if not _current(session, "saml", "active"):
+    if not current_keys(session, "saml", "active"):
         raise NoKeysYet("no SAML signing key in the database yet: run `idp keys generate`")
-    pending = _current(session, "saml", "next")
+    pending = current_keys(session, "saml", "next")
     if pending:
         row = pending[material.SAML_ALGORITHM]
         raise KeyChangeConflict(
             f"the next SAML certificate {row.kid} is already published (since "
             f"{row.created_at:%Y-%m-%d %H:%M} UTC): `idp keys activate --saml` makes it sign")
+    check_key_encryption(session, kek)
     row = new_row(kek, "saml", material.SAML_ALGORITHM, "next", now, signs_from=None)
     session.add(row)
-    _flush(session)
+    flush_change(session)
     changed(session)
     return row
 
 
-def activate_saml(session: Session, grace_days: float,
+def activate_saml(session: Session, kek, grace_days: float,
                   now: datetime | None = None) -> SigningKey:
     """The next SAML key signs from now + SWITCH_SECONDS; the previous one is retired
     (its certificate stays in the metadata for the grace period)."""
     now = now or utcnow()
     switch = now + timedelta(seconds=SWITCH_SECONDS)
-    pending = _current(session, "saml", "next").get(material.SAML_ALGORITHM)
+    pending = current_keys(session, "saml", "next").get(material.SAML_ALGORITHM)
     if pending is None:
         raise NoKeysYet("no next SAML certificate to activate: `idp keys rotate --saml` "
                         "publishes one first")
-    active = _current(session, "saml", "active").get(material.SAML_ALGORITHM)
+    check_key_encryption(session, kek)  # never activate a key the nodes cannot open
+    active = current_keys(session, "saml", "active").get(material.SAML_ALGORITHM)
     if active is not None:
         _move(session, active, "active", state="retired", retired_at=switch)
     _move(session, pending, "next", state="active", signs_from=switch)
@@ -177,7 +187,7 @@ def reencrypt(session: Session, kek) -> int:
     for row in rows:
         row.sealed_private = reseal(kek, row.sealed_private)
     if rows:
-        _flush(session)
+        flush_change(session)
         changed(session)
     return len(rows)
 

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from ..db import db
 from ..models import SigningKey, utcnow
 from ..store import StoreUnavailable
-from .errors import KeyEncryptionError, KeysUnavailable, NoKeysYet
-from .sealing import key_encryption, unseal
+from .errors import KeysUnavailable, NoKeysYet
+from .sealing import key_encryption, unseal_all
 from .version import read_version
 
 log = logging.getLogger(__name__)
@@ -189,21 +189,9 @@ class KeyRing:
                      if row.retired_at is None or row.retired_at + grace > now]
         if not published:
             raise NoKeysYet("no signing keys in the database yet: run `idp keys generate`")
-        keys, failures = [], []
-        for row in published:
-            try:
-                private = unseal(kek, row)
-            except KeyEncryptionError as exc:
-                failures.append(exc)
-                continue
-            keys.append(LoadedKey(kid=row.kid, purpose=row.purpose, alg=row.alg,
-                                  state=row.state, public_pem=row.public_pem,
-                                  created_at=row.created_at, signs_from=row.signs_from,
-                                  retired_at=row.retired_at, private_pem=private))
-        if failures and not keys:
-            raise KeyEncryptionError(
-                f"none of the {len(failures)} signing keys decrypts: wrong "
-                "IDP_KEY_ENCRYPTION_KEY (every node needs the same)")
-        if failures:
-            raise failures[0]  # a row altered (the others open with this KEK)
+        keys = [LoadedKey(kid=row.kid, purpose=row.purpose, alg=row.alg, state=row.state,
+                          public_pem=row.public_pem, created_at=row.created_at,
+                          signs_from=row.signs_from, retired_at=row.retired_at,
+                          private_pem=private)
+                for row, private in zip(published, unseal_all(kek, published))]
         return Snapshot(keys, version)

@@ -65,6 +65,23 @@ def unseal(kek: MultiFernet, row) -> bytes:
     return document["private"].encode("ascii")
 
 
+def unseal_all(kek: MultiFernet, rows) -> list[bytes]:
+    """The private PEMs of `rows`, in order. None opening says the KEK is wrong; some
+    opening says the others were altered (or sealed under another KEK)."""
+    opened, failures = [], []
+    for row in rows:
+        try:
+            opened.append(unseal(kek, row))
+        except KeyEncryptionError as exc:
+            failures.append(exc)
+    if failures and len(failures) == len(rows):
+        raise KeyEncryptionError(f"none of the {len(rows)} signing keys decrypts: wrong "
+                                 "IDP_KEY_ENCRYPTION_KEY (every node needs the same)")
+    if failures:
+        raise failures[0]
+    return opened
+
+
 def reseal(kek: MultiFernet, token: str) -> str:
     """The same sealed document under the first KEK (KEK rotation)."""
     try:

@@ -2,11 +2,16 @@
 introspect, userinfo and the JWKS. Authlib answers each of them (server.py)."""
 from __future__ import annotations
 
+import logging
+
 from flask import jsonify, request
 
 from ..extensions import keyring
+from ..keys import KeysUnavailable
 from .adapter import server
 from .views import bp
+
+log = logging.getLogger(__name__)
 
 
 @bp.post("/token")
@@ -17,6 +22,17 @@ def token():
                            error_description="A parameter is repeated.")
         response.status_code = 400
         return response
+    if request.form.get("grant_type") == "authorization_code":
+        # The ID token needs a key: without one, say so before the code is spent.
+        try:
+            keyring().current()
+        except KeysUnavailable as exc:
+            log.error("token endpoint: %s", exc)
+            response = jsonify(error="temporarily_unavailable",
+                               error_description="Signing keys are unavailable; try again.")
+            response.status_code = 503
+            response.headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+            return response
     return server().create_token_response()
 
 
