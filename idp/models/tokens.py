@@ -23,6 +23,9 @@ class RefreshToken(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
                                             index=True)
     scope: Mapped[str] = mapped_column(String(500))
+    # Userinfo claims asked by the `claims` parameter (space-separated names; migration
+    # claims0001), carried through every rotation like the scope.
+    claims: Mapped[str | None] = mapped_column(String(500))
     sid: Mapped[str | None] = mapped_column(String(64))
     auth_time: Mapped[int] = mapped_column(default=0)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,7 +12,8 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredError,
-                                      LoginRequiredError)
+                                      LoginRequiredError, RequestNotSupportedError,
+                                      RequestURINotSupportedError)
 from flask import current_app, redirect, request, session
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -24,12 +25,22 @@ from ..models import RefreshToken
 from ..signin import PendingAuthorization, ProtocolAdapter
 from ..signin.adapter import RequestRefused
 from ..signin.session import note_relying_party
-from . import logout, tokens
+from . import claims_request, logout, tokens
+from .claims_request import ClaimsRequestError
 from .server import rebuild_request
+from .supported import ACR_VALUES
 
 # The step a passive request (prompt=none) would need -> the error it gets.
 PASSIVE_ERRORS = {"wayf": LoginRequiredError, "login": LoginRequiredError,
                   "consent": ConsentRequiredError}
+
+
+class UnmetAuthenticationRequirementsError(OAuth2Error):
+    """OpenID Connect Unmet Authentication Requirements 1.0: the level asked (acr_values,
+    an essential acr claim) is not one this provider offers, or not one this account can
+    reach without interaction (prompt=none, no second factor)."""
+
+    error = "unmet_authentication_requirements"
 
 
 def server():
@@ -51,6 +62,16 @@ def authorization_error(error: OAuth2Error, state: str | None = None):
                       _("Le service qui vous a envoyé ici a fait une demande invalide "
                         "(%(reason)s). Retournez sur ce service et réessayez.",
                         reason=error.description or error.error))
+
+
+def _unsupported(params: dict) -> OAuth2Error | None:
+    """Request objects are not supported (discovery says so): OpenID Core 6.1/6.2 want
+    the error on the redirect URI rather than the request going on without them."""
+    if "request" in params:
+        return RequestNotSupportedError(description="request objects are not supported")
+    if "request_uri" in params:
+        return RequestURINotSupportedError(description="request_uri is not supported")
+    return None
 
 
 def _origin(url: str) -> str:
@@ -85,16 +106,31 @@ class OidcAdapter(ProtocolAdapter):
                 description="max_age must be a number of seconds",
                 redirect_uri=grant.redirect_uri, state=params.get("state")))) from None
         client = grant.request.client
+        refused = _unsupported(params)
+        try:
+            asked = claims_request.parse(params.get("claims"), client.row.scopes)
+            acr = claims_request.required_acr(params.get("acr_values"), asked)
+        except ClaimsRequestError as error:
+            refused = InvalidRequestError(description=str(error))
+        except ValueError:
+            refused = UnmetAuthenticationRequirementsError(
+                description=f"acr_values offered: {' '.join(ACR_VALUES)}")
+        if refused is not None:  # on the redirect URI Authlib verified, with state
+            refused.redirect_uri = grant.redirect_uri
+            raise RequestRefused(authorization_error(refused, params.get("state")))
         for locale in (params.get("ui_locales") or "").split():
             if locale[:2] in current_app.config["LANGUAGES"]:
                 session["locale"] = locale[:2]
                 break
+        scopes = grant.request.scope.split()
         return PendingAuthorization(
             protocol="oidc", client_id=client.get_client_id(), client_name=client.row.name,
             params=params, force_login="login" in prompts, force_consent="consent" in prompts,
             max_age=max_age, passive="none" in prompts, login_hint=params.get("login_hint"),
             ui_locales=params.get("ui_locales"), profile_hint=params.get("profile_hint"),
-            academy_hint=params.get("academy_hint"), requested=grant.request.scope.split(),
+            academy_hint=params.get("academy_hint"), acr=acr,
+            requested=scopes + [s for s in claims_request.implied_scopes(asked)
+                                if s not in scopes],
             return_origin=_origin(grant.redirect_uri)), grant
 
     def _grant(self, pending, account, validated):
@@ -132,6 +168,8 @@ class OidcAdapter(ProtocolAdapter):
         except OAuth2Error as error:
             return authorization_error(error)
         error = PASSIVE_ERRORS.get(step.name, InteractionRequiredError)
+        if step.name == "second_factor" and pending.acr == "mfa":
+            error = UnmetAuthenticationRequirementsError  # the level asked needs a page
         return authorization_error(error(redirect_uri=grant.redirect_uri),
                                    pending.params.get("state"))
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from .supported import AUTH_METHODS, INTROSPECTION_AUTH_METHODS, SCOPES, SIGNING_ALGS
+from .supported import (ACR_VALUES, AUTH_METHODS, INTROSPECTION_AUTH_METHODS, SCOPES,
+                        SIGNING_ALGS)
 
 well_known = Blueprint("well_known", __name__)
 
@@ -33,7 +34,7 @@ def openid_configuration():
         "introspection_endpoint_auth_methods_supported": list(INTROSPECTION_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "name",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr", "name",
             "given_name", "family_name", "preferred_username", "locale", "email",
             "email_verified", "profile", "affiliation", "academy", "school_uai",
             "school_name", "class", "pupils"],
@@ -45,5 +46,6 @@ def openid_configuration():
         "frontchannel_logout_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
+        "acr_values_supported": list(ACR_VALUES),
     })

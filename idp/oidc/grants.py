@@ -19,8 +19,9 @@ from ..audit import record
 from ..db import db
 from ..extensions import keyring, store
 from ..models import Account, AccountState
-from . import refresh_tokens, tokens
-from .claims import subject
+from ..signin.session import current_acr
+from . import claims_request, refresh_tokens, tokens
+from .claims import subject, user_info
 from .supported import AUTH_METHODS
 
 
@@ -38,6 +39,8 @@ class AuthorizationCode:
     nonce: str | None = None
     code_challenge: str | None = None
     code_challenge_method: str | None = None
+    acr: str | None = None                        # "pwd" or "mfa" (supported.ACR_VALUES)
+    claims: dict = field(default_factory=dict)    # claims_request.parse() of the request
 
     def get_redirect_uri(self):
         return self.redirect_uri
@@ -52,7 +55,7 @@ class AuthorizationCode:
         return self.auth_time
 
     def get_acr(self):
-        return None
+        return self.acr
 
     def get_amr(self):
         return self.amr or None
@@ -96,7 +99,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             grant_id=secrets.token_hex(16), auth_time=int(session.get("auth_time", time.time())),
             sid=session.get("sid"), amr=session.get("amr", []), nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
-            code_challenge_method=data.get("code_challenge_method"))
+            code_challenge_method=data.get("code_challenge_method"),
+            acr=current_acr(), claims=claims_request.parse(  # checked at begin
+                data.get("claims"), request.client.row.scopes))
         entries = {_code_key(code): (entry.__dict__,
                                      current_app.config["AUTHORIZATION_CODE_SECONDS"])}
         if entry.nonce:  # a nonce is used once per client (replay of an ID token)
@@ -178,9 +183,11 @@ class OpenIDCode(oidc_grants.OpenIDCode):
 def id_token(client, account, code: AuthorizationCode, access_token: str | None) -> str:
     """The ID token for a redeemed code, signed with the key of the client's algorithm.
 
-    Only `sub` of the account: RPs send the ID token back in URLs (id_token_hint at
-    logout), so a minor's name, class or linked pupils must not ride in it. The claims of
-    the granted scopes are served by the userinfo endpoint."""
+    Only `sub` of the account by default: RPs send the ID token back in URLs
+    (id_token_hint at logout), so a minor's name, class or linked pupils ride in it only
+    when the RP asked for them there (the `claims` parameter, within its registered
+    scopes). The claims of the granted scopes are served by the userinfo endpoint. `acr`
+    says how the family authenticated (supported.ACR_VALUES)."""
     alg = client.id_token_signed_response_alg
     kid, key = keyring().signing_key(alg)
     now = int(time.time())
@@ -194,9 +201,16 @@ def id_token(client, account, code: AuthorizationCode, access_token: str | None)
         claims["amr"] = code.amr
     if code.sid:
         claims["sid"] = code.sid
+    if code.acr:
+        claims["acr"] = code.acr
     if access_token:
         claims["at_hash"] = create_half_hash(access_token, alg).decode()
     claims["sub"] = subject(account, client)
+    asked = code.claims.get("id_token")  # by the `claims` parameter: read the account
+    if asked:
+        full = db.session.get(Account, account.id)
+        claims.update(claims_request.pick(user_info(full, client, " ".join(
+            claims_request.implied_scopes({"id_token": asked}))), asked))
     return jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, [alg])
 
 

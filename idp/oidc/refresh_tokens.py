@@ -20,7 +20,8 @@ from .tokens import revoke_grant, token_hash
 # gives it, bound for a code's first token or carried over from the token it rotates.
 _OWN = (RefreshToken.token_hash, RefreshToken.issued_at, RefreshToken.expires_at)
 _CARRIED = (RefreshToken.grant_id, RefreshToken.client_id, RefreshToken.account_id,
-            RefreshToken.scope, RefreshToken.sid, RefreshToken.auth_time)
+            RefreshToken.scope, RefreshToken.sid, RefreshToken.auth_time,
+            RefreshToken.claims)
 
 
 def _bound(column, prefix: str = ""):
@@ -93,12 +94,14 @@ def _own_values(value: str, days: int) -> dict:
 
 
 def save_refresh_token(value: str, *, client_id: str, account_id: int, scope: str,
-                       grant_id: str, days: int, sid: str | None, auth_time: int) -> None:
+                       grant_id: str, days: int, sid: str | None, auth_time: int,
+                       claims: str | None = None) -> None:
     """The first refresh token of a grant (a code's redemption): one INSERT, committed at
     once (discard() removes it if the answer cannot be sent)."""
     db.alone(_statement("issue"), {
         **_own_values(value, days), "grant_id": grant_id, "client_id": client_id,
-        "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time})
+        "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time,
+        "claims": claims})
 
 
 def discard(value: str) -> None:
@@ -116,6 +119,7 @@ class TakenRefreshToken:
     scope: str
     sid: str | None
     auth_time: int | None
+    claims: str | None
     presented: str
     successor: str
 

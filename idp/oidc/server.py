@@ -70,18 +70,20 @@ def save_token(token: dict, request) -> None:
     try:
         if request.authorization_code is not None:
             code = request.authorization_code
-            grant_id = code.grant_id
+            grant_id, claims = code.grant_id, " ".join(code.claims.get("userinfo", [])) or None
             if token.get("refresh_token"):
                 refresh_tokens.save_refresh_token(
                     token["refresh_token"], client_id=request.client.get_client_id(),
                     account_id=request.user.id, scope=token.get("scope", ""),
                     grant_id=grant_id, sid=code.sid, auth_time=code.auth_time,
-                    days=current_app.config["REFRESH_TOKEN_DAYS"])
+                    claims=claims, days=current_app.config["REFRESH_TOKEN_DAYS"])
         else:
-            grant_id = request.refresh_token.taken.grant_id
+            grant_id, claims = (request.refresh_token.taken.grant_id,
+                                request.refresh_token.taken.claims)
         tokens.save_access_token(token["access_token"], client_id=request.client.get_client_id(),
                                  account_id=request.user.id, scope=token.get("scope", ""),
-                                 grant_id=grant_id, expires_in=int(token["expires_in"]))
+                                 grant_id=grant_id, expires_in=int(token["expires_in"]),
+                                 claims=claims)
     except OAuth2Error:
         raise
     except Exception as error:

@@ -13,3 +13,8 @@ SCOPES = ("openid", "profile", "email", "education", "offline_access")
 DEFAULT_SCOPES = ("openid", "profile", "email", "education")  # of a new client
 
 SIGNING_ALGS = ("RS256", "ES256")  # ID tokens and private_key_jwt assertions
+
+# Authentication context classes (acr), in ID tokens and asked by acr_values or by the
+# claims parameter: "pwd" the password alone, "mfa" the password and the second factor
+# (RFC 8176's amr names). FranceConnect's "eidas1" joins them with that issue.
+ACR_VALUES = ("pwd", "mfa")

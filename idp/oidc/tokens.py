@@ -35,6 +35,7 @@ class AccessToken:
     grant_id: str
     expires_at: int
     issued_at: int
+    claims: str | None = None  # userinfo claims asked by the `claims` parameter
 
     def get_scope(self):
         return self.scope
@@ -61,11 +62,13 @@ class AccessToken:
 
 
 def save_access_token(value: str, *, client_id: str, account_id: int, scope: str,
-                      grant_id: str, expires_in: int) -> None:
+                      grant_id: str, expires_in: int, claims: str | None = None) -> None:
     now = int(time.time())
-    store().set("at:" + token_hash(value), {
-        "client_id": client_id, "account_id": account_id, "scope": scope,
-        "grant_id": grant_id, "expires_at": now + expires_in, "issued_at": now}, expires_in)
+    entry = {"client_id": client_id, "account_id": account_id, "scope": scope,
+             "grant_id": grant_id, "expires_at": now + expires_in, "issued_at": now}
+    if claims:
+        entry["claims"] = claims
+    store().set("at:" + token_hash(value), entry, expires_in)
 
 
 def find_access_token(value: str | None) -> AccessToken | None:

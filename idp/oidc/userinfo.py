@@ -4,7 +4,8 @@ The access token comes in the Authorization header or, RFC 6750 2.2, in the form
 (`access_token`). A missing, unknown, expired or revoked token, or one whose account or
 client is gone, is answered 401 invalid_token; a token without the `openid` scope 403
 insufficient_scope; both with a WWW-Authenticate: Bearer header. The claims are those of
-claims.py for the token's scope and client (pairwise `sub`)."""
+claims.py for the token's scope and client (pairwise `sub`), plus those the `claims`
+request parameter asked (claims_request.py)."""
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
@@ -12,7 +13,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError,
 from authlib.oidc.core import UserInfoEndpoint
 from flask import request
 
-from . import tokens
+from . import claims_request, tokens
 from .claims import user_info
 
 
@@ -46,7 +47,14 @@ class BearerProtector(ResourceProtector):
 
 class UserInfo(UserInfoEndpoint):
     def generate_user_info(self, user, scope):
-        return user_info(user, current_token.get_client(), scope)
+        client = current_token.get_client()
+        info = user_info(user, client, scope)
+        asked = (current_token.claims or "").split()  # the `claims` parameter's
+        if asked:
+            extra = user_info(user, client, " ".join(claims_request.implied_scopes(
+                {"userinfo": asked})))
+            info.update(claims_request.pick(extra, asked))
+        return info
 
 
 def register_userinfo(server) -> None:

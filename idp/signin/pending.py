@@ -33,6 +33,9 @@ class PendingAuthorization:
     profile_hint: str | None = None    # WAYF hints from the RP
     academy_hint: str | None = None
     requested: list = field(default_factory=list)  # scopes or attribute names
+    # The authentication level the RP requires: "mfa" (OIDC acr_values or an essential
+    # acr claim) makes the second_factor step needed; None: the password is enough.
+    acr: str | None = None
     # Origin of the verified return target (redirect URI, ACS): the CSP form-action of
     # the step pages must allow it, since browsers apply form-action to the redirects
     # that follow a form POST (sign-in -> /continue -> fulfil -> the RP).

@@ -40,6 +40,12 @@ def start_session(account: Account, method: str = "pwd") -> None:
     record("login", actor=account.identifier)
 
 
+def current_acr() -> str:
+    """How this session authenticated: "mfa" once the second factor was passed, else
+    "pwd" (oidc.supported.ACR_VALUES)."""
+    return "mfa" if "mfa" in (session.get("amr") or []) else "pwd"
+
+
 def current_account() -> Account | None:
     """The signed-in account, or None; a session outlived by a password change,
     a "sign out everywhere" or a deactivation is ended here."""

@@ -57,9 +57,14 @@ def _set_flag(account: Account, state: str) -> None:
 
 
 def is_needed(ctx) -> bool:
-    """The step: an account with a factor whose session has not passed it."""
+    """The step: an account with a factor whose session has not passed it; or a service
+    that requires the second factor (its acr) for a session that has not passed one,
+    even for an account without a factor yet (the step then sets it up)."""
     if ctx.account is None:
         return False
+    if ctx.pending is not None and ctx.pending.acr == "mfa" \
+            and "mfa" not in (session.get("amr") or []):
+        return True
     state = _flag(ctx.account)
     if state in ("passed", "absent"):
         return False

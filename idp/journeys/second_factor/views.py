@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
@@ -13,14 +14,20 @@ from . import service
 from .forms import DisableForm, EnrolForm, RenewForm, VerifyForm
 
 bp = Blueprint("second_factor", __name__)
+WRONG_FIRST_CODE = _l("Code incorrect : la validation en deux étapes n'est pas activée. "
+                      "Vérifiez que l'heure de votre téléphone est à jour et saisissez le "
+                      "code affiché maintenant.")
 register_step(Step("second_factor", "second_factor.verify", service.is_needed))
 allow("second_factor.verify")
 
 @bp.route("/connexion/verification", methods=["GET", "POST"])
 @step_page("second_factor")
 def verify(ctx):
-    """After the password: the code from the app, or a recovery code."""
+    """After the password: the code from the app, or a recovery code. An account with no
+    factor is here only because the service requires one (an RP's acr): it sets it up."""
     account = ctx.account
+    if service.factor_of(account) is None:
+        return _enrol_in_step(ctx)
     form = VerifyForm(check_code=lambda typed: service.check_code(account, typed))
     if form.validate_on_submit():
         service.mark_passed(account)
@@ -31,6 +38,22 @@ def verify(ctx):
         return step_done()
     form.code.data = ""
     return render_template("second_factor/verify.html", form=form, pending=ctx.pending,
+                           flow=binding(ctx)), 400 if form.errors else 200
+
+
+def _enrol_in_step(ctx):
+    """Enrolment inside the step; the first right code passes it (confirm_enrolment),
+    and the recovery codes page goes on to the service."""
+    form = EnrolForm()
+    if form.validate_on_submit():
+        codes = service.confirm_enrolment(ctx.account, form.code.data)
+        if codes is not None:
+            return render_template("second_factor/codes.html", codes=codes, enabled=True,
+                                   resume=True)
+        form.code.errors = list(form.code.errors) + [WRONG_FIRST_CODE]
+    form.code.data = ""
+    return render_template("second_factor/required.html", form=form, pending=ctx.pending,
+                           enrol=service.enrolment_view(ctx.account),
                            flow=binding(ctx)), 400 if form.errors else 200
 
 
@@ -61,9 +84,7 @@ def enable():
         codes = service.confirm_enrolment(account, form.code.data)
         if codes is not None:
             return render_template("second_factor/codes.html", codes=codes, enabled=True)
-        form.code.errors = list(form.code.errors) + [_(
-            "Code incorrect : la validation en deux étapes n'est pas activée. Vérifiez que "
-            "l'heure de votre téléphone est à jour et saisissez le code affiché maintenant.")]
+        form.code.errors = list(form.code.errors) + [WRONG_FIRST_CODE]
     form.code.data = ""
     return _manage_page(account, enrol_form=form, status=400)
 
