@@ -9,11 +9,12 @@ look like one (``IDP_ARGON2_TIME_COST=2`` is an int), otherwise kept as strings.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import tomllib
 from pathlib import Path
+
+from . import secret_settings
+from .secret_settings import fernet_key_problem  # noqa: F401 - idp/keys/sealing.py uses it
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,8 +27,21 @@ DEFAULTS: dict = {
     "ISSUER": "http://127.0.0.1:5000",
     # Links in emails are built from this, never from the Host header.
     "BASE_URL": None,
+    # One secret per job (idp/secret_settings.py; README "Secrets"): none derives from
+    # another. SECRET_KEY signs CSRF tokens; its former values, comma-separated, go in
+    # SECRET_KEY_FALLBACKS while pages they signed may still come back.
     "SECRET_KEY": None,
     "SECRET_KEY_FILE": str(PROJECT_ROOT / "var" / "secret_key"),
+    "SECRET_KEY_FALLBACKS": None,
+    # Fernet keys sealing TOTP secrets, comma-separated: the first seals, all open.
+    "TOTP_SEALING_KEYS": None,
+    "TOTP_SEALING_KEYS_FILE": str(PROJECT_ROOT / "var" / "totp_sealing_keys"),
+    # Keys the HMAC of SMS codes in the store (they live minutes: rotation is a change).
+    "SMS_CODE_KEY": None,
+    "SMS_CODE_KEY_FILE": str(PROJECT_ROOT / "var" / "sms_code_key"),
+    # Salts pairwise `sub` and SAML persistent NameIDs: set once, never changed.
+    "PAIRWISE_SALT": None,
+    "PAIRWISE_SALT_FILE": str(PROJECT_ROOT / "var" / "pairwise_salt"),
     "DATABASE_URL": f"sqlite:///{PROJECT_ROOT / 'var' / 'idp.sqlite3'}",
     # Short-lived state: a redis:// URL, or the embedded store (a SQLite file shared by
     # every process of this machine, so `make run` with several processes stays correct).
@@ -71,7 +85,6 @@ DEFAULTS: dict = {
     # do not wait for the WAL flush (what a database crash may cost: idp/oidc/tokens.py).
     "REFRESH_ASYNC_COMMIT": True,
     "ID_TOKEN_SECONDS": 300,
-    "PAIRWISE_SALT": None,
     "BACKCHANNEL_LOGOUT_TIMEOUT": 3.0,
     # SAML 2.0 (idp/saml): attribute schema, assertion lifetime, request checks.
     "SAML_ATTRIBUTES_FILE": str(PROJECT_ROOT / "config" / "saml_attributes.toml"),
@@ -177,9 +190,7 @@ def _derive(settings: dict) -> None:
     settings["BASE_URL"] = (settings.get("BASE_URL") or settings["ISSUER"]).rstrip("/")
     if settings.get("SESSION_COOKIE_SECURE") is None:
         settings["SESSION_COOKIE_SECURE"] = settings["ISSUER"].startswith("https://")
-    settings.setdefault("PAIRWISE_SALT", None)
-    if not settings["PAIRWISE_SALT"] and settings.get("SECRET_KEY"):
-        settings["PAIRWISE_SALT"] = settings["SECRET_KEY"]
+    secret_settings.derive(settings, local=_is_local(settings["ISSUER"]))
 
 
 def validate(settings: dict) -> None:
@@ -194,6 +205,10 @@ def validate(settings: dict) -> None:
             "no secret: run `idp keys generate` or set IDP_SECRET_KEY (32+ random bytes)")
     if len(settings["SECRET_KEY"]) < 32:
         raise ConfigError("secret too short: IDP_SECRET_KEY needs at least 32 characters")
+    why = secret_settings.problem(
+        settings, production=not _is_local(issuer) and not settings.get("TESTING"))
+    if why:
+        raise ConfigError(why)
     keks = key_encryption_keys(settings)
     if not keks and not _is_local(issuer) and not settings.get("TESTING"):
         raise ConfigError("no key-encryption key: set IDP_KEY_ENCRYPTION_KEY, the same on every "
@@ -217,15 +232,6 @@ def key_encryption_keys(settings: dict) -> list[str]:
         return []
     items = value if isinstance(value, (list, tuple)) else str(value).split(",")
     return [str(item).strip() for item in items if str(item).strip()]
-
-
-def fernet_key_problem(key: str) -> str | None:
-    """Why `key` is not a Fernet key (32 bytes in URL-safe base64), or None."""
-    try:
-        raw = base64.urlsafe_b64decode(key.encode("ascii"))
-    except (binascii.Error, ValueError):
-        return "not URL-safe base64"
-    return None if len(raw) == 32 else f"{len(raw)} bytes instead of 32"
 
 
 def _is_local(url: str) -> bool:

@@ -20,6 +20,7 @@ from idp.migrations import upgrade
 from idp.keys import keyset
 from idp.keys.sealing import key_encryption, new_key_encryption_key
 from idp.models import Base, SigningKey
+from idp.secret_settings import new_values as new_secret_values
 
 from .support.browser import Browser
 
@@ -72,7 +73,7 @@ def settings(tmp_path_factory):
     _reset_database(database_url)
     overrides = {
         "ISSUER": "http://localhost",
-        "SECRET_KEY": secrets.token_urlsafe(48),
+        **new_secret_values(),  # SECRET_KEY, TOTP_SEALING_KEYS, SMS_CODE_KEY, PAIRWISE_SALT
         "DATABASE_URL": database_url,
         "KEY_ENCRYPTION_KEY": new_key_encryption_key(),
         "STORE_PATH": str(base / "store.sqlite3"),

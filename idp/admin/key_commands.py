@@ -14,6 +14,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import config as idp_config
+from .. import secret_settings
 from ..cli_helpers import app_context, commit, emit, fail
 from ..keys import KeyChangeConflict, KeysUnavailable
 from ..keys.importer import ImportProblem
@@ -73,6 +74,8 @@ def _development_secrets(settings: dict) -> list[str]:
             and not kek_file.exists():
         _private_file(kek_file, new_key_encryption_key())
         made.append(f"the key-encryption key ({kek_file})")
+    if idp_config._is_local(settings["ISSUER"]):  # TOTP sealing keys, SMS-code key, salt
+        made += secret_settings.make_development_files(settings)
     return made
 
 
@@ -80,8 +83,9 @@ def _development_secrets(settings: dict) -> list[str]:
 @click.option("--json", "as_json", is_flag=True)
 def keys_generate(as_json):
     """Create the signing keys missing from the database (RS256, ES256, SAML), after
-    bringing the schema up to date; in development, also the app secret and the
-    key-encryption key files under var/."""
+    bringing the schema up to date; in development, also the files under var/ of the app
+    secret, the key-encryption key, the TOTP sealing keys, the SMS-code key and the
+    pairwise salt."""
     made = _development_secrets(idp_config.load())
     try:
         upgrade(idp_config.load()["DATABASE_URL"])

@@ -9,8 +9,9 @@ The API every journey uses (sign-up J4, password reset and mobile change in reco
                         record, so a stranger cannot tell them apart (no enumeration)
 
 A code (SECURITY.md, One-time secrets; ASVS 6.6.3):
-- is 6 random digits, stored only as an HMAC (keyed with the app secret, so a copy of the
-  store does not give the codes away by trying the million of them) bound to the phone,
+- is 6 random digits, stored only as an HMAC (keyed with SMS_CODE_KEY, a key of its
+  own, so a copy of the store does not give the codes away by trying the million of
+  them; changing the key only voids the codes of the last minutes) bound to the phone,
   the purpose and the caller's transaction, in the store with a TTL;
 - is valid SMS_CODE_MINUTES (default 10, ASVS 6.5.5), used once, dies after
   SMS_CODE_MAX_ATTEMPTS wrong entries (an atomic counter: concurrent guesses cannot get
@@ -123,7 +124,7 @@ def _key(purpose: str, transaction: str) -> str:
 
 def _digest(phone: str, purpose: str, transaction: str, nonce: str, code: str) -> str:
     message = f"{purpose}|{transaction}|{phone}|{nonce}|{code}".encode()
-    return hmac.new(_config("SECRET_KEY").encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(str(_config("SMS_CODE_KEY")).encode(), message, hashlib.sha256).hexdigest()
 
 
 def _client_ip() -> str | None:

@@ -2,14 +2,16 @@
 second factor and staff accounts' mandatory one.
 
 - The TOTP secret must be readable to verify codes, so it is stored sealed (Fernet,
-  AES-128-CBC + HMAC, key derived from the app secret), never in clear.
+  AES-128-CBC + HMAC), never in clear, with TOTP_SEALING_KEYS (cryptography's
+  MultiFernet: the first key seals, every key opens, so the key rotates: `reseal` moves a
+  secret under the first key). Nothing else shares that key (idp/secret_settings.py).
 - A code is accepted once: the time step it matched is remembered in the store, so a code
   seen on a shoulder or replayed by a proxy is refused.
 - Recovery codes are random, shown once, stored as SHA-256 hashes, each usable once.
 """
 from __future__ import annotations
 
-import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -17,8 +19,10 @@ import time
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+
+from ..secret_settings import entries
 
 from ..extensions import store
 
@@ -27,9 +31,18 @@ DIGITS = 6
 STEP = 30
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"totp-seal|" + current_app.config["SECRET_KEY"].encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+@functools.lru_cache(maxsize=8)
+def _keys(configured: tuple[str, ...]) -> tuple[Fernet, MultiFernet]:
+    fernets = [Fernet(key.encode()) for key in configured]  # checked at start-up
+    return fernets[0], MultiFernet(fernets)
+
+
+def _sealing() -> tuple[Fernet, MultiFernet]:
+    """(the key that seals, all the keys that open)."""
+    configured = tuple(entries(current_app.config.get("TOTP_SEALING_KEYS")))
+    if not configured:  # start-up refuses this; a test may have changed the setting
+        raise RuntimeError("no TOTP sealing key: set IDP_TOTP_SEALING_KEYS")
+    return _keys(configured)
 
 
 def new_secret() -> str:
@@ -37,13 +50,33 @@ def new_secret() -> str:
 
 
 def seal(secret: str) -> str:
-    """The secret as stored in the database."""
-    return _fernet().encrypt(secret.encode()).decode()
+    """The secret as stored in the database (under the first sealing key)."""
+    return _sealing()[0].encrypt(secret.encode()).decode()
 
 
 def unseal(sealed: str) -> str | None:
+    """The secret, or None when no sealing key opens `sealed`."""
     try:
-        return _fernet().decrypt(sealed.encode()).decode()
+        return _sealing()[1].decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        if sealed:  # a stored secret no key opens: a sealing key left out of the setting?
+            current_app.logger.warning("a TOTP secret opens with none of the "
+                                       "IDP_TOTP_SEALING_KEYS")
+        return None
+
+
+def reseal(sealed: str) -> str | None:
+    """`sealed` under the first sealing key: the same text when it already is, None when
+    no key opens it (left as it is: never lose a second factor)."""
+    first, every = _sealing()
+    token = sealed.encode()
+    try:
+        first.decrypt(token)
+        return sealed
+    except (InvalidToken, ValueError):
+        pass
+    try:
+        return every.rotate(token).decode()
     except (InvalidToken, ValueError):
         return None
 

@@ -21,7 +21,9 @@ def test_layers_defaults_file_environment_overrides(tmp_path):
 def _valid(**kw):
     base = {"ISSUER": "https://idp.example", "SECRET_KEY": "s" * 40, "WORKERS": 1,
             "STORE_PATH": "/tmp/x", "REDIS_URL": None, "DATABASE_URL": "sqlite:///x",
-            "KEY_ENCRYPTION_KEY": "fuKDNO0lBf9dT8R5h6nvMA5qwAPYJ0oPhAcYZ1Pq1sE="}
+            "KEY_ENCRYPTION_KEY": "fuKDNO0lBf9dT8R5h6nvMA5qwAPYJ0oPhAcYZ1Pq1sE=",
+            "TOTP_SEALING_KEYS": "ZmV0ZXMtZGUtZmluLWQtYW5uZWUtYXUtY29sbGVnZSE=",
+            "SMS_CODE_KEY": "k" * 40, "PAIRWISE_SALT": "p" * 40}
     base.update(kw)
     return base
 
