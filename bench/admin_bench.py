@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from sqlalchemy import event, select  # noqa: E402
 from idp import create_app  # noqa: E402
 from idp.db import db  # noqa: E402
 from idp.migrations import upgrade  # noqa: E402
+from idp.secret_settings import new_values as new_secret_values  # noqa: E402
 
 from roster_bench import school_csv  # noqa: E402
 
@@ -102,7 +102,7 @@ def main() -> None:
     url = make_database(args.pg.rstrip("/"))
     upgrade(url)
     tmp = Path(tempfile.mkdtemp())
-    overrides = {"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
+    overrides = {"DATABASE_URL": url, **new_secret_values(),
                  "STORE_PATH": str(tmp / "store.sqlite3"),
                  "ISSUER": "http://127.0.0.1:5000"}
     if args.redis:

@@ -891,6 +891,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrency < 1 or args.duration <= 0:
         ap.error("--concurrency must be >= 1 and --duration > 0")
 
+    from idp.secret_settings import new_values as new_secret_values  # the bench's own
+
     port = args.port or free_port()
     public_port = proxy.free_port() if args.proxy else port  # what clients connect to
     tmp = Path(tempfile.mkdtemp(prefix="idp-bench-"))
@@ -901,7 +903,8 @@ def main(argv: list[str] | None = None) -> int:
     env.update({
         "IDP_CONFIG": str(tmp / "none.toml"),  # defaults + these variables only
         "IDP_ISSUER": f"http://127.0.0.1:{public_port}",
-        "IDP_SECRET_KEY": secrets.token_urlsafe(48),
+        # SECRET_KEY, TOTP_SEALING_KEYS, SMS_CODE_KEY, PAIRWISE_SALT: one secret per job
+        **{f"IDP_{name}": value for name, value in new_secret_values().items()},
         "IDP_DATABASE_URL": database_url,
         "IDP_REDIS_URL": args.redis_url,
         "IDP_STORE_PREFIX": args.store_prefix,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ import psycopg  # noqa: E402
 from idp import create_app  # noqa: E402
 from idp.db import db  # noqa: E402
 from idp.migrations import upgrade  # noqa: E402
+from idp.secret_settings import new_values as new_secret_values  # noqa: E402
 
 DB_NAME = "idp_bench_roster"
 FIRST = ["Léa", "Hugo", "Chloé", "Louis", "Emma", "Jules", "Inès", "Adam", "Zoé", "Noé",
@@ -191,7 +191,7 @@ def main() -> None:
     url = make_database(args.pg.rstrip("/"))
     upgrade(url)
     tmp = Path(tempfile.mkdtemp())
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48),
+    app = create_app({"DATABASE_URL": url, **new_secret_values(),
                       "STORE_PATH": str(tmp / "store.sqlite3"),
                       "ISSUER": "http://127.0.0.1:5000"})
     results = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -29,6 +28,7 @@ from idp.db import db  # noqa: E402
 from idp.migrations import upgrade  # noqa: E402
 from idp.keys import keyset  # noqa: E402
 from idp.keys.sealing import key_encryption, new_key_encryption_key  # noqa: E402
+from idp.secret_settings import new_values as new_secret_values  # noqa: E402
 from tests.support.served import free_port, serve_idp, serve_rp  # noqa: E402
 
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
@@ -40,7 +40,7 @@ SIGN_IN = "Se connecter avec Connexion Scolarité"
 def _settings(base: Path) -> dict:
     url = f"sqlite:///{base / 'idp.sqlite3'}"
     upgrade(url)
-    settings = {"SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
+    settings = {**new_secret_values(), "DATABASE_URL": url,
                 "KEY_ENCRYPTION_KEY": new_key_encryption_key(),
                 "STORE_PATH": str(base / "store.sqlite3"),
                 "DEMO_CLIENTS_FILE": str(base / "demo_clients.json"),

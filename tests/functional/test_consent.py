@@ -190,7 +190,8 @@ def test_a_saml_sp_marked_trusted_skips_consent(browser, make, new_sp, gating):
     parent = make.account(with_pupils=1)
     settings = browser.client.application.config
     result = run_json({k: settings[k] for k in (
-        "ISSUER", "SECRET_KEY", "DATABASE_URL", "KEYS_DIR", "STORE_PATH", "STORE_PREFIX",
+        "ISSUER", "SECRET_KEY", "TOTP_SEALING_KEYS", "SMS_CODE_KEY", "PAIRWISE_SALT",
+        "DATABASE_URL", "KEYS_DIR", "STORE_PATH", "STORE_PREFIX",
         "REDIS_URL", "TESTING") if settings.get(k) is not None},
         "clients", "trust", f"saml:{sp.entity_id}")
     assert result["trusted"] is True
