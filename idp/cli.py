@@ -11,6 +11,7 @@ from .admin.client_commands import clients
 from .admin.commands import audit, staff
 from .admin.roster_commands import roster
 from .admin.key_commands import keys
+from .admin.secret_commands import secrets_group
 from .admin.setup_commands import database, demo, serve
 from .admin.signup_commands import signup
 from .admin.support_commands import accounts
@@ -23,7 +24,8 @@ def main():
 
 
 for _command in (
-        database, keys, accounts, clients, charter, notices, demo, serve,  # the instance
+        database, keys, secrets_group, accounts, clients, charter, notices, demo,  # the instance
+        serve,
         roster, worker, lifecycle,  # school accounts: rosters, letters, delivery, lifecycle
         staff, audit,  # administration (issue 8): staff, audit trail
         signup):  # self-registration J4: what families declined, for the schools
