@@ -87,8 +87,13 @@ def keys_generate(as_json):
     secret, the key-encryption key, the TOTP sealing keys, the SMS-code key and the
     pairwise salt."""
     made = _development_secrets(idp_config.load())
+    settings = idp_config.load()
     try:
-        upgrade(idp_config.load()["DATABASE_URL"])
+        idp_config.validate(settings)  # before the schema is touched
+    except idp_config.ConfigError as exc:
+        fail(str(exc))
+    try:
+        upgrade(settings["DATABASE_URL"])
     except SQLAlchemyError as exc:
         fail(f"database unreachable: {type(exc).__name__}")
     created = _run(lambda: generate_signing_keys(actor=ACTOR))

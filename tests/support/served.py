@@ -6,7 +6,7 @@ its discovery document, and stops it afterwards. `serve_rp(...)` does the same f
 relying party (`python -m clients.ent`). `served_idp` is a session-scoped fixture around
 `serve_idp`; tests/interop/conftest.py exposes it to the interop tests.
 
-The served IdP shares the test database, key directory and store with the in-process app,
+The served IdP shares the test database (signing keys included) and store with the in-process app,
 so the `make` fixture's rows (committed) and `clean_state` apply to it too. Only the
 issuer differs: the served one is http://127.0.0.1:<its port>.
 """
