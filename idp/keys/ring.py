@@ -98,6 +98,12 @@ def _parsed(cls, key: LoadedKey):
     return found
 
 
+def _again(failure: KeysUnavailable) -> KeysUnavailable:
+    """A fresh exception with the same reason: raising one object again and again would
+    grow its traceback with every request while the failure lasts."""
+    return type(failure)(str(failure))
+
+
 class KeyRing:
     """One per app (idp.extensions.keyring()): signing keys and what they publish."""
 
@@ -153,13 +159,13 @@ class KeyRing:
             if snapshot is not None:
                 return snapshot
             if failure is not None:
-                raise failure[1]
+                raise _again(failure[1])
         with self._lock:
             if time.monotonic() - self._checked < VERSION_SECONDS:
                 if self._snapshot is not None:
                     return self._snapshot
                 if self._failure is not None:
-                    raise self._failure[1]
+                    raise _again(self._failure[1])
             self._checked = time.monotonic()
             try:
                 version = read_version(self.store)
