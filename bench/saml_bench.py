@@ -84,6 +84,9 @@ def run(tmp: Path, opts) -> None:
     env.setdefault("IDP_DATABASE_URL", f"sqlite:///{tmp / 'idp.sqlite3'}")
     env.update(IDP_ISSUER=issuer, IDP_KEYS_DIR=str(tmp / "keys"),
                IDP_SECRET_KEY_FILE=str(tmp / "secret"), IDP_STORE_PATH=str(tmp / "store.sqlite3"),
+               IDP_TOTP_SEALING_KEYS_FILE=str(tmp / "totp_sealing_keys"),
+               IDP_SMS_CODE_KEY_FILE=str(tmp / "sms_code_key"),
+               IDP_PAIRWISE_SALT_FILE=str(tmp / "pairwise_salt"),
                IDP_STORE_PREFIX=f"bench-{secrets.token_hex(3)}:",
                IDP_DEMO_CLIENTS_FILE=str(tmp / "demo.json"))
     idp = [str(BIN / "idp")]
