@@ -17,7 +17,7 @@ from .admin import console
 from .db import db
 from .extensions import csrf
 from .keys import KeyRing
-from .security import headers
+from .security import client_address, headers
 from .security.passwords import Passwords
 from .security.sessions import StoreSessionInterface
 from .security.throttle import Throttle
@@ -34,6 +34,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                 static_folder=str(config_module.PROJECT_ROOT / "static"))
     app.config.update(settings)
     app.config["WTF_CSRF_SSL_STRICT"] = False  # SameSite=Lax + token; proxies strip Referer
+    # The client's address for throttles and audit rows, from IDP_TRUSTED_PROXIES proxies.
+    app.wsgi_app = client_address.behind_proxies(app.wsgi_app, settings["TRUSTED_PROXIES"])
 
     db.init_app(app)
     store = open_store(settings)

@@ -59,6 +59,10 @@ DEFAULTS: dict = {
     "ACADEMIES_FILE": str(PROJECT_ROOT / "config" / "academies.toml"),
     # Number of processes sharing this configuration (set by `idp serve --workers`).
     "WORKERS": 1,
+    # Reverse proxies in front of each node (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto give the client's address and scheme (idp/security/
+    # client_address.py); with 0 no forwarded header is read.
+    "TRUSTED_PROXIES": 0,
     # argon2id parameters (RFC 9106 second recommended option, tuned for this machine).
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
@@ -217,6 +221,10 @@ def validate(settings: dict) -> None:
         if fernet_key_problem(key):
             raise ConfigError(f"IDP_KEY_ENCRYPTION_KEY entry {position} is not a Fernet key "
                               f"({fernet_key_problem(key)})")
+    proxies = settings.get("TRUSTED_PROXIES")
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 10:
+        raise ConfigError(f"IDP_TRUSTED_PROXIES must be the number of proxies in front of "
+                          f"the IdP, 0 to 10 (got {proxies!r})")
     workers = int(settings.get("WORKERS") or 1)
     if workers > 1 and str(settings.get("STORE_PATH")) == ":memory:" and not settings.get("REDIS_URL"):
         raise ConfigError(

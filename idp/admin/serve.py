@@ -45,7 +45,10 @@ class _Gunicorn(BaseApplication):
 def gunicorn_options(workers: int, bind: str, threads: int = 1) -> dict:
     return {"bind": bind, "workers": workers, "timeout": 30, "accesslog": None,
             "worker_class": "gthread" if threads > 1 else "sync", "threads": threads,
-            "worker_connections": threads, "keepalive": KEEPALIVE}
+            "worker_connections": threads, "keepalive": KEEPALIVE,
+            # Forwarded headers are the app's to read (IDP_TRUSTED_PROXIES): gunicorn's own
+            # reading would trust X-Forwarded-Proto from 127.0.0.1 even with 0 proxies.
+            "forwarded_allow_ips": ""}
 
 
 def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:

@@ -45,6 +45,7 @@ def test_stock_workers_and_standard_settings(threads, worker_class):
     assert options["workers"] == 3 and options["keepalive"] == KEEPALIVE == 0
     assert options["worker_connections"] == threads
     assert options["timeout"] == 30 and options["accesslog"] is None
+    assert options["forwarded_allow_ips"] == ""  # forwarded headers: IDP_TRUSTED_PROXIES
 
 
 def test_connections_are_served_and_spread_over_every_worker(settings, tmp_path):
