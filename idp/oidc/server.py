@@ -17,7 +17,7 @@ from ..db import db
 from ..models import Account
 from . import grants, refresh_tokens, tokens
 from .claims import subject
-from .client_auth import PrivateKeyJWT
+from .client_auth import PrivateKeyJWT, client_secret_basic
 from .clients import query_client
 from .supported import AUTH_METHODS
 from .userinfo import register_userinfo
@@ -163,6 +163,7 @@ def build_server(app: Flask) -> IdpAuthorizationServer:
                           [grants.StrictCodeChallenge(required=True), grants.OpenIDCode()])
     server.register_grant(grants.RefreshTokenGrant)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+    server.register_client_auth_method("client_secret_basic", client_secret_basic)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_extension(Issuer())
