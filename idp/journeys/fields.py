@@ -15,16 +15,21 @@ PasswordPolicy = Callable[[str], Iterable[str]]
 MISMATCH = _l("Les deux mots de passe ne sont pas identiques.")
 
 
-def new_password_pair() -> tuple[PasswordField, PasswordField]:
+def new_password_pair(informal: bool = False) -> tuple[PasswordField, PasswordField]:
     """"Nouveau mot de passe" typed twice (the policy is checked by the journey's service,
-    which knows the identifier and names the password must not contain)."""
+    which knows the identifier and names the password must not contain). `informal`: the
+    messages say "tu", for a pupil's page."""
     password = PasswordField(
         _l("Nouveau mot de passe"),
-        validators=[InputRequired(_l("Choisissez un nouveau mot de passe.")), Length(max=1024)],
+        validators=[InputRequired(_l("Choisis un nouveau mot de passe.") if informal
+                                  else _l("Choisissez un nouveau mot de passe.")),
+                    Length(max=1024)],
         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
-        _l("Confirmez le nouveau mot de passe"),
-        validators=[InputRequired(_l("Saisissez à nouveau le nouveau mot de passe.")),
+        _l("Confirme le nouveau mot de passe") if informal
+        else _l("Confirmez le nouveau mot de passe"),
+        validators=[InputRequired(_l("Saisis à nouveau le nouveau mot de passe.") if informal
+                                  else _l("Saisissez à nouveau le nouveau mot de passe.")),
                     Length(max=1024)],
         render_kw={"autocomplete": "new-password"})
     return password, confirm

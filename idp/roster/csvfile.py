@@ -12,7 +12,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from .names import fold
 
@@ -115,12 +115,15 @@ def parse(data: bytes) -> RosterFile:
     names = [canonical(h) for h in header]
     missing = [c for c in REQUIRED if c not in names]
     if missing:
-        raise RosterFileError(_("Colonne(s) manquante(s) : %(cols)s. Colonnes attendues : "
-                                "%(expected)s.", cols=", ".join(missing),
-                                expected=";".join(REQUIRED + OPTIONAL)))
+        raise RosterFileError(ngettext(
+            "Colonne manquante : %(cols)s. Colonnes attendues : %(expected)s.",
+            "Colonnes manquantes : %(cols)s. Colonnes attendues : %(expected)s.",
+            len(missing), cols=", ".join(missing), expected=";".join(REQUIRED + OPTIONAL)))
     duplicated = sorted({n for n in names if n and names.count(n) > 1})
     if duplicated:
-        raise RosterFileError(_("Colonne(s) en double : %(cols)s.", cols=", ".join(duplicated)))
+        raise RosterFileError(ngettext("Colonne en double : %(cols)s.",
+                                       "Colonnes en double : %(cols)s.", len(duplicated),
+                                       cols=", ".join(duplicated)))
     rows = []
     try:
         for values in reader:

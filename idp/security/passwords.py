@@ -57,9 +57,11 @@ COMMON_PASSWORDS = frozenset(
 SPECIAL = re.compile(r"[^\w\s]|_", re.UNICODE)
 
 
-def policy_problems(password: str, *, forbidden: tuple[str, ...] = ()) -> list[str]:
+def policy_problems(password: str, *, forbidden: tuple[str, ...] = (),
+                    informal: bool = False) -> list[str]:
     """The EduConnect rule (8+ with upper, lower, digit, special) plus refusals of the
-    identifier, names, birth dates and common passwords. Returns French messages."""
+    identifier, names, birth dates and common passwords. Returns French messages ("tu"
+    when `informal`, for a pupil's page)."""
     problems = []
     if len(password) < 8:
         problems.append(_l("8 caractères minimum."))
@@ -76,7 +78,9 @@ def policy_problems(password: str, *, forbidden: tuple[str, ...] = ()) -> list[s
         problems.append(_l("Ce mot de passe est trop courant."))
     for word in forbidden:
         if word and len(word) >= 3 and word.casefold() in folded:
-            problems.append(_l("Le mot de passe ne doit contenir ni votre identifiant, "
+            problems.append(_l("Le mot de passe ne doit contenir ni ton identifiant, "
+                               "ni ton nom, ni une date de naissance.") if informal else
+                            _l("Le mot de passe ne doit contenir ni votre identifiant, "
                                "ni votre nom, ni une date de naissance."))
             break
     return problems

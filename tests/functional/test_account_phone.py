@@ -28,7 +28,7 @@ def test_the_new_number_changes_after_its_code(app, browser, make, use_sms_gatew
     code = use_sms_gateway.last_code(NEW)
     assert use_sms_gateway.to(OLD) == []
     wrong = browser.submit_page({"code": "000000" if code != "000000" else "111111"})
-    assert wrong.status_code == 400 and "Code incorrect. Il vous reste 2 essai(s)." in wrong.text
+    assert wrong.status_code == 400 and "Code incorrect. Il vous reste 2 essais." in wrong.text
     assert account_row(app, account.id).phone == OLD
     done = browser.submit_page({"code": code})
     assert done.request.path == "/compte"

@@ -116,7 +116,7 @@ def test_pupil_may_skip_email_after_the_warning(app, browser, letters):
                             email="")
     assert page.status_code == 400
     assert "tu ne pourras pas récupérer ton mot de passe de manière autonome" in page.text
-    assert "cochez « Je n&#39;ai pas d&#39;adresse mail »" in page.text
+    assert "coche « Je n&#39;ai pas d&#39;adresse mail »" in page.text
     page = browser.submit("/premiere-connexion", {
         "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
         "birth_date": "14/03/2012", "email": "", "no_email": "y"})
@@ -165,12 +165,12 @@ def test_malformed_birth_date_is_not_counted(app, browser, letters):
 
 def test_five_wrong_birth_dates_and_the_account_waits_for_the_school(app, browser, letters):
     page = first_connection(browser, "m.durand", letters["m.durand"], birth_date="01/01/2012")
-    assert "Il reste 4 essai(s)" in page.text
+    assert "Il reste 4 essais." in page.text
     for _ in range(3):
         page = browser.submit("/premiere-connexion", {
             "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
             "birth_date": "02/01/2012", "email": "marie@example.org"})
-    assert "Il reste 1 essai(s)" in page.text
+    assert "Il reste 1 essai." in page.text
     page = browser.submit("/premiere-connexion", {
         "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
         "birth_date": "03/01/2012", "email": "marie@example.org"})

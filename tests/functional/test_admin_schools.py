@@ -91,7 +91,7 @@ def test_dry_run_reports_and_writes_nothing(app, staff_browser):
 
 
 @pytest.mark.parametrize("data, reason", [
-    (b"nom,prix\npomme,3\npoire,4\n", "Colonne(s) manquante(s)"),
+    (b"nom,prix\npomme,3\npoire,4\n", "Colonnes manquantes"),
     (b"PK\x03\x04 a spreadsheet", "classeur"),
     (b"", "Le fichier est vide"),
     (b"\x00\x01\x02binary", "pas un fichier texte CSV"),

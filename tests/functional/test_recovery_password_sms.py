@@ -33,7 +33,7 @@ def test_reset_by_sms_code(app, browser, make, use_sms_gateway, use_smtp):
     code = code_sent(app, use_sms_gateway)
     wrong = browser.submit_page({"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 400
-    assert "Code incorrect. Il vous reste 2 essai(s)." in wrong.text
+    assert "Code incorrect. Il vous reste 2 essais." in wrong.text
     page = browser.submit_page({"code": f"{code[:3]} {code[3:]}"})
     assert page.request.path == "/recuperation/mot-de-passe/nouveau"
     assert account.identifier in page.text

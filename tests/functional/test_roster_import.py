@@ -160,11 +160,11 @@ def test_double_encoded_utf8_is_repaired(app, school):
 
 
 @pytest.mark.parametrize("data, message", [
-    (b"ine;nom;prenom;classe\n1111111111A;A;B;4e\n", "Colonne(s) manquante(s) : date_naissance"),
+    (b"ine;nom;prenom;classe\n1111111111A;A;B;4e\n", "Colonne manquante : date_naissance"),
     (b"PK\x03\x04rest-of-a-zip", "classeur"),
     (b"", "vide"),
     (b"ine nom prenom\n", "Séparateur introuvable"),
-    (b"ine;nom;nom;prenom;date_naissance;classe\n", "Colonne(s) en double : nom"),
+    (b"ine;nom;nom;prenom;date_naissance;classe\n", "Colonne en double : nom"),
 ])
 def test_bad_files_are_refused_whole_and_write_nothing(app, school, data, message):
     report = run_import(app, data)
@@ -227,7 +227,7 @@ def test_cli_add_school_import_and_report(settings, tmp_path):
     bad.write_bytes(b"ine;nom\n1;2\n")
     result = run_idp(settings, "roster", "import", "--school", "0570001B", str(bad),
                      expect_ok=False)
-    assert result.exit_code == 1 and "Colonne(s) manquante(s)" in result.output
+    assert result.exit_code == 1 and "Colonnes manquantes : prenom, date_naissance, classe" in result.output
     result = run_idp(settings, "roster", "import", "--school", "0000000X", str(SAMPLE),
                      expect_ok=False)
     assert result.exit_code == 1 and "unknown school" in result.output

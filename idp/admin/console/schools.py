@@ -6,7 +6,7 @@ a school outside the staff member's scope does not exist for them."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -96,8 +96,9 @@ def school_import(uai: str):
         return _school_page(school, import_form=form, status=400)
     if report.dry_run:
         return _school_page(school, import_form=form, report=report.as_dict())
-    flash(_("Import enregistré : %(rows)d ligne(s), %(rejected)d refusée(s).",
-            rows=report.rows, rejected=report.rejected), "info")
+    flash(_("Import enregistré : %(rows)s, %(rejected)s.",
+            rows=ngettext("%(num)d ligne", "%(num)d lignes", report.rows),
+            rejected=ngettext("%(num)d refusée", "%(num)d refusées", report.rejected)), "info")
     return redirect(url_for("admin.school_report", uai=school.uai, import_id=report.import_id))
 
 

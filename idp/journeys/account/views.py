@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from ...extensions import passwords
 from ...signin.gate import allow
@@ -102,16 +102,18 @@ def change_phone():
             outcome = service.start_phone_change(account, form.phone.data)
             if outcome.sent:
                 return redirect(url_for("account.phone_code"))
-            form.phone.errors = list(form.phone.errors) + [_(
+            form.phone.errors = list(form.phone.errors) + [ngettext(
                 "Un SMS a déjà été envoyé à ce numéro il y a peu. Réessayez dans "
-                "%(n)d seconde(s).", n=outcome.retry_after)]
+                "%(num)d seconde.", "Un SMS a déjà été envoyé à ce numéro il y a peu. "
+                "Réessayez dans %(num)d secondes.", outcome.retry_after)]
     return render_template("account/phone.html", form=form,
                            current=display(account.phone) if account.phone else None), \
         400 if form.errors else 200
 
 
 CODE_ERRORS = {
-    "wrong": lambda left: _("Code incorrect. Il vous reste %(n)d essai(s).", n=left),
+    "wrong": lambda left: ngettext("Code incorrect. Il vous reste %(num)d essai.",
+                                   "Code incorrect. Il vous reste %(num)d essais.", left),
     "expired": lambda left: _("Ce code a expiré. Cliquez sur « Renvoyer le SMS »."),
     "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Cliquez sur "
                            "« Renvoyer le SMS »."),
@@ -149,8 +151,9 @@ def phone_resend():
     if outcome.sent:
         flash(_("Un nouveau code a été envoyé."), "success")
     else:
-        flash(_("Un SMS vient d'être envoyé : vous pourrez en demander un autre dans "
-                "%(n)d seconde(s).", n=outcome.retry_after), "info")
+        flash(ngettext("Un SMS vient d'être envoyé : vous pourrez en demander un autre dans "
+                       "%(num)d seconde.", "Un SMS vient d'être envoyé : vous pourrez en "
+                       "demander un autre dans %(num)d secondes.", outcome.retry_after), "info")
     return redirect(url_for("account.phone_code"))
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -27,26 +27,37 @@ def parse_birth_date(raw: str) -> date | None:
         return None
 
 
-def normalise_email(raw: str) -> str:
-    """The address as we store it, or ValidationError with a French message."""
+def normalise_email(raw: str, informal: bool = False) -> str:
+    """The address as we store it, or ValidationError with a French message ("tu" when
+    `informal`, for a pupil's page)."""
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ValidationError(_l("Saisissez une adresse de messagerie valide, par exemple "
-                                 "prenom.nom@exemple.fr.")) from None
+        raise ValidationError(
+            _l("Saisis une adresse de messagerie valide, par exemple prenom.nom@exemple.fr.")
+            if informal else _l("Saisissez une adresse de messagerie valide, par exemple "
+                                "prenom.nom@exemple.fr.")) from None
 
 
 class EmailValid:
+    def __init__(self, informal: bool = False):
+        self.informal = informal
+
     def __call__(self, form, field):
         if field.data:
-            field.data = normalise_email(field.data)
+            field.data = normalise_email(field.data, self.informal)
 
 
 class BirthDateValid:
+    def __init__(self, informal: bool = False):
+        self.informal = informal
+
     def __call__(self, form, field):
         if field.data and parse_birth_date(field.data) is None:
-            raise ValidationError(_l("Saisissez la date au format JJ/MM/AAAA, par exemple "
-                                     "14/03/2012."))
+            raise ValidationError(
+                _l("Saisis la date au format JJ/MM/AAAA, par exemple 14/03/2012.")
+                if self.informal else _l("Saisissez la date au format JJ/MM/AAAA, par "
+                                         "exemple 14/03/2012."))
 
 
 class FirstConnectionForm(NewPasswordTwice, FlaskForm):
@@ -89,9 +100,11 @@ class FirstConnectionForm(NewPasswordTwice, FlaskForm):
         if field.errors or not field.data \
                 or self.check_birth_date(parse_birth_date(field.data)):
             return True
-        field.errors = list(field.errors) + [_(
+        field.errors = list(field.errors) + [ngettext(
             "Cette date ne correspond pas à celle connue de l'établissement. "
-            "Il reste %(n)d essai(s).", n=self.failures_left())]
+            "Il reste %(num)d essai.",
+            "Cette date ne correspond pas à celle connue de l'établissement. "
+            "Il reste %(num)d essais.", self.failures_left())]
         return False
 
     def _email_given(self) -> bool:
@@ -102,12 +115,30 @@ class FirstConnectionForm(NewPasswordTwice, FlaskForm):
             message = _("Saisissez votre adresse de messagerie : elle est indispensable "
                         "pour activer votre compte.")
         elif not self.no_email.data:
-            message = _("Saisissez votre adresse mail, ou cochez « Je n'ai pas d'adresse "
-                        "mail ».")
+            message = _("Saisis ton adresse mail, ou coche « Je n'ai pas d'adresse mail ».")
         else:
             return True
         self.email.errors = list(self.email.errors) + [message]
         return False
+
+
+class PupilFirstConnectionForm(FirstConnectionForm):
+    """The same rules on a pupil's page, whose every sentence says "tu" (as the pupils'
+    letter does): the fields are the parent's, with their messages and labels informal."""
+    password, password_confirm = new_password_pair(informal=True)
+    birth_date = StringField(
+        _l("Ta date de naissance"),
+        validators=[InputRequired(_l("Saisis ta date de naissance.")),
+                    Length(max=20), BirthDateValid(informal=True)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "JJ/MM/AAAA"})
+    email = EmailField(
+        _l("Adresse de messagerie"),
+        validators=[Optional(), Length(max=254, message=_l("Adresse trop longue.")),
+                    EmailValid(informal=True)],
+        render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, pupil=True, **kwargs)
 
 
 class EmailForm(FlaskForm):

@@ -110,9 +110,13 @@ def forbidden_words(account: Account) -> tuple[str, ...]:
 
 def password_problems(account: Account, password: str) -> list[str]:
     """The house policy, plus: not the provisional password of the letter."""
-    problems = [str(p) for p in policy_problems(password, forbidden=forbidden_words(account))]
+    informal = is_pupil(account)  # a pupil's page says "tu"
+    problems = [str(p) for p in policy_problems(password, forbidden=forbidden_words(account),
+                                                  informal=informal)]
     if provisional_matches(account.provisional_password_hash, password):
-        problems.append(_("Choisissez un mot de passe différent du mot de passe provisoire."))
+        problems.append(_("Choisis un mot de passe différent du mot de passe provisoire.")
+                        if informal else
+                        _("Choisissez un mot de passe différent du mot de passe provisoire."))
     return problems
 
 

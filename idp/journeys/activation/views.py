@@ -10,7 +10,7 @@ from ...signin.gate import allow
 from ...signin.session import end_session
 from ...signin.steps import step_done, step_page
 from . import service
-from .forms import EmailForm, FirstConnectionForm, ResendForm
+from .forms import EmailForm, FirstConnectionForm, PupilFirstConnectionForm, ResendForm
 
 bp = Blueprint("activation", __name__)
 
@@ -33,8 +33,6 @@ def _pending_page(account, email_form=None, status=200):
 def _form_page(account, form, status=200):
     form.password.data = form.password_confirm.data = ""
     pupil = service.is_pupil(account)
-    if pupil:
-        form.birth_date.label.text = _("Votre date de naissance")
     return render_template("activation/form.html", form=form, account=account, pupil=pupil,
                            ask_birth_date="birth_date" in form._fields,
                            deadline=service.deadline_of(account),
@@ -52,8 +50,9 @@ def start(ctx):
         return _pending_page(account)
     if service.is_blocked(account):
         return render_template("activation/blocked.html"), 403
-    form = FirstConnectionForm(
-        policy=partial(service.password_problems, account), pupil=service.is_pupil(account),
+    form_class = PupilFirstConnectionForm if service.is_pupil(account) else FirstConnectionForm
+    form = form_class(
+        policy=partial(service.password_problems, account),
         check_birth_date=partial(service.check_birth_date, account)
         if service.known_birth_dates(account) else None,  # nothing to check it against
         failures_left=lambda: service.max_failures() - account.birth_date_failures)

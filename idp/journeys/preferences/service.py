@@ -8,6 +8,7 @@ from flask import g
 from ...audit import record
 from ...db import db
 from ...models import Account, AccountProfile, ContactPreferences, utcnow
+from ...security.mobile_numbers import display
 from ..home.service import linked_pupils
 from ..standing import forget, standing
 
@@ -39,7 +40,7 @@ def school_record(account: Account) -> dict:
         "profile": account.profile.value, "identifier": account.identifier,
         "school": f"{school.name} ({school.uai})" if school else None,
         "class_name": account.class_name if account.profile == AccountProfile.pupil else None,
-        "phone": account.phone,
+        "phone": display(account.phone) if account.phone else None,
         "pupils": [{"name": p.display_name, "class_name": p.class_name,
                     "school": p.school.name if p.school else None}
                    for p in linked_pupils(account)]

@@ -31,7 +31,8 @@ class ResetIdentifierForm(FlaskForm):
 
 class ResetChannelForm(FlaskForm):
     channel = RadioField(
-        _l("Comment souhaitez-vous recevoir de quoi choisir un nouveau mot de passe ?"),
+        _l("Comment voulez-vous recevoir le lien ou le code qui permet de choisir un "
+           "nouveau mot de passe ?"),
         choices=[("email", _l("Par email : un lien envoyé à l'adresse email confirmée de "
                               "votre compte")),
                  ("sms", _l("Par SMS : un code envoyé au numéro de téléphone portable "

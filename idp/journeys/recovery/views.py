@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from ...errors import error_page
 from ...signin.gate import allow_blueprint
@@ -111,7 +111,8 @@ def _code_page(form=None, status=200, wait=None):
 
 
 CODE_ERRORS = {
-    "wrong": lambda left: _("Code incorrect. Il vous reste %(n)d essai(s).", n=left),
+    "wrong": lambda left: ngettext("Code incorrect. Il vous reste %(num)d essai.",
+                                   "Code incorrect. Il vous reste %(num)d essais.", left),
     "expired": lambda left: _("Ce code a expiré. Cliquez sur « Renvoyer le SMS » pour en "
                               "recevoir un nouveau."),
     "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Cliquez sur "

@@ -65,7 +65,7 @@ def test_a_wrong_birth_date_counts_and_says_the_tries_left():
     assert dates.guesses == [date(2012, 3, 15)]
     assert form.birth_date.errors == [
         "Cette date ne correspond pas à celle connue de l'établissement. "
-        "Il reste 4 essai(s)."]
+        "Il reste 4 essais."]
     assert form.password_confirm.errors == ["Les deux mots de passe ne sont pas identiques."]
 
 
@@ -104,6 +104,6 @@ def test_an_adult_must_give_an_email():
 def test_a_pupil_gives_an_email_or_ticks_no_email():
     form = _form(pupil=True, email="")
     assert not form.validate()
-    assert form.email.errors == ["Saisissez votre adresse mail, ou cochez « Je n'ai pas "
+    assert form.email.errors == ["Saisis ton adresse mail, ou coche « Je n'ai pas "
                                  "d'adresse mail »."]
     assert _form(pupil=True, email="", no_email="y").validate()

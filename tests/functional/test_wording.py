@@ -1,0 +1,166 @@
+"""Issue 21, point 9: the words families read. A pupil's page says "tu" from top to bottom
+(as the pupils' letter does) and a parent's "vous"; counts are real plurals, never
+"essai(s)"; the service asking is named without an article to get wrong; the recovery
+question reads as French; a phone number is shown one way everywhere."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from idp.db import db
+from idp.extensions import throttle
+from idp.roster import find_school, import_roster, issue_letters
+
+from ..support.admin import SCHOOL_A, console_sign_in, make_staff
+from ..support.browser import csrf_token
+
+ROSTER = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
+          "resp1_email\n"
+          "1111111111A;Durand;Léo;14/03/2012;4e B;Durand;Marie;06 12 34 56 78;\n")
+NEW_PASSWORD = "Cartable-Vert-2026"
+VOUS = re.compile(r"\b(vous|votre|vos|Vous|Votre|Vos|[Cc]hoisissez|[Ss]aisissez|[Cc]ochez|"
+                  r"[Aa]ctivez|[Gg]érez)\b")
+TU = re.compile(r"\b(tu|ton|ta|tes|te|t'|Tu|Ton|Ta|Tes|[Cc]hoisis|[Ss]aisis|[Cc]oche|"
+                r"[Aa]ctive|[Gg]ère)\b")
+PARENTHESISED_PLURAL = re.compile(r"\w\((s|x|es)\)")
+
+
+def main_text(page) -> str:
+    """What the page says in its <main> (the header's menu and footer are shared)."""
+    text = html.unescape(page.text)
+    match = re.search(r"<main\b.*?</main>", text, re.S)
+    assert match, "page has no <main>"
+    return re.sub(r"<[^>]+>", " ", match.group(0))
+
+
+@pytest.fixture
+def letters(app, make):
+    make.school("0540042A")
+    with app.app_context():
+        import_roster("0540042A", ROSTER.encode())
+        batch = issue_letters(find_school("0540042A"))
+        db.session.commit()
+        return {l.account.identifier: l.password for l in batch.letters}
+
+
+def first_connection_page(browser, identifier, password, profile):
+    browser.choose(profile=profile)
+    page = browser.sign_in(identifier, password, choose=False)
+    assert page.request.path == "/premiere-connexion", page.text[:300]
+    return page
+
+
+def test_a_pupils_first_connection_says_tu_even_with_every_error(browser, letters):
+    page = first_connection_page(browser, "l.durand", letters["l.durand"], "pupil")
+    text = main_text(page)
+    assert "active ton compte" in text and not VOUS.search(text), VOUS.search(text)
+    # Every mistake at once: empty confirmation, a date that is not one, no email.
+    page = browser.submit("/premiere-connexion", {
+        "password": "Durand-2012!x", "password_confirm": "", "birth_date": "31/02/2012",
+        "email": ""})
+    text = main_text(page)
+    assert page.status_code == 400
+    assert "Saisis à nouveau le nouveau mot de passe." in text
+    assert "Saisis la date au format JJ/MM/AAAA" in text
+    assert "Saisis ton adresse mail, ou coche" in text
+    assert not VOUS.search(text), VOUS.search(text).group(0)
+    # The password rules, in the pupil's words too.
+    page = browser.submit("/premiere-connexion", {
+        "password": "Durand-2012!x", "password_confirm": "Durand-2012!x",
+        "birth_date": "14/03/2012", "email": "leo@example.org"})
+    text = main_text(page)
+    assert "ni ton identifiant, ni ton nom" in text and not VOUS.search(text)
+
+
+def test_a_parents_first_connection_says_vous(browser, letters):
+    page = first_connection_page(browser, "m.durand", letters["m.durand"], "parent")
+    text = main_text(page)
+    assert "activez votre compte" in text and not TU.search(text), TU.search(text)
+    page = browser.submit("/premiere-connexion", {
+        "password": "Durand-2012!x", "password_confirm": "Durand-2012!x",
+        "birth_date": "01/01/2012", "email": ""})
+    text = main_text(page)
+    assert "ni votre identifiant, ni votre nom" in text
+    assert "Il reste 4 essais." in text and not PARENTHESISED_PLURAL.search(text)
+    assert not TU.search(text), TU.search(text).group(0)
+
+
+def test_a_pupils_home_and_account_pages_say_tu(browser, make):
+    pupil = make.account(pupil=True)
+    browser.sign_in(pupil)
+    for url in ("/", "/compte"):
+        text = main_text(browser.get(url))
+        assert not VOUS.search(text), (url, VOUS.search(text).group(0))
+    assert "gère ton compte" in main_text(browser.get("/compte"))
+
+
+def test_a_parents_account_page_says_vous(browser, make):
+    browser.sign_in(make.account())
+    text = main_text(browser.get("/compte"))
+    assert "gérez votre compte" in text and not TU.search(text)
+
+
+def test_the_service_asking_is_named_without_an_article(browser, make):
+    rp = make.oidc_client(name="ENT", redirect_uris=["https://ent.example/callback"])
+    from ..support.oidc import authorize_params, pkce_pair
+    _verifier, challenge = pkce_pair()
+    browser.choose()
+    page = browser.get("/oidc/authorize", query_string=authorize_params(rp, challenge=challenge))
+    text = main_text(page)
+    assert page.request.path == "/connexion"
+    assert "Service demandé : ENT" in text and "accéder à ENT" not in text
+
+
+def test_the_recovery_question_reads_as_french(browser, make):
+    account = make.account(phone="+33612345678")
+    browser.get("/recuperation/mot-de-passe")
+    page = browser.submit("/recuperation/mot-de-passe", {"identifier": account.identifier})
+    text = main_text(page)
+    assert "Comment voulez-vous recevoir le lien ou le code qui permet de choisir" in text
+    assert "de quoi" not in text
+
+
+def test_a_phone_is_shown_one_way_on_the_contact_step(browser, make):
+    account = make.account(phone="+33612345678", preferences_done=False)
+    page = browser.sign_in(account)
+    assert page.request.path == "/preferences"
+    text = main_text(page)
+    assert "+33 6 12 34 56 78" in text and "+33612345678" not in text
+
+
+def test_the_console_counts_failures_in_real_plurals(app, browser, make):
+    make.school(SCHOOL_A)
+    one = make.account(school_uai=SCHOOL_A, last_name="Un")
+    two = make.account(school_uai=SCHOOL_A, last_name="Deux")
+    with app.test_request_context():
+        guard = throttle()
+        guard.record_failure("198.51.100.1", one.identifier)
+        for n in range(2):
+            guard.record_failure(f"198.51.100.{n}", two.identifier)
+    console_sign_in(browser, make_staff(app, "ecole.dan", role="school_staff",
+                                        schools=[SCHOOL_A]))
+    base = f"/admin/etablissements/{SCHOOL_A}/comptes"
+    text = main_text(browser.get(f"{base}/{one.id}"))
+    assert "1 échec de connexion récent" in text and not PARENTHESISED_PLURAL.search(text)
+    text = main_text(browser.get(f"{base}/{two.id}"))
+    assert "2 échecs de connexion récents" in text
+
+
+def test_the_console_import_says_rows_in_real_plurals(app, browser, make):
+    make.school(SCHOOL_A)
+    console_sign_in(browser, make_staff(app, "ecole.dan", role="school_staff",
+                                        schools=[SCHOOL_A]))
+    base = f"/admin/etablissements/{SCHOOL_A}"
+    token = csrf_token(browser.get(base).text)
+    roster = ROSTER.replace("0540042A", SCHOOL_A).encode()
+    import io
+    page = browser.follow(browser.client.post(f"{base}/import", data={
+        "csrf_token": token, "roster": (io.BytesIO(roster), "eleves.csv")},
+        content_type="multipart/form-data"))
+    text = main_text(page)
+    assert "Import enregistré : 1 ligne, " in text and not PARENTHESISED_PLURAL.search(text)
+    text = main_text(browser.get(base))
+    assert "(1 ligne, " in text and "lignes" not in text.split("(1 ligne, ")[1][:40]
+    assert not PARENTHESISED_PLURAL.search(text)
