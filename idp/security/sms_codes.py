@@ -18,8 +18,11 @@ A code (SECURITY.md, One-time secrets; ASVS 6.6.3):
   more tries), and is replaced by a new one on "Renvoyer le SMS";
 - may be typed with spaces or hyphens ("123 456").
 
-Sending is limited per number (a wait that doubles with each SMS of the day, and a daily
-cap), per IP per hour and globally per day: SMS pumping costs money and annoys families.
+Sending is limited per number (a wait before the same purpose's next SMS, doubling with
+each of them that day, and a daily cap over every purpose), per IP per hour and globally
+per day: SMS pumping costs money and annoys families. The wait is per purpose because
+another purpose is not a resend: a family that forgot both its identifier and its password
+gets the identifier by SMS, then at once the password-reset code.
 Every limit lives in the store, atomic across processes; if the store is down,
 StoreUnavailable propagates and the page answers 503, never an unlimited send.
 """
@@ -136,11 +139,16 @@ def _seconds_to_midnight_utc(now: float) -> int:
     return DAY - (moment.hour * HOUR + moment.minute * 60 + moment.second)
 
 
-def _reserve(phone: str, now: float) -> SendOutcome:
+def wait_key(phone: str, purpose: str) -> str:
+    """The store key of the wait before `phone` may get another SMS for `purpose`."""
+    return f"sms-wait:{phone}:{purpose}"
+
+
+def _reserve(phone: str, purpose: str, now: float) -> SendOutcome:
     """Take one SMS from every limit, or say which limit refuses and for how long."""
     s = store()
-    wait_key = f"sms-wait:{phone}"
-    left = s.ttl(wait_key)
+    waiting = wait_key(phone, purpose)
+    left = s.ttl(waiting)
     if left > 0:
         return SendOutcome(False, left, Refusal.wait)
     number_key = f"sms-number:{phone}"
@@ -158,10 +166,12 @@ def _reserve(phone: str, now: float) -> SendOutcome:
     base = int(_config("SMS_RESEND_SECONDS"))
     if base <= 0:
         return SendOutcome(True, 0)
-    # 30 s after the first SMS of the day, then 1 min, 2 min...: a resend loop runs dry.
-    delay = min(base * 2 ** (sent_today - 1), DAY)
-    if not s.add(wait_key, 1, delay):  # a concurrent send took the slot first
-        return SendOutcome(False, s.ttl(wait_key) or base, Refusal.wait)
+    # 30 s after the purpose's first SMS of the day, then 1 min, 2 min...: a resend loop
+    # runs dry (and the daily cap above holds across purposes).
+    resends = s.incr(f"sms-sent:{phone}:{purpose}", DAY)
+    delay = min(base * 2 ** (resends - 1), DAY)
+    if not s.add(waiting, 1, delay):  # a concurrent send took the slot first
+        return SendOutcome(False, s.ttl(waiting) or base, Refusal.wait)
     return SendOutcome(True, delay)
 
 
@@ -171,7 +181,7 @@ def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: boo
         raise ValueError("codes go to French (metropolitan or overseas) mobiles only")
     key = _key(purpose, transaction)
     now = clock()
-    outcome = _reserve(phone, now)
+    outcome = _reserve(phone, purpose, now)
     if not outcome.sent:
         record("sms_refused", target=_masked(phone), purpose=purpose, limit=outcome.reason)
         return outcome

@@ -124,3 +124,28 @@ def test_the_code_page_needs_a_request_first(browser):
     assert browser.get("/recuperation/mot-de-passe/code").request.path == "/recuperation/mot-de-passe"
     assert browser.get("/recuperation/mot-de-passe/nouveau").request.path \
         == "/recuperation/mot-de-passe"
+
+
+def test_forgetting_both_the_identifier_then_the_password_sends_both_sms(
+        app, browser, make, use_sms_gateway):
+    """Issue 21, point 4: right after "Identifiant oublié ? → par SMS", "Mot de passe
+    oublié ? → par SMS" to the same mobile is another purpose, not a resend: the code is
+    sent at once, for an identifier with that mobile as for one without any."""
+    account = make.account()
+    update_account(app, account.id, phone=MOBILE)
+    browser.get("/recuperation/identifiant")
+    page = browser.submit("/recuperation/identifiant/sms", {"phone": "06 12 34 56 78"})
+    assert "seconde" not in unescape(page.text)
+    page = ask_code(browser, account.identifier)
+    text = unescape(page.text)
+    assert page.request.path == "/recuperation/mot-de-passe/code"
+    assert "Un SMS a déjà été envoyé" not in text and "un code à 6 chiffres vient d'y être" in text
+    # A resend of the same purpose still waits.
+    page = browser.submit("/recuperation/mot-de-passe/code/renvoyer", {})
+    assert "Vous pourrez en demander un nouveau dans" in unescape(page.text)
+    deliver(app)
+    texts = [m["text"] for m in use_sms_gateway.to(MOBILE)]
+    assert len(texts) == 2 and account.identifier in texts[0], texts
+    code = use_sms_gateway.last_code(MOBILE)
+    page = browser.submit_page({"code": code})
+    assert page.request.path == "/recuperation/mot-de-passe/nouveau"

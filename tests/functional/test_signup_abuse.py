@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from idp.db import db
 from idp.models import Account
+from idp.security.sms_codes import wait_key
 from idp.store import StoreUnavailable
 
 from ..support.browser import Browser, hidden_fields
@@ -25,13 +26,13 @@ def test_resend_waits_and_the_wait_doubles(app, browser):
     page = resend(browser)
     assert "Vous pourrez en demander un autre dans" in plain(page) and "secondes" in plain(page)
     assert len(sms_to(app)) == 1
-    store.delete(f"sms-wait:{PHONE}")  # what the 30 seconds would do
+    store.delete(wait_key(PHONE, "signup"))  # what the 30 seconds would do
     page = resend(browser)
     assert "Un nouveau code de sécurité a été envoyé" in plain(page)
     assert len(sms_to(app)) == 2
     page = resend(browser)
     assert "dans 1 minute" in plain(page)  # 60 s now
-    store.delete(f"sms-wait:{PHONE}")
+    store.delete(wait_key(PHONE, "signup"))
     resend(browser)
     page = resend(browser)
     assert "dans 2 minutes" in plain(page)
@@ -89,7 +90,7 @@ def test_three_wrong_codes_kill_it_and_a_new_one_works(app, browser):
     assert "Ce code ne fonctionne plus après 3 erreurs" in plain(page)
     page = signup.code(code)
     assert page.status_code == 400 and "Ce code ne fonctionne plus" in plain(page)
-    store.delete(f"sms-wait:{PHONE}")
+    store.delete(wait_key(PHONE, "signup"))
     resend(browser)
     assert signup.code().request.path == "/inscription/eleves"
 
@@ -113,7 +114,7 @@ def test_wrong_birth_dates_stop_the_journey_and_send_to_the_school(app, browser)
         assert db.session.scalar(select(func.count(Account.id)).where(
             Account.profile == "parent")) == 0
     # Starting again the same day brings no new tries, even with a new code.
-    app.extensions["idp"]["store"].delete(f"sms-wait:{PHONE}")
+    app.extensions["idp"]["store"].delete(wait_key(PHONE, "signup"))
     again = Browser(app.test_client())
     signup = Signup(app, again)
     signup.identity()

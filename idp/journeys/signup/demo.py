@@ -18,6 +18,8 @@ from ...models import (Account, AccountProfile, AccountState, GuardianLink, Pupi
                        RecordGuardianLink, RepresentativeRecord, School)
 from ...roster.credentials import locked_password_hash
 from ...roster.names import allocate_identifier, fold_words
+from ...security.sms_codes import wait_key
+from .service import PURPOSE
 
 ACADEMY = "nancy-metz"
 PARENT = {"first_name": "Nadia", "last_name": "Benali", "phone": "+33612345678"}
@@ -86,7 +88,8 @@ def load_signup_demo() -> dict:
                                               representative_record_id=rep.id))
     db.session.flush()
     store().delete(*(f"{prefix}:{PARENT['phone']}" for prefix in
-                     ("sms-wait", "sms-number", "signup-blocked")))
+                     ("sms-number", "signup-blocked")),
+                   wait_key(PARENT["phone"], PURPOSE), f"sms-sent:{PARENT['phone']}:{PURPOSE}")
     return {"last_name": PARENT["last_name"], "first_name": PARENT["first_name"],
             "mobile": "06 12 34 56 78",
             "birth_dates": {p["first_name"]: p["birth_date"].strftime("%d/%m/%Y")

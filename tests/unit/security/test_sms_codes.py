@@ -170,9 +170,9 @@ def test_the_wait_between_sms_to_a_number_doubles(app, ctx):
     assert send().retry_after == 30
     refused = send(tx="again")
     assert (refused.sent, refused.reason) == (False, "wait") and 25 <= refused.retry_after <= 30
-    s.delete(f"sms-wait:{PHONE}")   # what 30 seconds would do
+    s.delete(sms_codes.wait_key(PHONE, "signup"))   # what 30 seconds would do
     assert send(tx="again").retry_after == 60
-    s.delete(f"sms-wait:{PHONE}")
+    s.delete(sms_codes.wait_key(PHONE, "signup"))
     assert send(tx="again").retry_after == 120
     assert send(phone=OTHER).retry_after == 30  # per number
     assert len(sent_codes()) == 3
@@ -277,3 +277,15 @@ def test_a_store_outage_propagates(app, ctx, monkeypatch):
     monkeypatch.setattr(store, "get", down)
     with pytest.raises(StoreUnavailable):
         check("123456")
+
+
+def test_another_purpose_is_not_a_resend_but_the_daily_cap_spans_them(app, ctx):
+    """Issue 21, point 4: the identifier by SMS, then at once the password-reset code."""
+    assert send(purpose="identifier_recovery").sent
+    assert send(purpose="identifier_recovery", tx="again").reason == "wait"
+    other = send(purpose="password_reset", tx="reset")
+    assert other.sent and other.retry_after == 30  # its own wait starts at the base
+    assert send(purpose="password_reset", tx="reset").reason == "wait"
+    with settings(app, SMS_MAX_PER_NUMBER_DAY=3):
+        assert send(purpose="phone_change", tx="p").sent
+        assert send(purpose="signup", tx="s").reason == "number"
