@@ -48,6 +48,12 @@ DEFAULTS: dict = {
     "REDIS_URL": None,
     "STORE_PATH": str(PROJECT_ROOT / "var" / "store.sqlite3"),
     "STORE_PREFIX": "idp:",  # Redis key prefix (tests use their own)
+    # Redis behind Sentinel (idp/store/sentinel.py), instead of REDIS_URL: the sentinels
+    # ("host:port,host:port": list them all) and the name of the master they monitor. An
+    # operation waits up to REDIS_FAILOVER_SECONDS for a master during a failover, then 503.
+    "REDIS_SENTINELS": None,
+    "REDIS_SENTINEL_MASTER": "mymaster",
+    "REDIS_FAILOVER_SECONDS": 10,
     # Signing keys live in the database (idp/keys/), private parts sealed with the
     # key-encryption key: Fernet keys, comma-separated, the first seals and all open (so
     # it rotates), the same on every node. Required outside a local issuer; locally it is
@@ -225,12 +231,33 @@ def validate(settings: dict) -> None:
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 10:
         raise ConfigError(f"IDP_TRUSTED_PROXIES must be the number of proxies in front of "
                           f"the IdP, 0 to 10 (got {proxies!r})")
+    _validate_store(settings)
     workers = int(settings.get("WORKERS") or 1)
-    if workers > 1 and str(settings.get("STORE_PATH")) == ":memory:" and not settings.get("REDIS_URL"):
+    if workers > 1 and str(settings.get("STORE_PATH")) == ":memory:" \
+            and not settings.get("REDIS_URL") and not settings.get("REDIS_SENTINELS"):
         raise ConfigError(
             f"{workers} processes with a process-local store: set IDP_REDIS_URL or a STORE_PATH file")
     if workers > 1 and settings["DATABASE_URL"].startswith("sqlite://") and ":memory:" in settings["DATABASE_URL"]:
         raise ConfigError(f"{workers} processes with an in-memory database: use a file or PostgreSQL")
+
+
+def _validate_store(settings: dict) -> None:
+    """Redis through its sentinels or at one URL, not both; a readable sentinel list."""
+    if not settings.get("REDIS_SENTINELS"):
+        return
+    if settings.get("REDIS_URL"):
+        raise ConfigError("IDP_REDIS_URL and IDP_REDIS_SENTINELS are both set: keep one "
+                          "(the sentinels name the master)")
+    from .store.sentinel import parse_sentinels
+
+    try:
+        parse_sentinels(settings["REDIS_SENTINELS"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    seconds = settings.get("REDIS_FAILOVER_SECONDS")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+        raise ConfigError(f"IDP_REDIS_FAILOVER_SECONDS must be a number of seconds above 0 "
+                          f"(got {seconds!r})")
 
 
 def key_encryption_keys(settings: dict) -> list[str]:

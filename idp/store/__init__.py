@@ -1,6 +1,7 @@
 """Short-lived state with a TTL and atomic counters.
 
-Two implementations share one small interface (`Store`): `RedisStore` for production and
+Implementations share one small interface (`Store`): `RedisStore` for production (one
+server), `SentinelStore` for Redis behind Sentinel (a failover costs no write), and
 `EmbeddedStore`, a SQLite file that every process on the machine shares, which is the
 default so that `make run` (several processes) stays correct without Redis.
 
@@ -14,7 +15,15 @@ from .base import Store, StoreUnavailable
 
 
 def open_store(settings: dict) -> Store:
-    """Build the store named by the settings (Redis URL wins over the embedded file)."""
+    """Build the store named by the settings: Redis through its sentinels, or at one URL,
+    else the embedded file."""
+    if settings.get("REDIS_SENTINELS"):
+        from .sentinel import SentinelStore, parse_sentinels
+
+        return SentinelStore(parse_sentinels(settings["REDIS_SENTINELS"]),
+                             settings.get("REDIS_SENTINEL_MASTER") or "mymaster",
+                             prefix=settings.get("STORE_PREFIX", "idp:"),
+                             failover_seconds=settings.get("REDIS_FAILOVER_SECONDS", 10))
     if settings.get("REDIS_URL"):
         from .redis import RedisStore
 
