@@ -227,7 +227,7 @@ def validate(settings: dict) -> None:
         if fernet_key_problem(key):
             raise ConfigError(f"IDP_KEY_ENCRYPTION_KEY entry {position} is not a Fernet key "
                               f"({fernet_key_problem(key)})")
-    proxies = settings.get("TRUSTED_PROXIES")
+    proxies = settings.get("TRUSTED_PROXIES", 0)
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 10:
         raise ConfigError(f"IDP_TRUSTED_PROXIES must be the number of proxies in front of "
                           f"the IdP, 0 to 10 (got {proxies!r})")
