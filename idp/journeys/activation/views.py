@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ...signin import Step, register_step
@@ -24,10 +24,12 @@ def _deactivated():
     return render_template("login/deactivated.html"), 403
 
 
-def _pending_page(account, email_form=None, status=200):
+def _pending_page(account, email_form=None, status=200, not_yet=False):
+    """`not_yet`: "J'ai cliqué sur le lien : continuer" while the link is still unused
+    (the page says so instead of coming back unchanged)."""
     return render_template("activation/pending.html", account=account,
                            resend_form=ResendForm(), email_form=email_form or EmailForm(),
-                           deadline=service.deadline_of(account)), status
+                           deadline=service.deadline_of(account), not_yet=not_yet), status
 
 
 def _form_page(account, form, status=200):
@@ -47,7 +49,7 @@ def start(ctx):
     if service.expire_if_late(account):
         return _deactivated()
     if account.state.value == "pending_email":
-        return _pending_page(account)
+        return _pending_page(account, not_yet="continuer" in request.args)
     if service.is_blocked(account):
         return render_template("activation/blocked.html"), 403
     form_class = PupilFirstConnectionForm if service.is_pupil(account) else FirstConnectionForm

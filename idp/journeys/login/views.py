@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ...signin import Step, register_step
@@ -32,6 +32,12 @@ def _any_time(ctx) -> bool:
 @step_page("login", on_demand=_any_time)
 def form(ctx):
     login = LoginForm()
+    if ctx.account is not None and not login.is_submitted() and not needs_fresh_login(ctx) \
+            and "changer" not in request.args:
+        # Back from the ENT, or /connexion opened again: who is signed in, and the choice
+        # to go on with that account or to sign in with another, not an empty form.
+        return render_template("login/signed_in.html", account=ctx.account,
+                               pending=ctx.pending)
     if not login.is_submitted() and ctx.pending is not None and ctx.pending.login_hint:
         login.identifier.data = ctx.pending.login_hint
     status = 200

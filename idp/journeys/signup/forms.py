@@ -1,6 +1,8 @@
 """The sign-up forms: French messages beside each field, nothing typed lost."""
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from datetime import date
 
@@ -146,8 +148,10 @@ def pupils_form_class(count: int) -> type[PupilsFormBase]:
         fields[f"link_{n}"] = RadioField(_l("Je confirme mon lien avec l'élève"),
                                          choices=LINK_CHOICES, default="yes",
                                          validate_choice=False)
+        # Room for a whole date typed or pasted in the day box ("12/10/2013"): it is
+        # split into the three boxes (typed_date; static/js/comfort.js as it is typed).
         fields[f"day_{n}"] = StringField(_l("Jour (JJ)"), render_kw={
-            "inputmode": "numeric", "maxlength": 2, "autocomplete": "off", "size": 2})
+            "inputmode": "numeric", "maxlength": 10, "autocomplete": "off", "size": 2})
         fields[f"month_{n}"] = StringField(_l("Mois (MM)"), render_kw={
             "inputmode": "numeric", "maxlength": 2, "autocomplete": "off", "size": 2})
         fields[f"year_{n}"] = StringField(_l("Année (AAAA)"), render_kw={
@@ -155,8 +159,21 @@ def pupils_form_class(count: int) -> type[PupilsFormBase]:
     return type("PupilsForm", (PupilsFormBase,), fields)
 
 
+WHOLE_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$")
+
+
+def split_whole_date(form, n: int) -> None:
+    """A whole date ("12/10/2013", "12 10 2013") typed in pupil n's day box, the month and
+    year boxes empty: spread over the three boxes, as the page shows it back."""
+    day, month, year = (getattr(form, f"{name}_{n}") for name in ("day", "month", "year"))
+    match = WHOLE_DATE.match(day.data or "")
+    if match and not (month.data or "").strip() and not (year.data or "").strip():
+        day.data, month.data, year.data = match.groups()
+
+
 def typed_date(form, n: int) -> tuple[date | None, str | None]:
     """The date typed for pupil n, or (None, French message) when missing or not a date."""
+    split_whole_date(form, n)
     parts = [(getattr(form, f"{name}_{n}").data or "").strip()
              for name in ("day", "month", "year")]
     if not any(parts):
