@@ -67,3 +67,21 @@ def test_connexion_when_signed_in_says_who_with_two_ways(family, make, served_id
     family.page.go_back()
     family.click("main a:text-is('Continuer')")
     assert family.path == "/", family.page.url
+
+
+def test_sms_recovery_without_a_mobile_has_a_way_out(family, make, served_idp):
+    """Point 6: the code page's "Vous n'avez pas reçu de code ?" leads to the email link."""
+    account = make.account(email="sans.portable@example.org")
+    family.page.set_viewport_size(IPHONE)
+    family.goto(served_idp.url + "/recuperation/mot-de-passe")
+    family.page.locator("main [name=identifier]").fill(account.identifier)
+    family.click("main button[type=submit]")
+    family.page.locator("main input[name=channel][value=sms]").check()
+    family.click("main button[type=submit]")
+    assert family.path == "/recuperation/mot-de-passe/code", family.page.url
+    assert "Vous n'avez pas reçu de code ?" in family.text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    family.page.screenshot(path=str(SHOTS / "recovery-code-way-out-390.png"), full_page=True)
+    family.click("main button:text-is('Recevoir plutôt un lien par email')")
+    assert "Consultez votre messagerie" in family.text()
+    assert family.path != "/recuperation/mot-de-passe/moyen"

@@ -149,3 +149,37 @@ def test_forgetting_both_the_identifier_then_the_password_sends_both_sms(
     code = use_sms_gateway.last_code(MOBILE)
     page = browser.submit_page({"code": code})
     assert page.request.path == "/recuperation/mot-de-passe/nouveau"
+
+
+def test_no_code_received_leads_to_the_email_link_or_the_school(app, browser, make,
+                                                                 use_sms_gateway, use_smtp):
+    """Issue 21, point 6: an account without a mobile chose SMS; the code page offers a
+    way out that works ("Recevoir plutôt un lien par email" sends the link at once), and
+    the page is the same for an identifier that exists and one that does not."""
+    no_mobile = make.account(email="famille.sans.portable@example.org")
+    pages = {}
+    for name, identifier in (("no mobile", no_mobile.identifier), ("unknown", "x.personne9")):
+        b = type(browser)(app.test_client())
+        page = ask_code(b, identifier)
+        text = unescape(page.text)
+        assert "Vous n'avez pas reçu de code ?" in text
+        assert "demandez à votre établissement le renouvellement" in text  # the school
+        assert 'action="/recuperation/mot-de-passe/code/par-email"' in page.text
+        sent = b.submit("/recuperation/mot-de-passe/code/par-email", {})
+        assert sent.status_code == 200 and "Consultez votre messagerie" in unescape(sent.text)
+        assert sent.request.path != "/recuperation/mot-de-passe/moyen"
+        pages[name] = comparable(sent.text, identifier)
+    assert pages["no mobile"] == pages["unknown"]
+    deliver(app)
+    assert use_sms_gateway.messages == []
+    [mail] = mails_to(use_smtp, "famille.sans.portable@example.org")
+    link = next(l for l in use_smtp.links(mail) if "/recuperation/mot-de-passe/lien/" in l)
+    page = browser.get(link.replace("http://localhost", ""))
+    assert page.status_code == 200 and 'name="password"' in page.text
+
+
+def test_the_email_way_out_needs_a_code_request_first(browser, use_smtp):
+    browser.get("/recuperation/mot-de-passe")
+    page = browser.submit("/recuperation/mot-de-passe/code/par-email", {})
+    assert page.request.path == "/recuperation/mot-de-passe"
+    assert use_smtp.messages == []

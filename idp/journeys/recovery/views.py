@@ -93,15 +93,20 @@ def password_channel():
     form = ResetChannelForm()
     if form.validate_on_submit():
         if form.channel.data == "email":
-            service.request_reset_by_email(identifier)
-            minutes = int(service.reset_link_lifetime().total_seconds() // 60)
-            return render_template("recovery/link_sent.html", identifier=identifier,
-                                   minutes=minutes)
+            return _reset_link_sent(identifier)
         outcome = sms.start(identifier)
         return redirect(url_for("recovery.password_code",
                                 **({} if outcome.sent else {"attendre": outcome.retry_after})))
     return render_template("recovery/password_channel.html", form=form,
                            identifier=identifier), 400 if form.errors else 200
+
+
+def _reset_link_sent(identifier: str):
+    """Send the reset link if the identifier has a confirmed email (the page is the same
+    either way)."""
+    service.request_reset_by_email(identifier)
+    minutes = int(service.reset_link_lifetime().total_seconds() // 60)
+    return render_template("recovery/link_sent.html", identifier=identifier, minutes=minutes)
 
 
 def _code_page(form=None, status=200, wait=None):
@@ -145,6 +150,19 @@ def password_resend():
     if outcome.sent:
         return redirect(url_for("recovery.password_code", renvoye=1))
     return redirect(url_for("recovery.password_code", attendre=outcome.retry_after))
+
+
+@bp.post("/mot-de-passe/code/par-email")
+def password_by_email():
+    """"Vous n'avez pas reçu de code ?" -> "Recevoir plutôt un lien par email": the link
+    goes at once to the account's confirmed address, if it has one (the same page for
+    every identifier), instead of back to the choice of channel."""
+    state = sms.current()
+    if state is None or not ResendForm().validate_on_submit():
+        return redirect(url_for("recovery.password_start"))
+    if service.too_many_requests():
+        return _slow_down()
+    return _reset_link_sent(state["identifier"])
 
 
 def _new_password_page(account, form, status=200):
