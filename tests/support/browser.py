@@ -121,9 +121,11 @@ class Browser:
             return signin.walk(self, family, seen=seen)
         if choose and "idp_wayf" not in {c.key for c in self.client._cookies.values()}:
             self.choose(family.profile, family.academy)
-        self.page = self.client.get(signin.SIGN_IN)
-        page = self.submit(signin.SIGN_IN, family.for_page(signin.SIGN_IN, set()),
-                           follow=follow)
+        # "Changer de compte": the form even when this browser is already signed in
+        # (a signed-in browser's /connexion shows who is signed in instead).
+        url = signin.SIGN_IN + "?changer=1"
+        self.page = self.client.get(url)
+        page = self.submit(url, family.for_page(signin.SIGN_IN, set()), follow=follow)
         if not follow:
             return page
         return signin.walk(self, family, answered={signin.SIGN_IN}, seen=seen)
