@@ -44,6 +44,7 @@ def summary(account: Account) -> dict:
     return {"identifier": account.identifier, "name": account.display_name,
             "profile": account.profile.value, "email": account.email,
             "email_verified": account.email_verified,
+            "pending_email": email_change.pending(account),
             "phone": display(account.phone) if account.phone else None,
             "second_factor": factor is not None, "recovery_codes_left": codes_left}
 
@@ -77,6 +78,7 @@ def request_email_change(account: Account, email: str) -> EmailChange:
         queue_email(to=email, template="email_in_use", locale=account.locale or "fr",
                     context={"identifier_link": external_url("recovery.identifier")})
         record("email_change_refused_in_use", actor=account.identifier)
+        email_change.start(account, email, send_link=False)  # shown as pending all the same
         return EmailChange.sent
     email_change.start(account, email)
     return EmailChange.sent

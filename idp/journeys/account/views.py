@@ -26,7 +26,8 @@ if email_change_report.tell_previous_address not in CONFIRMED_LISTENERS:
 @bp.get("")
 def index():
     account = current_account()
-    return render_template("account/index.html", info=service.summary(account))
+    return render_template("account/index.html", info=service.summary(account),
+                           resend_form=PostForm())
 
 
 @bp.route("/confirmer-mot-de-passe", methods=["GET", "POST"])
@@ -86,6 +87,24 @@ def change_email():
                 "reçu, ou réessayez dans une heure.")]
     return render_template("account/email.html", form=form, account=account), \
         400 if form.errors else 200
+
+
+@bp.post("/email/renvoyer")
+def resend_email_change():
+    """"Renvoyer" beside the address waiting for its confirmation: the same request again
+    (the newest link replaces the older one; the hourly cap holds)."""
+    account = current_account()
+    waiting = service.email_change.pending(account)
+    if waiting is None or not PostForm().validate_on_submit():
+        return redirect(url_for("account.index"))
+    outcome = service.request_email_change(account, waiting["email"])
+    if outcome is service.EmailChange.sent:
+        flash(_("Un nouveau lien de confirmation a été envoyé à %(email)s.",
+                email=waiting["email"]), "success")
+    else:
+        flash(_("Plusieurs messages de confirmation ont déjà été envoyés. Ouvrez le dernier "
+                "reçu, ou réessayez dans une heure."), "info")
+    return redirect(url_for("account.index"))
 
 
 @bp.route("/telephone", methods=["GET", "POST"])

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from ...audit import record
 from ...db import db
-from ...models import Account, AccountState
+from ...models import Account, AccountState, OneTimeToken, utcnow
 from ...notify import external_url, queue_email
 from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
 
@@ -31,10 +33,15 @@ class EmailChangeError(Exception):
         self.reason = reason
 
 
-def start(account: Account, new_email: str) -> None:
+def start(account: Account, new_email: str, send_link: bool = True) -> None:
     """Queue the confirmation link to `new_email` (in this transaction); a newer link
-    replaces an older one."""
+    replaces an older one. send_link=False: the request is remembered the same way (the
+    pages show the pending address) but the caller sends another message instead (an
+    address another account holds gets "already in use", never a link)."""
     token = issue_link_token(account.id, PURPOSE, LINK_LIFETIME, {"email": new_email})
+    if not send_link:
+        record("email_change_requested", actor=account.identifier)
+        return
     queue_email(to=new_email, template="email_change", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
                          "link": external_url("preferences.confirm_email", token=token),
@@ -60,3 +67,18 @@ def confirm(token: str) -> Account:
     for listener in CONFIRMED_LISTENERS:
         listener(account, previous)
     return account
+
+
+def pending(account: Account) -> dict | None:
+    """The address waiting for its confirmation link (the newest live one): `email`,
+    `sent_at`, `expires_at`; None when no change is waiting."""
+    row = db.session.scalar(
+        select(OneTimeToken).where(
+            OneTimeToken.account_id == account.id, OneTimeToken.purpose == PURPOSE,
+            OneTimeToken.used_at.is_(None), OneTimeToken.revoked_at.is_(None),
+            OneTimeToken.expires_at > utcnow())
+        .order_by(OneTimeToken.created_at.desc(), OneTimeToken.id.desc()).limit(1))
+    email = (row.payload or {}).get("email") if row is not None else None
+    if not email or (account.email_verified and email.lower() == (account.email or "").lower()):
+        return None
+    return {"email": email, "sent_at": row.created_at, "expires_at": row.expires_at}

@@ -30,15 +30,17 @@ def check(ctx):
             return render_template("preferences/link_sent.html", email=form.email.data,
                                    pending=ctx.pending)
         return step_done()
+    waiting = email_change.pending(account)
     if not form.is_submitted():
-        form.email.data = account.email
+        # An address typed at an earlier visit, waiting for its link, comes back typed.
+        form.email.data = waiting["email"] if waiting else account.email
         if prefs is not None:
             form.notify_region.data = prefs.notify_region
             form.notify_department.data = prefs.notify_department
             form.notify_academy.data = prefs.notify_academy
     return render_template("preferences/check.html", form=form, pending=ctx.pending,
                            record=service.school_record(account), account=account,
-                           flow=binding(ctx)), 400 if form.errors else 200
+                           waiting=waiting, flow=binding(ctx)), 400 if form.errors else 200
 
 
 @bp.route("/preferences/email/<token>", methods=["GET", "POST"])
