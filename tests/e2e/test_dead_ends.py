@@ -85,3 +85,24 @@ def test_sms_recovery_without_a_mobile_has_a_way_out(family, make, served_idp):
     family.click("main button:text-is('Recevoir plutôt un lien par email')")
     assert "Consultez votre messagerie" in family.text()
     assert family.path != "/recuperation/mot-de-passe/moyen"
+
+
+def test_a_waiting_email_is_shown_on_mon_compte(family, make, served_idp, use_smtp):
+    """Point 5: the address typed at the contact step, waiting for its link."""
+    account = make.account(email=None, preferences_done=False)
+    family.page.set_viewport_size(IPHONE)
+    family.goto(served_idp.url + "/choisir-profil")
+    family.page.get_by_label("Représentant légal", exact=True).check()
+    family.page.get_by_label("Mon académie").select_option(label="Nancy-Metz")
+    family.click("main button[type=submit]")
+    family.submit({"Identifiant": account.identifier, "Mot de passe": account.password})
+    assert family.path == "/preferences", family.page.url
+    family.page.locator("main [name=email]").fill("nouvelle.adresse@example.org")
+    family.click("main button[type=submit]")
+    family.goto(served_idp.url + "/compte")
+    text = family.page.locator("main").inner_text()
+    assert "nouvelle.adresse@example.org" in text and "Aucune adresse email." not in text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    family.page.screenshot(path=str(SHOTS / "account-pending-email-390.png"), full_page=True)
+    family.click("main button:text-is('Renvoyer le lien')")
+    assert "Un nouveau lien de confirmation a été envoyé" in family.text()
