@@ -6,10 +6,20 @@ rolled back in teardown when anything raised.
 """
 from __future__ import annotations
 
+import select
+import time
+
 from flask import Flask, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+# A pooled connection idle longer than this is pinged before use (one round trip): it may
+# have been cut without a word (a firewall, a failover). One used more recently is pinged
+# only when the server has written to it since (see _checked_on_checkout).
+PING_AFTER_IDLE_SECONDS = 5.0
+CONNECT_TIMEOUT_SECONDS = 5  # libpq's connect_timeout, unless the URL sets its own
+_CHECKED_IN = "idp.checked_in"
 
 
 class Database:
@@ -77,9 +87,15 @@ def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    # No pre-ping (a SELECT 1 per checkout): connections are recycled instead, and a
-    # connection lost mid-request fails that request only.
-    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    # No pool_pre_ping (a SELECT 1 per checkout, on the token endpoint's hot path): a
+    # checkout event checks instead what a restart leaves behind (_checked_on_checkout).
+    # A connection lost mid-request fails that request only (503, idp/errors.py), and
+    # SQLAlchemy then discards every connection opened before it.
+    connect_args = {} if "connect_timeout=" in url else {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
+                           connect_args=connect_args)
+    _checked_on_checkout(engine)
     if settings:
         # SET on each new connection (libpq "options" would replace the URL's own).
         @event.listens_for(engine, "connect")
@@ -90,6 +106,52 @@ def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
             dbapi_conn.commit()
 
     return engine
+
+
+def _checked_on_checkout(engine: Engine) -> None:
+    """Never hand out a pooled connection a PostgreSQL restart has closed, without a round
+    trip on the hot path. A server that stops (restart, crash, pg_terminate_backend)
+    writes its goodbye to every client connection, or the kernel closes the socket: an
+    idle connection whose socket is readable is dead or has news, and is pinged. A
+    connection idle for more than PING_AFTER_IDLE_SECONDS is pinged too (one cut
+    silently shows nothing). A failed ping makes the pool replace that connection with a
+    new one, and the request never sees it. Busy connections (checked in a moment ago,
+    nothing to read) cost one poll(2) call, no round trip."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_conn, record):
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, proxy):
+        since = record.info.get(_CHECKED_IN)
+        if since is None:  # a new connection
+            return
+        if time.monotonic() - since < PING_AFTER_IDLE_SECONDS and not _has_input(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
+
+
+def _has_input(dbapi_conn) -> bool:
+    """True when the server wrote to this idle connection (or closed it)."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:
+        return True  # no socket to look at: let the ping decide
+
+
+def unreachable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached right now (down,
+    restarting, a connection lost, no connection free in the pool): an outage, answered
+    503. False for a statement the database refused."""
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)):
+        return True
+    return isinstance(error, exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 db = Database()

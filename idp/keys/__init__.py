@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
-from flask_babel import gettext as _
+from flask import Flask
 
-from ..errors import error_page
+from ..errors import unavailable
 from .errors import KeyChangeConflict, KeyEncryptionError, KeysUnavailable, NoKeysYet
 from .ring import KeyRing
 
@@ -20,21 +19,11 @@ log = logging.getLogger(__name__)
 __all__ = ["KeyRing", "KeysUnavailable", "KeyEncryptionError", "KeyChangeConflict",
            "NoKeysYet", "init_app"]
 
-# Endpoints called by servers, which expect JSON (the token endpoint checks the keys
-# before it spends a code; this is for a load failing in between).
-_JSON_PATHS = ("/oidc/jwks", "/oidc/token", "/.well-known/")
-
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(KeysUnavailable)
     def keys_unavailable(exc):
+        # The token endpoint checks the keys before it spends a code; this is for a load
+        # failing in between, and for every other page or endpoint.
         log.error("signing keys unavailable: %s", exc)
-        if request.path.startswith(_JSON_PATHS):
-            response = jsonify(error="temporarily_unavailable",
-                               error_description="Signing keys are unavailable.")
-            response.status_code = 503
-            response.headers["Retry-After"] = "5"
-            return response
-        return error_page(503, _("Service momentanément indisponible"),
-                          _("Le service est momentanément indisponible. "
-                            "Réessayez dans quelques minutes."))
+        return unavailable("Signing keys are unavailable.")
