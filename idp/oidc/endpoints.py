@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from authlib.oauth2.rfc6749 import InsecureTransportError
 from flask import jsonify, request
+from flask_babel import gettext as _
 
+from ..errors import error_page, for_servers
 from ..extensions import keyring
 from ..keys import KeysUnavailable
 from .adapter import server
@@ -57,3 +60,15 @@ def jwks():
     response = jsonify(keyring().jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@bp.errorhandler(InsecureTransportError)
+def plain_http(exc):
+    """Authlib refuses plain http for a host that is not local (it raises before its own
+    error handling): TLS ended at a proxy IDP_TRUSTED_PROXIES does not trust, or the
+    client skipped it. The protocol's error, not a 500."""
+    if for_servers():
+        response = jsonify(error="invalid_request", error_description="HTTPS is required.")
+        response.status_code = 400
+        return response
+    return error_page(400, _("Requête invalide"), _("La demande n'a pas pu être traitée."))

@@ -109,6 +109,25 @@ def test_the_recovery_limit_counts_each_client_behind_the_proxy(settings, use_sm
     assert sorted(ips) == ["192.0.2.30", "203.0.113.66", "203.0.113.66"]
 
 
+def test_the_forwarded_scheme_is_read_from_a_trusted_proxy_only(app, proxied):
+    """TLS ends at the proxy: the token endpoint (Authlib refuses plain http for a host that
+    is not local) serves a request nginx received over https; without a trusted proxy the
+    same header is ignored, and the request gets the protocol's error, not a 500."""
+    data = {"grant_type": "authorization_code", "code": "x", "redirect_uri": "https://a/"}
+    over_tls = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.66"}
+    behind = proxied.test_client().post("/oidc/token", data=data, headers=over_tls,
+                                        base_url="http://idp.example")
+    assert behind.status_code == 401 and behind.json["error"] == "invalid_client"
+    direct = app.test_client().post("/oidc/token", data=data, headers=over_tls,
+                                    base_url="http://idp.example")
+    assert direct.status_code == 400 and direct.json["error"] == "invalid_request"
+    assert "https" in direct.json["error_description"].lower()
+    page = app.test_client().get("/oidc/authorize?client_id=x&response_type=code",
+                                 headers=over_tls, base_url="http://idp.example")
+    assert page.status_code == 400 and page.location is None
+    assert "invalide" in page.text  # our page: the redirect URI is not trusted over http
+
+
 @pytest.mark.parametrize("value", ["one", -1, 11, True, 1.5])
 def test_a_trusted_proxies_setting_that_is_not_a_count_is_refused_in_one_line(settings,
                                                                              value):
