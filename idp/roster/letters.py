@@ -128,7 +128,7 @@ def issue_credentials(accounts: list[Account], *, actor: str | None = None,
         account.issued_at, account.activation_deadline = now, deadline
         account.birth_date_failures = 0
         account.reminder_sent_at = account.deactivated_at = None
-        account.email_verified = False
+        # A confirmed address stays confirmed: the new letter is about the password.
         account.session_epoch = (account.session_epoch or 0) + 1  # ends its sessions
     if not accounts:
         return letters

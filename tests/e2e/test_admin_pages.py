@@ -9,6 +9,7 @@ import pyotp
 from sqlalchemy import select
 
 from idp.admin.staff import create_staff
+from idp.config import PROJECT_ROOT
 from idp.db import db
 from idp.models import Account, OIDCClient, RosterImport, SAMLServiceProvider
 from idp.saml.registry import register_sp
@@ -53,9 +54,14 @@ def test_operator_enrols_and_walks_through_the_console(app, make, served_idp, fa
                  "/admin/cles", "/admin/chartes", "/admin/journal",
                  "/admin/journal?action=staff_*", "/admin/etablissements", school,
                  f"{school}/comptes?q=martin", f"{school}/comptes/{seed['lea']}",
+                 f"{school}/comptes/{seed['lea']}/courrier",
                  f"{school}/imports/{seed['import_id']}"]:
         response = family.goto(base + path)
         assert response.status == 200, path
+        if path.endswith("/courrier"):  # "Nouveau courrier": asked first (issue 21, 3)
+            family.page.screenshot(path=str(PROJECT_ROOT / "var" / "e2e"
+                                            / "console-new-letter-confirm.png"),
+                                   full_page=True)
 
     # A form with bad input: the reason beside the field, the error summary on top.
     family.goto(base + "/admin/services/oidc/nouveau")

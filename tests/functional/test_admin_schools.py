@@ -209,7 +209,7 @@ def test_resend_the_activation_email(app, ids, staff_browser):
 
 def test_reissue_credentials_for_one_account(app, ids, staff_browser, browser):
     julien = ids["j.martin"]
-    pages = pdf_pages(post(staff_browser, f"{BASE}/comptes/{julien}/courrier"))
+    pages = pdf_pages(post(staff_browser, f"{BASE}/comptes/{julien}/courrier", {"confirme": "oui"}))
     assert len(pages) == 1 and "j.martin" in pages[0]
     with app.app_context():
         assert db.session.get(Account, julien).provisional_password_hash

@@ -4,7 +4,8 @@ activation email). The account is always looked up *within* the school of the UR
 within the staff member's scope: another school's account answers 404."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, g, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
@@ -122,14 +123,31 @@ def account_resend(uai: str, account_id: int):
                                     email=account.email))
 
 
+@bp.get("/etablissements/<uai>/comptes/<int:account_id>/courrier")
+@guard.roles(*WRITERS)
+def account_letter_confirm(uai: str, account_id: int):
+    """What a new letter will do to this account, said before it is done (a mis-click
+    must not reset a working account)."""
+    school = guard.school_or_404(uai)
+    account = _account_or_404(school, account_id)
+    return render_template("admin/schools/letter_confirm.html", school=school,
+                           account=account, action_form=EmptyForm(),
+                           window_days=int(current_app.config["ACTIVATION_WINDOW_DAYS"]))
+
+
 @bp.post("/etablissements/<uai>/comptes/<int:account_id>/courrier")
 @guard.roles(*WRITERS)
 def account_letter(uai: str, account_id: int):
-    """Re-issue provisional credentials: a new letter (PDF) for this account only."""
+    """Re-issue provisional credentials: a new letter (PDF) for this account only, once
+    the confirmation page's box is ticked."""
     school = guard.school_or_404(uai)
     account = _account_or_404(school, account_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if request.form.get("confirme") != "oui":
+        flash(_("Cochez la case pour confirmer le nouveau courrier."), "error")
+        return redirect(url_for("admin.account_letter_confirm", uai=school.uai,
+                                account_id=account.id))
     try:
         batch = issue_letters(school, account_ref=str(account.id), actor=actor_name(g.staff))
     except LetterError:

@@ -129,7 +129,12 @@ def complete_first_connection(account: Account, password: str, email: str | None
     account.provisional_password_hash = None
     account.birth_date_failures = 0
     account.session_epoch += 1  # other sessions opened with the letter end here
-    if email:
+    if email and account.email_verified and email.lower() == (account.email or "").lower():
+        # Confirmed before (a new letter for an account that was in use): no new link.
+        account.state = AccountState.active
+        account.activated_at = now
+        record("account_activated", actor=account.identifier, with_email=True)
+    elif email:
         account.email, account.email_verified = email, False
         account.state = AccountState.pending_email
         record("activation_form_completed", actor=account.identifier, with_email=True)
