@@ -4,8 +4,11 @@ writes loses none of them and fails none, and no master at all is StoreUnavailab
 while a master name no sentinel knows stops start-up in one line."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,7 @@ from idp.config import ConfigError, load, validate
 from idp.store import StoreUnavailable, open_store
 from idp.store.sentinel import SentinelStore, StoreMisconfigured, parse_sentinels
 from tests.support.sentinel import sentinel_set  # noqa: F401 - the fixture
+from tests.support.served import free_port, settings_env
 
 WRITERS = 4
 
@@ -138,3 +142,15 @@ def test_sentinel_settings_are_checked_at_start_up(settings, tmp_path):
                          ({"REDIS_FAILOVER_SECONDS": 0}, "above 0")):
         with pytest.raises(ConfigError, match=error):
             validate(loaded(**extra))
+
+
+def test_idp_serve_refuses_a_master_name_no_sentinel_monitors(settings, sentinel_set):
+    env = settings_env(settings, REDIS_URL=None, REDIS_SENTINELS=sentinel_set.sentinels,
+                       REDIS_SENTINEL_MASTER="autre")
+    done = subprocess.run([str(Path(sys.executable).with_name("idp")), "serve", "--bind",
+                           f"127.0.0.1:{free_port()}"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: the sentinels at {sentinel_set.sentinels} monitor no Redis master named "
+        f"'autre' (IDP_REDIS_SENTINEL_MASTER)"]
