@@ -1,5 +1,5 @@
-"""Behind reverse proxies (IDP_TRUSTED_PROXIES): throttles, audit rows and the recovery
-limit see the client's address, never the proxy's; with 0 the forwarded headers are
+"""Behind reverse proxies (IDP_TRUSTED_PROXIES): throttles, audit rows, the recovery and
+SMS limits see the client's address, never the proxy's; with 0 the forwarded headers are
 ignored; a client cannot choose its address by prepending values; a forwarded value that
 is not an address is ignored, never a 500."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ from idp.db import db
 from idp.models import AuditEvent
 
 from ..support.browser import Browser
+from ..support.signup import Signup
 
 PROXY = "10.0.0.2"  # the peer every request comes from behind nginx
 
@@ -107,6 +108,17 @@ def test_the_recovery_limit_counts_each_client_behind_the_proxy(settings, use_sm
         ips = db.session.scalars(select(AuditEvent.ip).where(
             AuditEvent.action == "identifier_recovery")).all()
     assert sorted(ips) == ["192.0.2.30", "203.0.113.66", "203.0.113.66"]
+
+
+def test_the_sms_limit_per_address_counts_each_client_behind_the_proxy(settings):
+    node = create_app({**settings, "TRUSTED_PROXIES": 1, "SMS_MAX_PER_IP_HOUR": 2})
+
+    def ask(forwarded: str, phone: str) -> int:
+        browser = _browser(node, PROXY, forwarded)
+        return Signup(node, browser).identity(phone=phone).status_code
+
+    assert [ask("203.0.113.66", f"06 11 22 33 0{n}") for n in (1, 2, 3)] == [200, 200, 429]
+    assert ask("192.0.2.31", "06 11 22 33 04") == 200
 
 
 def test_the_forwarded_scheme_is_read_from_a_trusted_proxy_only(app, proxied):
