@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 from . import secret_settings
+from .database_url import sqlalchemy_url
 from .secret_settings import fernet_key_problem  # noqa: F401 - idp/keys/sealing.py uses it
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +233,10 @@ def validate(settings: dict) -> None:
         raise ConfigError(f"IDP_TRUSTED_PROXIES must be the number of proxies in front of "
                           f"the IdP, 0 to 10 (got {proxies!r})")
     _validate_store(settings)
+    try:
+        sqlalchemy_url(str(settings.get("DATABASE_URL") or ""))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     workers = int(settings.get("WORKERS") or 1)
     if workers > 1 and str(settings.get("STORE_PATH")) == ":memory:" \
             and not settings.get("REDIS_URL") and not settings.get("REDIS_SENTINELS"):

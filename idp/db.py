@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from .database_url import sqlalchemy_url
+
 # A pooled connection idle longer than this is pinged before use (one round trip): it may
 # have been cut without a word (a firewall, a failover). One used more recently is pinged
 # only when the server has written to it since (see _checked_on_checkout).
@@ -85,8 +87,7 @@ def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
             cur.close()
 
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    url = sqlalchemy_url(url)  # psycopg 3; several hosts as libpq reads them
     # No pool_pre_ping (a SELECT 1 per checkout, on the token endpoint's hot path): a
     # checkout event checks instead what a restart leaves behind (_checked_on_checkout).
     # A connection lost mid-request fails that request only (503, idp/errors.py), and
