@@ -49,6 +49,9 @@ class NewPasswordTwice:
 
     mismatch_field = "password_confirm"
     rules_wait_for_all_fields = False
+    # True: the rules the password breaks and a confirmation that differs are said together
+    # (one round instead of two).
+    all_problems_at_once = False
 
     def __init__(self, *args, policy: PasswordPolicy | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,12 +73,13 @@ class NewPasswordTwice:
             if self.password_policy is not None else []
         if problems:
             password.errors = list(password.errors) + problems
-            return False
+            if not self.all_problems_at_once:
+                return False
         if password.data != self.password_confirm.data:
             field = self[self.mismatch_field]
             field.errors = list(field.errors) + [str(MISMATCH)]
             return False
-        return True
+        return not problems
 
 
 class MobileNumber:

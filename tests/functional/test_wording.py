@@ -83,6 +83,10 @@ def test_a_parents_first_connection_says_vous(browser, letters):
         "birth_date": "01/01/2012", "email": ""})
     text = main_text(page)
     assert "ni votre identifiant, ni votre nom" in text
+    page = browser.submit("/premiere-connexion", {
+        "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
+        "birth_date": "01/01/2012", "email": "marie@example.org"})
+    text = main_text(page)
     assert "Il reste 4 essais." in text and not PARENTHESISED_PLURAL.search(text)
     assert not TU.search(text), TU.search(text).group(0)
 

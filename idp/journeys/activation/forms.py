@@ -66,6 +66,7 @@ class FirstConnectionForm(NewPasswordTwice, FlaskForm):
     `check_birth_date` (date -> matches the school's record, counting a failure; None when
     there is nothing to check against: the field goes) and `failures_left`."""
     password, password_confirm = new_password_pair()
+    all_problems_at_once = True
     birth_date = StringField(
         _l("Date de naissance de votre enfant"),
         validators=[InputRequired(_l("Saisissez la date de naissance.")),
@@ -80,20 +81,35 @@ class FirstConnectionForm(NewPasswordTwice, FlaskForm):
 
     def __init__(self, *args, policy: PasswordPolicy | None = None, pupil: bool = False,
                  check_birth_date: Callable[[date], bool] | None = None,
-                 failures_left: Callable[[], int] = lambda: 0, **kwargs):
+                 failures_left: Callable[[], int] = lambda: 0, password_kept: bool = False,
+                 **kwargs):
         super().__init__(*args, policy=policy, **kwargs)
         self.pupil, self.check_birth_date, self.failures_left = \
             pupil, check_birth_date, failures_left
+        self.password_kept = password_kept
+        if password_kept:  # chosen in an earlier round: typing it again is optional
+            for name in ("password", "password_confirm"):
+                self[name].validators = [Optional(), Length(max=1024)]
+                self[name].flags.required = False
         if check_birth_date is None:
             del self.birth_date
 
+    def password_accepted(self) -> bool:
+        """The typed password passed every rule and its confirmation (kept for the next
+        round when only other fields were wrong)."""
+        return bool(self.password.data) and not self.password.errors \
+            and not self.password_confirm.errors
+
     def validate(self, extra_validators=None) -> bool:
+        """The password rules and every field first; the birth date is compared with the
+        school's record (spending one of the tries when wrong) only once nothing else is
+        wrong, so a hurried family does not lose a try to a form that could not pass."""
         valid = super().validate(extra_validators)
-        valid = self._birth_date_matches() and valid
-        return self._email_given() and valid
+        valid = self._email_given() and valid
+        return valid and self._birth_date_matches()
 
     def _birth_date_matches(self) -> bool:
-        """Checked whatever else is wrong, so wrong guesses always count."""
+        """Compared only on an otherwise valid form: each wrong date then counts."""
         if "birth_date" not in self._fields:
             return True
         field = self.birth_date

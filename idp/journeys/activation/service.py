@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from flask import current_app
+from flask import current_app, has_request_context, session
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -120,12 +120,29 @@ def password_problems(account: Account, password: str) -> list[str]:
     return problems
 
 
+KEPT_PASSWORD = "activation_password"
+
+
+def keep_password(account: Account, password: str) -> None:
+    """A password that passed every rule, in a form refused for another field: its hash
+    waits in the (server-side) session, so the family does not type it twice again."""
+    session[KEPT_PASSWORD] = {"account_id": account.id, "hash": passwords().hash(password)}
+
+
+def kept_password_hash(account: Account) -> str | None:
+    kept = session.get(KEPT_PASSWORD)
+    return kept["hash"] if kept and kept.get("account_id") == account.id else None
+
+
 def complete_first_connection(account: Account, password: str, email: str | None,
-                              now: datetime | None = None) -> None:
-    """Save the chosen password; with an email, wait for its link, without (pupils only)
-    the account is active at once."""
+                              now: datetime | None = None,
+                              password_hash: str | None = None) -> None:
+    """Save the chosen password (or `password_hash`, kept from an earlier round); with an
+    email, wait for its link, without (pupils only) the account is active at once."""
     now = now or utcnow()
-    account.password_hash = passwords().hash(password)
+    if has_request_context():
+        session.pop(KEPT_PASSWORD, None)
+    account.password_hash = password_hash or passwords().hash(password)
     account.provisional_password_hash = None
     account.birth_date_failures = 0
     account.session_epoch += 1  # other sessions opened with the letter end here

@@ -10,6 +10,7 @@ from ...signin.gate import allow
 from ...signin.session import end_session
 from ...signin.steps import step_done, step_page
 from . import service
+from ..signup.strength import RULES, evaluate
 from .forms import EmailForm, FirstConnectionForm, PupilFirstConnectionForm, ResendForm
 
 bp = Blueprint("activation", __name__)
@@ -33,9 +34,13 @@ def _pending_page(account, email_form=None, status=200, not_yet=False):
 
 
 def _form_page(account, form, status=200):
+    # The rules the typed password meets, ticked (as on J4), before it is cleared: a
+    # password is never sent back.
+    evaluation = evaluate(form.password.data if form.is_submitted() else "")
     form.password.data = form.password_confirm.data = ""
     pupil = service.is_pupil(account)
     return render_template("activation/form.html", form=form, account=account, pupil=pupil,
+                           rules=RULES, evaluation=evaluation,
                            ask_birth_date="birth_date" in form._fields,
                            deadline=service.deadline_of(account),
                            max_failures=service.max_failures()), status
@@ -53,7 +58,9 @@ def start(ctx):
     if service.is_blocked(account):
         return render_template("activation/blocked.html"), 403
     form_class = PupilFirstConnectionForm if service.is_pupil(account) else FirstConnectionForm
+    kept = service.kept_password_hash(account)
     form = form_class(
+        password_kept=kept is not None,
         policy=partial(service.password_problems, account),
         check_birth_date=partial(service.check_birth_date, account)
         if service.known_birth_dates(account) else None,  # nothing to check it against
@@ -67,9 +74,13 @@ def start(ctx):
         return render_template("activation/blocked.html"), 403
     email = form.email.data if not form.email.errors else None
     if not valid:
+        if form.password_accepted():  # only other fields were wrong: not typed again
+            service.keep_password(account, form.password.data)
+            form.password_kept = True
         return _form_page(account, form, 400)
     service.complete_first_connection(account, form.password.data,
-                                      email if email else None)
+                                      email if email else None,
+                                      password_hash=None if form.password.data else kept)
     session["epoch"] = account.session_epoch  # this session goes on
     if email:
         return redirect(url_for("activation.start"))

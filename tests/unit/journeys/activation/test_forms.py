@@ -51,21 +51,33 @@ def test_everything_right_is_valid():
     assert form.validate(), form.errors
 
 
-def test_the_birth_date_is_checked_even_when_other_fields_are_wrong():
+def test_no_birth_date_try_is_spent_while_other_fields_are_wrong():
+    """Issue 21, point 8: a form that could not pass anyway spends no try."""
     dates = BirthDates()
-    form = _form(dates, password_confirm="other", email="")
-    assert not form.validate()
-    assert dates.guesses == [BORN] and form.birth_date.errors == []
+    for wrong in ({"password_confirm": "other"}, {"email": ""},
+                  {"policy": lambda typed: ["8 caractères minimum."]}):
+        form = _form(dates, birth_date="15/03/2012", **wrong)
+        assert not form.validate()
+        assert form.birth_date.errors == []
+    assert dates.guesses == []
 
 
 def test_a_wrong_birth_date_counts_and_says_the_tries_left():
     dates = BirthDates()
-    form = _form(dates, birth_date="15/03/2012", password_confirm="other")
+    form = _form(dates, birth_date="15/03/2012")
     assert not form.validate()
     assert dates.guesses == [date(2012, 3, 15)]
     assert form.birth_date.errors == [
         "Cette date ne correspond pas à celle connue de l'établissement. "
         "Il reste 4 essais."]
+
+
+def test_every_password_problem_is_said_at_once():
+    """Issue 21, point 8: the rules it breaks and the differing confirmation together."""
+    form = _form(BirthDates(), password="Durand-2012!x", password_confirm="Durand-2012!y",
+                 policy=lambda typed: ["Le mot de passe ne doit contenir ni votre nom."])
+    assert not form.validate()
+    assert form.password.errors == ["Le mot de passe ne doit contenir ni votre nom."]
     assert form.password_confirm.errors == ["Les deux mots de passe ne sont pas identiques."]
 
 
