@@ -128,23 +128,37 @@ def test_the_same_address_is_refused_beside_the_field(app, browser, make, use_sm
     assert use_smtp.messages == []
 
 
-def test_an_address_of_another_account_is_refused_without_saying_so(app, browser, make,
-                                                                    use_smtp):
+def test_a_family_address_may_serve_several_accounts(app, browser, make, use_smtp):
+    """Issue 21, point 7: one rule everywhere: families share an address. The page is the
+    same as for any address, nothing changes before the link, and once confirmed both
+    accounts have it and "Identifiant oublié ?" lists both to that address."""
     account = make.account()
-    make.account(first_name="Dominique", email="dominique@example.org")
+    other = make.account(first_name="Dominique", email="dominique@example.org")
     browser.sign_in(account.identifier, account.password)
-    taken = ask_change(browser, "dominique@example.org")
+    page = browser.get("/compte/email")
+    assert "Une même adresse peut servir à plusieurs comptes de la famille" \
+        in unescape(page.text)
+    shared = ask_change(browser, "dominique@example.org")
     free = ask_change(browser, "libre@example.org")
-    assert taken.status_code == free.status_code == 200
-    assert taken.text.replace("dominique@example.org", "X") \
+    assert shared.status_code == free.status_code == 200
+    assert shared.text.replace("dominique@example.org", "X") \
         == free.text.replace("libre@example.org", "X")
-    deliver(app)
-    [told] = mails_to(use_smtp, "dominique@example.org")
-    assert "déjà celle d'un autre compte" in use_smtp.text_of(told)
-    assert "/recuperation/identifiant" in use_smtp.text_of(told)
-    assert account.identifier not in use_smtp.text_of(told)
-    assert "/preferences/email/" not in use_smtp.text_of(told)  # nothing to confirm
     assert account_row(app, account.id).email == OLD
+    shared = ask_change(browser, "dominique@example.org")
+    deliver(app)
+    link = link_in(use_smtp, mails_to(use_smtp, "dominique@example.org")[-1],
+                   "/preferences/email/")
+    browser.get(link)
+    browser.submit_page()
+    row = account_row(app, account.id)
+    assert row.email == "dominique@example.org" and row.email_verified
+    assert account_row(app, other.id).email == "dominique@example.org"
+    stranger = type(browser)(app.test_client())
+    stranger.get("/recuperation/identifiant")
+    stranger.submit("/recuperation/identifiant/email", {"email": "dominique@example.org"})
+    deliver(app)
+    listed = use_smtp.text_of(mails_to(use_smtp, "dominique@example.org")[-1])
+    assert account.identifier in listed and other.identifier in listed
 
 
 def test_two_different_addresses_or_a_bad_one_are_told(app, browser, make, use_smtp):

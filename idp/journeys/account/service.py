@@ -2,10 +2,10 @@
 changes. Password changes are in credentials.py, notices in notices.py.
 
 An email change reuses the preferences step's confirmation link (preferences/
-email_change.py): nothing changes until the new address opens it. An address already
-confirmed on another account is refused without telling the person at the keyboard
-(that would reveal the other account): the page answers as for any address, and the
-message to that address says it is taken and what to do.
+email_change.py): nothing changes until the new address opens it. One rule everywhere
+(here, the first connection, "Contact et préférences"): an address may serve several
+accounts, as families share one; each account confirms it with its own link, and
+"Identifiant oublié ?" sends that address the list of its accounts.
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from ...audit import record
 from ...db import db
 from ...extensions import store
-from ...models import Account, AccountState, RecoveryCode, SecondFactor
-from ...notify import external_url, queue_email
+from ...models import Account, RecoveryCode, SecondFactor
 from ...security.mobile_numbers import display
 from ...security.sms_codes import CodeProblem, SmsCodeError, check_code, send_code
 from ..preferences import email_change
@@ -60,26 +59,14 @@ def may_send_email_change(account: Account) -> bool:
     return count <= int(current_app.config["RECOVERY_SENDS_PER_HOUR"])
 
 
-def email_taken_elsewhere(account: Account, email: str) -> bool:
-    return db.session.scalar(select(Account.id).where(
-        Account.email.in_({email, email.lower()}), Account.email_verified.is_(True),
-        Account.id != account.id, Account.state != AccountState.deleted).limit(1)) is not None
-
-
 def request_email_change(account: Account, email: str) -> EmailChange:
     """same when it already is the account's confirmed address (nothing is sent), limit
-    past the hourly cap, else sent (a confirmation link to the new address, or, when
-    another account holds it, a message saying so: the page cannot tell)."""
+    past the hourly cap, else sent (a confirmation link to the new address, which other
+    accounts of the family may use too)."""
     if _same_address(account.email, email) and account.email_verified:
         return EmailChange.same
     if not may_send_email_change(account):
         return EmailChange.limit
-    if email_taken_elsewhere(account, email):
-        queue_email(to=email, template="email_in_use", locale=account.locale or "fr",
-                    context={"identifier_link": external_url("recovery.identifier")})
-        record("email_change_refused_in_use", actor=account.identifier)
-        email_change.start(account, email, send_link=False)  # shown as pending all the same
-        return EmailChange.sent
     email_change.start(account, email)
     return EmailChange.sent
 

@@ -33,15 +33,10 @@ class EmailChangeError(Exception):
         self.reason = reason
 
 
-def start(account: Account, new_email: str, send_link: bool = True) -> None:
+def start(account: Account, new_email: str) -> None:
     """Queue the confirmation link to `new_email` (in this transaction); a newer link
-    replaces an older one. send_link=False: the request is remembered the same way (the
-    pages show the pending address) but the caller sends another message instead (an
-    address another account holds gets "already in use", never a link)."""
+    replaces an older one (the pages show the newest as the address waiting)."""
     token = issue_link_token(account.id, PURPOSE, LINK_LIFETIME, {"email": new_email})
-    if not send_link:
-        record("email_change_requested", actor=account.identifier)
-        return
     queue_email(to=new_email, template="email_change", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
                          "link": external_url("preferences.confirm_email", token=token),
