@@ -13,7 +13,7 @@ export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint test-sqlite test-postgres setup services sentinel-deps bench clean e2e-deps screenshots translations
+.PHONY: run test lint test-sqlite test-postgres setup services sentinel-deps cluster bench clean e2e-deps screenshots translations
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -63,6 +63,17 @@ run: setup
 	  $(BIN)/python -m clients.pronote --port $(PRONOTE_PORT) & \
 	  $(BIN)/python -m clients.teleservices --port $(TELESERVICES_PORT) & \
 	  $(BIN)/idp serve --workers 2 --bind 127.0.0.1:$(PORT)
+
+# Two `idp serve` nodes sharing only PostgreSQL, Redis and the environment, an `idp worker`,
+# and nginx in front on CLUSTER_PORT (nodes on the next two ports); Ctrl-C stops them all.
+# IDP_DATABASE_URL and IDP_REDIS_URL are honoured, else the local servers (README "Several nodes").
+CLUSTER_PORT ?= 8000
+cluster: $(BIN)/.installed $(MO)
+	@command -v nginx >/dev/null || { echo "Installing nginx for the cluster"; \
+	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get install -y nginx-light; }
+	@if [ -z "$$IDP_DATABASE_URL$$IDP_REDIS_URL$$IDP_REDIS_SENTINELS" ]; then \
+	  IDP_TEST_DATABASE_URL=$(PG_TEST_URL) ./scripts/ensure-services.sh; fi
+	$(BIN)/python scripts/cluster.py --port $(CLUSTER_PORT)
 
 # The whole suite twice: SQLite + embedded store, then PostgreSQL + Redis.
 test: $(BIN)/.installed test-sqlite test-postgres
