@@ -21,6 +21,7 @@ import threading
 import time
 from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, Response, abort, redirect, request, session
@@ -47,8 +48,10 @@ def state_dir() -> Path:
 
 ALGS = {"signing_algorithm": SIG_RSA_SHA256, "digest_algorithm": DIGEST_SHA256}
 CSS = ("body{font-family:system-ui,sans-serif;margin:0;color:#161616}"
-       "header{background:#6a6af4;color:#fff;padding:1rem 2rem}main{padding:1rem 2rem;max-width:60rem}"
-       "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
+       "header{background:#000091;color:#fff;padding:1rem 2rem}main{padding:1rem 2rem;max-width:60rem}"
+       "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;"
+       "overflow-wrap:anywhere}code{overflow-wrap:anywhere}"
+       "@media (max-width:40rem){header,main{padding:1rem}}"
        "button{font-size:1rem;padding:.5rem 1rem}")
 
 
@@ -124,10 +127,7 @@ def page(title: str, body: str) -> Response:
             f'<title>{escape(title)}</title><link rel="stylesheet" href="/style.css"></head>'
             f'<body><header><strong>Téléservices</strong> — démonstration SAML</header>'
             f'<main>{body}</main></body></html>')
-    response = Response(html)
-    response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'self'; "
-                                                   "form-action 'self'; frame-ancestors 'none'")
-    return response
+    return Response(html)  # its Content-Security-Policy: create_app's after_request
 
 
 def create_app(url: str, issuer: str) -> Flask:
@@ -139,6 +139,18 @@ def create_app(url: str, issuer: str) -> Flask:
 
     def current() -> dict | None:
         return sp.sessions.get(session.get("sid", ""))
+
+    @app.after_request
+    def headers(response):
+        # "Se connecter" and "Se déconnecter" are forms whose answer redirects to the IdP:
+        # browsers check form-action on those redirects too, so the IdP's origin is allowed
+        # (with 'self' alone Chromium blocked the sign-in; issue 21, point 2).
+        idp_origin = "{0.scheme}://{0.netloc}".format(urlsplit(issuer))
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; base-uri 'none'; "
+            f"form-action 'self' {idp_origin}; frame-ancestors 'none'")
+        return response
 
     @app.get("/style.css")
     def style():

@@ -4,6 +4,8 @@ so a rule written once holds for OIDC clients and SAML service providers alike.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -57,10 +59,21 @@ def _from_oidc(row: OIDCClient) -> RelyingParty:
                         bool(row.trusted_for_school), tuple(row.scopes or ()), home)
 
 
+_ACS_LOCATION = re.compile(
+    r'<(?:[\w-]+:)?AssertionConsumerService\b[^>]*?\bLocation="(https?://[^"/]+)[^"]*"')
+
+
+def _saml_home(row) -> str | None:
+    """The origin of the SP's first assertion consumer service (its home page for "Mes
+    services"), read from its registered metadata; None when there is none."""
+    match = _ACS_LOCATION.search(getattr(row, "metadata_xml", None) or "")
+    return match.group(1) + "/" if match else None
+
+
 def _from_saml(row) -> RelyingParty:
     return RelyingParty(key_for("saml", row.entity_id), "saml", row.entity_id, row.name,
                         bool(getattr(row, "trusted_for_school", False)),
-                        tuple(row.attributes or ()))
+                        tuple(row.attributes or ()), _saml_home(row))
 
 
 def find(rp_key: str) -> RelyingParty | None:

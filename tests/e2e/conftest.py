@@ -198,7 +198,9 @@ def family_without_js(chromium, axe_source, axe_report):
 
 @pytest.fixture
 def demo(app, served_idp, monkeypatch, tmp_path):
-    """The demo data (`idp demo load`) and the ENT and PRONOTE demo RPs at free ports."""
+    """The demo data (`idp demo load`) and the ENT, PRONOTE and Téléservices (SAML) demo
+    RPs at free ports."""
     with demo_relying_parties(app, served_idp, monkeypatch, tmp_path) as (urls, summary):
-        yield {"ent": urls["ENT"], "pronote": urls["PRONOTE"], "idp": served_idp.url,
+        yield {"ent": urls["ENT"], "pronote": urls["PRONOTE"],
+               "teleservices": urls["Téléservices"], "idp": served_idp.url,
                "accounts": summary["accounts"]}

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from idp.config import PROJECT_ROOT
 from idp.notify.delivery import deliver_due
 
 SIGN_IN = "Se connecter avec Connexion Scolarité"
@@ -85,6 +86,27 @@ def test_family_signs_in_at_the_ent_then_pronote_then_logs_out(family, demo):
     family.click("main button[type=submit]")
     assert family.page.url == demo["pronote"] + "/", family.page.url
     assert "Bonjour Marie Durand" in family.text()
+
+    # Téléservices (SAML, issue 21 point 2): its button reaches the IdP (form-action), the
+    # consent page at 390 px names the service once, then the signed response comes back.
+    family.goto(demo["teleservices"] + "/")
+    family.click("text=Se connecter avec Connexion Scolarité")
+    assert family.path == "/consentement", family.page.url
+    family.page.set_viewport_size({"width": 390, "height": 844})
+    main = family.page.locator("main").inner_text()
+    assert main.count("Téléservices") == 1, main
+    width = family.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the consent page is {width}px wide at 390px"
+    family.page.screenshot(path=str(PROJECT_ROOT / "var" / "e2e" / "consent-teleservices-390.png"),
+                           full_page=True)
+    family.page.set_viewport_size({"width": 1280, "height": 800})
+    family.click("main button#allow")
+    assert family.page.url.startswith(demo["teleservices"] + "/"), family.page.url
+    assert "Bonjour Marie" in family.text()
+    # Mes services lists it with the ENT and PRONOTE.
+    family.goto(demo["idp"] + "/")
+    services = family.page.locator("ul.services").inner_text()
+    assert "Téléservices" in services and "ENT" in services, services
 
     # Logout from the ENT, confirmed at the IdP; PRONOTE hears it through the back channel.
     family.goto(demo["ent"] + "/")

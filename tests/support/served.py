@@ -153,7 +153,8 @@ def serve_rp(module: str, *, port: int, issuer: str, clients_file: str | Path,
 
 @contextmanager
 def demo_relying_parties(app, served_idp: Served, monkeypatch, log_dir: Path):
-    """`idp demo load` with the ENT and PRONOTE demo RPs at free ports, both started.
+    """`idp demo load` with the ENT, PRONOTE and Téléservices (SAML) demo RPs at free
+    ports, all started.
 
     Yields (urls by name, the load_demo summary). load_demo gives the clients new secrets,
     which the RP processes read from the clients file when they start."""
@@ -163,14 +164,19 @@ def demo_relying_parties(app, served_idp: Served, monkeypatch, log_dir: Path):
     from idp.db import db
 
     urls = {"ENT": f"http://127.0.0.1:{free_port()}",
-            "PRONOTE": f"http://127.0.0.1:{free_port()}"}
+            "PRONOTE": f"http://127.0.0.1:{free_port()}",
+            "Téléservices": f"http://127.0.0.1:{free_port()}"}
     monkeypatch.setenv("DEMO_ENT_URL", urls["ENT"])
     monkeypatch.setenv("DEMO_PRONOTE_URL", urls["PRONOTE"])
+    # The SAML SP's key and metadata: registered here, read by its process below.
+    monkeypatch.setenv("DEMO_TELESERVICES_URL", urls["Téléservices"])
+    monkeypatch.setenv("TELESERVICES_DIR", str(log_dir / "teleservices"))
     with app.app_context():
         summary = load_demo()
         db.session.commit()
     with ExitStack() as stack:
-        for name, module in (("ENT", "clients.ent"), ("PRONOTE", "clients.pronote")):
+        for name, module in (("ENT", "clients.ent"), ("PRONOTE", "clients.pronote"),
+                             ("Téléservices", "clients.teleservices")):
             stack.enter_context(serve_rp(
                 module, port=urlsplit(urls[name]).port, issuer=served_idp.url,
                 clients_file=summary["clients_file"], log_dir=log_dir))
