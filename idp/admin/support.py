@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from .. import models
 from ..audit import record
 from ..db import db
-from ..extensions import store, throttle
+from ..extensions import throttle
 from ..journeys.activation.service import may_resend, send_activation_email
 from ..models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
                       RepresentativeRecord, School, utcnow)
@@ -88,15 +88,11 @@ def classes_of(school: School) -> list[str]:
 
 
 # -- state ------------------------------------------------------------------------------
-def _throttle_key(account: Account) -> str:
-    # The per-account counter of the family sign-in throttle (security/throttle.py).
-    return throttle()._keys("", account.identifier)[1]
-
-
-def lock_reasons(account: Account) -> list[str]:
-    """Why the family cannot sign in or finish the first connection right now."""
+def lock_reasons(account: Account, blocks: list[dict] | None = None) -> list[str]:
+    """Why the family cannot sign in or finish the first connection right now (`blocks`:
+    the sign-in throttle's, when already read)."""
     reasons = []
-    if store().get("block:" + _throttle_key(account)):
+    if blocks if blocks is not None else throttle().account_blocks(account.identifier):
         reasons.append("sign_in_failures")
     if account.birth_date_failures >= int(current_app.config["BIRTH_DATE_MAX_FAILURES"]):
         reasons.append("birth_date_failures")
@@ -108,6 +104,7 @@ class AccountView:
     account: Account
     locked: list[str]
     failures: int
+    blocks: list[dict]         # every sign-in counter blocking it (security/throttle.py)
     guardians: list[Account]   # for a pupil: the linked legal representatives
     pupils: list[Account]      # for a parent: the linked pupils
     declined: list[dict]       # links a family declined (self-registration), when known
@@ -148,7 +145,9 @@ def view(account: Account) -> AccountView:
     pupils = db.session.scalars(select(pupil).join(
         GuardianLink, GuardianLink.pupil_id == pupil.id).where(
         GuardianLink.guardian_id == account.id).order_by(pupil.first_name)).all()
-    return AccountView(account, lock_reasons(account), throttle().failures(account.identifier),
+    blocks = throttle().account_blocks(account.identifier)
+    return AccountView(account, lock_reasons(account, blocks),
+                       throttle().failures(account.identifier), blocks,
                        list(guardians), list(pupils), declined_links(account=account))
 
 
@@ -156,7 +155,7 @@ def describe(account: Account) -> dict:
     data = view(account)
     return {"id": account.id, "identifier": account.identifier,
             "profile": account.profile.value, "state": account.state.value,
-            "locked": data.locked, "failures": data.failures,
+            "locked": data.locked, "failures": data.failures, "blocks": data.blocks,
             "first_name": account.first_name, "last_name": account.last_name,
             "class_name": account.class_name,
             "school": account.school.uai if account.school else None,
@@ -169,8 +168,9 @@ def describe(account: Account) -> dict:
 
 # -- actions ----------------------------------------------------------------------------
 def unlock(account: Account, actor: str | None = None) -> list[str]:
-    """Clear the sign-in failure counter and the birth-date failures. Returns what was
-    locked (audited even when nothing was: the school looked at it)."""
+    """Clear every sign-in failure counter of the account (from any address) and the
+    birth-date failures. Returns what was locked (audited even when nothing was: the
+    school looked at it)."""
     reasons = lock_reasons(account)
     throttle().clear_account(account.identifier)
     account.birth_date_failures = 0

@@ -232,3 +232,26 @@ def test_declined_links_are_shown_to_the_school(app, ids, staff_browser):
     expected = "Julien Martin a déclaré ne pas être représentant légal de Hugo Martin"
     assert expected in unescaped(staff_browser.get(BASE))
     assert expected in unescaped(staff_browser.get(f"{BASE}/comptes/{ids['h.martin']}"))
+
+
+def test_unlock_clears_every_counter_that_blocks_the_account(app, ids, staff_browser):
+    """Issue 21, point 1: five failures from one address block the (IP, account) counter
+    only; the console shows it, and "Déverrouiller" clears it (not only the account-wide
+    one), so the family at that address may sign in again."""
+    from ..support.browser import Browser
+
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    family = Browser(client)
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        family.sign_in("l.martin", "Wrong-Pass-2026")
+    lea = ids["l.martin"]
+    page = unescaped(staff_browser.get(f"{BASE}/comptes/{lea}"))
+    assert "connexion suspendue depuis l'adresse 203.0.113.7" in page
+    assert "5 échecs" in page and "verrouillé</strong>" in page
+    page = staff_browser.follow(post(staff_browser, f"{BASE}/comptes/{lea}/deverrouiller"))
+    assert "Compte déverrouillé" in unescaped(page)
+    assert "connexion suspendue" not in unescaped(page)
+    with app.test_request_context():
+        assert not throttle().is_blocked("203.0.113.7", "l.martin")
+        assert throttle().account_blocks("l.martin") == []

@@ -1,7 +1,15 @@
-"""Brute force: a growing delay after 5 failures that looks like a wrong password."""
+"""Brute force: a growing delay after 5 failures. A throttled sign-in says so with the wait
+and a way out ("Mot de passe oublié ?"), the same for an identifier that exists and one
+that does not (issue 21, point 1)."""
 from __future__ import annotations
 
+import re
+from html import unescape
+
+from ..support.accounts import comparable
 from ..support.browser import Browser
+
+PAUSED = "Trop d'essais pour cet identifiant : la connexion est suspendue."
 
 
 def _browser(app, ip):
@@ -17,8 +25,25 @@ def test_after_five_failures_even_the_right_password_is_refused(app, make):
         page = browser.sign_in(parent.identifier, "Wrong-Pass-2026")
         assert "Identifiant ou mot de passe incorrect." in page.text
     page = browser.sign_in(parent.identifier, parent.password)
-    assert page.status_code == 400
-    assert "Identifiant ou mot de passe incorrect." in page.text  # looks the same
+    assert page.status_code == 429
+    text = unescape(page.text)
+    assert PAUSED in text and "Identifiant ou mot de passe incorrect." not in text
+    assert re.search(r"Réessayez dans \d+ secondes?, ou choisissez « Mot de passe oublié \? »",
+                     text)
+    assert 'href="/recuperation/mot-de-passe"' in page.text
+
+
+def test_the_throttled_answer_is_the_same_for_an_unknown_identifier(app, make):
+    parent = make.account()
+    pages = []
+    for n, identifier in enumerate((parent.identifier, "x.personne9")):
+        browser = _browser(app, f"203.0.113.{20 + n}")
+        for _ in range(5):
+            browser.sign_in(identifier, "Wrong-Pass-2026")
+        page = browser.sign_in(identifier, parent.password)
+        assert page.status_code == 429 and PAUSED in unescape(page.text)
+        pages.append(re.sub(r"\d+ secondes?", "N", comparable(page.text, identifier)))
+    assert pages[0] == pages[1]
 
 
 def test_the_family_elsewhere_is_not_locked_out_by_a_stranger(app, make):
@@ -36,7 +61,7 @@ def test_many_ips_against_one_account_trip_the_account_counter(app, make):
     for i in range(threshold):
         _browser(app, f"198.51.100.{i + 1}").sign_in(parent.identifier, "Wrong-Pass-2026")
     page = _browser(app, "192.0.2.44").sign_in(parent.identifier, parent.password)
-    assert "Identifiant ou mot de passe incorrect." in page.text
+    assert PAUSED in unescape(page.text)
 
 
 def test_the_delay_grows_and_then_expires(app, make):
@@ -45,12 +70,17 @@ def test_the_delay_grows_and_then_expires(app, make):
     browser = _browser(app, "203.0.113.8")
     for _ in range(5):
         browser.sign_in(parent.identifier, "Wrong-Pass-2026")
-    key = f"block:fail:ipacct:203.0.113.8:{parent.identifier}"
+    key = f"block:fail:ipacct:0:203.0.113.8:{parent.identifier}"
     first = store.ttl(key)
+    assert store.get(key)
+    # Trying during the delay checks no password, so it does not lengthen the wait shown.
     for _ in range(3):
-        browser.sign_in(parent.identifier, "Wrong-Pass-2026")
-    assert store.ttl(key) > first
+        browser.sign_in(parent.identifier, parent.password)
+    assert store.ttl(key) <= first
     store.delete(key)  # the delay has run out
+    browser.sign_in(parent.identifier, "Wrong-Pass-2026")  # one more failure: longer
+    assert store.ttl(key) > first
+    store.delete(key)
     assert browser.sign_in(parent.identifier, parent.password).request.path == "/"
 
 
@@ -61,7 +91,7 @@ def test_success_clears_the_ip_account_counter(app, make):
     for _ in range(3):
         browser.sign_in(parent.identifier, "Wrong-Pass-2026")
     browser.sign_in(parent.identifier, parent.password)
-    assert store.get(f"fail:ipacct:203.0.113.9:{parent.identifier}") is None
+    assert store.get(f"fail:ipacct:0:203.0.113.9:{parent.identifier}") is None
 
 
 def test_the_start_of_a_lockout_is_audited(app, make):

@@ -1,9 +1,11 @@
 """J2 sign-in: credentials and throttling (the SSO session itself is signin/session.py).
 
-The answer to a wrong identifier, a wrong password and a throttled account is the same,
-and costs the same time (a dummy argon2 verify when there is no account, or while a delay
-runs). The deactivated-account message is given only with the right password, so it
-reveals nothing to a stranger.
+The answer to a wrong identifier and a wrong password is the same, and costs the same
+time (a dummy argon2 verify when there is no account, or while a delay runs). A throttled
+sign-in says so, with the wait: the counters are keyed on what was typed, so the message
+is the same for an identifier that exists and one that does not. A try during the delay
+checks no password and does not lengthen it. The deactivated-account message is given
+only with the right password, so it reveals nothing to a stranger.
 """
 from __future__ import annotations
 
@@ -21,7 +23,13 @@ from ...roster.credentials import provisional_password_matches
 class LoginOutcome(enum.StrEnum):
     ok = "ok"
     failed = "failed"
+    throttled = "throttled"  # too many failures: wait retry_after() seconds
     deactivated = "deactivated"
+
+
+def retry_after(identifier: str) -> int:
+    """Seconds before this browser's address may try `identifier` again."""
+    return throttle().retry_after(request.remote_addr or "-", normalise_identifier(identifier))
 
 
 def find_account(identifier: str) -> Account | None:
@@ -39,9 +47,8 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
     guard = throttle()
     if guard.is_blocked(ip, identifier):
         passwords().verify(None, password)  # same cost as a real check
-        guard.record_failure(ip, identifier)  # trying on during a delay makes it grow
         record("login_throttled", target=identifier)
-        return LoginOutcome.failed, None
+        return LoginOutcome.throttled, None
     account = find_account(identifier)
     if not passwords().verify(account.password_hash if account else None, password) \
             and not provisional_password_matches(account, password):

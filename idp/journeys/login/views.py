@@ -8,6 +8,7 @@ from ...signin.gate import allow
 from ...signin.plan import needs_fresh_login
 from ...signin.session import after_logout, end_session, start_session
 from ...signin.steps import step_done, step_page
+from ..signup.messages import delay_text
 from ..wayf.service import current_choice
 from . import service
 from ...signin.forms import LogoutForm
@@ -49,7 +50,14 @@ def form(ctx):
         status = 400
         if outcome is service.LoginOutcome.deactivated:
             return render_template("login/deactivated.html"), 403
-        login.password.errors.append(_("Identifiant ou mot de passe incorrect."))
+        if outcome is service.LoginOutcome.throttled:
+            wait = delay_text(service.retry_after(login.identifier.data))
+            login.password.errors.append(_(
+                "Trop d'essais pour cet identifiant : la connexion est suspendue. "
+                "Réessayez dans %(wait)s, ou choisissez « Mot de passe oublié ? ».", wait=wait))
+            status = 429
+        else:
+            login.password.errors.append(_("Identifiant ou mot de passe incorrect."))
     elif login.errors:
         status = 400
     login.password.data = ""
