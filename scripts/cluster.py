@@ -147,9 +147,7 @@ class Cluster:
     def start(self, timeout: float = 60) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         for n, port in enumerate(self.node_ports, 1):
-            self.nodes.append(self._spawn(
-                f"node{n}", ["serve", "--workers", str(self.workers), "--threads",
-                             str(self.threads), "--bind", f"127.0.0.1:{port}"], port))
+            self.nodes.append(self._spawn(f"node{n}", self._serve(port), port))
         self.worker = self._spawn("worker", ["worker"])
         try:
             for node in self.nodes:
@@ -158,6 +156,18 @@ class Cluster:
         except Exception:
             self.stop()
             raise
+
+    def _serve(self, port: int) -> list[str]:
+        return ["serve", "--workers", str(self.workers), "--threads", str(self.threads),
+                "--bind", f"127.0.0.1:{port}"]
+
+    def start_node(self, name: str, timeout: float = 60) -> Process:
+        """Start a stopped or killed node again (its directory emptied), once it answers."""
+        position = self.nodes.index(self.node(name))
+        port = self.nodes[position].port
+        self.nodes[position] = self._spawn(name, self._serve(port), port)
+        self._wait_ready(self.nodes[position], timeout)
+        return self.nodes[position]
 
     def _wait_ready(self, node: Process, timeout: float) -> None:
         deadline = time.monotonic() + timeout
