@@ -13,7 +13,7 @@ export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint test-sqlite test-postgres setup services sentinel-deps cluster bench clean e2e-deps screenshots translations
+.PHONY: run test lint test-sqlite test-postgres setup services interop-deps cluster bench clean e2e-deps screenshots translations
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -83,21 +83,24 @@ test: $(BIN)/.installed test-sqlite test-postgres
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports --no-cache
 
-test-sqlite: $(BIN)/.installed $(MO) e2e-deps sentinel-deps lint
+test-sqlite: $(BIN)/.installed $(MO) e2e-deps interop-deps lint
 	$(BIN)/python -m pytest tests
 
-test-postgres: $(BIN)/.installed $(MO) e2e-deps sentinel-deps services
+test-postgres: $(BIN)/.installed $(MO) e2e-deps interop-deps services
 	IDP_TEST_DATABASE_URL=$(PG_TEST_URL) IDP_TEST_REDIS_URL=$(REDIS_TEST_URL) \
 	  $(BIN)/python -m pytest tests
 
 services:
 	IDP_TEST_DATABASE_URL=$(PG_TEST_URL) ./scripts/ensure-services.sh
 
-# Failover tests (tests/*/test_sentinel_*.py) start their own Redis master, replica and
-# sentinel on free ports: Debian's redis-sentinel. The machine's Redis is never touched.
-sentinel-deps:
+# Served tests: the failover tests (tests/*/test_sentinel_*.py) start their own Redis master,
+# replica and sentinel on free ports (Debian's redis-sentinel; the machine's Redis is never
+# touched); the cluster and proxy tests put nginx in front of the IdP.
+interop-deps:
 	@command -v redis-sentinel >/dev/null || { echo "Installing redis-sentinel for the failover tests"; \
 	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get install -y redis-sentinel; }
+	@command -v nginx >/dev/null || { echo "Installing nginx for the cluster tests"; \
+	  $$(test $$(id -u) -eq 0 || echo sudo) apt-get install -y nginx-light; }
 
 bench: $(BIN)/.installed services
 	command -v wrk >/dev/null || apt-get install -y wrk  # scenario (a)'s load generator
