@@ -3,6 +3,7 @@ on PostgreSQL and Redis, until Ctrl-C.
 
     make cluster            # http://127.0.0.1:8000 (CLUSTER_PORT), nodes on 8001 and 8002
     .venv/bin/python scripts/cluster.py --port 8000 [--workers 2] [--no-demo]
+    .venv/bin/python scripts/cluster.py idp keys rotate    # any `idp` command, as node1
 
 The nodes share the database, the store and the environment, and nothing else: each
 process runs in a directory of its own (under var/cluster/, emptied at each start), and
@@ -67,13 +68,9 @@ class Process:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def log(self) -> Path:
-        return self.directory / "output.log"
-
     def log_tail(self, chars: int = 3000) -> str:
         try:
-            return self.log.read_text(errors="replace")[-chars:]
+            return (self.directory / "output.log").read_text(errors="replace")[-chars:]
         except OSError:
             return ""
 
@@ -114,12 +111,6 @@ class Cluster:
         env["XDG_RUNTIME_DIR"] = str(directory)
         return env
 
-    def _directory(self, name: str) -> Path:
-        path = self.dir / name
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True)
-        return path
-
     def idp(self, where: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run `idp ARGS` as the process `where` would (its directory and environment)."""
         directory = self.dir / where
@@ -128,7 +119,9 @@ class Cluster:
                               capture_output=True, text=True, timeout=timeout)
 
     def _spawn(self, name: str, args: list[str], port: int | None = None) -> Process:
-        directory = self._directory(name)
+        directory = self.dir / name  # emptied: nothing of a former run is left to read
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
         with (directory / "output.log").open("wb") as log:
             # Its own process group: stopping or killing a node takes its workers too.
             process = subprocess.Popen([IDP, *args], cwd=directory,
@@ -141,7 +134,8 @@ class Cluster:
         """The schema and the signing keys (`idp keys generate`, once for all nodes)."""
         done = self.idp("setup", "keys", "generate")
         if done.returncode:
-            raise RuntimeError(f"idp keys generate: {done.stderr.strip() or done.stdout}")
+            why = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
+            raise RuntimeError(f"idp keys generate: {why[0].removeprefix('error: ')}")
         return done.stdout.strip()
 
     def start(self, timeout: float = 60) -> None:
@@ -243,16 +237,10 @@ def _ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CLUSTER_PORT", 8000)))
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per node")
-    parser.add_argument("--no-demo", dest="demo", action="store_false",
-                        help="do not load the demo data (accounts, relying parties)")
-    args = parser.parse_args(argv)
-    state = ROOT / "var" / "cluster"
-    # The caller's IDP_* settings, but those the cluster decides: its issuer (nginx), and
-    # the files of each process's own directory.
+def cluster_settings(state: Path) -> dict[str, str]:
+    """What every process of `make cluster` shares: the caller's IDP_* settings, but those
+    the cluster decides (its issuer, the files of each process's own directory), the
+    secrets, and the local servers by default."""
     settings = {name[4:]: value for name, value in os.environ.items()
                 if name.startswith("IDP_") and name[4:] not in _DECIDED}
     settings.update(_secrets(state / "secrets.env"))
@@ -261,11 +249,36 @@ def main(argv: list[str] | None = None) -> int:
         settings.setdefault("REDIS_URL", DEFAULT_REDIS)
     settings.setdefault("STORE_PREFIX", "idp-cluster:")
     settings.setdefault("DEV_OUTBOX", "true")  # emails and SMS on /dev/outbox, as make run
-    if settings["DATABASE_URL"] == DEFAULT_DATABASE:
-        _ensure_database(DEFAULT_DATABASE)
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    state = ROOT / "var" / "cluster"
+    if argv[:1] == ["idp"]:  # `scripts/cluster.py idp keys rotate`: a command as node1
+        port = int(os.environ.get("CLUSTER_PORT", 8000))
+        cluster = Cluster(state, cluster_settings(state), port, [port + 1, port + 2])
+        done = cluster.idp("node1", *argv[1:], timeout=3600)
+        sys.stdout.write(done.stdout)
+        sys.stderr.write(done.stderr)
+        return done.returncode
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CLUSTER_PORT", 8000)))
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per node")
+    parser.add_argument("--no-demo", dest="demo", action="store_false",
+                        help="do not load the demo data (accounts, relying parties)")
+    args = parser.parse_args(argv)
+    settings = cluster_settings(state)
     cluster = Cluster(state, settings, args.port, [args.port + 1, args.port + 2],
                       workers=args.workers)
-    print(cluster.set_up())
+    try:
+        if settings["DATABASE_URL"] == DEFAULT_DATABASE:
+            _ensure_database(DEFAULT_DATABASE)
+        print(cluster.set_up())
+    except Exception as exc:  # noqa: BLE001 - one line, as every idp command
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        print(f"error: {lines[-1]}", file=sys.stderr)
+        return 1
     if args.demo:
         done = cluster.idp("setup", "demo", "load")
         print(done.stdout.strip() if done.returncode == 0 else "demo: " + done.stderr.strip())
