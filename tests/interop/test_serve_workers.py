@@ -8,6 +8,7 @@ import http.client
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,11 @@ def test_connections_are_served_and_spread_over_every_worker(settings, tmp_path)
     cmd = [idp, "serve", "--workers", str(WORKERS), "--threads", str(THREADS),
            "--bind", f"127.0.0.1:{port}"]
     with _run(cmd, env, port, PROBE, tmp_path / "serve.log") as served:
-        workers = _children(served.process.pid)
+        # The probe may be answered by the first worker before gunicorn forked the next.
+        deadline = time.monotonic() + 15
+        while len(workers := _children(served.process.pid)) < WORKERS \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert len(workers) == WORKERS
         # A client asking for keep-alive is answered, and the connection closed (an idle
         # connection would hold one of the worker's slots); http.client reconnects.
