@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from idp import create_app
 from idp.config import ConfigError, load, validate
 from idp.store import StoreUnavailable, open_store
 from idp.store.sentinel import SentinelStore, StoreMisconfigured, parse_sentinels
@@ -154,3 +155,18 @@ def test_idp_serve_refuses_a_master_name_no_sentinel_monitors(settings, sentinel
     assert done.stderr.strip().splitlines() == [
         f"error: the sentinels at {sentinel_set.sentinels} monitor no Redis master named "
         f"'autre' (IDP_REDIS_SENTINEL_MASTER)"]
+
+
+def test_with_no_master_pages_and_the_token_endpoint_answer_503(settings, sentinel_set, make):
+    node = create_app({**settings, "REDIS_URL": None, "REDIS_SENTINELS": sentinel_set.sentinels,
+                       "REDIS_FAILOVER_SECONDS": 0.5})
+    rp = make.oidc_client()
+    client = node.test_client()
+    assert client.get("/connexion").status_code == 200
+    sentinel_set.kill_all()
+    page = client.get("/connexion")
+    assert page.status_code == 503 and "momentanément indisponible" in page.text
+    token = client.post("/oidc/token", data={
+        "grant_type": "authorization_code", "code": "abc", "redirect_uri": rp.redirect_uri,
+        "code_verifier": "v" * 43}, auth=(rp.client_id, rp.client_secret))
+    assert token.status_code == 503 and token.json["error"] == "temporarily_unavailable"
