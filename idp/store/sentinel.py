@@ -51,6 +51,8 @@ def parse_sentinels(value) -> list[tuple[str, int]]:
     """IDP_REDIS_SENTINELS: "host:port,host:port" (environment) or a TOML list of them.
     ValueError naming the entry it cannot read."""
     items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    if not any(str(i).strip() for i in items):
+        raise ValueError("IDP_REDIS_SENTINELS names no sentinel")
     found = []
     for item in (str(i).strip() for i in items):
         host, _, port = item.rpartition(":")
@@ -59,8 +61,6 @@ def parse_sentinels(value) -> list[tuple[str, int]]:
             raise ValueError(f"IDP_REDIS_SENTINELS: {item!r} is not host:port "
                              f"(write host:port,host:port)")
         found.append((host, int(port)))
-    if not found:
-        raise ValueError("IDP_REDIS_SENTINELS names no sentinel")
     return found
 
 
