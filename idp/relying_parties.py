@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import g
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from . import models
@@ -65,7 +66,12 @@ _ACS_LOCATION = re.compile(
 
 def _saml_home(row) -> str | None:
     """The origin of the SP's first assertion consumer service (its home page for "Mes
-    services"), read from its registered metadata; None when there is none."""
+    services"), read from its registered metadata; None when there is none, or when the
+    row was loaded without its metadata (the SSO path defers it: reading it there cost a
+    query per response, and only the home page needs the link)."""
+    state = sa_inspect(row, raiseerr=False)
+    if state is not None and "metadata_xml" in state.unloaded:
+        return None
     match = _ACS_LOCATION.search(getattr(row, "metadata_xml", None) or "")
     return match.group(1) + "/" if match else None
 
