@@ -4,32 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select
 
 from idp.db import db
 from idp.models import Account, AccountState, OutboxMessage
 from idp.notify.delivery import deliver_due
-from idp.roster import find_school, import_roster, issue_letters
+from idp.roster import find_school, issue_letters
 
 from ..support.browser import Browser
+from ..support.letters import NEW_PASSWORD
 from ..support.oidc import query
-
-ROSTER = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
-          "resp1_email\n"
-          "1111111111A;Durand;Léo;14/03/2012;4e B;Durand;Marie;06 12 34 56 78;\n")
-NEW_PASSWORD = "Cartable-Vert-2026"
-
-
-@pytest.fixture
-def letters(app, make):
-    """Import one family and issue its letters: identifier -> provisional password."""
-    make.school("0540042A")
-    with app.app_context():
-        import_roster("0540042A", ROSTER.encode())
-        batch = issue_letters(find_school("0540042A"))
-        db.session.commit()
-        return {l.account.identifier: l.password for l in batch.letters}
 
 
 def account(app, identifier: str) -> Account:

@@ -11,25 +11,11 @@ import pytest
 
 from idp.db import db
 from idp.notify.delivery import deliver_due
-from idp.roster import find_school, import_roster, issue_letters
 
+from ..support.letters import NEW_PASSWORD
 from ..support.signup import Signup, make_family, plain
 
-ROSTER = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
-          "resp1_email\n"
-          "1111111111A;Durand;Léo;14/03/2012;4e B;Durand;Marie;06 12 34 56 78;\n")
-NEW_PASSWORD = "Cartable-Vert-2026"
 NOT_YET = "Le lien n'a pas encore été utilisé"
-
-
-@pytest.fixture
-def letters(app, make):
-    make.school("0540042A")
-    with app.app_context():
-        import_roster("0540042A", ROSTER.encode())
-        batch = issue_letters(find_school("0540042A"))
-        db.session.commit()
-        return {l.account.identifier: l.password for l in batch.letters}
 
 
 def continue_link(page) -> str:

@@ -7,19 +7,14 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
 
 from idp.db import db
 from idp.extensions import throttle
-from idp.roster import find_school, import_roster, issue_letters
 
 from ..support.admin import SCHOOL_A, console_sign_in, make_staff
 from ..support.browser import csrf_token
+from ..support.letters import NEW_PASSWORD, ROSTER
 
-ROSTER = ("ine;nom;prenom;date_naissance;classe;resp1_nom;resp1_prenom;resp1_telephone;"
-          "resp1_email\n"
-          "1111111111A;Durand;Léo;14/03/2012;4e B;Durand;Marie;06 12 34 56 78;\n")
-NEW_PASSWORD = "Cartable-Vert-2026"
 VOUS = re.compile(r"\b(vous|votre|vos|Vous|Votre|Vos|[Cc]hoisissez|[Ss]aisissez|[Cc]ochez|"
                   r"[Aa]ctivez|[Gg]érez)\b")
 TU = re.compile(r"\b(tu|ton|ta|tes|te|t'|Tu|Ton|Ta|Tes|[Cc]hoisis|[Ss]aisis|[Cc]oche|"
@@ -33,16 +28,6 @@ def main_text(page) -> str:
     match = re.search(r"<main\b.*?</main>", text, re.S)
     assert match, "page has no <main>"
     return re.sub(r"<[^>]+>", " ", match.group(0))
-
-
-@pytest.fixture
-def letters(app, make):
-    make.school("0540042A")
-    with app.app_context():
-        import_roster("0540042A", ROSTER.encode())
-        batch = issue_letters(find_school("0540042A"))
-        db.session.commit()
-        return {l.account.identifier: l.password for l in batch.letters}
 
 
 def first_connection_page(browser, identifier, password, profile):
