@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from .test_activation import NEW_PASSWORD, account, first_connection, letters  # noqa: F401
+from ..support.letters import NEW_PASSWORD
+from .test_activation import account, first_connection
 
 
-def test_a_sloppy_date_with_a_bad_password_spends_no_try(app, browser, letters):  # noqa: F811
+def test_a_sloppy_date_with_a_bad_password_spends_no_try(app, browser, letters):
     page = first_connection(browser, "m.durand", letters["m.durand"], password="durand",
                             password_confirm="autre", birth_date="1/2/2013")
     text = unescape(page.text)
@@ -26,7 +27,7 @@ def test_a_sloppy_date_with_a_bad_password_spends_no_try(app, browser, letters):
     assert re.search(r'class="rule" data-rule="upper"', page.text)
 
 
-def test_a_good_password_is_kept_when_only_the_date_is_wrong(app, browser, letters):  # noqa: F811
+def test_a_good_password_is_kept_when_only_the_date_is_wrong(app, browser, letters):
     page = first_connection(browser, "m.durand", letters["m.durand"], birth_date="01/01/2012")
     text = unescape(page.text)
     assert "Il reste 4 essais." in text
