@@ -12,7 +12,6 @@ Both wait until the sentinel names the new master. Fixture `sentinel_set`: one p
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -21,22 +20,10 @@ import pytest
 import redis
 
 from .served import free_port
+from .servers import _wait_for_port
 
 MASTER_NAME = "mymaster"
 DOWN_AFTER_MS = 1000
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, what: str, timeout: float = 15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
 
 
 def sentinel_binary() -> str | None:
