@@ -128,6 +128,11 @@ DEFAULTS: dict = {
     "DELETE_UNACTIVATED_DAYS": 365,    # never-activated accounts deleted a year after issue
     "BIRTH_DATE_MAX_FAILURES": 5,      # then the account waits for the school
     "ACTIVATION_RESEND_SECONDS": 60,   # "Renvoyer le message" at most this often
+    # "Mes enfants" (idp/journeys/family): the pupils whose representatives may see the
+    # identifier and set a temporary password. "1d": every pupil of a primary school
+    # (School.level); other entries: class levels read from the start of the class name
+    # ("6e", "5e", "4e", "3e": collège; a lycée class "2nde B" is not listed).
+    "GUARDIAN_MANAGED_LEVELS": ["1d", "6e", "5e", "4e", "3e"],
     # Recovery and "Mon compte" (idp/journeys/recovery, account, second_factor).
     "PASSWORD_RESET_LINK_MINUTES": 60,  # reset link lifetime (SECURITY.md: 1 hour)
     "REAUTH_WINDOW_SECONDS": 300,       # sensitive changes: password typed this recently
