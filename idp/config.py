@@ -159,6 +159,18 @@ DEFAULTS: dict = {
     "SMS_GATEWAY_TIMEOUT": 10,
     "SIGNUP_MINUTES": 30,               # a "Je n'ai pas de compte" journey lasts this long
     "SIGNUP_BIRTH_DATE_MAX_FAILURES": 3,  # then the family is sent to the school
+    # FranceConnect (issue 19, idp/upstream/franceconnect): parents sign in with the
+    # State's identity. The integration sandbox and production differ by these alone.
+    "FRANCECONNECT_ENABLED": False,
+    "FRANCECONNECT_DISCOVERY_URL": None,  # <FC>/api/v2/.well-known/openid-configuration
+    "FRANCECONNECT_CLIENT_ID": None,
+    "FRANCECONNECT_CLIENT_SECRET": None,
+    "FRANCECONNECT_SCOPES": "openid given_name family_name birthdate gender birthplace "
+                            "birthcountry email",
+    "FRANCECONNECT_ACR": "eidas1",      # asked (acr_values) and the least accepted back
+    "FRANCECONNECT_TIMEOUT": 5,         # seconds per call to FranceConnect
+    "FRANCECONNECT_JWKS_SECONDS": 3600,  # JWKS kept this long (refetched on an unknown kid)
+    "FRANCECONNECT_LINK_MINUTES": 30,   # a first link (SMS, birth dates) lasts this long
     "WTF_CSRF_TIME_LIMIT": None,  # bound to the session lifetime instead
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",  # dates shown to families (home page)
@@ -238,6 +250,12 @@ def validate(settings: dict) -> None:
         raise ConfigError(f"IDP_TRUSTED_PROXIES must be the number of proxies in front of "
                           f"the IdP, 0 to 10 (got {proxies!r})")
     _validate_store(settings)
+    if settings.get("FRANCECONNECT_ENABLED"):
+        missing = [name for name in ("DISCOVERY_URL", "CLIENT_ID", "CLIENT_SECRET")
+                   if not settings.get("FRANCECONNECT_" + name)]
+        if missing:
+            raise ConfigError("FranceConnect is enabled but IDP_FRANCECONNECT_"
+                              + ", IDP_FRANCECONNECT_".join(missing) + " not set")
     try:
         sqlalchemy_url(str(settings.get("DATABASE_URL") or ""))
     except ValueError as exc:

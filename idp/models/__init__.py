@@ -16,6 +16,7 @@ from .signup import DeclinedGuardianLink
 from .staff import StaffAccount, StaffRole, StaffSchool
 from .second_factor import RecoveryCode, SecondFactor
 from .signing_keys import SigningKey
+from .franceconnect import FranceConnectLink
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow", "Account", "AccountProfile", "AccountState", "Academy", "School",
@@ -29,4 +30,5 @@ __all__ = [
     "StaffAccount", "StaffRole", "StaffSchool",
     "SecondFactor", "RecoveryCode",
     "SigningKey",
+    "FranceConnectLink",
 ]
