@@ -12,7 +12,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 from . import config as config_module
-from . import dev_outbox, errors, i18n, journeys, keys, oidc, saml
+from . import dev_outbox, errors, i18n, journeys, keys, oidc, ops, saml
 from .admin import console
 from .db import db
 from .extensions import csrf
@@ -66,6 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     saml.init_app(app)
     console.init_app(app)  # /admin: staff console with its own guard (issue 8)
     gate.init_app(app)
+    ops.init_app(app)  # last: /healthz, /readyz, /metrics answered before all the above
 
     @app.before_request
     def remember_locale():

@@ -70,6 +70,12 @@ DEFAULTS: dict = {
     # X-Forwarded-Proto give the client's address and scheme (idp/security/
     # client_address.py); with 0 no forwarded header is read.
     "TRUSTED_PROXIES": 0,
+    # Prometheus multiprocess files (idp/metrics.py): `idp serve` and `idp worker` on one
+    # machine write there and /metrics adds them up (a tmpfs such as /run/idp/metrics).
+    "METRICS_DIR": str(PROJECT_ROOT / "var" / "metrics"),
+    # Log lines as JSON objects (one per line) on stderr; false: plain text (idp/ops/logs.py).
+    "LOG_JSON": True,
+    "LOG_LEVEL": "INFO",
     # argon2id parameters (RFC 9106 second recommended option, tuned for this machine).
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
@@ -88,6 +94,14 @@ DEFAULTS: dict = {
     "LOCKOUT_ACCOUNT_THRESHOLD": 20,
     "LOCKOUT_IP_THRESHOLD": 100,
     "LOCKOUT_WINDOW_SECONDS": 3600,
+    # Per IP (a school's NAT, a carrier's shared address): past LOCKOUT_IP_THRESHOLD
+    # failures an hour the address is slowed, never blocked: at most this many seconds.
+    "LOCKOUT_IP_MAX_DELAY_SECONDS": 10,
+    # Device cookies (idp/security/device_cookies.py): a browser that proved an account
+    # is not stopped by others' failures; its cookie lasts this long.
+    "DEVICE_COOKIE_DAYS": 180,
+    # A sign-in from a browser without a device cookie for the account sends a notice.
+    "NEW_DEVICE_NOTICE": True,
     # OpenID Connect.
     "AUTHORIZATION_CODE_SECONDS": 60,
     "ACCESS_TOKEN_SECONDS": 600,
@@ -137,7 +151,8 @@ DEFAULTS: dict = {
     "PASSWORD_RESET_LINK_MINUTES": 60,  # reset link lifetime (SECURITY.md: 1 hour)
     "REAUTH_WINDOW_SECONDS": 300,       # sensitive changes: password typed this recently
     "RECOVERY_SENDS_PER_HOUR": 3,       # recovery messages per address/number/account
-    "RECOVERY_REQUESTS_PER_IP_HOUR": 30,  # recovery forms per IP before "try later"
+    "RECOVERY_REQUESTS_PER_IP_HOUR": 30,  # recovery forms per IP before slowing down
+    "RECOVERY_IP_MAX_DELAY_SECONDS": 10,  # then one form per growing delay, capped to this
     # SMS (idp/security/sms_codes.py, idp/notify/sms_http.py) and self-registration J4.
     # The seeds say codes last 30 min; ASVS 6.5.5 says 10 (a code by SMS can be read over
     # a shoulder or on a lock screen): 10 by default, configurable.
@@ -145,7 +160,8 @@ DEFAULTS: dict = {
     "SMS_CODE_MAX_ATTEMPTS": 3,         # wrong entries that kill a code
     "SMS_RESEND_SECONDS": 30,           # wait after an SMS to a number, doubled each time
     "SMS_MAX_PER_NUMBER_DAY": 5,        # SMS to one number per day (pumping, harassment)
-    "SMS_MAX_PER_IP_HOUR": 20,          # SMS asked from one IP per hour
+    "SMS_MAX_PER_IP_HOUR": 20,          # SMS asked from one IP per hour before slowing
+    "SMS_IP_MAX_DELAY_SECONDS": 60,     # then one SMS per growing delay, capped to this
     "SMS_MAX_PER_DAY": 20000,           # all SMS per day (a budget cap on the gateway)
     # None: the French regions' (security/mobile_numbers.PHONE_REGIONS: metropolitan and
     # overseas, +262 for Mayotte, not +269 the Comoros); a list narrows them.

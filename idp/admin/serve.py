@@ -17,6 +17,11 @@ each connection after its response (`keepalive` 0: an idle connection never hold
 slot). In production nginx (or any proxy) sits in front, keeps the clients' connections
 alive and opens a short one per request to the workers (no upstream `keepalive`).
 bench/README.md has the measures behind these settings.
+
+Operations (idp/ops/): gunicorn's error and access logs are JSON lines on stderr
+(`GunicornLogger`); metrics are written per process in METRICS_DIR (prometheus-client's
+multiprocess mode, switched on here before the workers fork) and a dead worker's live
+gauges are dropped by the `child_exit` hook.
 """
 from __future__ import annotations
 
@@ -42,8 +47,16 @@ class _Gunicorn(BaseApplication):
         return _wsgi_app()
 
 
-def gunicorn_options(workers: int, bind: str, threads: int = 1) -> dict:
-    return {"bind": bind, "workers": workers, "timeout": 30, "accesslog": None,
+def _child_exit(server, worker) -> None:
+    from .. import metrics
+
+    metrics.worker_exited(worker.pid)
+
+
+def gunicorn_options(workers: int, bind: str, threads: int = 1, access_log: bool = True) -> dict:
+    return {"bind": bind, "workers": workers, "timeout": 30,
+            "accesslog": "-" if access_log else None, "errorlog": "-",
+            "logger_class": "idp.ops.logs.GunicornLogger", "child_exit": _child_exit,
             "worker_class": "gthread" if threads > 1 else "sync", "threads": threads,
             "worker_connections": threads, "keepalive": KEEPALIVE,
             # Forwarded headers are the app's to read (IDP_TRUSTED_PROXIES): gunicorn's own
@@ -54,7 +67,13 @@ def gunicorn_options(workers: int, bind: str, threads: int = 1) -> dict:
 def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
     # Validation at start-up knows how many processes share the configuration.
     os.environ["IDP_WORKERS"] = str(workers)
-    from .. import create_app
+    from .. import config as config_module
+    from .. import create_app, metrics
+    from ..ops.logs import configure_logging
 
+    settings = config_module.load()
+    configure_logging(settings["LOG_LEVEL"], bool(settings["LOG_JSON"]))
+    metrics.clear_dead_files(settings["METRICS_DIR"])
+    metrics.enable_multiprocess(settings["METRICS_DIR"])
     create_app()  # refuse a configuration that cannot work before forking
     _Gunicorn(gunicorn_options(workers, bind, threads)).run()

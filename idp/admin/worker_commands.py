@@ -6,9 +6,11 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from .. import metrics
 from ..cli_helpers import app_context, commit, emit
 from ..lifecycle import run_lifecycle
 from ..notify.delivery import deliver_due
+from ..ops.logs import configure_logging
 from ..worker import run_forever
 
 
@@ -26,6 +28,11 @@ def worker(once, lifecycle, as_json):
             emit(report.as_dict(), as_json,
                  f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
             return
+        # Its counters (back-channel logouts...) join the web's at /metrics when both run
+        # on this machine with the same METRICS_DIR; its log lines are JSON like theirs.
+        metrics.clear_dead_files(config["METRICS_DIR"])
+        metrics.enable_multiprocess(config["METRICS_DIR"])
+        configure_logging(config["LOG_LEVEL"], bool(config["LOG_JSON"]))
         click.echo(f"worker: email via {config['EMAIL_BACKEND']}, polling every "
                    f"{config['WORKER_POLL_SECONDS']} s")
         minutes = float(config["WORKER_LIFECYCLE_MINUTES"]) if lifecycle else 0

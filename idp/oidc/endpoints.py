@@ -8,6 +8,7 @@ from authlib.oauth2.rfc6749 import InsecureTransportError
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from .. import metrics
 from ..errors import error_page, for_servers
 from ..extensions import keyring
 from ..keys import KeysUnavailable
@@ -36,7 +37,14 @@ def token():
             response.status_code = 503
             response.headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
             return response
-    return server().create_token_response()
+    response = server().create_token_response()
+    if response.status_code == 200:
+        grant = request.form.get("grant_type")
+        metrics.TOKENS_ISSUED.labels(grant=grant if grant in _GRANTS else "other").inc()
+    return response
+
+
+_GRANTS = ("authorization_code", "refresh_token", "client_credentials")
 
 
 @bp.post("/revoke")

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, session
 
+from .. import metrics
 from ..audit import record
 from ..signin import PendingAuthorization, ProtocolAdapter
 from ..signin.session import note_relying_party
@@ -46,11 +47,13 @@ class SamlAdapter(ProtocolAdapter):
             xml = responses.error_response(idp(), sp, info,
                                            responses.STATUS["name_id_policy"],
                                            "NameID format not supported")
+            metrics.SAML_RESPONSES.labels(outcome="name_id_policy").inc()
         else:
             responses.remember_for_logout(entry)
             note_relying_party("saml", sp.entity_id)
             record("saml_response_issued", actor=account.identifier,
                    target=sp.entity_id[:128])
+            metrics.SAML_RESPONSES.labels(outcome="success").inc()
         return post_to_acs(info, sp, xml)
 
     def deny(self, pending, account):
@@ -58,6 +61,7 @@ class SamlAdapter(ProtocolAdapter):
         sp = find_sp(pending.client_id)
         xml = responses.error_response(idp(), sp, pending.params, responses.STATUS["denied"],
                                        "The user declined")
+        metrics.SAML_RESPONSES.labels(outcome="denied").inc()
         return post_to_acs(pending.params, sp, xml)
 
     def passive_error(self, pending, step, validated=None):
@@ -66,6 +70,7 @@ class SamlAdapter(ProtocolAdapter):
         xml = responses.error_response(idp(), sp, pending.params,
                                        responses.STATUS["no_passive"],
                                        "IsPassive: the user must interact with the IdP")
+        metrics.SAML_RESPONSES.labels(outcome="passive").inc()
         return post_to_acs(pending.params, sp, xml)
 
     def session_ended(self, snapshot: dict) -> None:

@@ -6,19 +6,26 @@ sign-in says so, with the wait: the counters are keyed on what was typed, so the
 is the same for an identifier that exists and one that does not. A try during the delay
 checks no password and does not lengthen it. The deactivated-account message is given
 only with the right password, so it reveals nothing to a stranger.
+
+A browser with a device cookie for the account typed (security/device_cookies.py) is not
+stopped by the per-IP, per-account or (IP, account) counters, and its failures count
+against its device cookie only (security/throttle.py); every other browser is an
+untrusted device. A successful sign-in gives the browser its device cookie.
 """
 from __future__ import annotations
 
 import enum
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy import select
 
+from ... import metrics
 from ...audit import record
 from ...db import db
 from ...extensions import passwords, throttle
 from ...models import Account, AccountState
 from ...roster.credentials import provisional_password_matches
+from ...security import device_cookies
 
 class LoginOutcome(enum.StrEnum):
     ok = "ok"
@@ -27,9 +34,25 @@ class LoginOutcome(enum.StrEnum):
     deactivated = "deactivated"
 
 
+def pause(identifier: str) -> tuple[int, str | None]:
+    """(seconds, scope) before this browser may try `identifier` again: scope "ip" when
+    only its address is slowed, "account" when the identifier's counters run."""
+    identifier = normalise_identifier(identifier)
+    device = device_cookies.device_for(find_account(identifier))
+    return throttle().pause(request.remote_addr or "-", identifier, device)
+
+
 def retry_after(identifier: str) -> int:
     """Seconds before this browser's address may try `identifier` again."""
-    return throttle().retry_after(request.remote_addr or "-", normalise_identifier(identifier))
+    return pause(identifier)[0]
+
+
+def _note_throttled(scope: str | None) -> None:
+    """Counts a throttled attempt in the ops metrics (issue 16's registry), when the app
+    has one: the hook `current_app.extensions["idp"]["metrics"]`."""
+    metrics = current_app.extensions["idp"].get("metrics")
+    if metrics is not None and hasattr(metrics, "throttled"):
+        metrics.throttled(scope or "account")
 
 
 def find_account(identifier: str) -> Account | None:
@@ -48,17 +71,22 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
     if guard.is_blocked(ip, identifier):
         passwords().verify(None, password)  # same cost as a real check
         record("login_throttled", target=identifier)
+        metrics.SIGNINS.labels(outcome="throttled").inc()
+        metrics.THROTTLED.labels(what="signin").inc()
         return LoginOutcome.throttled, None
     account = find_account(identifier)
     if not passwords().verify(account.password_hash if account else None, password) \
             and not provisional_password_matches(account, password):
         guard.record_failure(ip, identifier)
         record("login_failed", target=identifier)
+        metrics.SIGNINS.labels(outcome="failed").inc()
         return LoginOutcome.failed, None
     guard.clear_success(ip, identifier)
     if account.state == AccountState.deactivated:
         record("login_refused_deactivated", actor=account.identifier)
+        metrics.SIGNINS.labels(outcome="deactivated").inc()
         return LoginOutcome.deactivated, account
     if passwords().needs_rehash(account.password_hash):
         account.password_hash = passwords().hash(password)
+    metrics.SIGNINS.labels(outcome="ok").inc()
     return LoginOutcome.ok, account
