@@ -45,6 +45,7 @@ from ..audit import record
 from ..extensions import store
 from ..notify import queue_sms
 from ..notify.outbox import _render
+from .throttle import ip_pace
 from .mobile_numbers import is_allowed
 
 # The time source; tests move it forward instead of sleeping.
@@ -157,9 +158,12 @@ def _reserve(phone: str, purpose: str, now: float) -> SendOutcome:
         return SendOutcome(False, s.ttl(number_key) or DAY, Refusal.number)
     ip = _client_ip()
     if ip is not None:
-        ip_key = f"sms-ip:{ip}"
-        if s.incr(ip_key, HOUR) > int(_config("SMS_MAX_PER_IP_HOUR")):
-            return SendOutcome(False, s.ttl(ip_key) or HOUR, Refusal.ip)
+        # Past the hourly ceiling an address is slowed (a growing wait, capped), never
+        # shut: a school's NAT or a carrier's shared address still gets its SMS.
+        wait = ip_pace(s, f"sms-ip:{ip}", int(_config("SMS_MAX_PER_IP_HOUR")),
+                       int(_config("SMS_IP_MAX_DELAY_SECONDS")), HOUR)
+        if wait > 0:
+            return SendOutcome(False, wait, Refusal.ip)
     day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
     if s.incr(f"sms-day:{day}", 2 * DAY) > int(_config("SMS_MAX_PER_DAY")):
         return SendOutcome(False, _seconds_to_midnight_utc(now), Refusal.budget)

@@ -102,4 +102,7 @@ def test_too_many_requests_from_one_connection(app, browser, monkeypatch, use_sm
     assert by_email(browser, "a@example.org").status_code == 200
     assert by_email(browser, "b@example.org").status_code == 200
     page = by_email(browser, "c@example.org")
-    assert page.status_code == 429 and "Réessayez dans une heure" in page.text
+    # Past the ceiling the address is slowed, never shut (a school's NAT: issue 17).
+    assert page.status_code == 429 and "Réessayez dans 1 seconde" in page.text
+    app.extensions["idp"]["store"].delete("pace:recovery-ip:127.0.0.1")  # the wait ran out
+    assert by_email(browser, "c@example.org").status_code == 200

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 
-from flask import current_app, request
+from flask import request
 from sqlalchemy import select
 
 from ... import metrics
@@ -47,14 +47,6 @@ def retry_after(identifier: str) -> int:
     return pause(identifier)[0]
 
 
-def _note_throttled(scope: str | None) -> None:
-    """Counts a throttled attempt in the ops metrics (issue 16's registry), when the app
-    has one: the hook `current_app.extensions["idp"]["metrics"]`."""
-    metrics = current_app.extensions["idp"].get("metrics")
-    if metrics is not None and hasattr(metrics, "throttled"):
-        metrics.throttled(scope or "account")
-
-
 def find_account(identifier: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.identifier == identifier))
 
@@ -68,20 +60,22 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
     identifier = normalise_identifier(identifier)
     ip = request.remote_addr or "-"
     guard = throttle()
-    if guard.is_blocked(ip, identifier):
+    account = find_account(identifier)
+    device = device_cookies.device_for(account)  # None: an untrusted device
+    seconds, scope = guard.pause(ip, identifier, device)
+    if seconds > 0:
         passwords().verify(None, password)  # same cost as a real check
-        record("login_throttled", target=identifier)
+        record("login_throttled", target=identifier, scope=scope)
         metrics.SIGNINS.labels(outcome="throttled").inc()
         metrics.THROTTLED.labels(what="signin").inc()
         return LoginOutcome.throttled, None
-    account = find_account(identifier)
     if not passwords().verify(account.password_hash if account else None, password) \
             and not provisional_password_matches(account, password):
-        guard.record_failure(ip, identifier)
+        guard.record_failure(ip, identifier, device)
         record("login_failed", target=identifier)
         metrics.SIGNINS.labels(outcome="failed").inc()
         return LoginOutcome.failed, None
-    guard.clear_success(ip, identifier)
+    guard.clear_success(ip, identifier, device)
     if account.state == AccountState.deactivated:
         record("login_refused_deactivated", actor=account.identifier)
         metrics.SIGNINS.labels(outcome="deactivated").inc()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ...security import device_cookies
 from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.plan import needs_fresh_login
@@ -46,15 +47,23 @@ def form(ctx):
         outcome, account = service.authenticate(login.identifier.data, login.password.data)
         if outcome is service.LoginOutcome.ok:
             start_session(account)
+            device_cookies.remember(account)
             return step_done()
         status = 400
         if outcome is service.LoginOutcome.deactivated:
             return render_template("login/deactivated.html"), 403
         if outcome is service.LoginOutcome.throttled:
-            wait = delay_text(service.retry_after(login.identifier.data))
-            login.password.errors.append(_(
-                "Trop d'essais pour cet identifiant : la connexion est suspendue. "
-                "Réessayez dans %(wait)s, ou choisissez « Mot de passe oublié ? ».", wait=wait))
+            seconds, scope = service.pause(login.identifier.data)
+            wait = delay_text(seconds)
+            if scope == "ip":  # the address is slowed: no word about the identifier
+                login.password.errors.append(_(
+                    "Trop d'essais depuis cette connexion internet : la connexion est "
+                    "ralentie. Réessayez dans %(wait)s.", wait=wait))
+            else:
+                login.password.errors.append(_(
+                    "Trop d'essais pour cet identifiant : la connexion est suspendue. "
+                    "Réessayez dans %(wait)s, ou choisissez « Mot de passe oublié ? ».",
+                    wait=wait))
             status = 429
         else:
             login.password.errors.append(_("Identifiant ou mot de passe incorrect."))

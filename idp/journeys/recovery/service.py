@@ -25,6 +25,7 @@ from ...notify import external_url, queue_email
 from ...security.onetime import (LinkProblem, LinkTokenError, consume_link_token, hash_token,
                                  issue_link_token)
 from ...security.sms_codes import withhold_code
+from ...security.throttle import ip_pace
 from ..account.credentials import RESET_PURPOSE, replace_password
 from ..login.service import find_account, normalise_identifier
 
@@ -33,11 +34,15 @@ from ..login.service import find_account, normalise_identifier
 IDENTIFIER_STATES = (AccountState.provisional, AccountState.pending_email, AccountState.active)
 
 
-def too_many_requests() -> bool:
-    """Per IP, across every recovery form: past the ceiling the page asks to come back
-    later (this says nothing about any account)."""
-    key = f"recovery-ip:{request.remote_addr or '-'}"
-    return store().incr(key, 3600) > int(current_app.config["RECOVERY_REQUESTS_PER_IP_HOUR"])
+def too_many_requests() -> int:
+    """Per IP, across every recovery form: past the ceiling the address is slowed (one
+    form per growing delay, capped to RECOVERY_IP_MAX_DELAY_SECONDS), never shut out; while
+    it waits the page says how long, in seconds (this says nothing about any account).
+    0: go on."""
+    config = current_app.config
+    return ip_pace(store(), f"recovery-ip:{request.remote_addr or '-'}",
+                   int(config["RECOVERY_REQUESTS_PER_IP_HOUR"]),
+                   int(config["RECOVERY_IP_MAX_DELAY_SECONDS"]))
 
 
 def _under_cap(key: str) -> bool:

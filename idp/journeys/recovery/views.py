@@ -13,6 +13,7 @@ from ...errors import error_page
 from ...signin.gate import allow_blueprint
 from ...security.sms_codes import minutes_text
 from ..account.credentials import password_problems
+from ..signup.messages import delay_text
 from . import service, sms
 from .forms import (IdentifierByEmailForm, IdentifierBySmsForm, NewPasswordForm,
                     ResendForm, ResetChannelForm, ResetCodeForm, ResetIdentifierForm)
@@ -23,11 +24,12 @@ allow_blueprint("recovery")
 RESET_KEY = "password_reset"  # the identifier typed on the first page
 
 
-def _slow_down():
+def _slow_down(wait: int):
+    """The address is slowed (recovery's per-IP pace): come back in `wait` seconds."""
     return error_page(429, _("Trop de demandes"),
                       _("Trop de demandes ont été faites depuis cette connexion. "
-                        "Réessayez dans une heure, ou adressez-vous au secrétariat de "
-                        "l'établissement."))
+                        "Réessayez dans %(wait)s, ou adressez-vous au secrétariat de "
+                        "l'établissement.", wait=delay_text(wait)))
 
 
 # --- Identifiant oublié -----------------------------------------------------------------
@@ -48,8 +50,8 @@ def identifier_by_email():
     form = IdentifierByEmailForm()
     if not form.validate_on_submit():
         return _identifier_page(email_form=form, status=400)
-    if service.too_many_requests():
-        return _slow_down()
+    if wait := service.too_many_requests():
+        return _slow_down(wait)
     service.send_identifiers_by_email(form.email.data)
     return render_template("recovery/identifier_sent.html", channel="email",
                            email=form.email.data)
@@ -60,8 +62,8 @@ def identifier_by_sms():
     form = IdentifierBySmsForm()
     if not form.validate_on_submit():
         return _identifier_page(sms_form=form, status=400)
-    if service.too_many_requests():
-        return _slow_down()
+    if wait := service.too_many_requests():
+        return _slow_down(wait)
     wait = service.send_identifiers_by_sms(form.phone.data)
     return render_template("recovery/identifier_sent.html", channel="sms", wait=wait)
 
@@ -73,8 +75,8 @@ def password_start():
     """First the identifier (nothing is looked up yet)."""
     form = ResetIdentifierForm()
     if form.validate_on_submit():
-        if service.too_many_requests():
-            return _slow_down()
+        if wait := service.too_many_requests():
+            return _slow_down(wait)
         session[RESET_KEY] = form.identifier.data.strip()
         session.pop(sms.SESSION_KEY, None)
         return redirect(url_for("recovery.password_channel"))
@@ -160,8 +162,8 @@ def password_by_email():
     state = sms.current()
     if state is None or not ResendForm().validate_on_submit():
         return redirect(url_for("recovery.password_start"))
-    if service.too_many_requests():
-        return _slow_down()
+    if wait := service.too_many_requests():
+        return _slow_down(wait)
     return _reset_link_sent(state["identifier"])
 
 
