@@ -64,13 +64,20 @@ class Account(Base):
     reminder_sent_at: Mapped[datetime | None]
     # Wrong birth dates at first connection; at the limit the account waits for the school.
     birth_date_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A legal representative gave this pupil a temporary password ("Mes enfants"): the
+    # pupil must choose a new one at the next sign-in (the first-connection form without
+    # the birth-date question). Cleared when chosen. Migration family0001.
+    guardian_reset_at: Mapped[datetime | None]
 
     # Loaded when used (claims, attributes): most requests need the account alone, and
     # a joined load on every sign-in check cost ~10% of an authorize request.
     school = relationship("School", lazy="select")
 
     __table_args__ = (Index("ix_accounts_state_deadline", "state", "activation_deadline"),
-                      Index("ix_accounts_state_issued", "state", "issued_at"))
+                      Index("ix_accounts_state_issued", "state", "issued_at"),
+                      # The school dashboard counts and lists per school and class
+                      # (migration dashboard0001).
+                      Index("ix_accounts_school_class", "school_id", "class_name"))
 
     @property
     def display_name(self) -> str:

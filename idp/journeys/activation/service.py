@@ -25,6 +25,7 @@ from ...notify import external_url, queue_email
 from ...roster.credentials import provisional_matches
 from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
 from ...security.passwords import policy_problems
+from ..preferences import email_change
 
 PURPOSE = "activation"
 WAITING = (AccountState.provisional, AccountState.pending_email)
@@ -41,8 +42,16 @@ class ConfirmOutcome(StrEnum):
 
 
 def is_needed(ctx) -> bool:
-    """The step runs for a signed-in account that has not finished its first connection."""
-    return ctx.account is not None and ctx.account.state in WAITING
+    """The step runs for a signed-in account that has not finished its first connection,
+    or a pupil whose legal representative set a temporary password ("Mes enfants")."""
+    return ctx.account is not None and (ctx.account.state in WAITING
+                                        or ctx.account.guardian_reset_at is not None)
+
+
+def is_guardian_reset(account: Account) -> bool:
+    """An activated pupil signed in with the temporary password a representative set:
+    the same form, without the birth-date question (the representative vouched)."""
+    return account.guardian_reset_at is not None and account.state == AccountState.active
 
 
 def is_pupil(account: Account) -> bool:
@@ -144,6 +153,7 @@ def complete_first_connection(account: Account, password: str, email: str | None
         session.pop(KEPT_PASSWORD, None)
     account.password_hash = password_hash or passwords().hash(password)
     account.provisional_password_hash = None
+    account.guardian_reset_at = None
     account.birth_date_failures = 0
     account.session_epoch += 1  # other sessions opened with the letter end here
     if email and account.email_verified and email.lower() == (account.email or "").lower():
@@ -160,6 +170,25 @@ def complete_first_connection(account: Account, password: str, email: str | None
         account.state = AccountState.active
         account.activated_at = now
         record("account_activated", actor=account.identifier, with_email=False)
+
+
+def complete_guardian_reset(account: Account, password: str, email: str | None,
+                            password_hash: str | None = None) -> bool:
+    """An active pupil replaces the temporary password a representative gave: the account
+    stays active. A new address is confirmed by its link before it replaces the verified
+    one (as in Mon compte). True when a confirmation link was sent."""
+    if has_request_context():
+        session.pop(KEPT_PASSWORD, None)
+    account.password_hash = password_hash or passwords().hash(password)
+    account.provisional_password_hash = None
+    account.guardian_reset_at = None
+    account.session_epoch += 1
+    record("guardian_reset_completed", actor=account.identifier)
+    if email and not (account.email_verified
+                      and email.lower() == (account.email or "").lower()):
+        email_change.start(account, email)
+        return True
+    return False
 
 
 def send_activation_email(account: Account, now: datetime | None = None) -> None:

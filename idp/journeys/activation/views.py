@@ -42,6 +42,7 @@ def _form_page(account, form, status=200):
     return render_template("activation/form.html", form=form, account=account, pupil=pupil,
                            rules=RULES, evaluation=evaluation,
                            ask_birth_date="birth_date" in form._fields,
+                           guardian_reset=account.guardian_reset_at is not None,
                            deadline=service.deadline_of(account),
                            max_failures=service.max_failures()), status
 
@@ -59,11 +60,14 @@ def start(ctx):
         return render_template("activation/blocked.html"), 403
     form_class = PupilFirstConnectionForm if service.is_pupil(account) else FirstConnectionForm
     kept = service.kept_password_hash(account)
+    # A representative's temporary password ("Mes enfants"): they vouched for the pupil,
+    # so no birth date is asked.
+    ask_birth_date = account.guardian_reset_at is None and service.known_birth_dates(account)
     form = form_class(
         password_kept=kept is not None,
         policy=partial(service.password_problems, account),
         check_birth_date=partial(service.check_birth_date, account)
-        if service.known_birth_dates(account) else None,  # nothing to check it against
+        if ask_birth_date else None,  # nothing to check it against
         failures_left=lambda: service.max_failures() - account.birth_date_failures)
     if not form.is_submitted():
         if not form.email.data and account.email:
@@ -78,6 +82,15 @@ def start(ctx):
             service.keep_password(account, form.password.data)
             form.password_kept = True
         return _form_page(account, form, 400)
+    if service.is_guardian_reset(account):
+        linked = service.complete_guardian_reset(
+            account, form.password.data, email if email else None,
+            password_hash=None if form.password.data else kept)
+        session["epoch"] = account.session_epoch
+        flash(_("Ton nouveau mot de passe est enregistré.") + (" " + _(
+            "Un lien de confirmation a été envoyé à ta nouvelle adresse.") if linked else ""),
+            "success")
+        return step_done()
     service.complete_first_connection(account, form.password.data,
                                       email if email else None,
                                       password_hash=None if form.password.data else kept)

@@ -1,0 +1,139 @@
+""""Mes enfants" (/compte/enfants), "Télécharger mes données" and "Fermer mon compte"
+(issue 20). Reached through the gate (signed in, every step done); every page asks for the
+password again unless it was typed within Mon compte's re-auth window."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ...audit import record
+from ...errors import error_page
+from ...models import AccountProfile
+from ...signin.gate import allow
+from ...signin.session import after_logout, current_account, end_session
+from ..account import reauth
+from . import children, own_data
+from .forms import ChildActionForm, CloseAccountForm
+
+bp = Blueprint("family", __name__, url_prefix="/compte")
+allow("family.closed")  # shown once the account and its session are gone
+
+
+def _not_found():
+    """Another family's pupil, a declined link, an id that does not exist: one answer."""
+    return error_page(404, _("Élève introuvable"), _(
+        "Cet élève n'est pas rattaché à votre compte. Seuls les enfants rattachés à votre "
+        "compte apparaissent dans « Mes enfants » ; si l'un d'eux manque, contactez son "
+        "établissement."))
+
+
+def _refused(reason: str):
+    flash(_("Votre enfant est au lycée : il gère lui-même son compte. S'il a oublié son mot "
+            "de passe, il peut utiliser « Mot de passe oublié ? » ou s'adresser à son "
+            "établissement.") if reason == "level" else
+          _("Le compte de votre enfant a été désactivé par l'établissement : seul "
+            "l'établissement peut le réactiver. Contactez-le."), "error")
+    return redirect(url_for("family.children")), 303
+
+
+def _parent_only():
+    account = current_account()
+    if account.profile != AccountProfile.parent:
+        return None, error_page(403, _("Réservé aux représentants légaux"), _(
+            "« Mes enfants » est réservé aux représentants légaux."))
+    return account, None
+
+
+@bp.get("/enfants", endpoint="children")
+@reauth.require_recent_password("family.children")
+def children_page():
+    account, refused = _parent_only()
+    if refused:
+        return refused
+    return render_template("family/children.html", children=children.children_of(account),
+                           form=ChildActionForm())
+
+
+@bp.post("/enfants/<int:pupil_id>/identifiant")
+@reauth.require_recent_password("family.children")
+def show_identifier(pupil_id: int):
+    account, refused = _parent_only()
+    if refused:
+        return refused
+    if not ChildActionForm().validate_on_submit():
+        return redirect(url_for("family.children"))
+    try:
+        child = children.reveal_identifier(account, pupil_id)
+    except children.ChildActionRefused as exc:
+        return _refused(exc.reason)
+    if child is None:
+        return _not_found()
+    return render_template("family/child_done.html", child=child, temporary=None)
+
+
+@bp.post("/enfants/<int:pupil_id>/mot-de-passe")
+@reauth.require_recent_password("family.children")
+def temporary_password(pupil_id: int):
+    account, refused = _parent_only()
+    if refused:
+        return refused
+    if not ChildActionForm().validate_on_submit():
+        return redirect(url_for("family.children"))
+    try:
+        done = children.set_temporary_password(account, pupil_id)
+    except children.ChildActionRefused as exc:
+        return _refused(exc.reason)
+    if done is None:
+        return _not_found()
+    child, temporary = done
+    return render_template("family/child_done.html", child=child, temporary=temporary)
+
+
+@bp.get("/mes-donnees", endpoint="own_data")
+@reauth.require_recent_password("family.own_data")
+def own_data_page():
+    account = current_account()
+    return render_template("family/own_data.html", may_close=own_data.may_close(account),
+                           profile=account.profile.value, close_form=CloseAccountForm())
+
+
+@bp.get("/mes-donnees/telecharger")
+@reauth.require_recent_password("family.own_data")
+def download():
+    """The JSON file (an attachment; Cache-Control no-store like every personal page)."""
+    account = current_account()
+    data = own_data.export(account)
+    record("own_data_downloaded", actor=account.identifier)
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition":
+            f'attachment; filename="mes-donnees-{account.identifier}.json"'})
+
+
+@bp.post("/fermer")
+@reauth.require_recent_password("family.own_data")
+def close():
+    account = current_account()
+    form = CloseAccountForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("family.own_data"))
+    if not own_data.may_close(account):
+        flash(_("Ce compte a été créé par l'établissement scolaire : pour le fermer, "
+                "adressez-vous à l'établissement.") if account.profile == AccountProfile.parent
+              else _("Ton compte a été créé par ton établissement : pour le fermer, "
+                     "adresse-toi à ton établissement."), "error")
+        return redirect(url_for("family.own_data")), 303
+    if not form.understood.data:
+        return render_template("family/own_data.html", may_close=True, profile="parent",
+                               close_form=form, close_error=_(
+                                   "Cochez la case pour confirmer la fermeture du compte.")), 400
+    own_data.close(account)
+    end_session()  # this browser's relying parties hear it too (back channel)
+    return after_logout(url_for("family.closed"))
+
+
+@bp.get("/ferme")
+def closed():
+    return render_template("family/closed.html")
