@@ -13,19 +13,39 @@ export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint test-sqlite test-postgres setup services interop-deps cluster bench clean e2e-deps screenshots translations
+.PHONY: run test lint lock check-lock test-sqlite test-postgres setup services interop-deps cluster bench clean e2e-deps screenshots translations
 
-$(BIN)/.installed: pyproject.toml
+# Installs exactly what requirements.lock pins, hashes checked (`make lock` refreshes it
+# after a change to the dependencies in pyproject.toml; a stale lock stops here, one line).
+LOCK := requirements.lock
+$(BIN)/.installed: pyproject.toml $(LOCK)
+	@$(PY) scripts/check_lock.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+check-lock:
+	@$(PY) scripts/check_lock.py
+
+# Resolve pyproject.toml's dependencies (and the test extra) into requirements.lock with
+# hashes, keeping the versions already locked unless pyproject.toml excludes them (uv).
+lock:
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+	  --quiet --custom-compile-command "make lock" -o $(LOCK)
+	$(PY) scripts/check_lock.py --stamp
 
 # English catalogue: compiled when the .po changes (the .mo is committed too, so a
 # deployment built with pip alone has it; tests/unit/test_translations.py checks it is fresh).
 MO := translations/en/LC_MESSAGES/messages.mo
-$(MO): translations/en/LC_MESSAGES/messages.po $(BIN)/.installed
-	$(BIN)/pybabel compile -d translations -l en
+# Compiled aside and moved in only when the bytes differ, so `make run` on a fresh clone
+# leaves the committed .mo (and the work tree) untouched.
+$(MO): translations/en/LC_MESSAGES/messages.po | $(BIN)/.installed
+	@$(BIN)/pybabel compile -i translations/en/LC_MESSAGES/messages.po -o $(MO).new -l en >/dev/null
+	@if cmp -s $(MO).new $(MO); then rm $(MO).new; touch $(MO); else mv $(MO).new $(MO); fi
 
 # After adding or changing French strings: extract them, update the English .po (then
 # translate its empty msgstr and run this again to compile).
@@ -47,7 +67,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-setup: $(BIN)/.installed $(MO)
+setup: check-lock $(BIN)/.installed $(MO)
 	$(BIN)/idp keys generate
 	$(BIN)/idp db upgrade
 	$(BIN)/idp demo load
@@ -76,7 +96,7 @@ cluster: $(BIN)/.installed $(MO)
 	$(BIN)/python scripts/cluster.py --port $(CLUSTER_PORT)
 
 # The whole suite twice: SQLite + embedded store, then PostgreSQL + Redis.
-test: $(BIN)/.installed test-sqlite test-postgres
+test: check-lock $(BIN)/.installed test-sqlite test-postgres
 
 # Import contracts (pyproject.toml [tool.importlinter]): layers, no cycle, journeys free of
 # the protocol adapters. Checked first: a broken one stops the tests.
