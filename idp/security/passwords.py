@@ -12,6 +12,8 @@ import unicodedata
 import argon2
 from flask_babel import lazy_gettext as _l
 
+from .common_passwords import is_common
+
 
 class Passwords:
     def __init__(self, time_cost: int, memory_cost: int, parallelism: int):
@@ -45,14 +47,14 @@ def _normalise(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-# The most common passwords seen in French leaks; refused whatever their shape.
-COMMON_PASSWORDS = frozenset(
-    p.lower() for p in (
-        "Azerty123!", "Azerty1234!", "Motdepasse1!", "MotDePasse123!", "Password1!",
-        "P@ssw0rd", "P@ssword1", "Soleil123!", "Bonjour123!", "Marseille13!", "Doudou123!",
-        "Chouchou1!", "Loulou123!", "Nicolas1!", "Qwerty123!", "Azertyuiop1!", "Admin123!",
-        "Welcome1!", "Jetaime123!", "Jtm123456!", "Coucou123!", "Camille1!", "Julien123!",
-    ))
+# Common passwords seen in French leaks, added to the shipped list (security/
+# common_passwords.py) when it is built (scripts/build_common_passwords.py).
+FRENCH_COMMON = (
+    "Azerty123!", "Azerty1234!", "Motdepasse1!", "MotDePasse123!", "Password1!",
+    "P@ssw0rd", "P@ssword1", "Soleil123!", "Bonjour123!", "Marseille13!", "Doudou123!",
+    "Chouchou1!", "Loulou123!", "Nicolas1!", "Qwerty123!", "Azertyuiop1!", "Admin123!",
+    "Welcome1!", "Jetaime123!", "Jtm123456!", "Coucou123!", "Camille1!", "Julien123!",
+)
 
 SPECIAL = re.compile(r"[^\w\s]|_", re.UNICODE)
 
@@ -74,7 +76,7 @@ def policy_problems(password: str, *, forbidden: tuple[str, ...] = (),
     if not SPECIAL.search(password):
         problems.append(_l("Au moins un caractère spécial."))
     folded = password.casefold()
-    if folded in COMMON_PASSWORDS:
+    if is_common(password):
         problems.append(_l("Ce mot de passe est trop courant."))
     for word in forbidden:
         if word and len(word) >= 3 and word.casefold() in folded:

@@ -7,7 +7,11 @@
   var box = document.getElementById("password-strength");
   var input = document.getElementById("password");
   if (!box || !input) { return; }
-  var common = ["azerty123!", "motdepasse1!", "password1!", "p@ssw0rd", "soleil123!"];
+  // Common and leaked passwords: the server's list (128,000+ entries, too big to ship
+  // here) gives the verdict through a small endpoint once the rules are met.
+  var verdictUrl = box.getAttribute("data-verdict-url");
+  var csrf = input.form && input.form.querySelector("input[name=csrf_token]");
+  var pending = null;
   var special = /[^\p{L}\p{N}\p{M}\s]|_/u;
   function evaluate(value) {
     var met = {
@@ -21,7 +25,7 @@
     var length = Array.from(value).length;
     var level = "medium";
     if (!value) { level = "empty"; }
-    else if (!all || common.indexOf(value.toLowerCase()) >= 0) { level = "weak"; }
+    else if (!all) { level = "weak"; }
     else if (length >= 14) { level = "very_strong"; }
     else if (length >= 10) { level = "strong"; }
     return { met: met, level: level };
@@ -29,6 +33,26 @@
   var scores = { empty: 0, weak: 1, medium: 2, strong: 3, very_strong: 4 };
   var label = box.querySelector("[data-strength-label]");
   var meter = box.querySelector("[data-strength-meter]");
+  function show(level) {
+    label.textContent = box.getAttribute("data-level-" + level);
+    label.className = "strength-label strength-" + level;
+    if (meter) { meter.value = scores[level]; }
+  }
+  function askServer(value) {
+    if (!verdictUrl || !window.fetch) { return; }
+    if (pending) { clearTimeout(pending); }
+    pending = setTimeout(function () {
+      var headers = { "Content-Type": "application/json" };
+      if (csrf) { headers["X-CSRFToken"] = csrf.value; }
+      fetch(verdictUrl, { method: "POST", headers: headers, credentials: "same-origin",
+                          body: JSON.stringify({ password: value }) })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (verdict) {
+          if (verdict && verdict.level && input.value === value) { show(verdict.level); }
+        })
+        .catch(function () { /* the submit still gets the server's verdict */ });
+    }, 250);
+  }
   function update() {
     var result = evaluate(input.value);
     var rules = box.querySelectorAll("[data-rule]");
@@ -40,9 +64,8 @@
       rule.querySelector("[data-rule-state]").textContent =
         input.value ? box.getAttribute(ok ? "data-met" : "data-unmet") : "";
     }
-    label.textContent = box.getAttribute("data-level-" + result.level);
-    label.className = "strength-label strength-" + result.level;
-    if (meter) { meter.value = scores[result.level]; }
+    show(result.level);
+    if (result.level !== "empty" && result.level !== "weak") { askServer(input.value); }
   }
   input.addEventListener("input", update);
 })();

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from ...security.passwords import COMMON_PASSWORDS, SPECIAL
+from ...security.common_passwords import is_common
+from ...security.passwords import SPECIAL
 
 RULES = (
     ("upper", _l("Doit contenir 1 majuscule")),
@@ -44,8 +45,8 @@ class Evaluation:
 
 def evaluate(password: str | None) -> Evaluation:
     """Which rules `password` meets and how strong it is: all rules met is "Moyen", 10
-    characters "Fort", 14 "Très fort"; a common password is "Trop faible" whatever its
-    shape."""
+    characters "Fort", 14 "Très fort"; a common or leaked password (the policy's own
+    list, security/common_passwords.py) is "Trop faible" whatever its shape."""
     password = password or ""
     met = {
         "upper": any(c.isupper() for c in password),
@@ -56,7 +57,7 @@ def evaluate(password: str | None) -> Evaluation:
     }
     if not password:
         level = "empty"
-    elif not all(met.values()) or password.casefold() in COMMON_PASSWORDS:
+    elif not all(met.values()) or is_common(password):
         level = "weak"
     elif len(password) >= 14:
         level = "very_strong"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import secrets
 from functools import partial
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import (Blueprint, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import get_locale, gettext as _
 
 from ...db import db
@@ -31,7 +32,7 @@ from .strength import RULES, evaluate
 
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
 allow("signup.start", "signup.code", "signup.resend", "signup.pupils", "signup.password",
-      "signup.done", "signup.stopped")
+      "signup.done", "signup.stopped", "signup.password_verdict")
 
 
 def _locale() -> str:
@@ -220,3 +221,17 @@ def stopped(tx):
     """The journey cannot go on: what happened and whom to ask."""
     status = 403 if tx.stop_reason is StopReason.birth_dates else 200
     return _page("stopped", tx, status, reason=tx.stop_reason)
+
+
+@bp.post("/mot-de-passe/verdict")
+def password_verdict():
+    """The strength meter's verdict for the password being typed (static/js/password-
+    strength.js asks it once the rules are met): the server's own evaluation, so the page
+    says what a submit would say, common and leaked passwords included. POST with the
+    page's CSRF token (X-CSRFToken): the password never travels in a URL or a log."""
+    body = request.get_json(silent=True)
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(password, str) or len(password) > 1024:
+        return jsonify(error="password expected"), 400
+    verdict = evaluate(password)
+    return jsonify(level=verdict.level, label=verdict.label, score=verdict.score)
