@@ -17,6 +17,7 @@ from .staff import StaffAccount, StaffRole, StaffSchool
 from .second_factor import RecoveryCode, SecondFactor
 from .signing_keys import SigningKey
 from .franceconnect import FranceConnectLink
+from .password_campaigns import PasswordCampaign, PasswordChangeDemand
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow", "Account", "AccountProfile", "AccountState", "Academy", "School",
@@ -31,4 +32,5 @@ __all__ = [
     "SecondFactor", "RecoveryCode",
     "SigningKey",
     "FranceConnectLink",
+    "PasswordCampaign", "PasswordChangeDemand",
 ]

@@ -68,6 +68,12 @@ class Account(Base):
     # pupil must choose a new one at the next sign-in (the first-connection form without
     # the birth-date question). Cleared when chosen. Migration family0001.
     guardian_reset_at: Mapped[datetime | None]
+    # Credential stuffing (issue 17, migration stuffing0001): when the family last chose
+    # its password (forced-change campaigns filter on it; None: before this was recorded,
+    # read as the activation), and the time before which device cookies stop counting
+    # ("Ce n'était pas moi", security/device_cookies.py).
+    password_changed_at: Mapped[datetime | None]
+    devices_revoked_at: Mapped[datetime | None]
 
     # Loaded when used (claims, attributes): most requests need the account alone, and
     # a joined load on every sign-in check cost ~10% of an authorize request.
