@@ -80,6 +80,21 @@ DEFAULTS: dict = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 1,
+    # The sign-in waiting room (security/admission.py, issue 18). Per process: at most
+    # SIGNIN_CONCURRENCY verifications at once (0: the cores per worker, bounded by half
+    # the memory in argon2 buffers), SIGNIN_WAITERS more threads waiting (empty: as many
+    # as SIGNIN_CONCURRENCY), each at most SIGNIN_WAIT_SECONDS; then the 503 waiting page.
+    # One client address holds at most max(SIGNIN_QUEUE_ADDRESS_MIN,
+    # SIGNIN_QUEUE_ADDRESS_SHARE x length) places of the queue; a held sign-in (its
+    # password sealed in the store, the key in the browser) lasts SIGNIN_HOLD_MINUTES.
+    # SIGNIN_ADMISSION false: no waiting room (bench/storm.py compares both).
+    "SIGNIN_ADMISSION": True,
+    "SIGNIN_CONCURRENCY": 0,
+    "SIGNIN_WAITERS": None,
+    "SIGNIN_WAIT_SECONDS": 2.0,
+    "SIGNIN_QUEUE_ADDRESS_SHARE": 0.1,
+    "SIGNIN_QUEUE_ADDRESS_MIN": 5,
+    "SIGNIN_HOLD_MINUTES": 10,
     # Sessions.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,

@@ -17,6 +17,7 @@ from .preferences import views as preferences
 from .recovery import views as recovery
 from .second_factor import views as second_factor
 from .signup import views as signup
+from .waiting import views as waiting
 from .wayf import views as wayf
 
 # J2 sign-in and the J5 steps, J4 "Je n'ai pas de compte", J6 recovery (signed out),
@@ -28,3 +29,4 @@ BLUEPRINTS = (wayf, login, home, activation, charter, preferences, notice, conse
 def register(app: Flask) -> None:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
+    waiting.init_app(app)  # the sign-in waiting room in front of password verifications

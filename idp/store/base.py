@@ -55,3 +55,21 @@ class Store:
     def flush(self) -> None:
         """Forget everything (tests and `idp demo load --reset`)."""
         raise NotImplementedError
+
+    # -- fair queues (the sign-in waiting room, security/admission.py) --------------------
+    def queue_enter(self, queue: str, member: str, owner: str, lease: int,
+                    owner_share: float, owner_min: int) -> tuple[int | None, int]:
+        """Put `member` in `queue` (first come, first served), or keep its place: returns
+        (its rank, 0 for the oldest; the queue's length). Members whose lease ran out
+        (not seen for `lease` seconds) leave first. A new member whose `owner` (a client
+        address) already holds max(owner_min, owner_share x length) places is refused:
+        (None, length). Each call renews the member's lease. Atomic."""
+        raise NotImplementedError
+
+    def queue_leave(self, queue: str, member: str) -> None:
+        """Take `member` out of `queue` (admitted, or gone)."""
+        raise NotImplementedError
+
+    def queue_length(self, queue: str) -> int:
+        """Members in `queue` whose lease runs (the expired ones leave first)."""
+        raise NotImplementedError

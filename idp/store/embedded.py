@@ -22,6 +22,14 @@ CREATE TABLE IF NOT EXISTS entries (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
+CREATE TABLE IF NOT EXISTS queue_members (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    member TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS queue_members_member ON queue_members (queue, member);
 """
 
 _MISSING = object()
@@ -137,6 +145,46 @@ class EmbeddedStore(Store):
         row = self._live(self._conn(), key)
         return 0 if row is None else max(0, int(row[1] - time.time()))
 
+    # Fair queues: the row number (AUTOINCREMENT, never reused) is the arrival order.
+    def _queue_prune(self, db, queue: str) -> int:
+        db.execute("DELETE FROM queue_members WHERE queue = ? AND expires_at <= ?",
+                   (queue, time.time()))
+        return db.execute("SELECT count(*) FROM queue_members WHERE queue = ?",
+                          (queue,)).fetchone()[0]
+
+    def queue_enter(self, queue: str, member: str, owner: str, lease: int,
+                    owner_share: float, owner_min: int) -> tuple[int | None, int]:
+        with self._tx() as db:
+            length = self._queue_prune(db, queue)
+            row = db.execute("SELECT seq FROM queue_members WHERE queue = ? AND member = ?",
+                             (queue, member)).fetchone()
+            expires_at = time.time() + max(1, int(lease))
+            if row is None:
+                held = db.execute("SELECT count(*) FROM queue_members WHERE queue = ? "
+                                  "AND owner = ?", (queue, owner)).fetchone()[0]
+                if held >= max(owner_min, int(owner_share * (length + 1))):
+                    return None, length
+                seq = db.execute("INSERT INTO queue_members (queue, member, owner, expires_at)"
+                                 " VALUES (?, ?, ?, ?)",
+                                 (queue, member, owner, expires_at)).lastrowid
+                length += 1
+            else:
+                seq = row[0]
+                db.execute("UPDATE queue_members SET expires_at = ? WHERE seq = ?",
+                           (expires_at, seq))
+            rank = db.execute("SELECT count(*) FROM queue_members WHERE queue = ? AND seq < ?",
+                              (queue, seq)).fetchone()[0]
+            return rank, length
+
+    def queue_leave(self, queue: str, member: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM queue_members WHERE queue = ? AND member = ?",
+                       (queue, member))
+
+    def queue_length(self, queue: str) -> int:
+        with self._tx() as db:
+            return self._queue_prune(db, queue)
+
     def ping(self) -> None:
         try:
             self._conn().execute("SELECT 1")
@@ -146,3 +194,4 @@ class EmbeddedStore(Store):
     def flush(self) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM entries")
+            db.execute("DELETE FROM queue_members")

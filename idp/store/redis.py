@@ -29,6 +29,42 @@ redis.call('SET', KEYS[2], cjson.encode(value[ARGV[2]]), 'EX', ARGV[3])
 return raw
 """
 
+# Fair queues: KEYS order (ZSET member -> arrival number), lease (ZSET member -> expiry,
+# server time), owner (HASH member -> client address), held (HASH address -> places),
+# seq (the arrival counter). ARGV member ('' reads the length only), owner, lease seconds,
+# owner share, owner minimum, leave (1: take the member out). Expired members leave first.
+_QUEUE_SCRIPT = """
+local now = tonumber(redis.call('TIME')[1])
+local function drop(m)
+  local o = redis.call('HGET', KEYS[3], m)
+  if o then
+    if redis.call('HINCRBY', KEYS[4], o, -1) <= 0 then redis.call('HDEL', KEYS[4], o) end
+  end
+  redis.call('ZREM', KEYS[1], m)
+  redis.call('ZREM', KEYS[2], m)
+  redis.call('HDEL', KEYS[3], m)
+end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do drop(m) end
+if ARGV[6] == '1' then
+  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then drop(ARGV[1]) end
+  return {-1, redis.call('ZCARD', KEYS[1])}
+end
+local length = redis.call('ZCARD', KEYS[1])
+if ARGV[1] == '' then return {-1, length} end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local held = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
+  local cap = math.max(tonumber(ARGV[5]), math.floor(tonumber(ARGV[4]) * (length + 1)))
+  if held >= cap then return {-2, length} end
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[5]), ARGV[1])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+  redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
+  length = length + 1
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+for i = 1, 5 do redis.call('EXPIRE', KEYS[i], 86400) end
+return {redis.call('ZRANK', KEYS[1], ARGV[1]), length}
+"""
+
 
 class RedisStore(Store):
     """One Redis server (IDP_REDIS_URL). Each method issues its command(s) through
@@ -42,6 +78,7 @@ class RedisStore(Store):
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR_SCRIPT)
         self._take_matching = self._redis.register_script(_TAKE_MATCHING_SCRIPT)
+        self._queue = self._redis.register_script(_QUEUE_SCRIPT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -103,6 +140,26 @@ class RedisStore(Store):
 
     def ttl(self, key: str) -> int:
         return max(0, int(self._run(lambda r: r.ttl(self._k(key)))))
+
+    def _queue_call(self, queue: str, member: str, owner: str = "", lease: int = 1,
+                    share: float = 1.0, minimum: int = 0, leave: bool = False):
+        keys = [self._k(f"queue:{queue}:{part}")
+                for part in ("order", "lease", "owner", "held", "seq")]
+        rank, length = self._run(lambda r: self._script(
+            r, self._queue, keys, [member, owner, max(1, int(lease)), float(share),
+                                   int(minimum), "1" if leave else "0"]))
+        return int(rank), int(length)
+
+    def queue_enter(self, queue: str, member: str, owner: str, lease: int,
+                    owner_share: float, owner_min: int) -> tuple[int | None, int]:
+        rank, length = self._queue_call(queue, member, owner, lease, owner_share, owner_min)
+        return (None if rank < 0 else rank), length
+
+    def queue_leave(self, queue: str, member: str) -> None:
+        self._queue_call(queue, member, leave=True)
+
+    def queue_length(self, queue: str) -> int:
+        return self._queue_call(queue, "")[1]
 
     def ping(self) -> None:
         self._run(lambda r: r.ping())

@@ -1,0 +1,227 @@
+"""Admission control for password verifications: the rentrée-morning waiting room.
+
+One argon2id verification costs ~150 ms of a core and 64 MiB. Past a node's capacity,
+letting every sign-in start its verification only piles them up: memory grows by 64 MiB
+each, gunicorn's threads fill with them, and requests that need no password (SSO, token,
+JWKS) queue behind. So each process lets at most `concurrency` verifications run at once
+(a semaphore) and at most `waiters` more threads wait for a slot, each for at most
+`wait_seconds`; anything beyond is answered at once with `SigninBusy` (the login journey
+turns it into the 503 waiting page, journeys/waiting/). Password requests therefore
+hold at most `concurrency + waiters` threads of a worker, and `idp serve` gives each
+worker that many threads on top of its usual ones (admin/serve.py): the other requests
+always find a free thread.
+
+Fairness lives in the store, so it holds across processes and nodes: every sign-in that
+cannot start at once takes a ticket in one queue (first come, first served, kept across
+its retries by the waiting page's cookie). Only the oldest tickets, `window` of them
+(twice the slots of every live process), may take a slot that frees up; a family that
+retries faster does not move ahead, and one client address holds at most a small share
+of the queue. A ticket not renewed for its lease (the family closed the page) leaves.
+The store being down makes `StoreUnavailable` rise: 503, never an unguarded sign-in.
+"""
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from ..store import Store
+from . import admission_metrics as metrics
+
+QUEUE = "signin"              # tickets of families waiting to sign in
+PROCESSES = "signin-processes"  # the live processes, to size the window
+POLL_SECONDS = 0.1            # a waiting thread looks at its rank this often
+PROCESS_LEASE = 30            # a process that stops renewing leaves the count
+STATS_TTL = 3 * 24 * 3600     # hourly counts for the console
+
+
+@dataclass
+class SigninBusy(Exception):
+    """No slot within the wait: come back in `retry_after` seconds. `position` is the
+    ticket's rank (None: the client's address holds its share of the queue already)."""
+    ticket: str
+    position: int | None
+    length: int
+    retry_after: int
+
+    def __str__(self) -> str:
+        return f"sign-in waiting room: position {self.position} of {self.length}"
+
+
+def default_concurrency(workers: int, argon2_memory_kib: int) -> int:
+    """Verifications per process: the cores shared by the workers, and never more than
+    half of the memory available at start-up in argon2 buffers."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    by_cpu = max(1, cores // max(1, workers))
+    try:
+        with open("/proc/meminfo") as fh:
+            fields = dict(line.split(":", 1) for line in fh)
+        available_kib = int(fields["MemAvailable"].split()[0])
+        by_memory = max(1, available_kib // 2 // max(1, argon2_memory_kib) // max(1, workers))
+    except (OSError, KeyError, ValueError):
+        by_memory = by_cpu
+    return max(1, min(by_cpu, by_memory))
+
+
+class Admission:
+    """One per process (built by the login journey at start-up)."""
+
+    def __init__(self, store: Store, *, enabled: bool = True, concurrency: int = 1,
+                 waiters: int = 1, wait_seconds: float = 2.0, address_share: float = 0.1,
+                 address_min: int = 5, retry_max: int = 20):
+        self.store = store
+        self.enabled = enabled
+        self.concurrency = max(1, int(concurrency))
+        self.waiters = max(0, int(waiters))
+        self.wait_seconds = max(0.0, float(wait_seconds))
+        self.address_share = float(address_share)
+        self.address_min = max(1, int(address_min))
+        self.retry_max = max(1, int(retry_max))
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._lock = threading.Lock()
+        self._in_lane = 0          # threads verifying or waiting in this process
+        self._verify_seconds = 0.2  # running estimate of one verification
+        self._process_id = secrets.token_hex(8)
+        self._processes = 1
+        self._processes_read = 0.0
+
+    @classmethod
+    def from_config(cls, store: Store, config) -> "Admission":
+        concurrency = int(config.get("SIGNIN_CONCURRENCY") or 0) or default_concurrency(
+            int(config.get("WORKERS") or 1), int(config["ARGON2_MEMORY_COST"]))
+        waiters = config.get("SIGNIN_WAITERS")
+        return cls(store, enabled=bool(config.get("SIGNIN_ADMISSION", True)),
+                   concurrency=concurrency,
+                   waiters=concurrency if waiters in (None, "") else int(waiters),
+                   wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
+                   address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
+                   address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)))
+
+    @property
+    def lane_threads(self) -> int:
+        """Threads of a worker that password verifications may hold (verifying+waiting)."""
+        return self.concurrency + self.waiters if self.enabled else 0
+
+    # -- the queue ------------------------------------------------------------------------
+    def lease_for(self, retry_after: int) -> int:
+        """How long a ticket keeps its place without being renewed: the retry the page
+        announces, the wait of that retry, and a margin for a slow phone."""
+        return int(retry_after + self.wait_seconds + 10)
+
+    def window(self) -> int:
+        """How many of the oldest tickets may take a free slot: twice the slots of every
+        live process (half of the tickets at the front are between two retries)."""
+        now = time.monotonic()
+        if now - self._processes_read > PROCESS_LEASE / 3:
+            self.store.queue_enter(PROCESSES, self._process_id, self._process_id,
+                                   PROCESS_LEASE, 1.0, 1 << 30)
+            self._processes = max(1, self.store.queue_length(PROCESSES))
+            self._processes_read = now
+        return 2 * self.concurrency * self._processes
+
+    def retry_after(self, position: int | None) -> int:
+        """Seconds the waiting page waits before it retries: about the time the tickets
+        ahead need, at least 1, at most `retry_max`."""
+        if position is None:
+            return min(self.retry_max, 5)
+        ahead = max(0, position - self.window() // 2)
+        rate = self.concurrency * self._processes / max(0.05, self._verify_seconds)
+        return max(1, min(self.retry_max, math.ceil(ahead / rate)))
+
+    def queue_length(self) -> int:
+        return self.store.queue_length(QUEUE)
+
+    # -- a slot -----------------------------------------------------------------------------
+    def acquire(self, ticket: str, address: str):
+        """Wait (bounded) for a verification slot for `ticket`; return the function that
+        frees it, or raise SigninBusy. Raises StoreUnavailable when the store is down."""
+        if not self.enabled:
+            return _nothing
+        started = time.monotonic()
+        lease = self.lease_for(self.retry_max)
+        rank, length = self.store.queue_enter(QUEUE, ticket, address, lease,
+                                              self.address_share, self.address_min)
+        if rank is None:
+            self._turned_away("address_share")
+            raise SigninBusy(ticket, None, length, self.retry_after(None))
+        with self._lock:
+            if self._in_lane >= self.lane_threads:
+                full = True
+            else:
+                full = False
+                self._in_lane += 1
+        if full:
+            self._turned_away("lane_full")
+            raise SigninBusy(ticket, rank, length, self.retry_after(rank))
+        metrics.waiting(+1)
+        admitted = False
+        try:
+            deadline = started + self.wait_seconds
+            while True:
+                remaining = deadline - time.monotonic()
+                if rank < self.window():
+                    if self._slots.acquire(timeout=max(0.0, min(POLL_SECONDS, remaining))):
+                        admitted = True
+                        break
+                elif remaining > 0:
+                    time.sleep(min(POLL_SECONDS, remaining))
+                if time.monotonic() >= deadline:
+                    break
+                rank, length = self.store.queue_enter(QUEUE, ticket, address, lease,
+                                                      self.address_share, self.address_min)
+                rank = 0 if rank is None else rank
+        finally:
+            metrics.waiting(-1)
+            if not admitted:
+                with self._lock:
+                    self._in_lane -= 1
+        if not admitted:
+            self._turned_away("wait_over")
+            raise SigninBusy(ticket, rank, length, self.retry_after(rank))
+        try:
+            self.store.queue_leave(QUEUE, ticket)
+        except BaseException:
+            self._free()
+            raise
+        metrics.admitted(time.monotonic() - started)
+        self._count("admitted")
+        begun = time.monotonic()
+
+        def release() -> None:
+            self._verify_seconds = 0.8 * self._verify_seconds \
+                + 0.2 * (time.monotonic() - begun)
+            self._free()
+
+        return release
+
+    # -- what the console shows (every node: counts in the store, by hour) --------------
+    def _count(self, what: str) -> None:
+        self.store.incr(f"signin-stats:{what}:{int(time.time() // 3600)}", STATS_TTL)
+
+    def _turned_away(self, reason: str) -> None:
+        metrics.turned_away(reason)
+        self._count("turned_away")
+
+    def hourly_counts(self, hours: int = 2) -> list[dict]:
+        """[{"hour": unix time of its start, "admitted": n, "turned_away": n}], newest
+        first: sign-ins let in and waiting pages answered, by the whole cluster."""
+        now = int(time.time() // 3600)
+        return [{"hour": h * 3600,
+                 **{what: int(self.store.get(f"signin-stats:{what}:{h}") or 0)
+                    for what in ("admitted", "turned_away")}}
+                for h in range(now, now - hours, -1)]
+
+    def _free(self) -> None:
+        self._slots.release()
+        with self._lock:
+            self._in_lane -= 1
+
+
+def _nothing() -> None:
+    return None

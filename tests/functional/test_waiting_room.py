@@ -1,0 +1,274 @@
+"""Issue 18: the sign-in waiting room (security/admission.py, journeys/waiting/).
+
+A slot is taken the way another family's sign-in takes it (`Admission.acquire`), so the
+next sign-in meets a full process: the French 503 page with Retry-After and a meta
+refresh, the sign-in held (password sealed in the store, key in an HttpOnly cookie), and
+the page signing in by itself once the slot is free. Bad input: a client hammering
+without waiting, a form re-posted from the waiting page, a pending request expiring
+while its family waits, the store down during the storm."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from idp.security.admission import QUEUE
+
+from ..support.browser import Browser
+
+WAITING = "/connexion/attente"
+
+
+@pytest.fixture
+def room(app, config):
+    """One slot per process, a short wait; returns the app's Admission."""
+    admission = app.extensions["idp"]["admission"]
+    saved = (admission.concurrency, admission.wait_seconds, admission.waiters,
+             admission._slots, admission.enabled)
+    admission.concurrency, admission.wait_seconds, admission.waiters = 1, 0.2, 1
+    admission.enabled = True
+    import threading
+    admission._slots = threading.BoundedSemaphore(1)
+    yield admission
+    (admission.concurrency, admission.wait_seconds, admission.waiters,
+     admission._slots, admission.enabled) = saved
+
+
+@pytest.fixture
+def busy(app, room):
+    """Another family's verification holds the only slot until the test calls free()."""
+    with app.test_request_context():
+        release = room.acquire("someone-else", "192.0.2.200")
+
+    class Busy:
+        held = True
+
+        def free(self):
+            if self.held:
+                release()
+                self.held = False
+
+    holder = Busy()
+    yield holder
+    holder.free()
+
+
+def browser_at(app, address: str) -> Browser:
+    return Browser(app.test_client(use_cookies=True)) if address is None else \
+        Browser(_client_at(app, address))
+
+
+def _client_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def post_sign_in(browser: Browser, identifier: str, password: str):
+    page = browser.get("/connexion")
+    if page.request.path == "/choisir-profil":
+        browser.submit("/choisir-profil", {"profile": "parent", "academy": "reims"})
+    return browser.submit("/connexion", {"identifier": identifier, "password": password},
+                          follow=False)
+
+
+def store_entries(app) -> str:
+    """Everything the store holds, as text (both backends)."""
+    store = app.extensions["idp"]["store"]
+    if hasattr(store, "_redis"):
+        r = store._redis
+        return " ".join(f"{k!r}={r.dump(k)!r}" for k in r.scan_iter(match=store._prefix + "*"))
+    rows = store._conn().execute("SELECT key, value FROM entries").fetchall()
+    return json.dumps(rows)
+
+
+def test_a_full_process_answers_the_french_waiting_page(app, browser, make, busy):
+    parent = make.account()
+    answer = post_sign_in(browser, parent.identifier, parent.password)
+    assert answer.status_code == 503
+    assert int(answer.headers["Retry-After"]) >= 1
+    seconds = answer.headers["Retry-After"]
+    assert f'<meta http-equiv="refresh" content="{seconds};url={WAITING}">' in answer.text
+    assert "Beaucoup de familles se connectent en ce moment : nous gardons votre place, " \
+           f"la page se recharge dans {seconds} seconde" in answer.text
+    assert parent.identifier in answer.text
+    assert parent.password not in answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    # The store holds the password sealed only; the key is in the cookie alone.
+    entries = store_entries(app)
+    assert parent.identifier in entries
+    assert parent.password not in entries
+    key = re.search(r"idp_attente=[^.;]+\.([^;]+)", cookie).group(1)
+    assert key not in entries and key not in answer.text
+
+
+def test_the_waiting_page_signs_in_by_itself_and_keeps_the_rp_request(
+        app, browser, flow, rp, make, busy):
+    parent = make.account()
+    flow.authorize(rp)  # the RP's request, pending in the session
+    browser.submit("/choisir-profil", {"profile": "parent", "academy": "reims"})
+    answer = browser.submit("/connexion", {"identifier": parent.identifier,
+                                           "password": parent.password}, follow=False)
+    assert answer.status_code == 503
+    assert browser.get(WAITING).status_code == 503  # still full: the page again
+    busy.free()
+    landed = browser.get(WAITING)  # what the meta refresh does
+    assert landed.status_code == 302 and landed.location.startswith(rp.redirect_uri)
+    assert "code=" in landed.location
+    # The held sign-in is gone with its cookie.
+    assert "idp_attente=;" in landed.headers.get("Set-Cookie", "") or \
+        "idp_attente" not in browser.client.get_cookie("idp_attente").__repr__()
+    assert parent.identifier not in store_entries(app)
+
+
+def test_a_held_wrong_password_gets_the_form_with_the_identifier(app, browser, make, busy):
+    parent = make.account()
+    assert post_sign_in(browser, parent.identifier, "Wrong-Pass-2026!").status_code == 503
+    busy.free()
+    page = browser.get(WAITING)
+    assert page.status_code == 400
+    assert "Identifiant ou mot de passe incorrect." in page.text
+    assert f'value="{parent.identifier}"' in page.text
+    assert "Wrong-Pass-2026!" not in page.text
+
+
+def test_pupils_are_told_tu(app, browser, make, busy):
+    pupil = make.account()
+    browser.get("/choisir-profil")
+    browser.submit("/choisir-profil", {"profile": "pupil", "academy": "reims"})
+    answer = browser.submit("/connexion", {"identifier": pupil.identifier,
+                                           "password": pupil.password}, follow=False)
+    assert answer.status_code == 503
+    assert "nous gardons ta place" in answer.text and "votre" not in answer.text
+
+
+def test_a_form_re_posted_from_the_waiting_page_keeps_its_place(app, make, busy):
+    first, second = make.account(), make.account()
+    a, b = browser_at(app, "198.51.100.1"), browser_at(app, "198.51.100.2")
+    answer_a = post_sign_in(a, first.identifier, first.password)
+    assert answer_a.status_code == 503
+    assert "Vous êtes la prochaine personne." in answer_a.text
+    answer_b = post_sign_in(b, second.identifier, second.password)
+    assert "1 personne attend avant vous." in answer_b.text
+    # F5 on the 503 page: the browser posts the same form again, several times.
+    for _ in range(3):
+        again = a.client.post("/connexion", data={
+            "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                                    a.client.get("/connexion").text).group(1),
+            "identifier": first.identifier, "password": first.password})
+        assert again.status_code == 503
+        assert "Vous êtes la prochaine personne." in again.text
+    assert app.extensions["idp"]["admission"].queue_length() == 2  # no second ticket
+
+
+def test_hammering_without_waiting_does_not_move_ahead(app, make, busy):
+    """Twelve families wait; a client that retries without pause, from the back of the
+    queue, is not let in ahead of them when the slot frees up."""
+    families = [make.account() for _ in range(12)]
+    browsers = []
+    for i, family in enumerate(families):
+        browser = browser_at(app, f"203.0.113.{i + 1}")
+        assert post_sign_in(browser, family.identifier, family.password).status_code == 503
+        browsers.append(browser)
+    hammerer = make.account()
+    h = browser_at(app, "192.0.2.66")
+    assert post_sign_in(h, hammerer.identifier, hammerer.password).status_code == 503
+    busy.free()  # a slot is free: it belongs to the front of the queue
+    for _ in range(15):
+        assert h.client.get(WAITING).status_code == 503
+    # The longest-waiting family comes back (its page reloads) and is let in.
+    assert browsers[0].client.get(WAITING).status_code == 302
+
+
+def test_one_address_holds_a_small_share_of_the_queue(app, make, busy):
+    """New tickets from one address (a script without cookies) stop at the share; its
+    requests still get the 503 page with Retry-After, never an error."""
+    accounts = [make.account() for _ in range(8)]
+    positions = []
+    for account in accounts:
+        browser = browser_at(app, "192.0.2.77")  # a new browser each time: new tickets
+        answer = post_sign_in(browser, account.identifier, account.password)
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+        positions.append("attend" in answer.text or "prochaine" in answer.text)
+    assert positions.count(True) == 5  # SIGNIN_QUEUE_ADDRESS_MIN
+    assert app.extensions["idp"]["admission"].queue_length() == 5
+
+
+def test_a_pending_request_that_expired_while_waiting(app, browser, flow, rp, make, busy):
+    parent = make.account()
+    flow.authorize(rp)
+    browser.submit("/choisir-profil", {"profile": "parent", "academy": "reims"})
+    pending_id = None
+    with browser.client.session_transaction() as sess:
+        pending_id = sess.get("pending_id")
+    assert pending_id
+    assert browser.submit("/connexion", {"identifier": parent.identifier,
+                                         "password": parent.password},
+                          follow=False).status_code == 503
+    app.extensions["idp"]["store"].delete("pending:" + pending_id)  # its TTL ran out
+    busy.free()
+    page = browser.get(WAITING)
+    assert page.status_code in (200, 400), page.text[:300]
+    assert "Votre demande a expiré" in page.text
+    assert parent.identifier in browser.get("/").text  # signed in: no start over
+
+
+def test_an_expired_hold_shows_the_form_with_the_identifier(app, browser, make, busy):
+    parent = make.account()
+    assert post_sign_in(browser, parent.identifier, parent.password).status_code == 503
+    cookie = browser.client.get_cookie("idp_attente").value
+    app.extensions["idp"]["store"].delete("signin-hold:" + cookie.split(".")[0])
+    page = browser.get(WAITING)
+    assert page.status_code == 200
+    assert "attente a duré trop longtemps" in page.text, page.text[:1500]
+    assert f'value="{parent.identifier}"' in page.text
+    assert parent.password not in page.text
+
+
+def test_a_forged_or_missing_cookie_just_shows_the_form(app, browser):
+    browser.client.set_cookie("idp_attente", "x" * 20 + "." + "y" * 44, domain="localhost")
+    page = browser.get(WAITING)
+    assert page.status_code == 200 and "Je me connecte" in page.text
+
+
+def test_without_admission_control_nothing_waits(app, browser, make, busy, room):
+    room.enabled = False
+    parent = make.account()
+    answer = post_sign_in(browser, parent.identifier, parent.password)
+    assert answer.status_code == 302
+
+
+def test_the_store_down_during_the_storm_answers_503_never_an_unguarded_sign_in(
+        settings, private_redis, node, make):
+    """The queue lives in the store: without it a sign-in is neither queued nor let in
+    unguarded, it gets the 503 page; a held sign-in's retry too. Back: it works."""
+    idp = node(REDIS_URL=private_redis.url, PROPAGATE_EXCEPTIONS=False,
+               SIGNIN_CONCURRENCY=1, SIGNIN_WAIT_SECONDS=0.1)
+    parent = make.account()
+    browser = Browser(idp.test_client())
+    browser.get("/connexion")  # the WAYF and the form, store up
+    browser.submit("/choisir-profil", {"profile": "parent", "academy": "reims"})
+    page_html = browser.get("/connexion").text
+    admission = idp.extensions["idp"]["admission"]
+    with idp.test_request_context():
+        release = admission.acquire("someone-else", "192.0.2.200")
+    try:
+        held = browser.submit("/connexion", {"identifier": parent.identifier,
+                                             "password": parent.password}, follow=False,
+                              page_html=page_html)
+        assert held.status_code == 503 and "nous gardons votre place" in held.text
+        private_redis.stop()
+        for answer in (browser.client.post("/connexion", data={
+                           "identifier": parent.identifier, "password": parent.password}),
+                       browser.client.get(WAITING)):
+            assert answer.status_code == 503, answer.text[:300]
+            assert answer.headers["Retry-After"]
+            assert "momentanément indisponible" in answer.text
+    finally:
+        release()
+        private_redis.start()
+    landed = browser.client.get("/connexion")
+    assert landed.status_code in (200, 302)

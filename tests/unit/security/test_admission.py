@@ -1,0 +1,82 @@
+"""Admission (security/admission.py) on a real store: slots, the bounded lane of
+waiting threads, the window of the oldest tickets, SigninBusy with a Retry-After."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from idp.security.admission import Admission, SigninBusy, default_concurrency
+from idp.store.embedded import EmbeddedStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    return EmbeddedStore(str(tmp_path / "store.sqlite3"))
+
+
+def test_default_concurrency_follows_cores_and_memory():
+    assert default_concurrency(1, 65536) >= 1
+    assert default_concurrency(1000, 65536) == 1  # never 0
+    assert default_concurrency(1, 1 << 40) == 1  # the memory bounds it
+
+
+def test_a_free_slot_is_taken_and_given_back(store):
+    room = Admission(store, concurrency=1, waiters=1, wait_seconds=0.1)
+    release = room.acquire("t1", "a")
+    with pytest.raises(SigninBusy) as busy:
+        room.acquire("t2", "b")
+    assert busy.value.position == 0 and busy.value.retry_after >= 1
+    release()
+    room.acquire("t2", "b")()
+    assert room.queue_length() == 0
+
+
+def test_waiting_threads_are_bounded(store):
+    """Beyond `waiters` threads waiting, a sign-in is answered at once (its thread is
+    not held): password requests never take more than concurrency + waiters threads."""
+    room = Admission(store, concurrency=1, waiters=1, wait_seconds=1.0)
+    release = room.acquire("holder", "a")
+    waiting = threading.Event()
+    outcome = {}
+
+    def wait_for_slot():
+        waiting.set()
+        try:
+            room.acquire("waiter", "b")()
+            outcome["waiter"] = "admitted"
+        except SigninBusy:
+            outcome["waiter"] = "busy"
+
+    thread = threading.Thread(target=wait_for_slot)
+    thread.start()
+    waiting.wait()
+    import time
+    time.sleep(0.2)  # the waiter is in the lane now
+    with pytest.raises(SigninBusy):
+        room.acquire("third", "c")  # lane full: answered without waiting
+    release()
+    thread.join()
+    assert outcome["waiter"] == "admitted"
+
+
+def test_only_the_oldest_tickets_may_take_a_free_slot(store):
+    room = Admission(store, concurrency=1, waiters=0, wait_seconds=0.0)
+    release = room.acquire("holder", "a")
+    for i in range(room.window() + 2):
+        with pytest.raises(SigninBusy):
+            room.acquire(f"early{i}", f"e{i}")
+    with pytest.raises(SigninBusy):
+        room.acquire("late", "l")
+    release()
+    with pytest.raises(SigninBusy) as busy:  # a slot is free, but not for the back
+        room.acquire("late", "l")
+    assert busy.value.position == room.window() + 2
+    room.acquire("early0", "e0")()  # the front gets it
+
+
+def test_switched_off_it_never_waits(store):
+    room = Admission(store, enabled=False, concurrency=1)
+    room.acquire("a", "x")
+    room.acquire("b", "y")()
+    assert room.lane_threads == 0
