@@ -29,6 +29,11 @@ def init_app(app: Flask) -> None:
         if not extra and session.get("pending_origin"):
             # Step pages: their POST ends, after redirects, at the RP's verified origin.
             extra = session["pending_origin"]
+        # An upstream identity provider (FranceConnect) is reached by the redirect that
+        # follows a form (its button, « Se déconnecter »): its origin, when configured.
+        upstream = app.config.get("CSP_FORM_ACTION_UPSTREAM")
+        if upstream:
+            extra = f"{extra} {upstream}".strip()
         h.setdefault("Content-Security-Policy", CSP.format(extra=extra).strip())
         for name, value in fixed:
             h.setdefault(name, value)

@@ -66,6 +66,12 @@ class ProtocolAdapter:
         can be told without the browser (back channel), or note what the browser must
         visit (front channel)."""
 
+    def logout_target(self, url: str) -> str:
+        """After `end_session()`: where the logout ends, given that it would end at `url`.
+        An upstream identity provider whose session must end too (FranceConnect's
+        session/end) returns its own logout URL, which comes back to `url`."""
+        return url
+
     def front_channel_logout(self, url: str):
         """After `end_session()` in this request: a response taking the browser to the
         relying parties that need it, ending at `url`; None when there are none."""

@@ -84,7 +84,10 @@ def end_session() -> None:
 
 def after_logout(url: str):
     """The answer once `end_session()` ran: the first adapter that still has relying
-    parties to visit in the browser (SAML front-channel logout) goes first, then `url`."""
+    parties to visit in the browser (SAML front-channel logout) goes first, then `url`,
+    through the upstream provider's logout when the session came from one."""
+    for adapter in adapters():
+        url = adapter.logout_target(url)
     for adapter in adapters():
         response = adapter.front_channel_logout(url)
         if response is not None:

@@ -1,0 +1,37 @@
+"""J4b forms; the code, pupils and password forms are sign-up's (journeys/signup/forms.py)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from ...security.mobile_numbers import INDICATIFS
+from ..signup.forms import MobileValid
+
+
+class StartForm(FlaskForm):
+    """"S'identifier avec FranceConnect" (a POST: it starts a flow)."""
+    purpose = HiddenField(default="signin")
+
+
+class PhoneForm(FlaskForm):
+    """The mobile number the school holds."""
+    region = SelectField(_l("Indicatif"), choices=[(code, f"{label} ({prefix})")
+                                                   for code, prefix, label in INDICATIFS],
+                         default="FR", validate_choice=False)
+    phone = StringField(
+        _l("N° de téléphone portable"),
+        validators=[InputRequired(_l("Saisissez votre numéro de téléphone portable.")),
+                    Length(max=30, message=_l("Numéro trop long.")), MobileValid()],
+        render_kw={"autocomplete": "tel-national", "inputmode": "tel", "type": "tel"})
+
+    e164: str | None = None
+
+
+class ExistingPasswordForm(FlaskForm):
+    """The password of the account that already exists, to link it."""
+    password = PasswordField(
+        _l("Mot de passe"), validators=[InputRequired(_l("Saisissez votre mot de passe.")),
+                                        Length(max=1024)],
+        render_kw={"autocomplete": "current-password"})

@@ -1,0 +1,334 @@
+"""J4b pages: the button's flow (/franceconnect/connexion -> FranceConnect ->
+/franceconnect/retour), the first link's steps (sub-plan LINK: mobile, code, pupils,
+password of an existing account, stopped), the return from FranceConnect's logout, and
+the account pages of a FranceConnected account (choose a password, unlink)."""
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from flask import (Blueprint, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale, gettext as _
+
+from ...audit import record
+from ...errors import error_page
+from ...extensions import passwords
+from ...models import AccountState
+from ...security.mobile_numbers import display
+from ...security.sms_codes import SmsCodeError, minutes_text
+from ...signin.gate import allow
+from ...signin.plan import current_context
+from ...signin.session import current_account, start_session
+from ...signin.steps import step_done, step_page
+from ...upstream import franceconnect as upstream
+from ...upstream.franceconnect import client
+from ...upstream.franceconnect.logout import SESSION_KEY, take_logout
+from ..account import credentials, reauth
+from ..login.forms import LoginForm
+from ..signup.forms import CodeForm, EmptyForm, PasswordForm, pupils_form_class
+from ..signup.messages import code_error, refusal_message
+from ..wayf.service import current_choice
+from . import service
+from .forms import ExistingPasswordForm, PhoneForm, StartForm
+from .plan import LINK
+from .state import OWNER_KEY, LinkTransaction, StopReason, browser_owner
+
+bp = Blueprint("franceconnect", __name__, url_prefix="/franceconnect")
+bp.record_once(lambda state: upstream.init_app(state.app))
+allow("franceconnect.start", "franceconnect.callback", "franceconnect.logged_out",
+      "franceconnect.phone", "franceconnect.code", "franceconnect.resend",
+      "franceconnect.pupils", "franceconnect.password", "franceconnect.stopped")
+ABOUT_URL = "https://franceconnect.gouv.fr/"
+log = logging.getLogger(__name__)
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"franceconnect_shown": _shown, "franceconnect_about_url": ABOUT_URL,
+            "franceconnect_start_form": StartForm, "franceconnect_status": _status,
+            "account_origin": service.origin,
+            "franceconnect_linked": lambda account: service.link_of(account) is not None}
+
+
+def _shown(choice) -> bool:
+    """The button is for the "Représentant légal" profile only."""
+    return client.enabled() and choice is not None and choice.profile == "parent"
+
+
+def _status() -> dict | None:
+    """What "Mon compte" shows of FranceConnect (None: not FranceConnected)."""
+    account = current_account()
+    link = service.link_of(account)
+    if link is None:
+        return None
+    return {"link": link, "has_password": service.has_own_password(account, link),
+            "unlink_form": EmptyForm()}
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _login_page(status: int, problem: str):
+    """The sign-in page, with the password form, and why FranceConnect did not work."""
+    ctx = current_context()
+    form = LoginForm(formdata=None)
+    return render_template("login/form.html", form=form, choice=current_choice(ctx),
+                           pending=ctx.pending, franceconnect_problem=problem), status
+
+
+def _unavailable(reason: str):
+    # Logged, not audited: a 503 rolls the request's transaction back (idp/db.py).
+    log.warning("FranceConnect unavailable: %s", reason[:200])
+    return _login_page(503, "unavailable")
+
+
+def _refused(reason: str):
+    record("franceconnect_refused", reason=reason)
+    return error_page(400, _("Connexion avec FranceConnect refusée"),
+                      _("La réponse reçue de FranceConnect n'a pas pu être vérifiée : "
+                        "personne n'a été connecté. Recommencez depuis la page de "
+                        "connexion, ou connectez-vous avec votre identifiant et votre "
+                        "mot de passe."))
+
+
+@bp.post("/connexion")
+def start():
+    """"S'identifier avec FranceConnect": off to FranceConnect with a fresh state."""
+    form = StartForm()
+    if not client.enabled():
+        return redirect(url_for("login.form"))
+    if not form.validate_on_submit():
+        return redirect(url_for("login.form"))
+    purpose = "reauth" if form.purpose.data == "reauth" and current_account() else "signin"
+    try:
+        return redirect(client.authorization_url(browser_owner(), purpose), code=303)
+    except client.Unavailable as exc:
+        return _unavailable(exc.reason)
+
+
+@bp.get("/retour")
+def callback():
+    """FranceConnect's answer: checked (client.py), then the account or the first link."""
+    if not client.enabled():
+        return redirect(url_for("login.form"))
+    try:
+        flow = client.take_flow(request.args.get("state"), session.get(OWNER_KEY))
+    except client.Refused as exc:
+        return _refused(exc.reason)
+    if request.args.get("error"):
+        record("franceconnect_cancelled", error=str(request.args["error"])[:64])
+        return _login_page(200, "cancelled")
+    try:
+        identity = client.redeem(request.args.get("code"), flow)
+    except client.Unavailable as exc:
+        return _unavailable(exc.reason)
+    except client.Refused as exc:
+        return _refused(exc.reason)
+    if flow.get("purpose") == "reauth":
+        return _reauthenticated(identity)
+    found = service.linked_account(identity.sub)
+    if found is not None:
+        link, account = found
+        if account.state == AccountState.deactivated:
+            record("login_refused_deactivated", actor=account.identifier, method="fc")
+            return render_template("login/deactivated.html"), 403
+        service.note_use(link)
+        _sign_in(account, identity.id_token)
+        return step_done()
+    LinkTransaction(owner=browser_owner(), identity=identity.to_dict()).save()
+    record("franceconnect_link_started")
+    return redirect(url_for("franceconnect.phone"))
+
+
+def _sign_in(account, id_token: str) -> None:
+    start_session(account, method="fc")
+    session[SESSION_KEY] = {"id_token": id_token}  # for FranceConnect's session/end
+
+
+@bp.get("/deconnexion")
+def logged_out():
+    """Back from FranceConnect's session/end: on to where the logout was going."""
+    target = take_logout(request.args.get("state"))
+    return redirect(target or url_for("login.logged_out"))
+
+
+# --- The first link (sub-plan LINK) ------------------------------------------------
+
+def _page(name: str, tx, status: int = 200, **context):
+    return render_template(f"franceconnect/{name}.html", tx=tx, binding=LINK.binding(tx),
+                           identity=tx.identity, **context), status
+
+
+@bp.route("/telephone", methods=["GET", "POST"])
+@step_page("phone", plan=LINK)
+def phone(tx):
+    """The mobile number the school holds."""
+    form = PhoneForm()
+    if not form.is_submitted():
+        if tx.raw_phone:
+            form.phone.data, form.region.data = tx.raw_phone, tx.region
+        return _page("phone", tx, form=form)
+    if not form.validate_on_submit():
+        return _page("phone", tx, 400, form=form)
+    tx.phone, tx.raw_phone, tx.region = form.e164, form.phone.data, form.region.data
+    outcome = service.send_code_to(tx, _locale())
+    if not outcome.sent:
+        form.phone.errors = list(form.phone.errors) + [refusal_message(outcome)]
+        return _page("phone", tx, 429, form=form)
+    return redirect(url_for("franceconnect.code"))
+
+
+def _code_page(tx, form, status=200):
+    return _page("code", tx, status, form=form, resend_form=EmptyForm(),
+                 phone=display(tx.phone), minutes=minutes_text())
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@step_page("code", plan=LINK)
+def code(tx):
+    form = CodeForm()
+    if not form.is_submitted():
+        return _code_page(tx, form)
+    if not form.validate_on_submit():
+        return _code_page(tx, form, 400)
+    try:
+        service.verify_code(tx, form.code.data)
+    except SmsCodeError as exc:
+        form.code.errors = list(form.code.errors) + [code_error(exc)]
+        return _code_page(tx, form, 400)
+    return LINK.resume(tx)
+
+
+@bp.post("/code/renvoyer")
+@step_page("code", plan=LINK)
+def resend(tx):
+    if EmptyForm().validate_on_submit():
+        outcome = service.send_code_to(tx, _locale())
+        if outcome.sent:
+            flash(_("Un nouveau code de sécurité a été envoyé au %(phone)s. Le précédent ne "
+                    "fonctionne plus.", phone=display(tx.phone)), "success")
+        else:
+            flash(refusal_message(outcome), "info")
+    return redirect(url_for("franceconnect.code"))
+
+
+@bp.route("/eleves", methods=["GET", "POST"])
+@step_page("pupils", plan=LINK)
+def pupils(tx):
+    """The pupils linked to that number and their birth dates."""
+    listed = service.pupils_of(tx)
+    form = pupils_form_class(len(listed))(
+        pupils=listed, matches=service.birth_date_matches,
+        count_failure=partial(service.count_birth_date_failure, tx))
+    rows = [(n, p, form[f"link_{n}"], form[f"day_{n}"], form[f"month_{n}"],
+             form[f"year_{n}"]) for n, p in enumerate(listed)]
+    if not form.is_submitted():
+        return _page("pupils", tx, form=form, rows=rows)
+    if not form.validate_on_submit():
+        if form.no_tries_left:
+            return LINK.resume(tx)
+        return _page("pupils", tx, 400, form=form, rows=rows)
+    try:
+        account = service.decide(tx, listed, form.answers, form.dates)
+    except service.AlreadyLinked:
+        service.stop(tx, StopReason.already_linked)
+        account = None
+    if account is None:
+        return LINK.resume(tx)
+    return _linked(tx, account)
+
+
+def _linked(tx, account):
+    id_token = tx.identity["id_token"]
+    tx.forget()
+    _sign_in(account, id_token)
+    flash(_("FranceConnect est désormais relié à votre compte %(identifier)s : la "
+            "prochaine fois, « S'identifier avec FranceConnect » suffit.",
+            identifier=account.identifier), "success")
+    return step_done()
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@step_page("password", plan=LINK)
+def password(tx):
+    """An account of this representative exists: its password, once, to link it."""
+    form = ExistingPasswordForm()
+    identifier = service.identifier_of(tx)
+    if form.validate_on_submit():
+        account = service.confirm_password(tx, form.password.data)
+        if account is not None:
+            return _linked(tx, account)
+        if tx.step == "stopped":
+            return LINK.resume(tx)
+        form.password.errors = list(form.password.errors) + [_(
+            "Mot de passe incorrect. Vérifiez-le (majuscules, minuscules), ou utilisez "
+            "« Mot de passe oublié ? » depuis la page de connexion.")]
+    form.password.data = ""
+    return _page("password", tx, 400 if form.errors else 200, form=form,
+                 identifier=identifier)
+
+
+@bp.get("/arret")
+@step_page("stopped", plan=LINK)
+def stopped(tx):
+    """Nothing linked: what happened and what to do."""
+    return _page("stopped", tx, 403 if tx.stop_reason == StopReason.birth_dates else 200,
+                 reason=tx.stop_reason)
+
+
+# --- A FranceConnected account ("Mon compte") ---------------------------------------
+
+def _reauthenticated(identity):
+    account = current_account()
+    link = service.link_of(account)
+    if account is None or link is None or link.sub != identity.sub:
+        return _refused("reauth_other_identity")
+    reauth.mark_reauthenticated()
+    session[SESSION_KEY] = {"id_token": identity.id_token}
+    return redirect(url_for("franceconnect.choose_password"))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+def choose_password():
+    """A password for an account made through FranceConnect (needed to unlink it, or to
+    sign in without FranceConnect): FranceConnect itself vouches for the person, within
+    the reauthentication window."""
+    account = current_account()
+    link = service.link_of(account)
+    if link is None or service.has_own_password(account, link):
+        return redirect(url_for("account.change_password"))
+    if not reauth.is_recent(reauth.POST_GRACE if request.method == "POST" else 0):
+        return render_template("franceconnect/reauth.html", start_form=StartForm(
+            purpose="reauth")), 200
+    form = PasswordForm(policy=partial(credentials.password_problems, account))
+    if form.validate_on_submit():
+        credentials.replace_password(account, form.password.data, reason="change")
+        flash(_("Votre mot de passe est enregistré : vous pouvez aussi vous connecter avec "
+                "votre identifiant %(identifier)s.", identifier=account.identifier),
+              "success")
+        return redirect(url_for("account.index"))
+    form.password.data = form.password_confirm.data = ""
+    return render_template("franceconnect/choose_password.html", form=form,
+                           identifier=account.identifier), 400 if form.errors else 200
+
+
+@bp.route("/compte/delier", methods=["GET", "POST"])
+@reauth.require_recent_password("franceconnect.unlink")
+def unlink():
+    """"Délier FranceConnect", with a password of its own set first."""
+    account = current_account()
+    status = _status()
+    if status is None:
+        return redirect(url_for("account.index"))
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if service.unlink(account):
+            flash(_("FranceConnect n'est plus relié à votre compte. Connectez-vous désormais "
+                    "avec votre identifiant et votre mot de passe."), "success")
+        else:
+            flash(_("Choisissez d'abord un mot de passe : sans lui, votre compte ne serait "
+                    "plus accessible."), "error")
+        return redirect(url_for("account.index"))
+    return render_template("franceconnect/unlink.html", form=form, status=status)

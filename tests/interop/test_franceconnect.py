@@ -1,0 +1,213 @@
+"""Issue 19: « S'identifier avec FranceConnect », over real HTTP between three kinds of
+process: the IdP under gunicorn, the FranceConnect stand-in (clients/franceconnect.py),
+and a parent's browser (requests). The school records are the demo's (Nadia Benali,
++33 6 12 34 56 78, Yanis 12/10/2013 and Sarah 04/07/2010)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from idp.admin.demo import load_demo
+from idp.db import db
+from idp.models import (Account, AuditEvent, FranceConnectLink, GuardianLink,
+                        RepresentativeRecord)
+from tests.support.franceconnect import (NADIA_PHONE, FranceConnectFamily,  # noqa: F401
+                                         franceconnect_idp, form_index)
+from tests.support.signup import plain
+
+pytestmark = pytest.mark.interop
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context():
+        summary = load_demo()
+        db.session.commit()
+    return summary
+
+
+@pytest.fixture
+def family(app, franceconnect_idp, demo):
+    franceconnect_idp.switch("ok")
+    return FranceConnectFamily(app, franceconnect_idp)
+
+
+def _links(app) -> list[FranceConnectLink]:
+    with app.app_context():
+        return list(db.session.scalars(select(FranceConnectLink)))
+
+
+def _audited(app, action: str) -> list[dict]:
+    with app.app_context():
+        return [e.details for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action))]
+
+
+def test_first_link_then_straight_through_then_logout_reaches_franceconnect(app, family):
+    page = family.choose_parent()
+    assert "S'identifier avec FranceConnect" in plain(page)
+    assert "Qu'est-ce que FranceConnect ?" in plain(page)
+    family.click_button()
+    assert family.browser.url.startswith(family.setup.fc.url + "/api/v2/authorize")
+    assert "acr_values=eidas1" in family.browser.url
+    family.pick("nadia")
+    page = family.first_link()
+    # Linked and signed in: the sign-in plan goes on (charter, preferences), then home.
+    page = family.browser.through_steps()
+    assert family.path == "/", (family.browser.url, page.text[:500])
+    [link] = _links(app)
+    assert link.created_account and link.birthplace == "75056"
+    with app.app_context():
+        account = db.session.get(Account, link.account_id)
+        assert (account.first_name, account.last_name) == ("Nadia", "Benali")
+        assert str(account.birth_date) == "1984-05-17" and account.phone == NADIA_PHONE
+        rep = db.session.scalar(select(RepresentativeRecord).where(
+            RepresentativeRecord.phone == NADIA_PHONE))
+        assert rep.account_id == account.id
+        assert db.session.scalar(select(func.count()).select_from(GuardianLink).where(
+            GuardianLink.guardian_id == account.id)) == 2
+    assert _audited(app, "franceconnect_linked")[0]["mode"] == "created"
+
+    # Mon compte: names and birth date from FranceConnect, read-only; no password yet.
+    text = plain(family.open("/compte"))
+    assert "viennent de FranceConnect" in text and "17/05/1984" in text
+    assert "Choisir un mot de passe" in text and "Délier FranceConnect" not in text
+
+    # Logout ends the FranceConnect session too (session/end with id_token_hint, state).
+    family.open("/")
+    family.browser.submit(index=form_index(family.browser.page, "/deconnexion"))
+    assert family.path == "/deconnecte", family.browser.url
+    [logout] = family.setup.logouts()[-1:]
+    assert logout["sub"] == link.sub and len(logout["state"]) >= 32
+    assert logout["post_logout_redirect_uri"].endswith("/franceconnect/deconnexion")
+    assert family.browser.visited("/franceconnect/deconnexion")
+
+    # Next time: straight through, no phone, no SMS, no birth dates.
+    family.browser.history.clear()
+    family.sign_in("nadia")
+    family.browser.through_steps()
+    assert not family.browser.visited("/franceconnect/telephone")
+    assert family.path == "/", family.browser.url
+    assert len(_links(app)) == 1
+
+
+def test_sso_to_the_ent_and_teleservices_after_franceconnect(app, franceconnect_idp,
+                                                             monkeypatch, tmp_path):
+    from tests.support.served import demo_relying_parties
+
+    franceconnect_idp.switch("ok")
+    with demo_relying_parties(app, franceconnect_idp.idp, monkeypatch, tmp_path) as (urls, _):
+        family = FranceConnectFamily(app, franceconnect_idp)
+        family.choose_parent()
+        family.browser.open(urls["ENT"] + "/")
+        family.browser.submit()  # « Se connecter avec Connexion Scolarité »
+        assert family.path == "/connexion", family.browser.url
+        family.click_button()
+        family.pick("nadia")
+        family.first_link()
+        page = family.browser.through_steps()
+        assert family.browser.url == urls["ENT"] + "/", (family.browser.url, page.text[:3000])
+        assert "Bonjour Nadia Benali" in page.text and "Yanis" in page.text
+
+        family.browser.history.clear()
+        family.browser.open(urls["Téléservices"] + "/")
+        family.browser.submit()
+        page = family.browser.through_steps()
+        assert not family.browser.visited("/connexion"), "asked to sign in again"
+        if "SAMLResponse" in page.text:  # the POST binding's page (posted by script)
+            page = family.browser.submit()
+        assert not family.browser.visited("/franceconnect/connexion")
+        assert family.browser.url.startswith(urls["Téléservices"]), family.browser.url
+        assert "Benali" in page.text
+
+
+def _unavailable(family, page):
+    assert page.status_code == 503, (page.status_code, page.text[:500])
+    text = plain(page)
+    assert "FranceConnect est indisponible" in text
+    assert 'name="password"' in page.text and 'name="identifier"' in page.text
+
+
+@pytest.mark.parametrize("mode", ["error500", "timeout", "garbage", "malformed_id_token"])
+def test_franceconnect_down_slow_or_garbage_keeps_the_password_form(app, family, mode):
+    family.setup.switch(mode)
+    page = family.sign_in("nadia")
+    _unavailable(family, page)
+    assert not _links(app)
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("wrong_acr", "acr"), ("wrong_issuer", "issuer"), ("wrong_audience", "audience"),
+    ("unknown_key", "unknown_key"), ("wrong_nonce", "nonce")])
+def test_untrusted_answers_are_refused_audited_and_link_nothing(app, family, mode, reason):
+    family.setup.switch(mode)
+    page = family.sign_in("nadia")
+    assert page.status_code == 400, (page.status_code, page.text[:500])
+    assert "Connexion avec FranceConnect refusée" in plain(page)
+    assert not family.browser.visited("/franceconnect/telephone")
+    assert {"reason": reason} in _audited(app, "franceconnect_refused")
+    assert not _links(app)
+    assert family.open("/compte") is not None and family.path != "/compte"  # not signed in
+
+
+def test_state_mismatch_and_replayed_code_are_refused(app, family):
+    family.sign_in("nadia", stop_at=family.setup.idp.url + "/franceconnect/retour")
+    callback = family.browser.url
+    assert "code=" in callback and "state=" in callback
+    forged = callback.replace("state=", "state=x")
+    page = family.browser.open(forged)
+    assert page.status_code == 400
+    assert {"reason": "state"} in _audited(app, "franceconnect_refused")
+    # The real answer still works once...
+    family.browser.open(callback)
+    assert family.path == "/franceconnect/telephone"
+    # ...and never twice: the state is spent.
+    assert family.browser.open(callback).status_code == 400
+    # The same code under a new flow's state: FranceConnect refuses the replay.
+    family.choose_parent()
+    family.click_button()
+    family.pick("nadia", stop_at=family.setup.idp.url + "/franceconnect/retour")
+    fresh_state = family.browser.url.split("state=")[1].split("&")[0]
+    old_code = callback.split("code=")[1].split("&")[0]
+    page = family.browser.open(family.setup.idp.url + "/franceconnect/retour?code="
+                               + old_code + "&state=" + fresh_state)
+    assert page.status_code == 400
+    assert {"reason": "token_invalid_grant"} in _audited(app, "franceconnect_refused")
+    assert not _links(app)
+
+
+def test_an_identity_matching_no_representative_gets_what_to_do(app, family):
+    family.sign_in("abroad")  # Karim Haddad: the number and children are Nadia's
+    page = family.first_link()
+    assert family.path == "/franceconnect/arret", family.browser.url
+    text = plain(page)
+    assert "Aucun compte n'a été créé ni modifié" in text
+    assert "Je n'ai pas de compte" in text and "courrier" in text
+    assert {"reason": "no_match"} in _audited(app, "franceconnect_link_refused")
+    assert not _links(app)
+    with app.app_context():
+        assert db.session.scalar(select(RepresentativeRecord.account_id).where(
+            RepresentativeRecord.phone == NADIA_PHONE)) is None
+
+
+def test_an_identity_matching_two_representatives_is_sent_to_the_school(app, family):
+    from idp.models import RecordGuardianLink
+    with app.app_context():
+        rep = db.session.scalar(select(RepresentativeRecord).where(
+            RepresentativeRecord.phone == NADIA_PHONE))
+        twin = RepresentativeRecord(academy_code=rep.academy_code, match_key=rep.match_key
+                                    + "|2", first_name="NADIA", last_name="BENALI",
+                                    phone=NADIA_PHONE)
+        db.session.add(twin)
+        db.session.flush()
+        for link in db.session.scalars(select(RecordGuardianLink).where(
+                RecordGuardianLink.representative_record_id == rep.id)).all():
+            db.session.add(RecordGuardianLink(pupil_record_id=link.pupil_record_id,
+                                              representative_record_id=twin.id))
+        db.session.commit()
+    family.sign_in("nadia")
+    page = family.first_link()
+    assert family.path == "/franceconnect/arret"
+    assert "plusieurs représentants légaux" in plain(page)
+    assert {"reason": "ambiguous"} in _audited(app, "franceconnect_link_refused")
+    assert not _links(app)
