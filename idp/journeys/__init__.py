@@ -9,6 +9,7 @@ from .account import views as account
 from .activation import views as activation
 from .charter import views as charter
 from .consent import views as consent
+from .franceconnect import views as franceconnect
 from .family import views as family
 from .home import views as home
 from .login import views as login
@@ -23,7 +24,7 @@ from .wayf import views as wayf
 # J2 sign-in and the J5 steps, J4 "Je n'ai pas de compte", J6 recovery (signed out),
 # "Mon compte" and the optional second factor.
 BLUEPRINTS = (wayf, login, home, activation, charter, preferences, notice, consent, signup,
-              recovery, account, second_factor, family)
+              recovery, account, second_factor, family, franceconnect)
 
 
 def register(app: Flask) -> None:
