@@ -12,6 +12,7 @@ from .admin.commands import audit, staff
 from .admin.roster_commands import roster
 from .admin.key_commands import keys
 from .admin.secret_commands import secrets_group
+from .admin.security_commands import security
 from .admin.setup_commands import database, demo, serve
 from .admin.signup_commands import signup
 from .admin.support_commands import accounts
@@ -28,6 +29,7 @@ for _command in (
         serve,
         roster, worker, lifecycle,  # school accounts: rosters, letters, delivery, lifecycle
         staff, audit,  # administration (issue 8): staff, audit trail
+        security,  # forced password change campaigns (issue 17)
         signup):  # self-registration J4: what families declined, for the schools
     main.add_command(_command)
 

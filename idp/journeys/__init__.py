@@ -14,6 +14,7 @@ from .family import views as family
 from .home import views as home
 from .login import views as login
 from .notice import views as notice
+from .password_change import views as password_change
 from .preferences import views as preferences
 from .recovery import views as recovery
 from .second_factor import views as second_factor
@@ -24,7 +25,7 @@ from .wayf import views as wayf
 # J2 sign-in and the J5 steps, J4 "Je n'ai pas de compte", J6 recovery (signed out),
 # "Mon compte" and the optional second factor.
 BLUEPRINTS = (wayf, login, home, activation, charter, preferences, notice, consent, signup,
-              recovery, account, second_factor, family, franceconnect)
+              recovery, account, second_factor, family, franceconnect, password_change)
 
 
 def register(app: Flask) -> None:

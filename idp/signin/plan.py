@@ -104,8 +104,10 @@ class SignInContext:
 
 
 class SignInPlan(Plan):
-    order = ("wayf", "login", "activation", "second_factor", "charter", "preferences",
-             "rp_notice", "consent")
+    # password_change (a forced change, issue 17) comes after the second factor: a stolen
+    # password alone must not be enough to choose the next one.
+    order = ("wayf", "login", "activation", "second_factor", "password_change", "charter",
+             "preferences", "rp_notice", "consent")
 
     def context(self) -> SignInContext:
         """The context for this request (computed once per request)."""

@@ -19,9 +19,10 @@ def fresh_account(make):
 
 
 def test_every_step_is_registered_in_order_behind_one_gate():
-    assert ORDER == ("wayf", "login", "activation", "second_factor", "charter", "preferences",
-                     "rp_notice", "consent")
-    for name in ("wayf", "login", "charter", "preferences", "rp_notice", "consent"):
+    assert ORDER == ("wayf", "login", "activation", "second_factor", "password_change",
+                     "charter", "preferences", "rp_notice", "consent")
+    for name in ("wayf", "login", "password_change", "charter", "preferences", "rp_notice",
+                 "consent"):
         assert is_allowed(_STEPS[name].endpoint), name  # step pages pass the gate...
     for endpoint in ("oidc.fulfil", "saml.fulfil", "signin.resume", "home.index", "oidc.deny",
                      "home.withdraw_consent", "home.logout_everywhere"):

@@ -12,7 +12,7 @@ from flask import request, session
 
 from ...audit import record
 from ...extensions import passwords, throttle
-from ...models import Account
+from ...models import Account, utcnow
 from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
 from ...signin.registry import adapters
@@ -44,6 +44,7 @@ def replace_password(account: Account, new_password: str, *, reason: str) -> Non
     """Store the new password and end what the old one opened. `reason` is "reset"
     (signed out: every session ends) or "change" (this browser stays signed in)."""
     account.password_hash = passwords().hash(new_password)
+    account.password_changed_at = utcnow()
     account.provisional_password_hash = None
     revoke_link_tokens(account.id, RESET_PURPOSE)
     end_everything(account, keep_this_session=reason == "change")

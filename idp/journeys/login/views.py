@@ -10,6 +10,7 @@ from ...signin.plan import needs_fresh_login
 from ...signin.session import after_logout, end_session, start_session
 from ...signin.steps import step_done, step_page
 from ..signup.messages import delay_text
+from ..password_change.views import remember_demand
 from ..wayf.service import current_choice
 from . import service
 from ...signin.forms import LogoutForm
@@ -48,6 +49,7 @@ def form(ctx):
         if outcome is service.LoginOutcome.ok:
             start_session(account)
             device_cookies.remember(account)
+            remember_demand(account)  # a forced password change comes first
             return step_done()
         status = 400
         if outcome is service.LoginOutcome.deactivated:
