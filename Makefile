@@ -6,10 +6,14 @@ PORT ?= 5000
 ENT_PORT ?= 5001
 PRONOTE_PORT ?= 5002
 TELESERVICES_PORT ?= 5003
+FRANCECONNECT_PORT ?= 5004
 export IDP_ISSUER ?= http://127.0.0.1:$(PORT)
 export DEMO_ENT_URL ?= http://127.0.0.1:$(ENT_PORT)
 export DEMO_PRONOTE_URL ?= http://127.0.0.1:$(PRONOTE_PORT)
 export DEMO_TELESERVICES_URL ?= http://127.0.0.1:$(TELESERVICES_PORT)
+# `make run`: the IdP signs parents in with the FranceConnect stand-in (clients/franceconnect.py)
+# unless IDP_FRANCECONNECT_* already point elsewhere (the integration sandbox).
+DEMO_FRANCECONNECT_URL ?= http://127.0.0.1:$(FRANCECONNECT_PORT)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
@@ -75,9 +79,14 @@ setup: check-lock $(BIN)/.installed $(MO)
 # The IdP (2 gunicorn workers) and the demo relying parties; Ctrl-C stops them all.
 run: setup
 	@echo "Emails stay local: $(IDP_ISSUER)/dev/outbox (and the worker prints them here)"
-	@echo "IdP on $(IDP_ISSUER) -- ENT demo on $(DEMO_ENT_URL) -- PRONOTE demo on $(DEMO_PRONOTE_URL) -- Téléservices (SAML) on $(DEMO_TELESERVICES_URL)"
+	@echo "IdP on $(IDP_ISSUER) -- ENT demo on $(DEMO_ENT_URL) -- PRONOTE demo on $(DEMO_PRONOTE_URL) -- Téléservices (SAML) on $(DEMO_TELESERVICES_URL) -- FranceConnect stand-in on $(DEMO_FRANCECONNECT_URL)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  export IDP_DEV_OUTBOX=$${IDP_DEV_OUTBOX:-true}; \
+	  export IDP_FRANCECONNECT_ENABLED=$${IDP_FRANCECONNECT_ENABLED:-true}; \
+	  export IDP_FRANCECONNECT_DISCOVERY_URL=$${IDP_FRANCECONNECT_DISCOVERY_URL:-$(DEMO_FRANCECONNECT_URL)/api/v2/.well-known/openid-configuration}; \
+	  export IDP_FRANCECONNECT_CLIENT_ID=$${IDP_FRANCECONNECT_CLIENT_ID:-demo-idp}; \
+	  export IDP_FRANCECONNECT_CLIENT_SECRET=$${IDP_FRANCECONNECT_CLIENT_SECRET:-demo-franceconnect-secret-not-for-production}; \
+	  FC_REDIRECT_PREFIX=$(IDP_ISSUER) $(BIN)/python -m clients.franceconnect --port $(FRANCECONNECT_PORT) & \
 	  $(BIN)/idp worker & \
 	  $(BIN)/python -m clients.ent --port $(ENT_PORT) & \
 	  $(BIN)/python -m clients.pronote --port $(PRONOTE_PORT) & \

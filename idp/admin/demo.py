@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ..config import PROJECT_ROOT
 from ..db import db
 from ..extensions import academies, passwords
+from ..journeys.franceconnect.demo import reset_franceconnect_demo
 from ..journeys.signup.demo import load_signup_demo
 from ..models import Academy, Account, AccountState, GuardianLink, OIDCClient, School
 from ..oidc.clients import hash_secret, register_client
@@ -105,6 +106,7 @@ def load_demo() -> dict:
     out.write_text(json.dumps({c["name"]: c for c in clients}, indent=2))
     out.chmod(0o600)
     letters = load_demo_letters(school)  # J3: provisional accounts with a fresh letter
+    reset_franceconnect_demo()  # her FranceConnect link too, so the first link is shown again
     signup = load_signup_demo()  # J4: a parent the schools know, without an account
     return {
         "school": DEMO_SCHOOL,
