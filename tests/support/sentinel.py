@@ -27,7 +27,7 @@ DOWN_AFTER_MS = 1000
 
 
 def sentinel_binary() -> str | None:
-    """Debian's redis-sentinel (`make services` installs it), or None."""
+    """Debian's redis-sentinel (`make interop-deps` installs it), or None."""
     return shutil.which("redis-sentinel")
 
 
@@ -135,7 +135,7 @@ class SentinelSet:
 def sentinel_set(tmp_path):
     """A master, a replica and a sentinel of this test's own (see SentinelSet)."""
     if sentinel_binary() is None:
-        pytest.skip("redis-sentinel is not installed (`make services` installs it)")
+        pytest.skip("redis-sentinel is not installed (`make interop-deps` installs it)")
     servers = SentinelSet(tmp_path / "sentinel")
     try:
         yield servers.start()

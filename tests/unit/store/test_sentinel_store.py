@@ -49,12 +49,6 @@ def test_the_store_promises_hold_through_sentinel(sentinel_set):
     assert sentinel_set.master_redis().get("t:y") == b"[2]"
 
 
-# Not yet always true: on a loaded machine the replica misses the 100 ms confirmation,
-# the store then writes to the master alone for a second, and a failover in that second
-# lost writes (seen: 261 of 1,579 with the PostgreSQL suite running). Issue 15 stays
-# open on it; strict=False so a run that holds the promise still passes.
-@pytest.mark.xfail(strict=False, reason="writes unconfirmed by a slow replica can be "
-                   "lost at a failover (issue 15, left open)")
 @pytest.mark.parametrize("how", ["failover", "kill"])
 def test_a_failover_under_writes_loses_no_write_and_fails_none(sentinel_set, how):
     """SENTINEL FAILOVER (the former master keeps accepting writes for seconds) and a
