@@ -93,3 +93,36 @@ def test_a_pupil_is_told_with_tu(app, settings, browser, make):
     assert page.request.path == FORM
     assert "Pour protéger ton compte, tu dois choisir un nouveau mot de passe." \
         in unescape(page.text)
+
+
+def test_the_console_counts_confirms_forces_and_shows_progress(app, browser, make):
+    from ..support.admin import console_sign_in, make_staff
+
+    uai = "0549905E"
+    make.account(school_uai=uai)
+    make.account(school_uai=uai, pupil=True)
+    console_sign_in(browser, make_staff(app, "ops.campagne"))
+    page = browser.get("/admin/campagnes-mot-de-passe")
+    assert page.status_code == 200
+    fields = {"uai": uai, "profile": "", "academy": "", "changed_before": ""}
+    counted = browser.submit("/admin/campagnes-mot-de-passe", {**fields, "action": "count"})
+    text = unescape(counted.text)
+    assert "2 comptes concernés (1 représentants légaux, 1 élèves)." in text
+    # A confirmation that does not repeat the current count forces nothing.
+    stale = browser.submit("/admin/campagnes-mot-de-passe",
+                           {**fields, "action": "force", "expected": "5"},
+                           page_html=counted.text)
+    assert "Le nombre de comptes a changé" in unescape(stale.text)
+    done = browser.submit("/admin/campagnes-mot-de-passe",
+                          {**fields, "action": "force", "expected": "2"},
+                          page_html=counted.text)
+    text = unescape(done.text)
+    assert "2 comptes devront choisir un nouveau mot de passe" in text
+    assert "uai = " + uai in text
+    bad = browser.submit("/admin/campagnes-mot-de-passe",
+                         {**fields, "uai": "pas un uai", "action": "count"})
+    assert bad.status_code == 400 and "Un UAI : 7 chiffres et une lettre." in unescape(bad.text)
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.actor).where(
+            AuditEvent.action == "password_campaign_started").order_by(
+                AuditEvent.id.desc()).limit(1)) == "staff:ops.campagne"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Flask
 
 from ...signin.gate import allow_blueprint
-from . import (accounts, audit, auth, charters, clients, dashboard,  # noqa: F401 (views)
-               home, keys, saml_sps, schools)
+from . import (accounts, audit, auth, campaigns, charters, clients,  # noqa: F401 (views)
+               dashboard, home, keys, saml_sps, schools)
 from .blueprint import bp
 
 
