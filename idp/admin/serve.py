@@ -22,6 +22,14 @@ Operations (idp/ops/): gunicorn's error and access logs are JSON lines on stderr
 (`GunicornLogger`); metrics are written per process in METRICS_DIR (prometheus-client's
 multiprocess mode, switched on here before the workers fork) and a dead worker's live
 gauges are dropped by the `child_exit` hook.
+
+Lanes for the sign-in waiting room (security/admission.py): a password verification
+holds its thread for ~150 ms, and a sign-in waiting for a slot holds one for up to
+IDP_SIGNIN_WAIT_SECONDS; each process lets at most `Admission.lane_threads` of them
+(SIGNIN_CONCURRENCY verifying + SIGNIN_WAITERS waiting) hold a thread, and answers the
+others at once. So a gthread worker gets that many threads *on top of* `--threads`:
+however many families sign in, `--threads` threads stay for requests that need no
+password (SSO, token, JWKS, static files).
 """
 from __future__ import annotations
 
@@ -75,5 +83,7 @@ def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
     configure_logging(settings["LOG_LEVEL"], bool(settings["LOG_JSON"]))
     metrics.clear_dead_files(settings["METRICS_DIR"])
     metrics.enable_multiprocess(settings["METRICS_DIR"])
-    create_app()  # refuse a configuration that cannot work before forking
+    app = create_app()  # refuse a configuration that cannot work before forking
+    if threads > 1:  # gthread: the password lane's threads come on top (see above)
+        threads += app.extensions["idp"]["admission"].lane_threads
     _Gunicorn(gunicorn_options(workers, bind, threads)).run()

@@ -272,3 +272,21 @@ def test_the_store_down_during_the_storm_answers_503_never_an_unguarded_sign_in(
         private_redis.start()
     landed = browser.client.get("/connexion")
     assert landed.status_code in (200, 302)
+
+
+def test_the_operators_home_shows_the_waiting_room(app, make, busy):
+    from ..support.admin import console_sign_in, make_staff
+
+    for i in range(3):
+        family = make.account()
+        assert post_sign_in(browser_at(app, f"198.51.100.{i + 10}"), family.identifier,
+                            family.password).status_code == 503
+    operator = Browser(app.test_client())
+    console_sign_in(operator, make_staff(app, "ops.alice"))
+    home = operator.get("/admin/")
+    assert home.status_code == 200
+    assert "Salle d&#39;attente des connexions" in home.text or \
+        "Salle d'attente des connexions" in home.text
+    assert "3 familles attendent une connexion en ce moment." in home.text
+    assert re.search(r"<td>\d\d/\d\d \d\d:00</td><td>\d+</td><td>3</td>", home.text), \
+        home.text[home.text.find("waiting-room"):][:1500]

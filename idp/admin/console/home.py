@@ -1,8 +1,11 @@
 """The console's home: what this role can do, and the staff member's schools."""
 from __future__ import annotations
 
-from flask import g, render_template
+import time
 
+from flask import current_app, g, render_template
+
+from ...store import StoreUnavailable
 from . import guard
 from .blueprint import bp
 
@@ -12,7 +15,25 @@ def home():
     staff = g.staff
     scope = guard.school_ids_in_scope()
     return render_template("admin/home.html", staff=staff,
-                           schools=staff.schools if scope is not None else None)
+                           schools=staff.schools if scope is not None else None,
+                           waiting_room=waiting_room() if scope is None else None)
+
+
+def waiting_room() -> dict:
+    """The sign-in waiting room (security/admission.py) as the operators see it: the
+    queue of every node, the last hours' admitted and turned-away sign-ins, this
+    process's settings. The store down: the figures say so, the page still answers."""
+    admission = current_app.extensions["idp"]["admission"]
+    view = {"enabled": admission.enabled, "concurrency": admission.concurrency,
+            "waiters": admission.waiters, "wait_seconds": admission.wait_seconds,
+            "available": True}
+    try:
+        view["length"] = admission.queue_length()
+        view["hours"] = [{**h, "label": time.strftime("%d/%m %H:00", time.gmtime(h["hour"]))}
+                         for h in admission.hourly_counts(hours=3)]
+    except StoreUnavailable:
+        view["available"] = False
+    return view
 
 
 @bp.app_context_processor
