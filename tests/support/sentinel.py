@@ -6,12 +6,13 @@ sentinel (quorum 1, the master "down" after 1 s), each on a free port, their fil
 `directory`. `.sentinels` ("host:port,...": an address nothing listens on first, so
 clients move on to the next), `.master()`, `.failover()` (SENTINEL FAILOVER: the master
 still runs and is made a replica later), `.kill_master()` (SIGKILL: the sentinel promotes
-the replica once it sees the master down), `.kill_all()` (no master left to promote).
+the replica once it sees the master down), `.kill_all()` (no master left to promote), `.freeze_replica()` (SIGSTOP).
 Both wait until the sentinel names the new master. Fixture `sentinel_set`: one per test.
 """
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -112,6 +113,14 @@ class SentinelSet:
         process.wait(timeout=10)
         self._until(lambda: self.master() != before, "the promotion after the kill")
         return self.master()
+
+    def freeze_replica(self) -> subprocess.Popen:
+        """SIGSTOP the replica (it acknowledges nothing, the sentinel marks it down after
+        DOWN_AFTER_MS); the caller sends SIGCONT (`process.send_signal`)."""
+        master = self.master()[1]
+        replica = next(p for port, p in self.servers.items() if port != master)
+        replica.send_signal(signal.SIGSTOP)
+        return replica
 
     def kill_all(self) -> None:
         """Every Redis server killed: the sentinel is left with no master to name."""

@@ -4,6 +4,7 @@ writes loses none of them and fails none, and no master at all is StoreUnavailab
 while a master name no sentinel knows stops start-up in one line."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -90,6 +91,33 @@ def test_a_failover_under_writes_loses_no_write_and_fails_none(sentinel_set, how
     # An increment retried after its answer was lost may count twice; none is lost.
     total = int(new_master.get("t:counter"))
     assert sum(counted) <= total <= sum(counted) + WRITERS
+
+
+def test_a_write_no_replica_confirms_is_unavailable_not_acknowledged(sentinel_set):
+    """A frozen replica: the write is not answered as done while it sits on the master
+    alone (a failover could lose it); StoreUnavailable after FAILOVER_SECONDS. Once the
+    sentinel marks the replica down (nothing left to promote), writes go through; once it
+    is back, they are confirmed by it again."""
+    store = sentinel_store(sentinel_set, REDIS_FAILOVER_SECONDS=0.5)
+    store.set("before", 1, 60)
+    replica = sentinel_set.freeze_replica()
+    try:
+        with pytest.raises(StoreUnavailable, match="no replica of 'mymaster' confirmed"):
+            store.set("frozen", 1, 60)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                store.set("alone", 1, 60)  # the sentinel saw the replica down
+                break
+            except StoreUnavailable:
+                time.sleep(0.2)
+        else:
+            pytest.fail("writes never went through with the replica marked down")
+    finally:
+        replica.send_signal(signal.SIGCONT)
+    sentinel_set._until(sentinel_set._replica_known, "the replica back in sync")
+    store.set("after", 2, 60)
+    assert store.get("after") == 2 and store.get("before") == 1
 
 
 def test_no_master_left_is_unavailable_after_the_wait_not_an_error(sentinel_set):
