@@ -320,13 +320,12 @@ def unlink(account: Account) -> bool:
 
 
 def origin(account: Account) -> str:
-    """How the account came to be: "franceconnect", "letter", "sms" or "staff"."""
+    """How the account came to be: "franceconnect" (made by a first FranceConnect link),
+    "letter" (the school made it: a letter printed, or one still to come) or "sms" (J4),
+    by the same rule as the console's dashboard (admin/dashboard.py)."""
     link = link_of(account)
     if link is not None and link.created_account and account.issued_at is None:
         return "franceconnect"
-    if account.issued_at is not None:
+    if account.issued_at is not None or account.state == AccountState.provisional:
         return "letter"
-    if db.session.scalar(select(RepresentativeRecord.id).where(
-            RepresentativeRecord.account_id == account.id)):
-        return "sms"
-    return "staff"
+    return "sms"

@@ -28,6 +28,7 @@ from ..account import credentials, reauth
 from ..login.forms import LoginForm
 from ..signup.forms import CodeForm, EmptyForm, PasswordForm, pupils_form_class
 from ..signup.messages import code_error, refusal_message
+from ..signup.strength import RULES, evaluate
 from ..wayf.service import current_choice
 from . import service
 from .forms import ExistingPasswordForm, PhoneForm, StartForm
@@ -309,9 +310,11 @@ def choose_password():
                 "votre identifiant %(identifier)s.", identifier=account.identifier),
               "success")
         return redirect(url_for("account.index"))
-    form.password.data = form.password_confirm.data = ""
-    return render_template("franceconnect/choose_password.html", form=form,
-                           identifier=account.identifier), 400 if form.errors else 200
+    evaluation = evaluate(form.password.data or "")
+    form.password.data = form.password_confirm.data = ""  # never sent back
+    return render_template("franceconnect/choose_password.html", form=form, rules=RULES,
+                           evaluation=evaluation, identifier=account.identifier), \
+        400 if form.errors else 200
 
 
 @bp.route("/compte/delier", methods=["GET", "POST"])
