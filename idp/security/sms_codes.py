@@ -61,6 +61,7 @@ PURPOSE_TEXTS = {
     "signup": _l("pour créer votre compte"),
     "password_reset": _l("pour changer votre mot de passe"),
     "phone_change": _l("pour confirmer votre nouveau numéro"),
+    "franceconnect": _l("pour relier FranceConnect à votre compte"),
 }
 
 
