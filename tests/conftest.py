@@ -85,6 +85,9 @@ def settings(tmp_path_factory):
         "ARGON2_MEMORY_COST": 8192,
         "TESTING": True,
         "DEMO_CLIENTS_FILE": str(base / "demo_clients.json"),
+        # Every test browser is a new device: the new-device notice (issue 17) would add
+        # a message to each sign-in. Its own tests (test_new_device_notice) turn it on.
+        "NEW_DEVICE_NOTICE": False,
     }
     if os.environ.get("IDP_TEST_REDIS_URL"):
         overrides["REDIS_URL"] = os.environ["IDP_TEST_REDIS_URL"]

@@ -13,6 +13,7 @@ from .franceconnect import views as franceconnect
 from .family import views as family
 from .home import views as home
 from .login import views as login
+from .new_device import views as new_device
 from .notice import views as notice
 from .password_change import views as password_change
 from .preferences import views as preferences
@@ -25,7 +26,8 @@ from .wayf import views as wayf
 # J2 sign-in and the J5 steps, J4 "Je n'ai pas de compte", J6 recovery (signed out),
 # "Mon compte" and the optional second factor.
 BLUEPRINTS = (wayf, login, home, activation, charter, preferences, notice, consent, signup,
-              recovery, account, second_factor, family, franceconnect, password_change)
+              recovery, account, second_factor, family, franceconnect, password_change,
+              new_device)
 
 
 def register(app: Flask) -> None:

@@ -75,6 +75,14 @@ def device_for(account) -> str | None:
     return None
 
 
+def account_ids() -> set[int]:
+    """The accounts this browser's cookie names within its lifetime (the new-device
+    notice asks whether the family used this device before)."""
+    now = int(time.time())
+    return {account_id for account_id, _, issued in _entries()
+            if now - issued <= _lifetime() and issued <= now + 60}
+
+
 def remember(account) -> str:
     """Give this browser a device cookie for `account` (kept or renewed), set on the
     response of this request. Returns the device id."""

@@ -10,6 +10,7 @@ from ...signin.plan import needs_fresh_login
 from ...signin.session import after_logout, end_session, start_session
 from ...signin.steps import step_done, step_page
 from ..signup.messages import delay_text
+from ..new_device import service as new_device
 from ..password_change.views import remember_demand
 from ..wayf.service import current_choice
 from . import service
@@ -47,8 +48,10 @@ def form(ctx):
     if login.validate_on_submit():
         outcome, account = service.authenticate(login.identifier.data, login.password.data)
         if outcome is service.LoginOutcome.ok:
+            known = new_device.known_device(account)
             start_session(account)
             device_cookies.remember(account)
+            new_device.notify_if_new(account, known)
             remember_demand(account)  # a forced password change comes first
             return step_done()
         status = 400
