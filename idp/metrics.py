@@ -73,6 +73,9 @@ SAML_RESPONSES = counter("idp_saml_responses_total", "SAML responses sent, by ou
                          "(success, denied, passive, ...)", ["outcome"])
 BACKCHANNEL_LOGOUTS = counter("idp_backchannel_logouts_total", "Back-channel logout "
                               "notices by outcome: sent, retried, failed", ["outcome"])
+OUTBOX_DELIVERIES = counter("idp_outbox_deliveries_total", "Outbox delivery attempts by "
+                            "channel (email, sms, logout) and outcome: sent, retried, "
+                            "failed", ["channel", "outcome"])
 REQUEST_SECONDS = histogram("idp_request_duration_seconds", "Time to answer a request, "
                             "by Flask endpoint", ["endpoint"],
                             buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))

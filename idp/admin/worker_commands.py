@@ -18,13 +18,17 @@ from ..worker import run_forever
 @click.option("--once", is_flag=True, help="One delivery pass, then exit (tests, cron).")
 @click.option("--lifecycle/--no-lifecycle", default=True,
               help="Also run the lifecycle every WORKER_LIFECYCLE_MINUTES.")
+@click.option("--channel", "channels", multiple=True,
+              type=click.Choice(["email", "sms", "logout"]),
+              help="With --once: only these outbox channels (logout: back-channel notices).")
 @click.option("--json", "as_json", is_flag=True)
-def worker(once, lifecycle, as_json):
-    """Deliver queued emails and SMS with retries (runs until stopped)."""
+def worker(once, lifecycle, channels, as_json):
+    """Deliver queued emails, SMS and back-channel logout notices with retries (runs
+    until stopped)."""
     with app_context():
         config = current_app.config
         if once:
-            report = deliver_due()
+            report = deliver_due(channels=list(channels) or None)
             emit(report.as_dict(), as_json,
                  f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
             return

@@ -9,6 +9,7 @@ import pytest
 
 from idp.config import PROJECT_ROOT
 from idp.notify.delivery import deliver_due
+from tests.support.served import deliver_outbox
 
 SIGN_IN = "Se connecter avec Connexion Scolarité"
 NEW_PASSWORD = "Cartable-Vert-2026"
@@ -48,7 +49,8 @@ def _sign_in_with_errors(family, identifier: str, password: str) -> None:
     assert family.path != "/connexion", family.text()[:500]
 
 
-def test_family_signs_in_at_the_ent_then_pronote_then_logs_out(family, demo):
+def test_family_signs_in_at_the_ent_then_pronote_then_logs_out(family, demo, settings,
+                                                              served_idp):
     parent = _parent(demo)
     family.goto(demo["ent"] + "/")
     assert SIGN_IN in family.text()
@@ -115,6 +117,7 @@ def test_family_signs_in_at_the_ent_then_pronote_then_logs_out(family, demo):
     family.click("main button[type=submit]")
     assert family.page.url.startswith(demo["ent"] + "/")
     assert "Vous êtes déconnecté" in family.text()
+    assert deliver_outbox(settings, served_idp, "logout")["sent"] >= 1  # `idp worker`
     family.goto(demo["pronote"] + "/")
     assert SIGN_IN in family.text(), "PRONOTE still shows the family"
 

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from idp.models import Account, Consent
+from idp.notify.delivery import deliver_due
 
 from ..support.browser import Browser
 from ..support.gating import at_rp, authorize
@@ -78,6 +79,9 @@ def test_sessions_on_two_devices_and_sign_out_everywhere(app, make, backchannel_
     assert "Vous êtes déconnecté" in done.text
     assert computer.get("/").request.path == "/connexion"
     assert phone.get("/").request.path == "/connexion"  # the other device too
+    assert _Receiver.received == []  # queued in the outbox, not sent by the request
+    with app.app_context():
+        assert deliver_due().sent == 2  # what `idp worker` does next
     assert len(_Receiver.received) == 2  # the ENT heard of both sessions
     assert all("logout_token=" in body for body in _Receiver.received)
     [row] = gating.rows(Account, id=account.id)

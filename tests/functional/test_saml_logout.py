@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
+from idp.notify.delivery import deliver_due
 from tests.support.saml import decode_redirect_query, post_form, send, sign_in_via
 
 
@@ -113,7 +114,7 @@ def backchannel_rp(make):
     server.shutdown()
 
 
-def test_saml_logout_notifies_the_oidc_rps_of_the_session(flow, browser, make, new_sp,
+def test_saml_logout_notifies_the_oidc_rps_of_the_session(app, flow, browser, make, new_sp,
                                                          backchannel_rp):
     parent = make.account()
     flow.code_for(backchannel_rp, parent)  # ENT over OpenID Connect
@@ -124,5 +125,7 @@ def test_saml_logout_notifies_the_oidc_rps_of_the_session(flow, browser, make, n
     result = sp.consume(browser.through_steps().text, req_id)
     _, args = sp.logout_request(result.name_id, binding=BINDING_HTTP_REDIRECT)
     assert send(browser.client, args).status_code == 303
+    with app.app_context():
+        assert deliver_due().sent == 1  # the outbox worker's pass
     assert len(_Receiver.received) == 1 and "logout_token" in _Receiver.received[0]
     assert signed_out(browser)

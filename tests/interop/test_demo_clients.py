@@ -14,7 +14,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.support.served import HttpBrowser, demo_relying_parties
+from tests.support.served import HttpBrowser, deliver_outbox, demo_relying_parties
 
 pytestmark = pytest.mark.interop
 SIGN_IN = "Se connecter avec Connexion Scolarité"
@@ -35,7 +35,7 @@ def _parent(demo) -> dict:
     return next(a for a in demo["accounts"] if a["profile"] == "parent")
 
 
-def test_sso_and_single_logout_between_ent_and_pronote(demo):
+def test_sso_and_single_logout_between_ent_and_pronote(demo, settings, served_idp):
     ent, pronote = demo["urls"]["ENT"], demo["urls"]["PRONOTE"]
     parent, browser = _parent(demo), HttpBrowser()
 
@@ -71,7 +71,9 @@ def test_sso_and_single_logout_between_ent_and_pronote(demo):
     assert urlsplit(browser.url)._replace(query="").geturl() == ent + "/", browser.url
     assert "Vous êtes déconnecté" in page.text and SIGN_IN in page.text
 
-    # PRONOTE heard it through the back channel, without the browser.
+    # PRONOTE hears it through the back channel, without the browser: the notice went
+    # to the outbox, and the worker posts it.
+    assert deliver_outbox(settings, served_idp, "logout")["sent"] >= 1
     assert SIGN_IN in browser.open(pronote + "/").text, "PRONOTE still shows the family"
     assert SIGN_IN in browser.open(ent + "/").text
 

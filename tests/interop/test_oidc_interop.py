@@ -22,7 +22,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from tests.support.oidc import query
-from tests.support.served import HttpBrowser, free_port
+from tests.support.served import HttpBrowser, deliver_outbox, free_port
 
 pytestmark = pytest.mark.interop
 SCOPE = "openid profile email education"
@@ -255,7 +255,8 @@ def logout_receiver():
 
 
 def test_rp_initiated_logout_sends_backchannel_logout_token(make, meta, family,
-                                                            logout_receiver):
+                                                            logout_receiver, settings,
+                                                            served_idp):
     endpoint, received = logout_receiver
     origin = f"http://127.0.0.1:{free_port()}"
     rp = make.oidc_client(redirect_uris=[origin + "/cb"], backchannel_logout_uri=endpoint,
@@ -271,6 +272,8 @@ def test_rp_initiated_logout_sends_backchannel_logout_token(make, meta, family,
     assert browser.page is not None and browser.page.status_code == 200  # confirmation
     browser.submit(stop_at=origin + "/")
     assert browser.page is None and query(browser.url) == {"state": "bye-1"}
+    assert received == []  # queued: the logout did not wait on the RP
+    assert deliver_outbox(settings, served_idp, "logout")["sent"] == 1
     assert len(received) == 1, "the RP got no (or several) logout tokens"
     keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=5).json())
     decoded = jwt.decode(received[0]["logout_token"], keys, algorithms=["RS256", "ES256"])

@@ -140,6 +140,18 @@ def serve_idp(settings: dict, log_dir: Path, *, workers: int = 2,
         yield served
 
 
+def deliver_outbox(settings: dict, served: Served, *channels: str) -> dict:
+    """One `idp worker --once` pass as the served IdP (its issuer signs the logout
+    tokens): what a running worker does after a logout. Only `channels` when given."""
+    env = settings_env(settings, ISSUER=served.url)
+    cmd = [sys.executable, "-c", "from idp.cli import main; main()", "worker", "--once",
+           "--json", *[f"--channel={c}" for c in channels]]
+    done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
 @contextmanager
 def serve_rp(module: str, *, port: int, issuer: str, clients_file: str | Path,
              log_dir: Path) -> Iterator[Served]:
