@@ -107,6 +107,13 @@ class Nginx:
                 time.sleep(0.05)
         raise RuntimeError("nginx did not start: " + self.error_log())
 
+    def __enter__(self) -> "Nginx":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def error_log(self) -> str:
         try:
             return (self.tmp / "nginx-error.log").read_text()[-1000:]

@@ -14,8 +14,7 @@ stop them. A test that needs an outage starts its own server here instead:
   Fixture `private_postgres`: one per test module. Needs Debian's binaries
   (/usr/lib/postgresql/<version>/bin); the fixture skips with the reason otherwise.
   Fixture `private_postgres_app`: the IdP on that server, built as in production.
-- `Nginx(upstream_port, directives)`: nginx in the foreground on a free port, proxying
-  to 127.0.0.1:<upstream_port> with the given `proxy_set_header` lines.
+(nginx in front of the IdP: scripts/reverse_proxy.Nginx, the benches' and `make cluster`'s.)
 """
 from __future__ import annotations
 
@@ -118,48 +117,6 @@ class PrivatePostgres:
             self.stop()
         except subprocess.CalledProcessError:
             pass  # already stopped
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Nginx:
-    def __init__(self, upstream_port: int, directives: list[str]):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.dir = Path(tempfile.mkdtemp(prefix="idp-nginx-"))
-        headers = "\n".join(f"            {line}" for line in directives)
-        (self.dir / "nginx.conf").write_text(f"""
-daemon off;
-master_process off;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
-    fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
-    server {{
-        listen 127.0.0.1:{self.port};
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream_port};
-{headers}
-        }}
-    }}
-}}
-""")
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> "Nginx":
-        self.process = subprocess.Popen(
-            ["nginx", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"), "-e",
-             str(self.dir / "error.log")], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        _wait_for_port(self.port, self.process, "nginx")
-        return self
-
-    def __exit__(self, *exc):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
