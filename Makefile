@@ -52,11 +52,13 @@ $(MO): translations/en/LC_MESSAGES/messages.po | $(BIN)/.installed
 	@if cmp -s $(MO).new $(MO); then rm $(MO).new; touch $(MO); else mv $(MO).new $(MO); fi
 
 # After adding or changing French strings: extract them, update the English .po (then
-# translate its empty msgstr and run this again to compile).
+# translate its empty msgstr and run this again to compile), and write the French
+# catalogue of plural forms (scripts/french_plurals.py: French rules, 0 is singular).
 translations: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project "Connexion Scolarité" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-fuzzy-matching -w 100
+	$(BIN)/python scripts/french_plurals.py translations/messages.pot
 	$(BIN)/pybabel compile -d translations -l en --statistics
 
 # Browser tests (tests/e2e): Debian's Chromium, and axe-core from npm (package-lock.json).

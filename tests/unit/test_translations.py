@@ -84,3 +84,40 @@ def test_compiled_catalogue_matches_the_po():
     with MO.open("rb") as fh:
         committed = _pairs(read_mo(fh))
     assert committed == fresh, "messages.mo is stale: run `make translations`"
+
+
+FRENCH_PO = PROJECT_ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+FRENCH_MO = PROJECT_ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.mo"
+
+
+def test_every_french_plural_is_in_the_french_catalogue_and_its_mo():
+    """French plural rules, not English ones: scripts/french_plurals.py writes every
+    ngettext message of the code with its own forms (`make translations`)."""
+    with (PROJECT_ROOT / "babel.cfg").open() as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    plurals = {message for *_, message, _comments, _context in extract_from_dir(
+        str(PROJECT_ROOT), method_map, options_map, keywords=KEYWORDS)
+        if not isinstance(message, str)}
+    with FRENCH_PO.open("rb") as fh:
+        catalogue = read_po(fh, locale="fr")
+    written = {tuple(m.id): m.string for m in catalogue if m.id}
+    missing = sorted(p[0] for p in plurals if tuple(p[:2]) not in written)
+    assert not missing, "not in the French catalogue (run `make translations`): " + str(missing)
+    assert all(s[0] == i[0] and set(s[1:]) == {i[1]} for i, s in written.items())
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    with FRENCH_MO.open("rb") as fh:
+        assert _pairs(read_mo(fh)) == _pairs(read_mo(compiled)), "fr messages.mo is stale"
+
+
+def test_zero_is_singular_in_french_and_plural_in_english(app):
+    from flask_babel import force_locale, ngettext
+
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert ngettext("%(num)d heure", "%(num)d heures", 0) == "0 heure"
+            assert ngettext("%(num)d heure", "%(num)d heures", 1) == "1 heure"
+            assert ngettext("%(num)d heure", "%(num)d heures", 2) == "2 heures"
+        with force_locale("en"):
+            assert ngettext("%(num)d heure", "%(num)d heures", 0) == "0 hours"
