@@ -211,3 +211,56 @@ def test_an_identity_matching_two_representatives_is_sent_to_the_school(app, fam
     assert "plusieurs représentants légaux" in plain(page)
     assert {"reason": "ambiguous"} in _audited(app, "franceconnect_link_refused")
     assert not _links(app)
+
+
+@pytest.mark.parametrize("identity, first, last, birthdate, birthplace, birthcountry", [
+    ("presumed", "Sophie", "Martin", "1981-01-01", "69123", "99100"),   # presumed date
+    ("abroad", "Karim", "Haddad", "1978-03-09", "", "99350"),           # born in Morocco
+    ("corsica", "Marie-Ange", "Santoni", "1985-11-30", "2A004", "99100"),
+    # FranceConnect: "HÉLÈNE JOSÉPHINE" "LE GALL-HERVÉ"; the school wrote it another way.
+    ("accents", "Helene", "le Gall Hervé", "1982-08-21", "29019", "99100"),
+])
+def test_test_identities_link_to_their_school_record(app, make, family, identity, first,
+                                                     last, birthdate, birthplace,
+                                                     birthcountry):
+    from datetime import date
+    made = make.record_family(first_name=first, last_name=last, phone="+33698765432",
+                              pupils=(("Lou", last, date(2014, 2, 3), "0540042A"),))
+    family.sign_in(identity)
+    family.first_link(phone="06 98 76 54 32", sms_phone="+33698765432",
+                      dates=(("yes", "03", "02", "2014"),))
+    family.browser.through_steps()
+    assert family.path == "/", family.browser.url
+    [link] = _links(app)
+    assert (str(link.birthdate), link.birthplace, link.birthcountry) == (
+        birthdate, birthplace, birthcountry)
+    with app.app_context():
+        account = db.session.get(Account, link.account_id)
+        assert str(account.birth_date) == birthdate
+        assert db.session.get(RepresentativeRecord, made.record_id).account_id == account.id
+
+
+def test_an_existing_account_is_linked_after_its_password(app, make, family):
+    from idp.extensions import passwords
+    made = make.record_family(first_name="Nadia", last_name="Benali", phone="+33698765432",
+                              with_active_account=True, identifier="n.benali7",
+                              pupils=(("Lou", "Benali", __import__("datetime").date(
+                                  2014, 2, 3), "0540042A"),))
+    with app.app_context():
+        db.session.get(Account, made.account_id).password_hash = passwords().hash(
+            "Ancien-Mot-2026!")
+        db.session.commit()
+    family.sign_in("nadia")
+    page = family.first_link(phone="06 98 76 54 32", sms_phone="+33698765432",
+                             dates=(("yes", "03", "02", "2014"),))
+    assert family.path == "/franceconnect/mot-de-passe", family.browser.url
+    assert "n.benali7" in plain(page)
+    page = family.browser.submit({"password": "pas le bon"})
+    assert page.status_code == 400 and "Mot de passe incorrect" in plain(page)
+    assert not _links(app)
+    family.browser.submit({"password": "Ancien-Mot-2026!"})
+    family.browser.through_steps()
+    assert family.path == "/", family.browser.url
+    [link] = _links(app)
+    assert link.account_id == made.account_id and not link.created_account
+    assert _audited(app, "franceconnect_linked")[0]["mode"] == "existing"
