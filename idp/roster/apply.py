@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, delete, select, tuple_, update
 
 from ..db import db
 from ..models import (Account, AccountProfile, AccountState, DeclinedGuardianLink,
-                      GuardianLink, PupilRecord, RecordGuardianLink, RepresentativeRecord)
+                      FranceConnectLink, GuardianLink, PupilRecord, RecordGuardianLink,
+                      RepresentativeRecord)
 from .bulk import insert_rows
 from .credentials import locked_password_hash
 from .names import allocate_identifiers
@@ -101,8 +102,13 @@ def _sync_accounts(plan: ImportPlan) -> None:
                                                    if k in mirror}}
                            for p in plan.pupils if p.changes and p.account_id])
     reps = [r for r in plan.reps.values() if r.changes and r.account_id]
+    # A FranceConnected account's names come from FranceConnect and stay read-only.
+    franceconnected = {i for chunk in chunks([r.account_id for r in reps])
+                       for i in db.session.scalars(select(FranceConnectLink.account_id).where(
+                           FranceConnectLink.account_id.in_(chunk)))}
     _bulk_update(Account, [{"id": r.account_id, "first_name": r.first_name,
-                            "last_name": r.last_name} for r in reps])
+                            "last_name": r.last_name} for r in reps
+                           if r.account_id not in franceconnected])
     contact = [r for r in reps if {"phone", "email"} & set(r.changes)]
     if contact:
         table = Account.__table__

@@ -133,3 +133,32 @@ def test_the_console_shows_where_an_account_comes_from(app, browser, make):
     text = plain(browser.get(f"/admin/etablissements/{SCHOOL_A}/comptes/{other}"))
     assert "Origine du compte" in text, text[:3000]
     assert "courrier de l'établissement" in text
+
+
+def test_a_roster_import_does_not_rename_a_franceconnected_account(app, make):
+    """The pivot fields are read-only while linked: the school's next import (here the
+    representative's names written in capitals) leaves them as FranceConnect gave them."""
+    from idp.config import PROJECT_ROOT
+    from idp.models import RepresentativeRecord
+    from idp.roster import import_roster
+
+    make.school(SCHOOL_A)
+    sample = (PROJECT_ROOT / "config" / "samples" / "roster_sample.csv").read_bytes()
+    with app.app_context():
+        import_roster(SCHOOL_A, sample)
+        db.session.commit()
+        rep = db.session.scalar(select(RepresentativeRecord).where(
+            RepresentativeRecord.first_name == "Sophie"))
+        account = db.session.get(Account, rep.account_id)
+        account.first_name, account.last_name = "Sophie Anne", "Martin"
+        db.session.add(FranceConnectLink(account_id=account.id, sub="sub-sophie",
+                                         given_name="Sophie Anne", family_name="Martin"))
+        other = db.session.scalar(select(RepresentativeRecord).where(
+            RepresentativeRecord.first_name == "Julien"))
+        db.session.commit()
+        import_roster(SCHOOL_A, sample.replace(b";Martin;Sophie;", b";MARTIN;SOPHIE;")
+                      .replace(b";Martin;Julien;", b";MARTIN;JULIEN;"))
+        db.session.commit()
+        db.session.expire_all()
+        assert (account.first_name, account.last_name) == ("Sophie Anne", "Martin")
+        assert db.session.get(Account, other.account_id).last_name == "MARTIN"
