@@ -19,4 +19,6 @@ class AuditEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(128), index=True)
     ip: Mapped[str | None] = mapped_column(String(45))
+    # The request that wrote it (idp/ops: X-Request-Id, also in the JSON log lines).
+    request_id: Mapped[str | None] = mapped_column(String(128), index=True)
     details: Mapped[dict] = mapped_column(default=dict)

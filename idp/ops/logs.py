@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 HANDLER_NAME = "idp-json"
+QUIET_LOGGERS = ("sqlalchemy", "urllib3", "saml2", "authlib", "xmlschema")
 OPS_PATHS = ("/healthz", "/readyz", "/metrics")
 _SECRET = re.compile(
     r"(?i)\b((?:[a-z_]*password|passwd|pwd|code|code_verifier|[a-z_]*token|secret|"
@@ -78,6 +79,10 @@ def configure_logging(level: str = "INFO", as_json: bool = True, stream=None) ->
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Even at DEBUG: SQLAlchemy would log statements with their parameters (an outbox
+    # row's text holds a reset link), urllib3 every URL it opens.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class GunicornLogger(_GunicornBaseLogger):
