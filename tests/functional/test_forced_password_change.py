@@ -107,7 +107,7 @@ def test_the_console_counts_confirms_forces_and_shows_progress(app, browser, mak
     fields = {"uai": uai, "profile": "", "academy": "", "changed_before": ""}
     counted = browser.submit("/admin/campagnes-mot-de-passe", {**fields, "action": "count"})
     text = unescape(counted.text)
-    assert "2 comptes concernés (1 représentants légaux, 1 élèves)." in text
+    assert "2 comptes concernés (représentants légaux : 1, élèves : 1)." in text
     # A confirmation that does not repeat the current count forces nothing.
     stale = browser.submit("/admin/campagnes-mot-de-passe",
                            {**fields, "action": "force", "expected": "5"},
