@@ -6,11 +6,14 @@ the accounts of their legal representatives (school records, RecordGuardianLink)
 with the classes of the pupils concerned; a representative with children in two classes
 counts in both, once in the school's total. Deleted accounts (tombstones) are left out.
 
-The population is read in two indexed queries (pupil records by school, then their
-representatives through the record links: pupil_records.school_id,
-record_guardian_links.pupil_record_id, primary keys), a few thousand rows for a large
-lycée, and counted and filtered here: a school is bounded (3,000 pupils, 5,000
-representatives), the IdP is not, so no query grows with the IdP (bench/dashboard_bench.py).
+Every query reads one table through an index: the school's pupil records
+(pupil_records.school_id), their record links (record_guardian_links.pupil_record_id), the
+representative records and the accounts by primary key (`= ANY(array)`); so its
+cost follows the school's size (a large lycée: 3,000 pupils, 5,000 representatives),
+never the IdP's. Joined in one statement, PostgreSQL hashed whole tables (measured in
+bench/dashboard_bench.py). Figures are counted here; a list or a search puts its filters
+in the WHERE of the records' query (class, pupil) and the accounts' (state, origin,
+email, name).
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import (DateTime, Integer, and_, any_, false, literal, not_, or_, select,
+                        true, type_coerce)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import models
 from ..db import db
@@ -31,6 +36,9 @@ from ..roster.letters import select_accounts
 
 # Dashboard states (the school's words), from the account states.
 STATES = ("activated", "pending_email", "never_activated", "deactivated")
+_ACCOUNT_STATE = {"activated": AccountState.active, "pending_email": AccountState.pending_email,
+                  "never_activated": AccountState.provisional,
+                  "deactivated": AccountState.deactivated}
 _STATE_OF = {AccountState.active: "activated", AccountState.pending_email: "pending_email",
              AccountState.provisional: "never_activated",
              AccountState.deactivated: "deactivated"}
@@ -71,24 +79,103 @@ class Figures:
     def days_left(self, now: datetime) -> int | None:
         if self.deadline is None:
             return None
-        return max(0, math.ceil((self.deadline - now).total_seconds() / 86400))
+        return max(0, math.ceil((as_utc(self.deadline) - now).total_seconds() / 86400))
 
-    def add(self, member: Member) -> None:
-        self.issued += 1
-        self.counts[member.state] += 1
-        if member.state in WAITING and member.deadline is not None \
-                and (self.deadline is None or member.deadline < self.deadline):
-            self.deadline = member.deadline
+    def add_group(self, state: str, count: int, deadline: datetime | None) -> None:
+        """`count` accounts in `state`, the earliest of their deadlines `deadline`."""
+        self.issued += count
+        self.counts[state] += count
+        if state in WAITING and deadline is not None \
+                and (self.deadline is None or deadline < self.deadline):
+            self.deadline = deadline
 
 
-def _columns():
-    fc = getattr(models, "FranceConnectLink", None)  # issue 19's links, once present
-    cols = [Account.id, Account.identifier, Account.first_name, Account.last_name,
-            Account.profile, Account.state, Account.email, Account.email_verified,
-            Account.issued_at, Account.activation_deadline, PupilRecord.class_name,
-            PupilRecord.first_name.label("pupil_first"),
-            PupilRecord.last_name.label("pupil_last")]
-    return cols + ([fc.id.label("fc")] if fc is not None else []), fc
+# The deadline as the driver gives it (aware on PostgreSQL, naive UTC on SQLite), compared
+# as is and made aware UTC only where shown (as_utc): turning 8,000 values into UTC one by
+# one cost more than the dashboard's queries.
+_RAW_DEADLINE = type_coerce(Account.activation_deadline,
+                            DateTime(timezone=True)).label("activation_deadline")
+
+
+def _fc_model():
+    return getattr(models, "FranceConnectLink", None)  # issue 19's links, once present
+
+
+CHUNK = 2000  # ids per IN list (SQLite's bound-parameter limit is far above)
+
+
+def _member_of(column, values: list) -> list:
+    """Conditions `column IN values`, one per statement to run. PostgreSQL: one
+    `= ANY(array)` (one parameter: psycopg spent 30 ms splitting a query of 2,000
+    parameters); elsewhere IN lists of CHUNK ids."""
+    if not values:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        return [column == any_(literal(values, ARRAY(Integer)))]
+    return [column.in_(values[i:i + CHUNK]) for i in range(0, len(values), CHUNK)]
+
+
+@dataclass
+class _Pair:
+    """An account reached through one pupil record: the pupil's own account, or one of
+    the pupil's representatives."""
+    account_id: int
+    class_name: str | None
+    pupil_first: str
+    pupil_last: str
+
+
+def _run(stmt):
+    # Core execution on the session's connection: the ORM's result machinery cost more
+    # than the query for these thousands of plain rows.
+    return db.session.connection().execute(stmt)
+
+
+def _pairs(school: School, record_clauses=(), profile: str = "") -> list[_Pair]:
+    """Every (account, pupil record) pair of the school, narrowed by `record_clauses` on
+    the pupil record. Single-table queries, each on an index (pupil_records.school_id,
+    record_guardian_links.pupil_record_id, representative_records' primary key): joined
+    in one statement, PostgreSQL hashed whole tables that grow with the IdP."""
+    records = _run(
+        select(PupilRecord.id, PupilRecord.account_id, PupilRecord.class_name,
+               PupilRecord.first_name, PupilRecord.last_name)
+        .where(PupilRecord.school_id == school.id, *record_clauses)).all()
+    pairs = []
+    if profile != "parent":
+        pairs += [_Pair(r.account_id, r.class_name, r.first_name, r.last_name)
+                  for r in records if r.account_id is not None]
+    if profile != "pupil" and records:
+        by_id = {r.id: r for r in records}
+        links = []
+        for condition in _member_of(RecordGuardianLink.pupil_record_id, list(by_id)):
+            links += _run(
+                select(RecordGuardianLink.pupil_record_id,
+                       RecordGuardianLink.representative_record_id).where(condition)).all()
+        holders = {}
+        for condition in _member_of(RepresentativeRecord.id,
+                                    sorted({rep_id for _, rep_id in links})):
+            holders.update(_run(
+                select(RepresentativeRecord.id, RepresentativeRecord.account_id)
+                .where(condition, RepresentativeRecord.account_id.is_not(None))).all())
+        for record_id, rep_id in links:
+            if rep_id in holders:
+                r = by_id[record_id]
+                pairs.append(_Pair(holders[rep_id], r.class_name, r.first_name, r.last_name))
+    return pairs
+
+
+def _accounts(ids, columns, clauses=()) -> dict[int, object]:
+    """The rows of these accounts (not deleted, matching `clauses`), by primary key."""
+    fc = _fc_model()
+    cols = [Account.id, *columns] + ([fc.id.label("fc")] if fc is not None else [])
+    out = {}
+    for condition in _member_of(Account.id, sorted(set(ids))):
+        stmt = select(*cols).where(condition,
+                                   Account.state != AccountState.deleted, *clauses)
+        if fc is not None:
+            stmt = stmt.outerjoin(fc, fc.account_id == Account.id)
+        out.update((row.id, row) for row in _run(stmt))
+    return out
 
 
 def _origin(row) -> str:
@@ -100,53 +187,41 @@ def _origin(row) -> str:
     return "letter" if school_made else "sms"
 
 
-def population(school: School) -> list[Member]:
-    """Every account of the school (pupils first, then representatives), in two queries."""
-    cols, fc = _columns()
-    pupils = select(*cols).select_from(PupilRecord).join(
-        Account, Account.id == PupilRecord.account_id)
-    reps = (select(*cols).select_from(PupilRecord)
-            .join(RecordGuardianLink, RecordGuardianLink.pupil_record_id == PupilRecord.id)
-            .join(RepresentativeRecord,
-                  RepresentativeRecord.id == RecordGuardianLink.representative_record_id)
-            .join(Account, Account.id == RepresentativeRecord.account_id))
-    members: dict[int, Member] = {}
-    for stmt in (pupils, reps):
-        if fc is not None:
-            stmt = stmt.outerjoin(fc, fc.account_id == Account.id)
-        stmt = stmt.where(PupilRecord.school_id == school.id,
-                          Account.state != AccountState.deleted)
-        for row in db.session.execute(stmt):
-            member = members.get(row.id)
-            if member is None:
-                member = members[row.id] = Member(
-                    row.id, row.identifier, row.first_name, row.last_name, row.profile.value,
-                    _STATE_OF[row.state], row.email, row.email_verified, _origin(row),
-                    as_utc(row.activation_deadline))
-            if row.class_name:
-                member.classes.add(row.class_name)
-            member.pupils.append(f"{row.pupil_first} {row.pupil_last}")
-    return list(members.values())
+def _origin_clause(origin: str):
+    fc = _fc_model()
+    school_made = or_(Account.issued_at.is_not(None), Account.state == AccountState.provisional)
+    no_fc = true() if fc is None else fc.id.is_(None)
+    if origin == "franceconnect":
+        return false() if fc is None else fc.id.is_not(None)
+    if origin == "letter":
+        return and_(no_fc, school_made)
+    return and_(no_fc, not_(school_made))
 
 
-def figures(members: list[Member]) -> tuple[Figures, list[Figures]]:
+def _like(word: str):
+    return "%" + word.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+
+
+def figures(school: School) -> tuple[Figures, list[Figures]]:
     """The school's figures and each class's, classes in order."""
-    school = Figures(None)
-    classes: dict[str, Figures] = {}
-    for member in members:
-        school.add(member)
-        for class_name in member.classes:
-            classes.setdefault(class_name, Figures(class_name)).add(member)
-    return school, [classes[name] for name in sorted(classes)]
-
-
-def _words(text: str | None) -> list[str]:
-    return [w.casefold() for w in (text or "").split()][:5]
-
-
-def _has_words(haystack: str, words: list[str]) -> bool:
-    haystack = haystack.casefold()
-    return all(w in haystack for w in words)
+    pairs = _pairs(school)
+    rows = _accounts([p.account_id for p in pairs], [Account.state, _RAW_DEADLINE])
+    states = {i: (_STATE_OF[r.state], r.activation_deadline) for i, r in rows.items()}
+    total = Figures(None)
+    for state, deadline in states.values():
+        total.add_group(state, 1, deadline)
+    members: dict[str, set[int]] = {}
+    for pair in pairs:
+        if pair.class_name and pair.account_id in states:
+            members.setdefault(pair.class_name, set()).add(pair.account_id)
+    classes = []
+    for name in sorted(members):
+        figures_ = Figures(name)
+        for account_id in members[name]:
+            state, deadline = states[account_id]
+            figures_.add_group(state, 1, deadline)
+        classes.append(figures_)
+    return total, classes
 
 
 @dataclass
@@ -160,25 +235,29 @@ class Filters:
     origin: str = ""      # one of ORIGINS
     profile: str = ""     # one of PROFILES
 
-    def matches(self, m: Member) -> bool:
-        if self.class_name and self.class_name not in m.classes:
-            return False
-        if self.state and m.state != self.state:
-            return False
-        if self.origin and m.origin != self.origin:
-            return False
-        if self.profile and m.profile != self.profile:
-            return False
-        if self.email and self.email.strip().casefold() not in (m.email or "").casefold():
-            return False
-        if self.q and not _has_words(f"{m.identifier} {m.first_name} {m.last_name}",
-                                     _words(self.q)):
-            return False
-        if self.pupil:
-            words = _words(self.pupil)
-            if not any(_has_words(name, words) for name in m.pupils):
-                return False
-        return True
+    def record_clauses(self) -> list:
+        """The filters on the pupil record: class, pupil's name."""
+        out = []
+        if self.class_name:
+            out.append(PupilRecord.class_name == self.class_name)
+        for word in self.pupil.split()[:5]:
+            out.append(or_(PupilRecord.first_name.ilike(_like(word), escape="\\"),
+                           PupilRecord.last_name.ilike(_like(word), escape="\\")))
+        return out
+
+    def account_clauses(self) -> list:
+        """The filters on the account: state, origin, email, name or identifier."""
+        out = []
+        if self.state:
+            out.append(Account.state == _ACCOUNT_STATE[self.state])
+        if self.origin:
+            out.append(_origin_clause(self.origin))
+        if self.email.strip():
+            out.append(Account.email.ilike(_like(self.email.strip()), escape="\\"))
+        for word in self.q.split()[:5]:
+            out.append(or_(*(column.ilike(_like(word), escape="\\") for column in
+                             (Account.identifier, Account.first_name, Account.last_name))))
+        return out
 
     def as_args(self) -> dict:
         return {k: v for k, v in {"q": self.q, "eleve": self.pupil, "classe": self.class_name,
@@ -186,11 +265,31 @@ class Filters:
                                   "origine": self.origin, "profil": self.profile}.items() if v}
 
 
-def search(members: list[Member], filters: Filters) -> list[Member]:
-    """The members matching every filter, by name."""
-    found = [m for m in members if filters.matches(m)]
-    return sorted(found, key=lambda m: (m.last_name.casefold(), m.first_name.casefold(),
-                                        m.identifier))
+def search(school: School, filters: Filters) -> list[Member]:
+    """The accounts of the school matching every filter, by name; for each, the classes
+    and pupils through which it matched."""
+    pairs = _pairs(school, filters.record_clauses(), filters.profile)
+    rows = _accounts([p.account_id for p in pairs],
+                     [Account.identifier, Account.first_name, Account.last_name,
+                      Account.profile, Account.state, Account.email, Account.email_verified,
+                      Account.issued_at, _RAW_DEADLINE],
+                     filters.account_clauses())
+    members: dict[int, Member] = {}
+    for pair in pairs:
+        row = rows.get(pair.account_id)
+        if row is None:
+            continue
+        member = members.get(row.id)
+        if member is None:
+            member = members[row.id] = Member(
+                row.id, row.identifier, row.first_name, row.last_name, row.profile.value,
+                _STATE_OF[row.state], row.email, row.email_verified, _origin(row),
+                row.activation_deadline)
+        if pair.class_name:
+            member.classes.add(pair.class_name)
+        member.pupils.append(f"{pair.pupil_first} {pair.pupil_last}")
+    return sorted(members.values(), key=lambda m: (m.last_name.casefold(),
+                                                    m.first_name.casefold(), m.identifier))
 
 
 def to_csv(members: list[Member], labels: dict) -> str:
@@ -206,7 +305,7 @@ def to_csv(members: list[Member], labels: dict) -> str:
                          labels[m.profile], labels[m.state], labels[m.origin],
                          _cell(m.email or ""), "oui" if m.email_verified else "non",
                          ", ".join(sorted(m.classes)), _cell(", ".join(m.pupils)),
-                         m.deadline.date().isoformat() if m.deadline else ""])
+                         as_utc(m.deadline).date().isoformat() if m.deadline else ""])
     return out.getvalue()
 
 
