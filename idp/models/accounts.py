@@ -80,10 +80,7 @@ class Account(Base):
     school = relationship("School", lazy="select")
 
     __table_args__ = (Index("ix_accounts_state_deadline", "state", "activation_deadline"),
-                      Index("ix_accounts_state_issued", "state", "issued_at"),
-                      # The school dashboard counts and lists per school and class
-                      # (migration dashboard0001).
-                      Index("ix_accounts_school_class", "school_id", "class_name"))
+                      Index("ix_accounts_state_issued", "state", "issued_at"))
 
     @property
     def display_name(self) -> str:
