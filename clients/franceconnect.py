@@ -13,7 +13,8 @@ real HTTP exactly as against the integration sandbox.
 - failure switches (page /switches, or POST /switches mode=...): error500, timeout,
   garbage, malformed_id_token, wrong_acr, wrong_issuer, wrong_audience, unknown_key,
   wrong_nonce; "ok" puts things back.
-- /logouts (JSON): the session/end calls received, for the tests.
+- /logouts (JSON): the session/end calls received; /stats: discovery and JWKS fetches;
+  POST /rotate: a new signing key (the old one leaves the JWKS), for the tests.
 
 Run: `python -m clients.franceconnect --port 5004` (make run does it and configures the
 IdP for it). Settings: FC_CLIENT_ID, FC_CLIENT_SECRET, FC_REDIRECT_PREFIX (the IdP's
@@ -83,6 +84,11 @@ class StandIn:
         self.codes: dict[str, dict] = {}
         self.access: dict[str, dict] = {}
         self.logouts: list[dict] = []
+        self.fetches = {"discovery": 0, "jwks": 0}
+
+    def rotate(self) -> None:
+        """A new signing key; the old one leaves the JWKS at once."""
+        self.key = ECKey.generate_key("P-256", parameters={"kid": secrets.token_hex(8)})
 
     def take_code(self, code: str) -> dict | None:
         with self.lock:
@@ -122,6 +128,7 @@ def create_app(base_url: str, client_id: str, client_secret: str, redirect_prefi
 
     @app.get("/api/v2/.well-known/openid-configuration")
     def discovery():
+        fc.fetches["discovery"] += 1
         return jsonify({
             "issuer": issuer,
             "authorization_endpoint": issuer + "/authorize",
@@ -142,6 +149,7 @@ def create_app(base_url: str, client_id: str, client_secret: str, redirect_prefi
 
     @app.get("/api/v2/jwks")
     def jwks():
+        fc.fetches["jwks"] += 1
         return jsonify(KeySet([fc.key]).as_dict(private=False))
 
     def refuse(message: str, status: int = 400) -> Response:
@@ -259,6 +267,15 @@ def create_app(base_url: str, client_id: str, client_secret: str, redirect_prefi
     @app.get("/logouts")
     def logouts():
         return jsonify(fc.logouts)
+
+    @app.get("/stats")
+    def stats():
+        return jsonify(fc.fetches)
+
+    @app.post("/rotate")
+    def rotate():
+        fc.rotate()
+        return jsonify(kid=fc.key.kid)
 
     @app.route("/switches", methods=["GET", "POST"])
     def switches():

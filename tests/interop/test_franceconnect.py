@@ -120,6 +120,15 @@ def test_sso_to_the_ent_and_teleservices_after_franceconnect(app, franceconnect_
         assert family.browser.url.startswith(urls["Téléservices"]), family.browser.url
         assert "Benali" in page.text
 
+        # RP-initiated logout from the ENT ends the FranceConnect session too.
+        before = len(franceconnect_idp.logouts())
+        family.browser.open(urls["ENT"] + "/")
+        family.browser.submit()  # « Se déconnecter »
+        page = family.browser.submit()  # « Me déconnecter » on the IdP's page
+        assert len(franceconnect_idp.logouts()) == before + 1
+        assert family.browser.visited("/franceconnect/deconnexion")
+        assert "Vous êtes déconnecté" in page.text, (family.browser.url, page.text[:500])
+
 
 def _unavailable(family, page):
     assert page.status_code == 503, (page.status_code, page.text[:500])
@@ -264,3 +273,47 @@ def test_an_existing_account_is_linked_after_its_password(app, make, family):
     [link] = _links(app)
     assert link.account_id == made.account_id and not link.created_account
     assert _audited(app, "franceconnect_linked")[0]["mode"] == "existing"
+
+
+def test_the_jwks_is_kept_and_fetched_again_for_a_new_key(app, family):
+    family.sign_in("nadia")
+    family.first_link()
+    family.browser.through_steps()
+    assert family.setup.stats()["jwks"] >= 1
+    fetched = family.setup.stats()["jwks"]
+    fresh = FranceConnectFamily(app, family.setup)
+    fresh.sign_in("nadia")
+    fresh.browser.through_steps()
+    assert fresh.path == "/" and family.setup.stats()["jwks"] == fetched  # from the store
+    family.setup.rotate()  # FranceConnect signs with a new key: its kid is unknown here
+    third = FranceConnectFamily(app, family.setup)
+    third.sign_in("nadia")
+    third.browser.through_steps()
+    assert third.path == "/", third.browser.url
+    assert family.setup.stats()["jwks"] == fetched + 1
+
+
+def test_a_linked_account_closed_by_the_school_is_told_so(app, family):
+    from idp.models import AccountState
+    family.sign_in("nadia")
+    family.first_link()
+    [link] = _links(app)
+    with app.app_context():
+        db.session.get(Account, link.account_id).state = AccountState.deactivated
+        db.session.commit()
+    again = FranceConnectFamily(app, family.setup)
+    page = again.sign_in("nadia")
+    assert page.status_code == 403 and "Votre compte est désactivé" in plain(page)
+
+
+def test_a_mistyped_number_can_be_corrected_from_the_code_page(app, family):
+    from tests.support.signup import sms_to
+    family.sign_in("nadia")
+    family.browser.submit({"phone": "06 00 00 00 01", "region": "FR"})
+    assert family.path == "/franceconnect/code"  # the same page: nothing tells it apart
+    assert not sms_to(app, "+33600000001")       # ...but no record holds it: no SMS
+    page = family.open("/franceconnect/telephone")  # « Modifier le numéro »
+    assert page.status_code == 200 and 'name="phone"' in page.text
+    page = family.first_link()
+    family.browser.through_steps()
+    assert family.path == "/" and len(_links(app)) == 1

@@ -43,6 +43,12 @@ class FranceConnectSetup:
         response = requests.post(self.fc.url + "/switches", json={"mode": mode}, timeout=5)
         assert response.json() == {"mode": mode}
 
+    def stats(self) -> dict:
+        return requests.get(self.fc.url + "/stats", timeout=5).json()
+
+    def rotate(self) -> None:
+        requests.post(self.fc.url + "/rotate", timeout=5).raise_for_status()
+
     def logouts(self) -> list[dict]:
         return requests.get(self.fc.url + "/logouts", timeout=5).json()
 

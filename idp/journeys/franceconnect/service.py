@@ -33,6 +33,7 @@ from ...roster.names import allocate_identifier, fold
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
                                    withhold_code)
 from ..signup.matching import ListedPupil, listed_pupils
+from ..account.credentials import check_current_password
 from .state import LinkTransaction, StopReason
 
 PURPOSE = "franceconnect"
@@ -133,6 +134,9 @@ def decide(tx: LinkTransaction, pupils: list[ListedPupil], answers: dict, dates:
     Returns the account to sign in (made or taken over), or None (the transaction moved
     on: to the password of an existing account, or stopped)."""
     tx.answers, tx.dates = answers, dates
+    if linked_account(tx.identity["sub"]) is not None:  # linked meanwhile, elsewhere
+        stop(tx, StopReason.already_linked)
+        return None
     confirmed = {p.id for p in pupils if answers.get(str(p.id)) == "yes"}
     if not confirmed:
         stop(tx, StopReason.no_match)
@@ -274,7 +278,12 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
     if account is None or account.state not in HAS_ACCOUNT:
         stop(tx, StopReason.deactivated)
         return None
-    if not passwords().verify(account.password_hash, password):
+    if linked_account(tx.identity["sub"]) is not None or link_of(account) is not None:
+        stop(tx, StopReason.already_linked)
+        return None
+    # Under the sign-in throttle (its counters are the account's): guessing here is no
+    # cheaper than on the sign-in page.
+    if not check_current_password(account, password):
         failures = store().incr(f"fc-password:{tx.id}", max(tx.remaining(), 1))
         record("franceconnect_password_failed", actor=account.identifier)
         if failures >= MAX_PASSWORD_FAILURES:

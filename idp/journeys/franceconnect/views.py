@@ -162,10 +162,15 @@ def _page(name: str, tx, status: int = 200, **context):
                            identity=tx.identity, **context), status
 
 
+def _changing_number(tx) -> bool:
+    return tx.step == "code"  # "Modifier le numéro" from the code page
+
+
 @bp.route("/telephone", methods=["GET", "POST"])
-@step_page("phone", plan=LINK)
+@step_page("phone", on_demand=_changing_number, plan=LINK)
 def phone(tx):
-    """The mobile number the school holds."""
+    """The mobile number the school holds (again from the code page, to correct it: a
+    new code goes to the new number, within the same limits)."""
     form = PhoneForm()
     if not form.is_submitted():
         if tx.raw_phone:
