@@ -47,8 +47,7 @@ def _filters() -> dashboard.Filters:
 @bp.get("/etablissements/<uai>/tableau")
 def dashboard_page(uai: str):
     school = guard.school_or_404(uai)
-    members = dashboard.population(school)
-    total, classes = dashboard.figures(members)
+    total, classes = dashboard.figures(school)
     return render_template("admin/schools/dashboard.html", school=school, total=total,
                            classes=classes, now=utcnow(), states=dashboard.STATES,
                            labels=LABELS)
@@ -61,7 +60,7 @@ def dashboard_list(uai: str):
     filters = _filters()
     if filters.class_name and filters.class_name not in classes_of(school):
         abort(404)  # another school's class, typed into the URL
-    found = dashboard.search(dashboard.population(school), filters)
+    found = dashboard.search(school, filters)
     if request.args.get("format") == "csv":
         record("staff_list_exported", actor=actor_name(g.staff), school=school.uai,
                rows=len(found), filters=filters.as_args())
