@@ -167,7 +167,8 @@ def _pairs(school: School, record_clauses=(), profile: str = "") -> list[_Pair]:
 def _accounts(ids, columns, clauses=()) -> dict[int, object]:
     """The rows of these accounts (not deleted, matching `clauses`), by primary key."""
     fc = _fc_model()
-    cols = [Account.id, *columns] + ([fc.id.label("fc")] if fc is not None else [])
+    cols = [Account.id, *columns] + (
+        [fc.created_account.label("fc_created")] if fc is not None else [])
     out = {}
     for condition in _member_of(Account.id, sorted(set(ids))):
         stmt = select(*cols).where(condition,
@@ -179,23 +180,27 @@ def _accounts(ids, columns, clauses=()) -> dict[int, object]:
 
 
 def _origin(row) -> str:
-    if getattr(row, "fc", None) is not None:
+    """The rule of journeys/franceconnect/service.origin, on a row: made by a first
+    FranceConnect link (and no letter); else the school made it (a letter printed, or
+    one still to come: J4 never makes a provisional account); else the family registered
+    by SMS (J4)."""
+    if getattr(row, "fc_created", None) and row.issued_at is None:
         return "franceconnect"
-    # The school made it (a letter printed, or still waiting for its first letter: J4
-    # never makes a provisional account); otherwise the family registered by SMS (J4).
     school_made = row.issued_at is not None or row.state == AccountState.provisional
     return "letter" if school_made else "sms"
 
 
 def _origin_clause(origin: str):
+    """_origin as SQL (the FranceConnect link outer-joined by _accounts)."""
     fc = _fc_model()
     school_made = or_(Account.issued_at.is_not(None), Account.state == AccountState.provisional)
-    no_fc = true() if fc is None else fc.id.is_(None)
+    fc_made = false() if fc is None else and_(fc.created_account.is_(True),
+                                              Account.issued_at.is_(None))
     if origin == "franceconnect":
-        return false() if fc is None else fc.id.is_not(None)
+        return fc_made
     if origin == "letter":
-        return and_(no_fc, school_made)
-    return and_(no_fc, not_(school_made))
+        return school_made
+    return and_(not_(school_made), not_(fc_made))
 
 
 def _like(word: str):

@@ -201,3 +201,23 @@ def test_an_auditor_reads_but_cannot_print(app, ids):
     console_sign_in(browser, make_staff(app, "audit.eve", role="auditor"))
     assert browser.get(f"{BASE}/tableau").status_code == 200
     assert browser.get(f"{BASE}/tableau/courriers?classe=6e+A").status_code == 403
+
+
+def test_an_account_made_by_franceconnect_has_that_origin(app, ids, staff_browser):
+    from idp.models import FranceConnectLink
+
+    with app.app_context():
+        db.session.add(FranceConnectLink(account_id=ids["a.ndiaye"], sub="fc-sub-1",
+                                         given_name="Aminata", family_name="N'Diaye",
+                                         created_account=True))
+        # Linked later to an account the school made: still a letter's.
+        db.session.add(FranceConnectLink(account_id=ids["s.martin"], sub="fc-sub-2",
+                                         given_name="Sophie", family_name="Martin",
+                                         created_account=False))
+        db.session.commit()
+    get = lambda q: identifiers(staff_browser.get(f"{BASE}/tableau/liste?{q}"))  # noqa: E731
+    assert get("origine=franceconnect") == {"a.ndiaye"}
+    assert get("origine=sms") == set() and "s.martin" in get("origine=letter")
+    response = staff_browser.client.get(f"{BASE}/tableau/liste?eleve=Moussa&format=csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert next(r for r in rows if r[0] == "a.ndiaye")[5] == "FranceConnect"
