@@ -22,8 +22,71 @@ def emit(data: dict, as_json: bool, text: str) -> None:
 
 
 def fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    """Exit 1 with a one-line reason: `error: ...` on stderr, or `{"error": "..."}` on
+    stdout when the command was given --json."""
+    if wants_json():
+        click.echo(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        click.echo(f"error: {message}", err=True)
     sys.exit(1)
+
+
+def wants_json() -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("as_json") or ctx.meta.get("idp.json"):
+            return True
+        ctx = ctx.parent
+    return False
+
+
+def database_problem(exc: BaseException) -> str:
+    """One line for a database error a command met: not migrated, behind the migrations,
+    unreachable, or else the error's first line (never a traceback)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .ops.health import schema_problem
+
+    try:
+        with db.engine.connect() as connection:
+            problem = schema_problem(connection)
+    except DBAPIError as again:
+        return f"database unreachable: {_first_line(again.orig or again)}"
+    if problem:
+        return f"database {problem}"
+    return f"database error: {type(exc).__name__}: {_first_line(getattr(exc, 'orig', None) or exc)}"
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+# -- passwords: a prompt or standard input, never required on the command line ----------
+def password_options(command):
+    """--password (still accepted, but visible in `ps` and shell history) and
+    --password-stdin; with neither, `read_password` prompts (hidden, typed twice)."""
+    command = click.option("--password-stdin", "password_stdin", is_flag=True,
+                           help="Read the password from standard input (one line).")(command)
+    return click.option("--password", help="Avoid: visible in `ps` and the shell history; "
+                        "without it the password is asked (hidden) or read with "
+                        "--password-stdin.")(command)
+
+
+def read_password(password: str | None, from_stdin: bool) -> str:
+    if password is not None and from_stdin:
+        fail("give --password or --password-stdin, not both")
+    if from_stdin:
+        line = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        if not line:
+            fail("no password on standard input")
+        return line
+    if password is not None:
+        return password
+    if not click.get_text_stream("stdin").isatty():
+        fail("no password: type it at the prompt (in a terminal) or pipe it with "
+             "--password-stdin")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 def app_context():

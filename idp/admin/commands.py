@@ -8,7 +8,8 @@ import sys
 import click
 
 from ..audit import record
-from ..cli_helpers import action_commands, app_context, commit, emit, fail
+from ..cli_helpers import (action_commands, app_context, commit, emit, fail, password_options,
+                           read_password)
 from .audit_trail import AuditFilter, as_dict, export_csv, page
 from .staff import StaffError, create_staff, list_staff, reset_totp, set_enabled
 
@@ -23,7 +24,7 @@ def staff():
 
 @staff.command("create")
 @click.option("--identifier", required=True)
-@click.option("--password", required=True, help="12+ characters, the house policy.")
+@password_options  # 12+ characters, the house policy
 @click.option("--role", type=click.Choice(["operator", "school_staff", "auditor"]),
               required=True)
 @click.option("--school", "schools", multiple=True, help="UAI (school staff; repeatable).")
@@ -31,8 +32,10 @@ def staff():
               help="Make the TOTP secret now and print it once (otherwise: enrolment with "
                    "a QR code at the first console sign-in).")
 @click.option("--json", "as_json", is_flag=True)
-def staff_create(identifier, password, role, schools, totp_now, as_json):
-    """Create a staff account (TOTP is required before any console page)."""
+def staff_create(identifier, password, password_stdin, role, schools, totp_now, as_json):
+    """Create a staff account (TOTP is required before any console page). The password
+    (12+ characters) is asked (hidden), or read from standard input with --password-stdin."""
+    password = read_password(password, password_stdin)
     with app_context():
         try:
             row, enrolment = create_staff(identifier=identifier, password=password, role=role,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli_helpers import app_context, commit, emit, fail
+from ..cli_helpers import app_context, commit, emit, fail, password_options, read_password
 from ..roster import UnknownSchool, find_school
 from .accounts import AccountError, create_account
 from .support import (SupportError, default_deadline, describe, find_by_identifier,
@@ -22,7 +22,7 @@ def accounts():
 
 @accounts.command("create")
 @click.option("--identifier", required=True)
-@click.option("--password", required=True)
+@password_options
 @click.option("--profile", type=click.Choice(["parent", "pupil"]), required=True)
 @click.option("--academy", required=True, help="Academy code from config/academies.toml.")
 @click.option("--first-name", default="")
@@ -30,9 +30,11 @@ def accounts():
 @click.option("--email")
 @click.option("--active", is_flag=True, help="Ready to sign in (otherwise provisional).")
 @click.option("--json", "as_json", is_flag=True)
-def accounts_create(identifier, password, profile, academy, first_name, last_name, email,
-                    active, as_json):
-    """Create an account (for demos and tests)."""
+def accounts_create(identifier, password, password_stdin, profile, academy, first_name,
+                    last_name, email, active, as_json):
+    """Create an account (for demos and tests). The password is asked (hidden), or read
+    from standard input with --password-stdin."""
+    password = read_password(password, password_stdin)
     with app_context():
         try:
             account = create_account(identifier=identifier, password=password, profile=profile,

@@ -20,8 +20,8 @@ def settings_env(settings: dict) -> dict:
     return env
 
 
-def run_idp(settings: dict, *args: str, expect_ok: bool = True):
-    result = CliRunner().invoke(main, list(args), env=settings_env(settings))
+def run_idp(settings: dict, *args: str, expect_ok: bool = True, input: str | None = None):
+    result = CliRunner().invoke(main, list(args), env=settings_env(settings), input=input)
     if expect_ok:
         assert result.exit_code == 0, result.output
     return result
