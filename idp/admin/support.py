@@ -193,6 +193,9 @@ def reactivate(account: Account, deadline: date, actor: str | None = None) -> Ac
     `deadline` (end of that day, UTC)."""
     if account.state != AccountState.deactivated:
         raise SupportError(_("Ce compte n'est pas désactivé."))
+    if account.merged_into_id is not None:  # "Ajouter un enfant": the family's other account
+        raise SupportError(_("Ce compte a été fusionné dans un autre compte de la famille, "
+                             "qui a repris ses élèves : il ne peut pas être réactivé."))
     today = utcnow().date()
     if not today < deadline <= latest_deadline(today):
         raise SupportError(_("La nouvelle date limite doit être dans l'année à venir."))

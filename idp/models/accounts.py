@@ -68,6 +68,12 @@ class Account(Base):
     # pupil must choose a new one at the next sign-in (the first-connection form without
     # the birth-date question). Cleared when chosen. Migration family0001.
     guardian_reset_at: Mapped[datetime | None]
+    # "Ajouter un enfant" with this (provisional) account's letter: the family already had
+    # an account, which took over its pupils; this one is retired (deactivated, never
+    # reactivated) and the school sees which account it was merged into. Migration
+    # family0002.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"))
     # Credential stuffing (issue 17, migration stuffing0001): when the family last chose
     # its password (forced-change campaigns filter on it; None: before this was recorded,
     # read as the activation), and the time before which device cookies stop counting
@@ -78,6 +84,7 @@ class Account(Base):
     # Loaded when used (claims, attributes): most requests need the account alone, and
     # a joined load on every sign-in check cost ~10% of an authorize request.
     school = relationship("School", lazy="select")
+    merged_into = relationship("Account", remote_side=[id], lazy="select")
 
     __table_args__ = (Index("ix_accounts_state_deadline", "state", "activation_deadline"),
                       Index("ix_accounts_state_issued", "state", "issued_at"))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
 
 
 class ChildActionForm(FlaskForm):
@@ -12,3 +14,17 @@ class ChildActionForm(FlaskForm):
 class CloseAccountForm(FlaskForm):
     """"Fermer mon compte": the box says the family understood what it loses."""
     understood = BooleanField()
+
+
+class AttachLetterForm(FlaskForm):
+    """"Ajouter un enfant" with the other school's letter addressed to the representative."""
+    identifier = StringField(
+        _l("Identifiant indiqué sur le courrier"),
+        validators=[InputRequired(_l("Saisissez l'identifiant du courrier.")),
+                    Length(max=64)],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "autocomplete": "off"})
+    password = PasswordField(
+        _l("Mot de passe provisoire du courrier"),
+        validators=[InputRequired(_l("Saisissez le mot de passe provisoire du courrier.")),
+                    Length(max=200)],
+        render_kw={"autocomplete": "off"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from ...audit import record
 from ...errors import error_page
@@ -14,8 +14,8 @@ from ...models import AccountProfile
 from ...signin.gate import allow
 from ...signin.session import after_logout, current_account, end_session
 from ..account import reauth
-from . import children, own_data
-from .forms import ChildActionForm, CloseAccountForm
+from . import attach, children, own_data
+from .forms import AttachLetterForm, ChildActionForm, CloseAccountForm
 
 bp = Blueprint("family", __name__, url_prefix="/compte")
 allow("family.closed")  # shown once the account and its session are gone
@@ -89,6 +89,48 @@ def temporary_password(pupil_id: int):
         return _not_found()
     child, temporary = done
     return render_template("family/child_done.html", child=child, temporary=temporary)
+
+
+ATTACH_ERRORS = {
+    attach.AttachRefused.credentials: lambda: _(
+        "Identifiant ou mot de passe provisoire incorrect. Vérifiez-les sur le courrier de "
+        "l'établissement (majuscules, minuscules) ; un courrier déjà utilisé pour activer "
+        "un compte ne fonctionne plus."),
+    attach.AttachRefused.throttled: lambda: _(
+        "Trop d'essais pour cet identifiant : réessayez dans quelques minutes."),
+    attach.AttachRefused.pupil_letter: lambda: _(
+        "Ce courrier est celui d'un élève. Saisissez l'identifiant et le mot de passe "
+        "provisoire du courrier adressé au représentant légal."),
+    attach.AttachRefused.already: lambda: _(
+        "Les élèves de ce courrier sont déjà rattachés à votre compte : rien à ajouter."),
+    attach.AttachRefused.no_pupil: lambda: _(
+        "Ce courrier ne rattache aucun élève. Contactez l'établissement qui l'a envoyé."),
+}
+
+
+@bp.route("/enfants/ajouter", methods=["GET", "POST"], endpoint="attach")
+@reauth.require_recent_password("family.attach")
+def attach_page():
+    """"Ajouter un enfant" with the letter another school addressed to this
+    representative."""
+    account, refused = _parent_only()
+    if refused:
+        return refused
+    form = AttachLetterForm()
+    if form.validate_on_submit():
+        try:
+            added = attach.attach_by_letter(account, form.identifier.data, form.password.data)
+        except attach.AttachError as exc:
+            form.identifier.errors = list(form.identifier.errors) + [
+                ATTACH_ERRORS[exc.reason]()]
+        else:
+            flash(ngettext("%(num)d élève rattaché à votre compte : %(names)s.",
+                           "%(num)d élèves rattachés à votre compte : %(names)s.",
+                           len(added), names=", ".join(p.first_name for p in added)),
+                  "success")
+            return redirect(url_for("family.children"))
+    form.password.data = ""
+    return render_template("family/attach.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/mes-donnees", endpoint="own_data")
