@@ -178,3 +178,98 @@ def _wait_for(check, timeout: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("gunicorn did not replace its workers in time")
+
+
+# --- deploy/nginx/idp.conf in front of the served IdP -------------------------------------
+
+def _self_signed(directory) -> tuple[str, str]:
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "connexion.example.fr")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=1)).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture(scope="module")
+def deployed_nginx(served, tmp_path_factory):
+    """deploy/nginx/idp.conf as shipped, but for its names: ports on 127.0.0.1, a
+    self-signed certificate, and no `allow 127.0.0.1` (the test plays a remote client)."""
+    import shutil
+
+    from idp.config import PROJECT_ROOT
+
+    if shutil.which("nginx") is None:
+        pytest.skip("no nginx (make test installs nginx-light)")
+    tmp = tmp_path_factory.mktemp("nginx")
+    cert, key = _self_signed(tmp)
+    https, http = free_port(), free_port()
+    site = (PROJECT_ROOT / "deploy" / "nginx" / "idp.conf").read_text()
+    for old, new in (("127.0.0.1:8000", f"127.0.0.1:{served.port}"),
+                     ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
+                     ("listen [::]:443 ssl http2;", ""),
+                     ("listen 80;", f"listen 127.0.0.1:{http};"), ("listen [::]:80;", ""),
+                     ("/etc/letsencrypt/live/connexion.example.fr/fullchain.pem", cert),
+                     ("/etc/letsencrypt/live/connexion.example.fr/privkey.pem", key),
+                     ("/var/log/nginx/idp.access.log", str(tmp / "access.log")),
+                     ("allow 127.0.0.1;", "")):
+        assert old in site, old
+        site = site.replace(old, new)
+    temps = "\n".join(f"{k}_temp_path {tmp}/{k};" for k in
+                      ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"worker_processes 1;\npid {tmp}/nginx.pid;\n"
+                    f"error_log {tmp}/error.log warn;\nevents {{}}\n"
+                    f"http {{\n{temps}\n{site}\n}}\n")
+    process = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp), "-e",
+                                str(tmp / "error.log"), "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"https://127.0.0.1:{https}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/healthz", verify=False, timeout=1)
+                break
+            except requests.RequestException:
+                assert process.poll() is None, (tmp / "error.log").read_text()
+                time.sleep(0.05)
+        yield {"https": base, "http": f"http://127.0.0.1:{http}", "tmp": tmp}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_the_shipped_nginx_site_restricts_metrics_and_hands_a_request_id(deployed_nginx,
+                                                                        served):
+    base = deployed_nginx["https"]
+    assert requests.get(base + "/metrics", verify=False, timeout=5).status_code == 403
+    assert requests.get(base + "/readyz", verify=False, timeout=5).status_code == 403
+    assert requests.get(base + "/healthz", verify=False, timeout=5).text == "ok\n"
+    page = requests.get(base + "/connexion", verify=False, timeout=5,
+                        headers={"X-Request-Id": "forged-by-a-client"})
+    assert page.status_code == 200
+    rid = page.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid)  # nginx's $request_id, not the client's
+    time.sleep(0.3)
+    proxy_lines = [json.loads(l) for l in
+                   (deployed_nginx["tmp"] / "access.log").read_text().splitlines()]
+    assert any(l["request_id"] == rid and l["path"] == "/connexion" for l in proxy_lines)
+    assert any(json.loads(l).get("request_id") == rid for l in _lines(served))
+    plain = requests.get(deployed_nginx["http"] + "/connexion?x=1", allow_redirects=False,
+                         timeout=5)
+    assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
