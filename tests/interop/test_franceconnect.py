@@ -47,6 +47,9 @@ def test_first_link_then_straight_through_then_logout_reaches_franceconnect(app,
     page = family.choose_parent()
     assert "S'identifier avec FranceConnect" in plain(page)
     assert "Qu'est-ce que FranceConnect ?" in plain(page)
+    # The button's POST is followed by a redirect to FranceConnect: form-action allows it.
+    form_action = page.headers["Content-Security-Policy"].split("form-action")[1].split(";")[0]
+    assert family.setup.fc.url in form_action.split()
     family.click_button()
     assert family.browser.url.startswith(family.setup.fc.url + "/api/v2/authorize")
     assert "acr_values=eidas1" in family.browser.url
@@ -317,3 +320,30 @@ def test_a_mistyped_number_can_be_corrected_from_the_code_page(app, family):
     page = family.first_link()
     family.browser.through_steps()
     assert family.path == "/" and len(_links(app)) == 1
+
+
+def test_an_account_without_password_confirms_with_franceconnect(app, family):
+    """Mon compte's sensitive pages ask again after the re-authentication window: an
+    account made through FranceConnect (no password) confirms with FranceConnect, then
+    may choose a password."""
+    import time
+
+    from tests.support.franceconnect import REAUTH_SECONDS
+    family.sign_in("nadia")
+    family.first_link()
+    family.browser.through_steps()
+    time.sleep(REAUTH_SECONDS + 0.2)
+    page = family.open("/compte/email")
+    assert family.path == "/compte/confirmer-mot-de-passe", family.browser.url
+    assert "Confirmer avec FranceConnect" in plain(page)
+    family.browser.submit(index=form_index(page, "/franceconnect/connexion"))
+    family.pick("nadia")
+    assert family.path == "/compte/email", family.browser.url
+    assert {"method": "fc"} in _audited(app, "reauthenticated")
+
+    page = family.open("/franceconnect/compte/mot-de-passe")
+    assert 'name="password_confirm"' in page.text, page.text[:500]
+    family.browser.submit({"password": "Cartable-Rouge-2031!",
+                           "password_confirm": "Cartable-Rouge-2031!"})
+    assert family.path == "/compte"
+    assert "Délier FranceConnect" in plain(family.browser.page)

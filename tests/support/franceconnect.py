@@ -20,6 +20,7 @@ from .served import HttpBrowser, Served, _Forms, _run, free_port, serve_idp
 from .signup import last_code
 
 NADIA_PHONE = "+33612345678"
+REAUTH_SECONDS = 2
 NADIA_DATES = (("yes", "12", "10", "2013"), ("yes", "04", "07", "2010"))  # Yanis, Sarah
 
 
@@ -65,7 +66,9 @@ def franceconnect_idp(settings, tmp_path_factory):
                        + "/api/v2/.well-known/openid-configuration",
                        FRANCECONNECT_CLIENT_ID=DEFAULT_CLIENT_ID,
                        FRANCECONNECT_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
-                       FRANCECONNECT_TIMEOUT=1) as idp:
+                       FRANCECONNECT_TIMEOUT=1,
+                       # Short, so that a test sees "Mon compte" ask again (2 s sleep).
+                       REAUTH_WINDOW_SECONDS=REAUTH_SECONDS) as idp:
             setup = FranceConnectSetup(idp, fc)
             yield setup
             setup.switch("ok")

@@ -13,6 +13,7 @@ from ..signup.forms import MobileValid
 class StartForm(FlaskForm):
     """"S'identifier avec FranceConnect" (a POST: it starts a flow)."""
     purpose = HiddenField(default="signin")
+    suite = HiddenField()  # reauth: the page to go back to (account.reauthenticate's)
 
 
 class PhoneForm(FlaskForm):

@@ -104,7 +104,8 @@ def start():
         return redirect(url_for("login.form"))
     purpose = "reauth" if form.purpose.data == "reauth" and current_account() else "signin"
     try:
-        return redirect(client.authorization_url(browser_owner(), purpose), code=303)
+        suite = (form.suite.data or "")[:64] or None
+        return redirect(client.authorization_url(browser_owner(), purpose, suite), code=303)
     except client.Unavailable as exc:
         return _unavailable(exc.reason)
 
@@ -128,7 +129,7 @@ def callback():
     except client.Refused as exc:
         return _refused(exc.reason)
     if flow.get("purpose") == "reauth":
-        return _reauthenticated(identity)
+        return _reauthenticated(identity, flow.get("suite"))
     found = service.linked_account(identity.sub)
     if found is not None:
         link, account = found
@@ -286,13 +287,18 @@ def stopped(tx):
 
 # --- A FranceConnected account ("Mon compte") ---------------------------------------
 
-def _reauthenticated(identity):
+def _reauthenticated(identity, suite: str | None):
+    """A signed-in account confirmed who it is with FranceConnect (instead of a password
+    it may not have): the re-authentication window opens, as after a password."""
     account = current_account()
     link = service.link_of(account)
     if account is None or link is None or link.sub != identity.sub:
         return _refused("reauth_other_identity")
     reauth.mark_reauthenticated()
     session[SESSION_KEY] = {"id_token": identity.id_token}
+    record("reauthenticated", actor=account.identifier, method="fc")
+    if suite:
+        return redirect(url_for(reauth.safe_target(suite)))
     return redirect(url_for("franceconnect.choose_password"))
 
 

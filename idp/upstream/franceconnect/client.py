@@ -192,17 +192,20 @@ def _session(**kwargs) -> OAuth2Session:
                          leeway=5, **kwargs)
 
 
-def authorization_url(owner: str, purpose: str = "signin") -> str:
+def authorization_url(owner: str, purpose: str = "signin", suite: str | None = None) -> str:
     """Where the browser goes: FranceConnect's authorize endpoint with a fresh `state`
     and `nonce` (43 random characters each), kept in the store for FLOW_SECONDS under
-    the state and bound to `owner` (a random value of this browser's session)."""
+    the state and bound to `owner` (a random value of this browser's session).
+    `purpose`: "signin", or "reauth" (a signed-in account confirms who it is; `suite`
+    names the page to go back to)."""
     meta = metadata()
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     url, _ = _session().create_authorization_url(
         meta["authorization_endpoint"], state=state, nonce=nonce,
         acr_values=_config("ACR"))
     store().set(_PREFIX + "flow:" + state, {"nonce": nonce, "owner": owner,
-                                            "purpose": purpose, "at": time.time()},
+                                            "purpose": purpose, "suite": suite,
+                                            "at": time.time()},
                 FLOW_SECONDS)
     return url
 
