@@ -14,30 +14,38 @@ from ..db import db
 READY_TIMEOUT_SECONDS = 2.0
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 _expected_heads: set[str] | None = None
+_known: set[str] = set()
 
 
 def expected_heads() -> set[str]:
     """The heads of the migrations shipped with this code (read once)."""
-    global _expected_heads
-    if _expected_heads is None:
-        from ..migrations import alembic_config
-
-        _expected_heads = set(ScriptDirectory.from_config(alembic_config("")).get_heads())
+    _load_script()
     return _expected_heads
 
 
+def _load_script() -> None:
+    global _expected_heads, _known
+    if _expected_heads is None:
+        from ..migrations import alembic_config
+
+        script = ScriptDirectory.from_config(alembic_config(""))
+        _known = {rev.revision for rev in script.walk_revisions()}
+        _expected_heads = set(script.get_heads())
+
+
 def schema_problem(connection) -> str | None:
-    """None when the database is at every expected head, else a one-line reason."""
+    """None when the database has every migration this code ships, else a one-line reason.
+
+    A revision this code does not know means a newer release upgraded the database: this
+    node stays ready, since migrations only add (a rolling upgrade runs `idp db upgrade`
+    first, then restarts the nodes one by one, the old ones serving meanwhile)."""
+    _load_script()
     current = set(MigrationContext.configure(connection).get_current_heads())
-    expected = expected_heads()
     if not current:
         return "not migrated: run `idp db upgrade`"
-    if current != expected:
-        missing = sorted(expected - current)
-        unknown = sorted(current - expected)
-        if unknown:
-            return f"schema at unknown revision {', '.join(unknown)} (newer code deployed elsewhere?)"
-        return f"schema not upgraded ({', '.join(missing)} missing): run `idp db upgrade`"
+    missing = _expected_heads - current
+    if missing and current <= _known:
+        return f"schema not upgraded ({', '.join(sorted(missing))} missing): run `idp db upgrade`"
     return None
 
 
