@@ -28,3 +28,18 @@ class AttachLetterForm(FlaskForm):
         validators=[InputRequired(_l("Saisissez le mot de passe provisoire du courrier.")),
                     Length(max=200)],
         render_kw={"autocomplete": "off"})
+
+
+class MergeForm(FlaskForm):
+    """"Fusionner deux comptes": the other account's identifier and password."""
+    identifier = StringField(
+        _l("Identifiant de votre autre compte"),
+        validators=[InputRequired(_l("Saisissez l'identifiant de votre autre compte.")),
+                    Length(max=64)],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "autocomplete": "off"})
+    password = PasswordField(
+        _l("Mot de passe de votre autre compte"),
+        validators=[InputRequired(_l("Saisissez le mot de passe de votre autre compte.")),
+                    Length(max=1024)],
+        render_kw={"autocomplete": "off"})
+    understood = BooleanField()

@@ -110,8 +110,16 @@ def may_close(account: Account) -> bool:
 
 def close(account: Account) -> str:
     """Close the account (see module doc); flushes. The caller ends this browser's session
-    (end_session) *before*, so its logout line is rewritten too. Returns the tombstone's
-    audit name."""
+    (end_session) after. Returns the tombstone's audit name."""
+    tombstone = retire(account)
+    record("account_closed", target=tombstone, reason="closed_by_family")
+    return tombstone
+
+
+def retire(account: Account, merged_into: Account | None = None) -> str:
+    """The tombstone (see module doc), also for the account a merge closes
+    (`merged_into`: the kept account, named on the tombstone). Flushes; returns the
+    tombstone's audit name."""
     end_everything(account)  # other sessions (back-channel logout), refresh tokens
     quiet = {"synchronize_session": False}
     ids = [account.id]
@@ -141,6 +149,7 @@ def close(account: Account) -> str:
     account.password_hash = "!"
     account.provisional_password_hash = None
     account.deactivated_at = utcnow()
+    if merged_into is not None:
+        account.merged_into_id = merged_into.id
     db.session.flush()
-    record("account_closed", target=tombstone, reason="closed_by_family")
     return tombstone

@@ -14,8 +14,8 @@ from ...models import AccountProfile
 from ...signin.gate import allow
 from ...signin.session import after_logout, current_account, end_session
 from ..account import reauth
-from . import attach, children, own_data
-from .forms import AttachLetterForm, ChildActionForm, CloseAccountForm
+from . import attach, children, merge, own_data
+from .forms import AttachLetterForm, ChildActionForm, CloseAccountForm, MergeForm
 
 bp = Blueprint("family", __name__, url_prefix="/compte")
 allow("family.closed")  # shown once the account and its session are gone
@@ -131,6 +131,54 @@ def attach_page():
             return redirect(url_for("family.children"))
     form.password.data = ""
     return render_template("family/attach.html", form=form), 400 if form.errors else 200
+
+
+MERGE_ERRORS = {
+    merge.MergeRefused.own: lambda: _(
+        "C'est l'identifiant du compte sur lequel vous êtes connecté. Saisissez celui de "
+        "votre autre compte."),
+    merge.MergeRefused.credentials: lambda: _(
+        "Identifiant ou mot de passe incorrect. Vérifiez-les (majuscules, minuscules)."),
+    merge.MergeRefused.throttled: lambda: _(
+        "Trop d'essais pour cet identifiant : réessayez dans quelques minutes."),
+    merge.MergeRefused.pupil: lambda: _(
+        "C'est le compte d'un élève : un compte d'élève ne peut pas être fusionné avec un "
+        "compte de représentant légal. Pour rattacher votre enfant, utilisez « Ajouter un "
+        "enfant »."),
+    merge.MergeRefused.not_active: lambda: _(
+        "Cet autre compte n'est pas activé. S'il vient d'un courrier jamais utilisé, "
+        "utilisez « Ajouter un enfant » ; s'il a été désactivé, contactez l'établissement."),
+}
+
+
+@bp.route("/fusionner", methods=["GET", "POST"], endpoint="merge")
+@reauth.require_recent_password("family.merge")
+def merge_page():
+    """"Fusionner deux comptes": keep this one, close the other after moving its links,
+    consents and charter acceptances."""
+    account, refused = _parent_only()
+    if refused:
+        return refused
+    form = MergeForm()
+    if form.validate_on_submit():
+        if not form.understood.data:
+            form.understood.errors = [_("Cochez la case pour confirmer la fusion.")]
+        else:
+            try:
+                moved = merge.merge(account, form.identifier.data, form.password.data)
+            except merge.MergeError as exc:
+                form.identifier.errors = list(form.identifier.errors) + [
+                    MERGE_ERRORS[exc.reason]()]
+            else:
+                flash(_("Vos deux comptes sont fusionnés : %(pupils)s. L'autre compte est "
+                        "fermé ; vous vous connectez désormais avec l'identifiant %(id)s.",
+                        pupils=ngettext("%(num)d élève rattaché en plus",
+                                        "%(num)d élèves rattachés en plus", moved["pupils"]),
+                        id=account.identifier), "success")
+                return redirect(url_for("family.children"))
+    form.password.data = ""
+    return render_template("family/merge.html", form=form,
+                           identifier=account.identifier), 400 if form.errors else 200
 
 
 @bp.get("/mes-donnees", endpoint="own_data")

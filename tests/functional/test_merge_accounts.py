@@ -1,0 +1,143 @@
+""""Fusionner deux comptes" (issue 20, point 3): signed in on the account to keep, the
+family gives the other's identifier and password; links, consents and charter
+acceptances move; the other is closed with a tombstone; relying parties keep one stable
+`sub` for the kept account; the closed one's sessions (back-channel logout) and refresh
+tokens end; audited on both sides. Bad input: one's own identifier, a pupil's account, a
+wrong password, an unknown identifier, a not-activated account: a French message next to
+the field, nothing changed."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from html import unescape
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from idp.db import db
+from idp.models import AuditEvent, CharterAcceptance, Consent, GuardianLink
+from idp.notify.delivery import deliver_due
+
+from ..support.accounts import account_row, update_account
+from ..support.browser import Browser
+from ..support.gating import at_rp, authorize
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[str] = []
+
+    def do_POST(self):
+        _Receiver.received.append(self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                                  .decode())
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def backchannel_rp(make):
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    _Receiver.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rp = make.oidc_client(name="ENT", redirect_uris=["https://ent.example/callback"],
+                          backchannel_logout_uri=f"http://127.0.0.1:{server.server_port}/bc")
+    yield rp
+    server.shutdown()
+
+
+def _sub(tokens) -> str:
+    payload = tokens["id_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+
+
+def _merge(browser, identifier, password, understood=True):
+    browser.get("/compte/fusionner")
+    data = {"identifier": identifier, "password": password}
+    if understood:
+        data["understood"] = "y"
+    return browser.submit_page(data)
+
+
+def test_merge_two_representative_accounts(app, make, gating, flow, backchannel_rp):
+    gating.charter()
+    kept = make.account(with_pupils=1)
+    pronote = make.oidc_client(name="PRONOTE", redirect_uris=["https://pronote.example/cb"])
+    gating.charter(version="pronote-1", rp_key=f"oidc:{pronote.client_id}")  # `other` only
+    other = make.account(with_pupils=1, first_name="Camille", email="camille2@example.org")
+    with app.app_context():
+        db.session.add(Consent(account_id=other.id, rp_key="saml:https://sp.example",
+                               claims=["FrEduCtId"]))
+        db.session.commit()
+    computer = Browser(app.test_client())
+    flow.browser = computer
+    sub_before = _sub(flow.tokens_for(backchannel_rp, kept))
+    phone = Browser(app.test_client())
+    flow.browser = phone
+    other_tokens = flow.tokens_for(backchannel_rp, other)
+
+    done = _merge(computer, other.identifier, other.password)
+    assert done.request.path == "/compte/enfants", unescape(done.text)[:3000]
+    assert "Vos deux comptes sont fusionnés : 1 élève rattaché en plus" in unescape(done.text)
+    with app.app_context():
+        links = set(db.session.scalars(select(GuardianLink.pupil_id).where(
+            GuardianLink.guardian_id == kept.id)))
+        assert links == {kept.pupil_ids[0], other.pupil_ids[0]}
+        assert db.session.scalar(select(Consent.rp_key).where(
+            Consent.account_id == kept.id)) == "saml:https://sp.example"
+        assert len(db.session.scalars(select(CharterAcceptance).where(
+            CharterAcceptance.account_id == kept.id)).all()) == 2
+        events = {e.action: e for e in db.session.scalars(select(AuditEvent))}
+    closed = account_row(app, other.id)
+    assert closed.state.value == "deleted" and closed.merged_into_id == kept.id
+    assert closed.identifier == f"deleted-{other.public_id}" and closed.email is None
+    assert events["accounts_merged"].target == kept.identifier
+    assert events["accounts_merged"].details["pupils"] == 1
+    assert events["account_merged_into"].target == f"deleted:{other.public_id}"
+    # The closed account's session ends (back channel), its refresh token too.
+    assert phone.get("/").request.path == "/connexion"
+    with app.app_context():
+        deliver_due()
+    assert len(_Receiver.received) == 1
+    refused = flow.client.post("/oidc/token", data={
+        "grant_type": "refresh_token", "refresh_token": other_tokens["refresh_token"]},
+        auth=(backchannel_rp.client_id, backchannel_rp.client_secret))
+    assert refused.status_code == 400
+    # The kept account: still signed in here, the same sub for the relying party.
+    assert computer.get("/").request.path == "/"
+    flow.browser = computer
+    assert _sub(flow.tokens_for(backchannel_rp, kept)) == sub_before
+    assert Browser(app.test_client()).sign_in(other.identifier, other.password) \
+        .request.path == "/connexion"
+
+
+@pytest.mark.parametrize("case", ["own", "wrong", "unknown", "pupil", "not_active",
+                                  "unticked"])
+def test_bad_merges_change_nothing(app, browser, make, case):
+    kept = make.account(with_pupils=1)
+    other = make.account(with_pupils=1, first_name="Camille")
+    pupil = kept.pupils[0]
+    if case == "not_active":
+        update_account(app, other.id, state="deactivated")
+    identifier, password, message = {
+        "own": (kept.identifier, kept.password, "C'est l'identifiant du compte sur lequel"),
+        "wrong": (other.identifier, "Pas-le-bon-2026!", "Identifiant ou mot de passe incorrect"),
+        "unknown": ("z.personne9", other.password, "Identifiant ou mot de passe incorrect"),
+        "pupil": (pupil.identifier, pupil.password, "un compte d'élève ne peut pas être fusionné"),
+        "not_active": (other.identifier, other.password, "Cet autre compte n'est pas activé"),
+        "unticked": (other.identifier, other.password, "Cochez la case"),
+    }[case]
+    browser.sign_in(kept.identifier, kept.password)
+    page = _merge(browser, identifier, password, understood=case != "unticked")
+    assert page.status_code == 400 and message in unescape(page.text)
+    assert password not in page.text
+    assert account_row(app, other.id).state.value in ("active", "deactivated")
+    assert account_row(app, pupil.id).state.value == "active"
+    with app.app_context():
+        assert set(db.session.scalars(select(GuardianLink.pupil_id).where(
+            GuardianLink.guardian_id == kept.id))) == {kept.pupil_ids[0]}
+        assert db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "accounts_merged")) is None
