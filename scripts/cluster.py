@@ -51,7 +51,8 @@ _PATH_SETTINGS = {"CONFIG": "idp.toml", "SECRET_KEY_FILE": "secret_key",
                   "TOTP_SEALING_KEYS_FILE": "totp_sealing_keys",
                   "SMS_CODE_KEY_FILE": "sms_code_key", "PAIRWISE_SALT_FILE": "pairwise_salt",
                   "KEY_ENCRYPTION_KEY_FILE": "key_encryption_key", "KEYS_DIR": "keys",
-                  "STORE_PATH": "store.sqlite3", "DEMO_CLIENTS_FILE": "demo_clients.json"}
+                  "STORE_PATH": "store.sqlite3", "DEMO_CLIENTS_FILE": "demo_clients.json",
+                  "METRICS_DIR": "metrics"}  # each node's /metrics counts its own workers
 
 _DECIDED = {"ISSUER", "BASE_URL", "WORKERS", "TRUSTED_PROXIES", *_PATH_SETTINGS}
 
