@@ -94,6 +94,7 @@ DEFAULTS: dict = {
     "SIGNIN_WAIT_SECONDS": 2.0,
     "SIGNIN_QUEUE_ADDRESS_SHARE": 0.1,
     "SIGNIN_QUEUE_ADDRESS_MIN": 5,
+    "SIGNIN_QUEUE_GRACE_SECONDS": 1.5,  # a slot the queue's front leaves unused: anyone's
     "SIGNIN_HOLD_MINUTES": 10,
     # Sessions.
     "SESSION_IDLE_MINUTES": 30,

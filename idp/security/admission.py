@@ -16,7 +16,10 @@ cannot start at once takes a ticket in one queue (first come, first served, kept
 its retries by the waiting page's cookie). Only the oldest tickets, `window` of them
 (twice the slots of every live process), may take a slot that frees up; a family that
 retries faster does not move ahead, and one client address holds at most a small share
-of the queue. A ticket not renewed for its lease (the family closed the page) leaves.
+of the queue. A ticket not renewed for its lease (the retry its page announced, plus a
+margin: the family closed the page) leaves; a slot the front leaves unused for
+`grace_seconds` (its families between two reloads, or gone) goes to whoever waits, so
+abandoned tickets cost a little capacity, never the node's.
 The store being down makes `StoreUnavailable` rise: 503, never an unguarded sign-in.
 """
 from __future__ import annotations
@@ -74,7 +77,7 @@ class Admission:
 
     def __init__(self, store: Store, *, enabled: bool = True, concurrency: int = 1,
                  waiters: int = 1, wait_seconds: float = 2.0, address_share: float = 0.1,
-                 address_min: int = 5, retry_max: int = 20):
+                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 1.5):
         self.store = store
         self.enabled = enabled
         self.concurrency = max(1, int(concurrency))
@@ -83,6 +86,11 @@ class Admission:
         self.address_share = float(address_share)
         self.address_min = max(1, int(address_min))
         self.retry_max = max(1, int(retry_max))
+        # A slot left free this long by the front of the queue (its families gone, or
+        # between two reloads) goes to whoever waits: a closed page costs a little
+        # capacity, never the whole node's.
+        self.grace_seconds = float(grace_seconds)
+        self._released_at = 0.0
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
@@ -101,7 +109,8 @@ class Admission:
                    waiters=concurrency if waiters in (None, "") else int(waiters),
                    wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
                    address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
-                   address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)))
+                   address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
+                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 1.5)))
 
     @property
     def lane_threads(self) -> int:
@@ -112,7 +121,7 @@ class Admission:
     def lease_for(self, retry_after: int) -> int:
         """How long a ticket keeps its place without being renewed: the retry the page
         announces, the wait of that retry, and a margin for a slow phone."""
-        return int(retry_after + self.wait_seconds + 10)
+        return int(retry_after + self.wait_seconds + 5)
 
     def window(self) -> int:
         """How many of the oldest tickets may take a free slot: twice the slots of every
@@ -144,7 +153,7 @@ class Admission:
         if not self.enabled:
             return _nothing
         started = time.monotonic()
-        lease = self.lease_for(self.retry_max)
+        lease = self.lease_for(1)  # renewed while its thread waits
         rank, length = self.store.queue_enter(QUEUE, ticket, address, lease,
                                               self.address_share, self.address_min)
         if rank is None:
@@ -158,7 +167,7 @@ class Admission:
                 self._in_lane += 1
         if full:
             self._turned_away("lane_full")
-            raise SigninBusy(ticket, rank, length, self.retry_after(rank))
+            raise self._busy(ticket, address, rank, length)
         metrics.waiting(+1)
         admitted = False
         try:
@@ -169,6 +178,10 @@ class Admission:
                     if self._slots.acquire(timeout=max(0.0, min(POLL_SECONDS, remaining))):
                         admitted = True
                         break
+                elif time.monotonic() - self._released_at >= self.grace_seconds \
+                        and self._slots.acquire(blocking=False):
+                    admitted = True  # the front left this slot unused past the grace
+                    break
                 elif remaining > 0:
                     time.sleep(min(POLL_SECONDS, remaining))
                 if time.monotonic() >= deadline:
@@ -183,7 +196,7 @@ class Admission:
                     self._in_lane -= 1
         if not admitted:
             self._turned_away("wait_over")
-            raise SigninBusy(ticket, rank, length, self.retry_after(rank))
+            raise self._busy(ticket, address, rank, length)
         try:
             self.store.queue_leave(QUEUE, ticket)
         except BaseException:
@@ -199,6 +212,14 @@ class Admission:
             self._free()
 
         return release
+
+    def _busy(self, ticket: str, address: str, rank: int, length: int) -> SigninBusy:
+        """The answer to a sign-in that waits on: its place is kept for the retry the
+        page announces (and a margin), not longer, so a closed page soon frees it."""
+        retry = self.retry_after(rank)
+        self.store.queue_enter(QUEUE, ticket, address, self.lease_for(retry),
+                               self.address_share, self.address_min)
+        return SigninBusy(ticket, rank, length, retry)
 
     # -- what the console shows (every node: counts in the store, by hour) --------------
     def _count(self, what: str) -> None:
@@ -218,6 +239,7 @@ class Admission:
                 for h in range(now, now - hours, -1)]
 
     def _free(self) -> None:
+        self._released_at = time.monotonic()
         self._slots.release()
         with self._lock:
             self._in_lane -= 1

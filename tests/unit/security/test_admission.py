@@ -61,7 +61,7 @@ def test_waiting_threads_are_bounded(store):
 
 
 def test_only_the_oldest_tickets_may_take_a_free_slot(store):
-    room = Admission(store, concurrency=1, waiters=0, wait_seconds=0.0)
+    room = Admission(store, concurrency=1, waiters=0, wait_seconds=0.0, grace_seconds=60)
     release = room.acquire("holder", "a")
     for i in range(room.window() + 2):
         with pytest.raises(SigninBusy):
@@ -80,3 +80,28 @@ def test_switched_off_it_never_waits(store):
     room.acquire("a", "x")
     room.acquire("b", "y")()
     assert room.lane_threads == 0
+
+
+def test_a_slot_the_front_leaves_unused_goes_to_whoever_waits(store):
+    """The front's families closed their pages: past the grace, the back gets the slot
+    rather than the node idling until their tickets' leases run out."""
+    room = Admission(store, concurrency=1, waiters=1, wait_seconds=0.0, grace_seconds=0.3)
+    release = room.acquire("holder", "a")
+    for i in range(room.window() + 1):
+        with pytest.raises(SigninBusy):
+            room.acquire(f"gone{i}", f"g{i}")
+    release()
+    with pytest.raises(SigninBusy):
+        room.acquire("back", "b")  # within the grace: kept for the front
+    room.wait_seconds = 1.0
+    room.acquire("back", "b")()  # the grace over, it waits and gets it
+
+
+def test_a_ticket_turned_away_keeps_its_place_for_the_announced_retry_only(store):
+    room = Admission(store, concurrency=1, waiters=0, wait_seconds=0.0)
+    release = room.acquire("holder", "a")
+    with pytest.raises(SigninBusy) as busy:
+        room.acquire("t", "b")
+    assert busy.value.retry_after <= 2
+    assert room.lease_for(busy.value.retry_after) <= 8  # not the 20 s of the worst case
+    release()
