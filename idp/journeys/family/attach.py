@@ -73,6 +73,17 @@ def attach_by_letter(guardian: Account, identifier: str, password: str) -> list[
         raise AttachError(AttachRefused.already)
     for pupil in new:
         db.session.add(GuardianLink(guardian_id=guardian.id, pupil_id=pupil.id))
+    db.session.flush()
+    record("guardian_pupils_attached", actor=guardian.identifier, target=other.identifier,
+           pupils=[p.identifier for p in new])
+    retire_letter_account(other, guardian)
+    return new
+
+
+def retire_letter_account(other: Account, guardian: Account) -> None:
+    """The never-activated representative account the family replaced by its own: its
+    guardian links go, it is deactivated for good (merged_into_id: what the school sees,
+    and what refuses a reactivation), its letter stops working. Audited (flushes)."""
     db.session.execute(delete(GuardianLink).where(GuardianLink.guardian_id == other.id),
                        execution_options={"synchronize_session": False})
     other.state = AccountState.deactivated
@@ -82,8 +93,5 @@ def attach_by_letter(guardian: Account, identifier: str, password: str) -> list[
     other.password_hash = locked_password_hash()
     other.session_epoch += 1
     db.session.flush()
-    record("guardian_pupils_attached", actor=guardian.identifier, target=other.identifier,
-           pupils=[p.identifier for p in new])
     record("account_merged", actor=guardian.identifier, target=other.identifier,
            kept=guardian.identifier)
-    return new

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ..fields import mobile_phone_field, sms_code_field
+
 
 class ChildActionForm(FlaskForm):
     """An action on one pupil of "Mes enfants": a POST with its CSRF token (the pupil is
@@ -43,3 +45,13 @@ class MergeForm(FlaskForm):
                     Length(max=1024)],
         render_kw={"autocomplete": "off"})
     understood = BooleanField()
+
+
+class AttachPhoneForm(FlaskForm):
+    """"Ajouter un enfant" by the number the other school holds."""
+    phone = mobile_phone_field(_l("Numéro de téléphone portable connu de l'autre établissement"),
+                               _l("Saisissez le numéro de téléphone portable."))
+
+
+class AttachCodeForm(FlaskForm):
+    code = sms_code_field()
