@@ -347,3 +347,14 @@ def test_an_account_without_password_confirms_with_franceconnect(app, family):
                            "password_confirm": "Cartable-Rouge-2031!"})
     assert family.path == "/compte"
     assert "Délier FranceConnect" in plain(family.browser.page)
+
+
+def test_sign_out_everywhere_ends_the_franceconnect_session_too(app, family):
+    family.sign_in("nadia")
+    family.first_link()
+    family.browser.through_steps()
+    before = len(family.setup.logouts())
+    home = family.open("/")
+    family.browser.submit(index=form_index(home, "/deconnexion-partout"))
+    assert family.path == "/deconnecte", family.browser.url
+    assert len(family.setup.logouts()) == before + 1

@@ -9,7 +9,7 @@ from ...audit import record
 from ..consent import service as consent
 from ..consent.forms import WithdrawForm
 from ...signin.forms import LogoutForm
-from ...signin.session import current_account, end_session
+from ...signin.session import after_logout, current_account, end_session
 from . import service, sessions
 from .forms import EverywhereForm
 
@@ -45,7 +45,8 @@ def logout_everywhere():
     others = sessions.end_everywhere(account)
     record("logout_everywhere", actor=account.identifier, other_sessions=others)
     end_session()
-    return redirect(url_for("login.logged_out"))
+    # As « Se déconnecter »: this browser's SAML SPs and FranceConnect's session too.
+    return after_logout(url_for("login.logged_out"))
 
 
 @bp.post("/autorisations/<int:consent_id>/retirer")
