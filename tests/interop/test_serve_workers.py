@@ -45,7 +45,11 @@ def test_stock_workers_and_standard_settings(threads, worker_class):
     assert options["worker_class"] == worker_class and options["threads"] == threads
     assert options["workers"] == 3 and options["keepalive"] == KEEPALIVE == 0
     assert options["worker_connections"] == threads
-    assert options["timeout"] == 30 and options["accesslog"] is None
+    assert options["timeout"] == 30
+    # The access log on, as JSON lines (idp/ops/logs.py), on stderr with the error log.
+    assert options["accesslog"] == "-" and options["errorlog"] == "-"
+    assert options["logger_class"] == "idp.ops.logs.GunicornLogger"
+    assert gunicorn_options(workers=3, bind="127.0.0.1:1", access_log=False)["accesslog"] is None
     assert options["forwarded_allow_ips"] == ""  # forwarded headers: IDP_TRUSTED_PROXIES
 
 
