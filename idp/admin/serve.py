@@ -72,7 +72,7 @@ def gunicorn_options(workers: int, bind: str, threads: int = 1, access_log: bool
             "forwarded_allow_ips": ""}
 
 
-def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
+def run_gunicorn(workers: int, bind: str, threads: int = 1, access_log: bool = True) -> None:
     # Validation at start-up knows how many processes share the configuration.
     os.environ["IDP_WORKERS"] = str(workers)
     from .. import config as config_module
@@ -86,4 +86,4 @@ def run_gunicorn(workers: int, bind: str, threads: int = 1) -> None:
     app = create_app()  # refuse a configuration that cannot work before forking
     if threads > 1:  # gthread: the password lane's threads come on top (see above)
         threads += app.extensions["idp"]["admission"].lane_threads
-    _Gunicorn(gunicorn_options(workers, bind, threads)).run()
+    _Gunicorn(gunicorn_options(workers, bind, threads, access_log)).run()

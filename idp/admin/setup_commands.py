@@ -59,9 +59,11 @@ def demo_load(as_json):
               help="Threads per worker (1: gunicorn's sync worker; more: its gthread "
                    "worker, threads that overlap database and store round trips).")
 @click.option("--bind", default="127.0.0.1:5000", show_default=True)
-def serve(workers, threads, bind):
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="gunicorn's access log (JSON lines on stderr, with the request id).")
+def serve(workers, threads, bind, access_log):
     """Production server (gunicorn)."""
     try:
-        run_gunicorn(workers=workers, bind=bind, threads=threads)
+        run_gunicorn(workers=workers, bind=bind, threads=threads, access_log=access_log)
     except (ConfigError, RuntimeError) as exc:
         fail(str(exc))
