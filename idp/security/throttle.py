@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import metrics
 from ..audit import record
 from ..store import Store
 
@@ -170,10 +171,14 @@ def ip_pace(store: Store, key: str, ceiling: int, max_delay: int, window: int = 
     worst; a request made while the address waits does not lengthen the wait."""
     pace = f"pace:{key}"
     if store.get(pace):
+        metrics.THROTTLED.labels(what=key.split(":", 1)[0]).inc()
         return max(store.ttl(pace), 1)
     count = store.incr(key, window)
     if count <= ceiling:
         return 0
     delay = max(1, min(max_delay, 2 ** min(count - ceiling - 1, 30)))
     store.set(pace, 1, delay)
-    return 0 if count > ceiling + 1 else delay
+    if count > ceiling + 1:
+        return 0
+    metrics.THROTTLED.labels(what=key.split(":", 1)[0]).inc()
+    return delay
