@@ -11,7 +11,6 @@ from ...signin.session import after_logout, end_session, start_session
 from ...signin.steps import step_done, step_page
 from ..signup.messages import delay_text
 from ..new_device import service as new_device
-from ..password_change.views import remember_demand
 from ..wayf.service import current_choice
 from . import service
 from ...signin.forms import LogoutForm
@@ -52,7 +51,6 @@ def form(ctx):
             start_session(account)
             device_cookies.remember(account)
             new_device.notify_if_new(account, known)
-            remember_demand(account)  # a forced password change comes first
             return step_done()
         status = 400
         if outcome is service.LoginOutcome.deactivated:

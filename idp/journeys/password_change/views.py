@@ -2,8 +2,10 @@
 why ("Pour protéger votre compte…", "tu" for a pupil) and chooses a new password before
 anything else is issued; the other sessions and refresh tokens of the account then end.
 
-The login step marks the session (`remember_demand`) when the account signing in has a
-demand: the plan's check then costs nothing on every other request.
+Whether the signed-in account has a demand is looked up once per session (the first time
+the plan asks, whatever way the family signed in: password or FranceConnect) and kept in
+the session, which every sign-in starts afresh: the plan's check then costs nothing on the
+session's other requests.
 """
 from __future__ import annotations
 
@@ -25,17 +27,17 @@ SESSION_KEY = "password_change_forced"
 
 
 def _is_needed(ctx) -> bool:
-    return ctx.account is not None and session.get(SESSION_KEY) == ctx.account.id
+    if ctx.account is None:
+        return False
+    forced = session.get(SESSION_KEY)
+    if forced is None:  # the first look of this session
+        forced = ctx.account.id if service.is_forced(ctx.account) else 0
+        session[SESSION_KEY] = forced
+    return forced == ctx.account.id
 
 
 register_step(Step("password_change", "password_change.form", _is_needed, bound=False))
 allow("password_change.form")
-
-
-def remember_demand(account) -> None:
-    """At sign-in: a forced account goes through this step before anything else."""
-    if service.is_forced(account):
-        session[SESSION_KEY] = account.id
 
 
 @bp.route("/connexion/nouveau-mot-de-passe", methods=["GET", "POST"])
@@ -50,7 +52,7 @@ def form(ctx):
     if change.validate_on_submit():
         credentials.replace_password(account, change.password.data, reason="change")
         service.mark_done(account)
-        session.pop(SESSION_KEY, None)
+        session[SESSION_KEY] = 0
         return step_done()
     change.password.data = change.password_confirm.data = ""
     return render_template("password_change/form.html", form=change, informal=informal,
