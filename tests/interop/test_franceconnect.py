@@ -358,3 +358,16 @@ def test_sign_out_everywhere_ends_the_franceconnect_session_too(app, family):
     family.browser.submit(index=form_index(home, "/deconnexion-partout"))
     assert family.path == "/deconnecte", family.browser.url
     assert len(family.setup.logouts()) == before + 1
+
+
+def test_a_pupil_declined_is_recorded_for_the_school(app, family):
+    from idp.models import DeclinedGuardianLink
+    family.sign_in("nadia")
+    family.first_link(dates=(("yes", "12", "10", "2013"), ("no", "", "", "")))
+    family.browser.through_steps()
+    [link] = _links(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(GuardianLink).where(
+            GuardianLink.guardian_id == link.account_id)) == 1
+        [declined] = db.session.scalars(select(DeclinedGuardianLink)).all()
+        assert declined.account_id == link.account_id

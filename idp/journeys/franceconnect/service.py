@@ -27,8 +27,9 @@ from sqlalchemy import or_, select, update
 from ...audit import record
 from ...db import db
 from ...extensions import passwords, store
-from ...models import (Account, AccountProfile, AccountState, FranceConnectLink,
-                       GuardianLink, RecordGuardianLink as L, RepresentativeRecord, utcnow)
+from ...models import (Account, AccountProfile, AccountState, DeclinedGuardianLink,
+                       FranceConnectLink, GuardianLink, RecordGuardianLink as L,
+                       RepresentativeRecord, utcnow)
 from ...roster.names import allocate_identifier, fold
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
                                    withhold_code)
@@ -204,14 +205,26 @@ def _link_row(account: Account, identity: dict, created: bool,
     return link
 
 
-def _link_pupils(account: Account, pupils: list[ListedPupil], answers: dict) -> None:
+def _link_pupils(account: Account, pupils: list[ListedPupil], tx: LinkTransaction) -> None:
+    """Account-level links for the pupils confirmed; "Je ne suis pas le représentant
+    légal" recorded for the school, as J4 does (DeclinedGuardianLink)."""
     have = set(db.session.scalars(select(GuardianLink.pupil_id).where(
         GuardianLink.guardian_id == account.id)))
+    declined = set(db.session.scalars(select(DeclinedGuardianLink.pupil_record_id).where(
+        DeclinedGuardianLink.representative_record_id == tx.record_ids[0])))
+    # Only the representative's own pupils (the number may serve another one's too).
+    own = set(db.session.scalars(select(L.pupil_record_id).where(
+        L.representative_record_id.in_(tx.record_ids))))
     for pupil in pupils:
-        if answers.get(str(pupil.id)) == "yes" and pupil.account_id \
-                and pupil.account_id not in have:
+        answer = tx.answers.get(str(pupil.id))
+        if answer == "yes" and pupil.account_id and pupil.account_id not in have:
             db.session.add(GuardianLink(guardian_id=account.id, pupil_id=pupil.account_id))
             have.add(pupil.account_id)
+        elif answer == "no" and pupil.id in own and pupil.id not in declined:
+            db.session.add(DeclinedGuardianLink(
+                representative_record_id=tx.record_ids[0], pupil_record_id=pupil.id,
+                school_id=pupil.school_id, account_id=account.id))
+            record("guardian_link_declined", target=f"pupil_record:{pupil.id}")
     db.session.flush()
 
 
@@ -243,7 +256,7 @@ def create_account(tx: LinkTransaction, pupils: list[ListedPupil]) -> Account:
     if won != 1:
         raise AlreadyLinked()
     _link_row(account, tx.identity, True, placeholder)
-    _link_pupils(account, pupils, tx.answers)
+    _link_pupils(account, pupils, tx)
     record("franceconnect_linked", actor=account.identifier, mode="created")
     return account
 
@@ -266,7 +279,7 @@ def take_over(tx: LinkTransaction, account_id: int, pupils: list[ListedPupil]) -
     account = db.session.get(Account, account_id, populate_existing=True)
     _pivot(account, tx.identity)
     _link_row(account, tx.identity, True, placeholder)
-    _link_pupils(account, pupils, tx.answers)
+    _link_pupils(account, pupils, tx)
     record("franceconnect_linked", actor=account.identifier, mode="provisional")
     return account
 
@@ -291,7 +304,7 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
         return None
     _pivot(account, tx.identity)
     _link_row(account, tx.identity, False, None)
-    _link_pupils(account, pupils_of(tx), tx.answers)
+    _link_pupils(account, pupils_of(tx), tx)
     record("franceconnect_linked", actor=account.identifier, mode="existing")
     return account
 
