@@ -159,13 +159,17 @@ class Admission:
         if rank is None:
             self._turned_away("address_share")
             raise SigninBusy(ticket, None, length, self.retry_after(None))
-        with self._lock:
-            if self._in_lane >= self.lane_threads:
-                full = True
-            else:
-                full = False
-                self._in_lane += 1
-        if full:
+        if rank >= self.window():
+            # Behind the front: no thread waits for it (the lane is for the front), but a
+            # slot the front left unused past the grace is anyone's.
+            if time.monotonic() - self._released_at >= self.grace_seconds \
+                    and self._enter_lane():
+                if self._slots.acquire(blocking=False):
+                    return self._admitted(ticket, started)
+                self._leave_lane()
+            self._turned_away("behind")
+            raise self._busy(ticket, address, rank, length)
+        if not self._enter_lane():
             self._turned_away("lane_full")
             raise self._busy(ticket, address, rank, length)
         metrics.waiting(+1)
@@ -174,16 +178,9 @@ class Admission:
             deadline = started + self.wait_seconds
             while True:
                 remaining = deadline - time.monotonic()
-                if rank < self.window():
-                    if self._slots.acquire(timeout=max(0.0, min(POLL_SECONDS, remaining))):
-                        admitted = True
-                        break
-                elif time.monotonic() - self._released_at >= self.grace_seconds \
-                        and self._slots.acquire(blocking=False):
-                    admitted = True  # the front left this slot unused past the grace
+                if self._slots.acquire(timeout=max(0.0, min(POLL_SECONDS, remaining))):
+                    admitted = True
                     break
-                elif remaining > 0:
-                    time.sleep(min(POLL_SECONDS, remaining))
                 if time.monotonic() >= deadline:
                     break
                 rank, length = self.store.queue_enter(QUEUE, ticket, address, lease,
@@ -192,11 +189,26 @@ class Admission:
         finally:
             metrics.waiting(-1)
             if not admitted:
-                with self._lock:
-                    self._in_lane -= 1
+                self._leave_lane()
         if not admitted:
             self._turned_away("wait_over")
             raise self._busy(ticket, address, rank, length)
+        return self._admitted(ticket, started)
+
+    def _enter_lane(self) -> bool:
+        """One more thread held by a verification or a wait, unless the lane is full."""
+        with self._lock:
+            if self._in_lane >= self.lane_threads:
+                return False
+            self._in_lane += 1
+            return True
+
+    def _leave_lane(self) -> None:
+        with self._lock:
+            self._in_lane -= 1
+
+    def _admitted(self, ticket: str, started: float):
+        """The slot is this ticket's: out of the queue; the function that frees it."""
         try:
             self.store.queue_leave(QUEUE, ticket)
         except BaseException:
@@ -241,8 +253,7 @@ class Admission:
     def _free(self) -> None:
         self._released_at = time.monotonic()
         self._slots.release()
-        with self._lock:
-            self._in_lane -= 1
+        self._leave_lane()
 
 
 def _nothing() -> None:

@@ -28,7 +28,8 @@ if _ops is not None:
                             "by the sign-in waiting room")
     TURNED_AWAY = _ops.counter("idp_signin_turned_away_total", "Sign-ins answered with "
                                "the 503 waiting page, by reason: wait_over (no slot "
-                               "within the wait), lane_full (enough threads waiting), "
+                               "within the wait), behind (not yet at the front of the "
+                               "queue), lane_full (enough threads waiting), "
                                "address_share (one address holds its share of the "
                                "queue)", ["reason"])
     WAIT_SECONDS = _ops.histogram("idp_signin_wait_seconds", "Time a sign-in waited in "
