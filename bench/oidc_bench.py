@@ -155,10 +155,22 @@ def sign_in(b: Browser, identifier: str, via_wayf: bool = True) -> None:
     status, _, page = b.request("GET", "/connexion")
     if status != 200:
         raise BenchError(f"GET /connexion -> {status}")
-    status, hdrs, _ = b.request("POST", "/connexion", form={
+    status, hdrs, _ = post_sign_in(b, {
         "csrf_token": csrf_token(page), "identifier": identifier, "password": PASSWORD})
     if status != 302:
         raise BenchError(f"POST /connexion -> {status} (sign-in refused)")
+
+
+def post_sign_in(b: Browser, form: dict, give_up: float = 60.0):
+    """POST the sign-in form as a browser does, waiting room included (issue 18): on a
+    503 with Retry-After, wait that long and reload /connexion/attente (the page's meta
+    refresh), until answered otherwise or `give_up` seconds have passed."""
+    first = time.monotonic()
+    status, hdrs, body = b.request("POST", "/connexion", form=form)
+    while status == 503 and hdrs.get("Retry-After") and time.monotonic() - first < give_up:
+        time.sleep(float(hdrs["Retry-After"]))
+        status, hdrs, body = b.request("GET", "/connexion/attente")
+    return status, hdrs, body
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -262,7 +274,7 @@ def _op_signin(cfg: dict, st: dict, extra: dict) -> None:
         if status != 200:
             raise BenchError(f"GET /connexion -> {status}")
         t1 = time.monotonic()
-        status, _, _ = b.request("POST", "/connexion", form={
+        status, _, _ = post_sign_in(b, {
             "csrf_token": csrf_token(page), "identifier": identifier, "password": PASSWORD})
         t2 = time.monotonic()
         if status != 302:
