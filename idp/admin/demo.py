@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..config import PROJECT_ROOT
 from ..db import db
 from ..extensions import academies, passwords
-from ..journeys.franceconnect.demo import reset_franceconnect_demo
+from ..journeys.franceconnect.demo import load_franceconnect_demo, reset_franceconnect_demo
 from ..journeys.signup.demo import load_signup_demo
 from ..models import Academy, Account, AccountState, GuardianLink, OIDCClient, School
 from ..oidc.clients import hash_secret, register_client
@@ -108,6 +108,7 @@ def load_demo() -> dict:
     letters = load_demo_letters(school)  # J3: provisional accounts with a fresh letter
     reset_franceconnect_demo()  # her FranceConnect link too, so the first link is shown again
     signup = load_signup_demo()  # J4: a parent the schools know, without an account
+    franceconnect = load_franceconnect_demo()  # J4b: names written otherwise by the school
     return {
         "school": DEMO_SCHOOL,
         "accounts": [{"identifier": s["identifier"], "password": s["password"],
@@ -117,6 +118,7 @@ def load_demo() -> dict:
         "gating": gating,
         "saml_service_providers": saml_sps,
         "signup": signup,
+        "franceconnect": franceconnect,
     }
 
 

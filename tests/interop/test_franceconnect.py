@@ -371,3 +371,19 @@ def test_a_pupil_declined_is_recorded_for_the_school(app, family):
             GuardianLink.guardian_id == link.account_id)) == 1
         [declined] = db.session.scalars(select(DeclinedGuardianLink)).all()
         assert declined.account_id == link.account_id
+
+
+def test_the_demo_family_with_accented_names_links(app, family):
+    """`idp demo load`'s second family: FranceConnect says « HÉLÈNE JOSÉPHINE »
+    « LE GALL-HERVÉ », the school wrote « Hélène » « Le Gall-Hervé »."""
+    family.sign_in("accents")
+    family.first_link(phone="06 45 67 89 12", sms_phone="+33645678912",
+                      dates=(("yes", "03", "02", "2014"),))
+    family.browser.through_steps()
+    assert family.path == "/", family.browser.url
+    [link] = _links(app)
+    assert (link.given_name, link.family_name) == ("HÉLÈNE JOSÉPHINE", "LE GALL-HERVÉ")
+    with app.app_context():
+        load_demo()  # loading the demo again makes the family new again
+        db.session.commit()
+    assert not _links(app)
