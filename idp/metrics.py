@@ -89,7 +89,13 @@ def enable_multiprocess(directory: str) -> None:
     PROMETHEUS_MULTIPROC_DIR; `idp` is imported before `idp serve` reads its settings, so
     the class is switched here and the metrics already declared are bound again (only
     unlabelled ones hold a value before their first `labels()`)."""
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        probe = os.path.join(directory, f".write-test-{os.getpid()}")
+        open(probe, "w").close()
+        os.remove(probe)
+    except OSError as exc:  # one line at start-up (idp serve, idp worker), not a traceback
+        raise RuntimeError(f"METRICS_DIR {directory} is not writable: {exc.strerror}") from exc
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     if not getattr(values.ValueClass, "_multiprocess", False):
         values.ValueClass = values.MultiProcessValue()

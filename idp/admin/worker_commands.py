@@ -7,7 +7,7 @@ import click
 from flask import current_app
 
 from .. import metrics
-from ..cli_helpers import app_context, commit, emit
+from ..cli_helpers import app_context, commit, emit, fail
 from ..lifecycle import run_lifecycle
 from ..notify.delivery import deliver_due
 from ..ops.logs import configure_logging
@@ -34,8 +34,11 @@ def worker(once, lifecycle, channels, as_json):
             return
         # Its counters (back-channel logouts...) join the web's at /metrics when both run
         # on this machine with the same METRICS_DIR; its log lines are JSON like theirs.
+        try:
+            metrics.enable_multiprocess(config["METRICS_DIR"])
+        except RuntimeError as exc:
+            fail(str(exc))
         metrics.clear_dead_files(config["METRICS_DIR"])
-        metrics.enable_multiprocess(config["METRICS_DIR"])
         configure_logging(config["LOG_LEVEL"], bool(config["LOG_JSON"]))
         click.echo(f"worker: email via {config['EMAIL_BACKEND']}, polling every "
                    f"{config['WORKER_POLL_SECONDS']} s")

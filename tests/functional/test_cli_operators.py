@@ -121,3 +121,16 @@ def test_no_library_warning_in_normal_use(settings):
     listed = _idp(settings, "keys", "list", "--json")
     assert listed.stderr == ""
     json.loads(listed.stdout)
+
+
+def test_an_unwritable_metrics_directory_is_one_line(settings, tmp_path):
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    wanted = str(not_a_directory / "metrics")  # under a file: refused, even to root
+    for command in (["serve", "--workers", "1", "--bind", "127.0.0.1:1"], ["worker"]):
+        result = _idp(settings, *command, METRICS_DIR=wanted)
+        assert result.returncode == 1, (command, result.stderr[-500:])
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: METRICS_DIR {wanted} is not writable"), \
+            result.stderr[-800:]
+        assert "Traceback" not in result.stderr
