@@ -161,6 +161,24 @@ def _pairs(school: School, record_clauses=(), profile: str = "") -> list[_Pair]:
             if rep_id in holders:
                 r = by_id[record_id]
                 pairs.append(_Pair(holders[rep_id], r.class_name, r.first_name, r.last_name))
+    return _follow_merges(pairs)
+
+
+def _follow_merges(pairs: list[_Pair]) -> list[_Pair]:
+    """A record whose account the family merged into another ("Ajouter un enfant",
+    "Fusionner deux comptes") counts the account that took over: the school sees the
+    family's real account and its state (the retired one says so on its own page)."""
+    ids = sorted({p.account_id for p in pairs})
+    for _hop in range(3):  # an account merged into one merged later
+        moved = {}
+        for condition in _member_of(Account.id, ids):
+            moved.update(_run(select(Account.id, Account.merged_into_id).where(
+                condition, Account.merged_into_id.is_not(None))).all())
+        if not moved:
+            break
+        for pair in pairs:
+            pair.account_id = moved.get(pair.account_id, pair.account_id)
+        ids = sorted(set(moved.values()))
     return pairs
 
 

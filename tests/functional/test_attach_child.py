@@ -154,3 +154,20 @@ def test_attaching_needs_a_recent_password(app, browser, make, other_school, mon
                           page_html=form.text)
     assert page.request.path == "/compte/confirmer-mot-de-passe"
     assert account_row(app, rep_id).merged_into_id is None
+
+
+def test_the_other_schools_dashboard_counts_the_account_that_took_over(app, make,
+                                                                       other_school):
+    parent = make.account(with_pupils=1)
+    rep_id, rep_password = other_school["m.durand"]
+    family = Browser(app.test_client())
+    family.sign_in(parent.identifier, parent.password)
+    _attach(family, "m.durand", rep_password)
+    staff = Browser(app.test_client())
+    console_sign_in(staff, make_staff(app, "ecole.eva", role="school_staff",
+                                      schools=[SCHOOL_B]))
+    page = staff.get(f"/admin/etablissements/{SCHOOL_B}/tableau/liste?profil=parent")
+    assert f"<code>{parent.identifier}</code>" in page.text
+    assert "<code>m.durand</code>" not in page.text
+    listing = unescape(staff.get(f"/admin/etablissements/{SCHOOL_B}/tableau/liste").text)
+    assert "activé" in listing
