@@ -36,6 +36,7 @@ from saml2.validate import valid_instance
 from ..audit import record
 from ..extensions import store
 from ..keys import KeysUnavailable
+from ..signin.registry import adapters
 from .logout import answer, slo_endpoints
 from .requests import REDIRECT_SIG_ALGS, SamlRequestError, _check_common, decode, find_sp
 from .responses import SESSION_KEY, SIGN_ALG, post_page
@@ -62,8 +63,24 @@ def begin(idp: SamlIdp, final: dict, skip_sp: str | None = None):
     LogoutRequest>} or {"url": <where to go>}."""
     captured = g.pop("saml_logout", None) or {"entries": [], "actor": None}
     queue = [e for e in captured["entries"] if e.get("sp") != skip_sp]
-    return _advance(idp, {"final": final, "queue": queue, "partial": False,
-                          "actor": captured["actor"]})
+    state = {"final": final, "queue": queue, "partial": False, "actor": captured["actor"]}
+    if "saml" in final:
+        _through_upstream(state)
+    return _advance(idp, state)
+
+
+def _through_upstream(state: dict) -> None:
+    """An SP's own logout of a session that came from an upstream provider
+    (FranceConnect): before SP A's LogoutResponse, the browser goes through that
+    provider's logout (its URL is decided now, in the request that ended the session),
+    which comes back to `slo_answer` for the response."""
+    key = secrets.token_urlsafe(24)
+    back = url_for("saml.slo_answer", key=key)
+    via = back
+    for adapter in adapters():
+        via = adapter.logout_target(via)
+    if via != back:
+        state["via"] = {"key": key, "url": via}
 
 
 def after_logout(url: str):
@@ -185,7 +202,20 @@ def _note_partial(state: dict, sp: str | None, reason: str) -> None:
 def _finish(idp: SamlIdp, state: dict):
     final = state["final"]
     if "saml" in final:
+        via = state.get("via")
+        if via:
+            store().set(_PREFIX + "answer:" + via["key"],
+                        {"saml": final["saml"], "partial": state["partial"]}, CHAIN_SECONDS)
+            return redirect(via["url"])
         return answer(idp, final["saml"], partial=state["partial"])
     if state["partial"] and final["url"] == url_for("login.logged_out"):
         return render_template("saml/logged_out_partial.html")
     return redirect(final["url"])
+
+
+def answer_after_upstream(idp: SamlIdp, key: str):
+    """Back from the upstream provider's logout: SP A's LogoutResponse (single use)."""
+    data = store().take(_PREFIX + "answer:" + key) if 0 < len(key) <= 64 else None
+    if data is None:
+        return render_template("errors/expired.html"), 400
+    return answer(idp, data["saml"], partial=data["partial"])

@@ -150,6 +150,12 @@ def _logout(data: dict):
                            client_name=sp.name)
 
 
+@bp.get("/slo/reponse/<key>")
+def slo_answer(key: str):
+    """After an upstream provider's logout (FranceConnect): SP A's LogoutResponse."""
+    return logout_chain.answer_after_upstream(idp(), key)
+
+
 @bp.post("/slo/confirm")
 def slo_confirm():
     form = LogoutForm()

@@ -387,3 +387,33 @@ def test_the_demo_family_with_accented_names_links(app, family):
         load_demo()  # loading the demo again makes the family new again
         db.session.commit()
     assert not _links(app)
+
+
+def test_teleservices_own_logout_ends_the_franceconnect_session_too(app, franceconnect_idp,
+                                                                   monkeypatch, tmp_path):
+    """SAML SP-initiated logout: the IdP session ends, FranceConnect's session/end is
+    visited, then the Téléservices get their LogoutResponse."""
+    from tests.support.served import demo_relying_parties
+
+    franceconnect_idp.switch("ok")
+    with demo_relying_parties(app, franceconnect_idp.idp, monkeypatch, tmp_path) as (urls, _):
+        family = FranceConnectFamily(app, franceconnect_idp)
+        family.choose_parent()
+        family.browser.open(urls["Téléservices"] + "/")
+        family.browser.submit()
+        assert family.path == "/connexion", family.browser.url
+        family.click_button()
+        family.pick("nadia")
+        family.first_link()
+        page = family.browser.through_steps()
+        if "SAMLResponse" in page.text:
+            page = family.browser.submit()
+        assert family.browser.url.startswith(urls["Téléservices"]) and "Benali" in page.text
+        before = len(franceconnect_idp.logouts())
+        page = family.browser.submit()  # « Se déconnecter » at the Téléservices
+        assert len(franceconnect_idp.logouts()) == before + 1
+        assert family.browser.visited("/franceconnect/deconnexion")
+        assert family.browser.url.startswith(urls["Téléservices"]), family.browser.url
+        assert page.status_code == 200, page.text[:500]
+        assert "Benali" not in family.browser.open(urls["Téléservices"] + "/").text
+        assert family.open("/compte") is not None and family.path != "/compte"
