@@ -115,10 +115,11 @@ def test_merge_two_representative_accounts(app, make, gating, flow, backchannel_
 
 
 @pytest.mark.parametrize("case", ["own", "wrong", "unknown", "pupil", "not_active",
-                                  "unticked"])
+                                  "unticked", "second_factor"])
 def test_bad_merges_change_nothing(app, browser, make, case):
     kept = make.account(with_pupils=1)
-    other = make.account(with_pupils=1, first_name="Camille")
+    other = make.account(with_pupils=1, first_name="Camille",
+                         with_second_factor=case == "second_factor")
     pupil = kept.pupils[0]
     if case == "not_active":
         update_account(app, other.id, state="deactivated")
@@ -129,6 +130,8 @@ def test_bad_merges_change_nothing(app, browser, make, case):
         "pupil": (pupil.identifier, pupil.password, "un compte d'élève ne peut pas être fusionné"),
         "not_active": (other.identifier, other.password, "Cet autre compte n'est pas activé"),
         "unticked": (other.identifier, other.password, "Cochez la case"),
+        "second_factor": (other.identifier, other.password,
+                          "protégé par une validation en deux étapes"),
     }[case]
     browser.sign_in(kept.identifier, kept.password)
     page = _merge(browser, identifier, password, understood=case != "unticked")

@@ -9,7 +9,9 @@ NameID. Audited on both sides.
 
 The other's password is checked under the sign-in throttle (keyed on the identifier
 typed), with the same cost and answer for an unknown identifier and a wrong password;
-what the other account is (a pupil's, not activated) is said only after its password.
+what the other account is (a pupil's, not activated) is said only after its password. An
+account with a second factor is not merged on its password alone (its children would go
+to whoever knows the password): the family turns the factor off there first.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from ...audit import record
 from ...db import db
 from ...extensions import passwords, throttle
 from ...models import (Account, AccountProfile, AccountState, CharterAcceptance, Consent,
-                       GuardianLink)
+                       GuardianLink, SecondFactor)
 from .own_data import retire
 
 
@@ -32,6 +34,7 @@ class MergeRefused(StrEnum):
     throttled = "throttled"
     pupil = "pupil"              # a pupil's account: never merged with a representative's
     not_active = "not_active"    # not activated (a letter: "Ajouter un enfant") or deactivated
+    second_factor = "second_factor"  # the other account asks a TOTP code: not by password alone
 
 
 class MergeError(Exception):
@@ -60,6 +63,9 @@ def _other_account(kept: Account, identifier: str, password: str) -> Account:
         raise MergeError(MergeRefused.pupil)
     if other.state != AccountState.active:
         raise MergeError(MergeRefused.not_active)
+    if db.session.get(SecondFactor, other.id) is not None:
+        # Its password alone does not sign in to it: it must not hand over its children.
+        raise MergeError(MergeRefused.second_factor)
     return other
 
 

@@ -99,6 +99,9 @@ MERGE_ERRORS = {
     merge.MergeRefused.not_active: lambda: _(
         "Cet autre compte n'est pas activé. S'il vient d'un courrier jamais utilisé, "
         "utilisez « Ajouter un enfant » ; s'il a été désactivé, contactez l'établissement."),
+    merge.MergeRefused.second_factor: lambda: _(
+        "Cet autre compte est protégé par une validation en deux étapes : connectez-vous "
+        "d'abord à ce compte pour la désactiver (Mon compte), puis revenez fusionner."),
 }
 
 
