@@ -75,15 +75,17 @@ def gunicorn_options(workers: int, bind: str, threads: int = 1, access_log: bool
 def run_gunicorn(workers: int, bind: str, threads: int = 1, access_log: bool = True) -> None:
     # Validation at start-up knows how many processes share the configuration.
     os.environ["IDP_WORKERS"] = str(workers)
-    from .. import config as config_module
     from .. import create_app, metrics
     from ..ops.logs import configure_logging
 
-    settings = config_module.load()
-    configure_logging(settings["LOG_LEVEL"], bool(settings["LOG_JSON"]))
-    metrics.clear_dead_files(settings["METRICS_DIR"])
-    metrics.enable_multiprocess(settings["METRICS_DIR"])
     app = create_app()  # refuse a configuration that cannot work before forking
+    # Then (nothing changed in this process when the configuration is refused): JSON
+    # logs, and metrics in files. Metric values are made at their first use in a worker,
+    # after the fork, so switching prometheus-client's mode here is in time.
+    settings = app.config
+    configure_logging(settings["LOG_LEVEL"], bool(settings["LOG_JSON"]))
+    metrics.enable_multiprocess(settings["METRICS_DIR"])
+    metrics.clear_dead_files(settings["METRICS_DIR"])
     if threads > 1:  # gthread: the password lane's threads come on top (see above)
         threads += app.extensions["idp"]["admission"].lane_threads
     _Gunicorn(gunicorn_options(workers, bind, threads, access_log)).run()
