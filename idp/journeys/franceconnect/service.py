@@ -14,6 +14,7 @@
    be chosen later); a provisional account (letter never used) -> it is taken over;
    an account in use -> its password is asked (`confirm_password`), then linked; no
    match, two representatives, a closed account -> stopped, nothing linked, audited.
+A FranceConnected account's own rules (password, unlink, origin) are in linked.py.
 Functions flush, never commit.
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_c
                                    withhold_code)
 from ..signup.matching import ListedPupil, listed_pupils
 from ..account.credentials import check_current_password
+from .linked import link_of
 from .state import LinkTransaction, StopReason
 
 PURPOSE = "franceconnect"
@@ -312,42 +314,3 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
 def identifier_of(tx: LinkTransaction) -> str | None:
     account = db.session.get(Account, tx.account_id) if tx.account_id else None
     return account.identifier if account else None
-
-
-# --- 3. A FranceConnected account -------------------------------------------------
-
-def link_of(account: Account | None) -> FranceConnectLink | None:
-    if account is None:
-        return None
-    return db.session.scalar(select(FranceConnectLink).where(
-        FranceConnectLink.account_id == account.id))
-
-
-def has_own_password(account: Account, link: FranceConnectLink | None) -> bool:
-    """False for an account made through FranceConnect that never chose a password."""
-    return link is None or link.placeholder_hash is None \
-        or account.password_hash != link.placeholder_hash
-
-
-def unlink(account: Account) -> bool:
-    """"Délier FranceConnect": only with a password of its own (or the account could no
-    longer be reached). The names stay as they are, now editable by the school."""
-    link = link_of(account)
-    if link is None or not has_own_password(account, link):
-        return False
-    db.session.delete(link)
-    db.session.flush()
-    record("franceconnect_unlinked", actor=account.identifier)
-    return True
-
-
-def origin(account: Account) -> str:
-    """How the account came to be: "franceconnect" (made by a first FranceConnect link),
-    "letter" (the school made it: a letter printed, or one still to come) or "sms" (J4),
-    by the same rule as the console's dashboard (admin/dashboard.py)."""
-    link = link_of(account)
-    if link is not None and link.created_account and account.issued_at is None:
-        return "franceconnect"
-    if account.issued_at is not None or account.state == AccountState.provisional:
-        return "letter"
-    return "sms"

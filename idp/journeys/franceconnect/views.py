@@ -13,7 +13,6 @@ from flask_babel import get_locale, gettext as _
 
 from ...audit import record
 from ...errors import error_page
-from ...extensions import passwords
 from ...models import AccountState
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
@@ -30,7 +29,7 @@ from ..signup.forms import CodeForm, EmptyForm, PasswordForm, pupils_form_class
 from ..signup.messages import code_error, refusal_message
 from ..signup.strength import RULES, evaluate
 from ..wayf.service import current_choice
-from . import service
+from . import linked, service
 from .forms import ExistingPasswordForm, PhoneForm, StartForm
 from .plan import LINK
 from .state import OWNER_KEY, LinkTransaction, StopReason, browser_owner
@@ -48,8 +47,8 @@ log = logging.getLogger(__name__)
 def _helpers():
     return {"franceconnect_shown": _shown, "franceconnect_about_url": ABOUT_URL,
             "franceconnect_start_form": StartForm, "franceconnect_status": _status,
-            "account_origin": service.origin,
-            "franceconnect_linked": lambda account: service.link_of(account) is not None}
+            "account_origin": linked.origin,
+            "franceconnect_linked": lambda account: linked.link_of(account) is not None}
 
 
 def _shown(choice) -> bool:
@@ -60,10 +59,10 @@ def _shown(choice) -> bool:
 def _status() -> dict | None:
     """What "Mon compte" shows of FranceConnect (None: not FranceConnected)."""
     account = current_account()
-    link = service.link_of(account)
+    link = linked.link_of(account)
     if link is None:
         return None
-    return {"link": link, "has_password": service.has_own_password(account, link),
+    return {"link": link, "has_password": linked.has_own_password(account, link),
             "unlink_form": EmptyForm()}
 
 
@@ -291,7 +290,7 @@ def _reauthenticated(identity, suite: str | None):
     """A signed-in account confirmed who it is with FranceConnect (instead of a password
     it may not have): the re-authentication window opens, as after a password."""
     account = current_account()
-    link = service.link_of(account)
+    link = linked.link_of(account)
     if account is None or link is None or link.sub != identity.sub:
         return _refused("reauth_other_identity")
     reauth.mark_reauthenticated()
@@ -308,8 +307,8 @@ def choose_password():
     sign in without FranceConnect): FranceConnect itself vouches for the person, within
     the reauthentication window."""
     account = current_account()
-    link = service.link_of(account)
-    if link is None or service.has_own_password(account, link):
+    link = linked.link_of(account)
+    if link is None or linked.has_own_password(account, link):
         return redirect(url_for("account.change_password"))
     if not reauth.is_recent(reauth.POST_GRACE if request.method == "POST" else 0):
         return render_template("franceconnect/reauth.html", start_form=StartForm(
@@ -338,7 +337,7 @@ def unlink():
         return redirect(url_for("account.index"))
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
-        if service.unlink(account):
+        if linked.unlink(account):
             flash(_("FranceConnect n'est plus relié à votre compte. Connectez-vous désormais "
                     "avec votre identifiant et votre mot de passe."), "success")
         else:
