@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
-from flask import current_app
+from flask import current_app, url_for
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -179,7 +179,7 @@ def acr_satisfies(returned, asked: str) -> bool:
 
 
 def _redirect_uri() -> str:
-    from flask import url_for  # built from the configured base URL, never the Host header
+    # From the configured base URL, never the Host header.
     return current_app.config["BASE_URL"] + url_for("franceconnect.callback")
 
 
