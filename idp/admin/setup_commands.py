@@ -50,6 +50,12 @@ def demo_load(as_json):
         text += (f"\n« Je n'ai pas de compte » (/inscription): {j4['last_name']} "
                  f"{j4['first_name']}, {j4['mobile']} (code on /dev/outbox), birth dates "
                  + ", ".join(f"{k} {v}" for k, v in j4["birth_dates"].items()))
+    if summary.get("franceconnect") and summary.get("signup"):  # J4b, with the stand-in
+        fc = summary["franceconnect"]
+        text += (f"\n« S'identifier avec FranceConnect »: Nadia Benali in the stand-in, then "
+                 f"{summary['signup']['mobile']} and the same birth dates; or "
+                 f"{fc['identity']}, {fc['mobile']}, "
+                 + ", ".join(f"{k} {v}" for k, v in fc["birth_dates"].items()))
     emit(summary, as_json, text)
 
 
