@@ -19,8 +19,6 @@ from __future__ import annotations
 import time
 
 from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
-
 from ...store import Store
 
 COOKIE = "idp_attente"
@@ -90,7 +88,3 @@ def open_hold(store: Store, ticket: str, key: bytes) -> dict | None:
 
 def forget(store: Store, ticket: str) -> None:
     store.delete(_key(ticket), "signin-hold-who:" + ticket)
-
-
-def app_store():
-    return current_app.extensions["idp"]["store"]

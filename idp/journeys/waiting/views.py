@@ -23,8 +23,8 @@ import io
 import secrets
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Flask, g, has_request_context, make_response, redirect,
-                   render_template, request, url_for)
+from flask import (Blueprint, Flask, current_app, g, has_request_context, make_response,
+                   redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -118,8 +118,6 @@ def _ticket_for_this_sign_in() -> str:
 
 
 def request_config():
-    from flask import current_app
-
     return current_app.config
 
 
