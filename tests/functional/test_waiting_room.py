@@ -288,3 +288,14 @@ def test_the_operators_home_shows_the_waiting_room(app, make, busy):
     assert "3 familles attendent une connexion en ce moment." in home.text
     assert re.search(r"<td>\d\d/\d\d \d\d:00</td><td>\d+</td><td>3</td>", home.text), \
         home.text[home.text.find("waiting-room"):][:1500]
+
+
+def test_the_metrics_count_the_waiting_room(app, client, make, busy):
+    family = make.account()
+    assert post_sign_in(browser_at(app, "198.51.100.40"), family.identifier,
+                        family.password).status_code == 503
+    body = client.get("/metrics").text
+    assert "idp_signin_queue_length 1.0" in body
+    assert re.search(r'idp_signin_turned_away_total\{reason="wait_over"\} [1-9]', body), \
+        [line for line in body.splitlines() if "signin" in line]
+    assert "idp_signin_admitted_total" in body and "idp_signin_wait_seconds_bucket" in body
