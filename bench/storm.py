@@ -361,6 +361,8 @@ def main(argv=None) -> int:
     ap.add_argument("--capacity", type=float, default=None,
                     help="skip the capacity measure: sign-ins/s of this node")
     ap.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="an IDP_ setting for both servers (e.g. SIGNIN_WAITERS=3)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     from idp.secret_settings import new_values as new_secret_values
@@ -379,6 +381,7 @@ def main(argv=None) -> int:
         "IDP_METRICS_DIR": str(tmp / "metrics"), "IDP_LOG_JSON": "false",
         "IDP_LOG_LEVEL": "WARNING", "PYTHONDONTWRITEBYTECODE": "1",
     })
+    env.update({"IDP_" + k: v for k, v in (item.split("=", 1) for item in args.set)})
     report = {"workers": args.workers, "cores": os.cpu_count(), "duration": args.duration,
               "factor": args.factor, "browsers": args.browsers, "columns": []}
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -82,8 +82,8 @@ DEFAULTS: dict = {
     "ARGON2_PARALLELISM": 1,
     # The sign-in waiting room (security/admission.py, issue 18). Per process: at most
     # SIGNIN_CONCURRENCY verifications at once (0: the cores per worker, bounded by half
-    # the memory in argon2 buffers), SIGNIN_WAITERS more threads waiting (empty: as many
-    # as SIGNIN_CONCURRENCY), each at most SIGNIN_WAIT_SECONDS; then the 503 waiting page.
+    # the memory in argon2 buffers), SIGNIN_WAITERS more threads waiting (empty: three
+    # times SIGNIN_CONCURRENCY), each at most SIGNIN_WAIT_SECONDS; then the 503 waiting page.
     # One client address holds at most max(SIGNIN_QUEUE_ADDRESS_MIN,
     # SIGNIN_QUEUE_ADDRESS_SHARE x length) places of the queue; a held sign-in (its
     # password sealed in the store, the key in the browser) lasts SIGNIN_HOLD_MINUTES.
@@ -94,7 +94,7 @@ DEFAULTS: dict = {
     "SIGNIN_WAIT_SECONDS": 2.0,
     "SIGNIN_QUEUE_ADDRESS_SHARE": 0.1,
     "SIGNIN_QUEUE_ADDRESS_MIN": 5,
-    "SIGNIN_QUEUE_GRACE_SECONDS": 1.5,  # a slot the queue's front leaves unused: anyone's
+    "SIGNIN_QUEUE_GRACE_SECONDS": 0.5,  # a slot the queue's front leaves unused: anyone's
     "SIGNIN_HOLD_MINUTES": 10,
     # Sessions.
     "SESSION_IDLE_MINUTES": 30,

@@ -14,7 +14,7 @@ always find a free thread.
 Fairness lives in the store, so it holds across processes and nodes: every sign-in that
 cannot start at once takes a ticket in one queue (first come, first served, kept across
 its retries by the waiting page's cookie). Only the oldest tickets, `window` of them
-(twice the slots of every live process), may take a slot that frees up; a family that
+(the lane threads of every live process), may take a slot that frees up; a family that
 retries faster does not move ahead, and one client address holds at most a small share
 of the queue. A ticket not renewed for its lease (the retry its page announced, plus a
 margin: the family closed the page) leaves; a slot the front leaves unused for
@@ -77,7 +77,7 @@ class Admission:
 
     def __init__(self, store: Store, *, enabled: bool = True, concurrency: int = 1,
                  waiters: int = 1, wait_seconds: float = 2.0, address_share: float = 0.1,
-                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 1.5):
+                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 0.5):
         self.store = store
         self.enabled = enabled
         self.concurrency = max(1, int(concurrency))
@@ -106,11 +106,11 @@ class Admission:
         waiters = config.get("SIGNIN_WAITERS")
         return cls(store, enabled=bool(config.get("SIGNIN_ADMISSION", True)),
                    concurrency=concurrency,
-                   waiters=concurrency if waiters in (None, "") else int(waiters),
+                   waiters=3 * concurrency if waiters in (None, "") else int(waiters),
                    wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
                    address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
                    address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
-                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 1.5)))
+                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.5)))
 
     @property
     def lane_threads(self) -> int:
@@ -124,15 +124,16 @@ class Admission:
         return int(retry_after + self.wait_seconds + 5)
 
     def window(self) -> int:
-        """How many of the oldest tickets may take a free slot: twice the slots of every
-        live process (half of the tickets at the front are between two retries)."""
+        """How many of the oldest tickets may take a free slot: as many as the lanes of
+        every live process hold (verifying or waiting), so a slot that frees up finds a
+        front ticket waiting in its process more often than not."""
         now = time.monotonic()
         if now - self._processes_read > PROCESS_LEASE / 3:
             self.store.queue_enter(PROCESSES, self._process_id, self._process_id,
                                    PROCESS_LEASE, 1.0, 1 << 30)
             self._processes = max(1, self.store.queue_length(PROCESSES))
             self._processes_read = now
-        return 2 * self.concurrency * self._processes
+        return max(1, self.lane_threads) * self._processes
 
     def retry_after(self, position: int | None) -> int:
         """Seconds the waiting page waits before it retries: about the time the tickets
