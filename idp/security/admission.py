@@ -29,6 +29,7 @@ import os
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..store import Store
@@ -77,7 +78,8 @@ class Admission:
 
     def __init__(self, store: Store, *, enabled: bool = True, concurrency: int = 1,
                  waiters: int = 1, wait_seconds: float = 2.0, address_share: float = 0.1,
-                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 0.5):
+                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 0.5,
+                 verify_nice: int = 10):
         self.store = store
         self.enabled = enabled
         self.concurrency = max(1, int(concurrency))
@@ -91,6 +93,12 @@ class Admission:
         # capacity, never the whole node's.
         self.grace_seconds = float(grace_seconds)
         self._released_at = 0.0
+        # Verifications run in `concurrency` threads of their own at this niceness, so
+        # the kernel gives the cores to SSO, token and JWKS requests first and to argon2
+        # what is left (0: in the request's thread, at its priority).
+        self.verify_nice = max(0, int(verify_nice))
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
@@ -110,7 +118,8 @@ class Admission:
                    wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
                    address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
                    address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
-                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.5)))
+                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.5)),
+                   verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 10)))
 
     @property
     def lane_threads(self) -> int:
@@ -234,6 +243,21 @@ class Admission:
                                self.address_share, self.address_min)
         return SigninBusy(ticket, rank, length, retry)
 
+    # -- the verification itself ---------------------------------------------------------
+    def run(self, verification, *args):
+        """Run `verification(*args)` (an argon2 check) in the low-priority verification
+        threads of this process; in the calling thread when switched off."""
+        if not self.enabled or not self.verify_nice:
+            return verification(*args)
+        if self._pool is None or self._pool_pid != os.getpid():  # made after gunicorn forks
+            with self._lock:
+                if self._pool is None or self._pool_pid != os.getpid():
+                    self._pool = ThreadPoolExecutor(
+                        max_workers=self.concurrency, thread_name_prefix="argon2",
+                        initializer=_lower_priority, initargs=(self.verify_nice,))
+                    self._pool_pid = os.getpid()
+        return self._pool.submit(verification, *args).result()
+
     # -- what the console shows (every node: counts in the store, by hour) --------------
     def _count(self, what: str) -> None:
         self.store.incr(f"signin-stats:{what}:{int(time.time() // 3600)}", STATS_TTL)
@@ -259,3 +283,11 @@ class Admission:
 
 def _nothing() -> None:
     return None
+
+
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's scheduling priority (Linux schedules threads one by one)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError):  # not Linux, or not allowed: normal priority
+        pass

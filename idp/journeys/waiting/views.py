@@ -57,6 +57,8 @@ class AdmittedPasswords:
         if has_request_context() and g.get("signin_ticket") and "signin_release" not in g:
             g.signin_release = self._admission.acquire(g.signin_ticket,
                                                        request.remote_addr or "-")
+        if "signin_release" in g:  # in the verification threads (low priority)
+            return self._admission.run(self._passwords.verify, stored_hash, password)
         return self._passwords.verify(stored_hash, password)
 
     def __getattr__(self, name):

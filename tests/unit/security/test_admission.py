@@ -2,6 +2,7 @@
 waiting threads, the window of the oldest tickets, SigninBusy with a Retry-After."""
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -107,3 +108,15 @@ def test_a_ticket_turned_away_keeps_its_place_for_the_announced_retry_only(store
     assert busy.value.retry_after <= 2
     assert room.lease_for(busy.value.retry_after) <= 8  # not the 20 s of the worst case
     release()
+
+
+def test_verifications_run_in_low_priority_threads_of_their_own(store):
+    room = Admission(store, concurrency=1, verify_nice=10)
+    seen = room.run(lambda: (threading.current_thread().name,
+                             os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    assert seen[0].startswith("argon2")
+    assert seen[1] >= 10
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 10  # ours untouched
+    room.verify_nice = 0
+    assert room.run(lambda: threading.current_thread().name) == \
+        threading.current_thread().name
