@@ -103,6 +103,8 @@ class Admission:
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
         self._verify_seconds = 0.2  # running estimate of one verification
+        self._admit_interval = 0.2  # running estimate of the time between two admissions
+        self._admitted_at = 0.0
         self._process_id = secrets.token_hex(8)
         self._processes = 1
         self._processes_read = 0.0
@@ -150,7 +152,11 @@ class Admission:
         if position is None:
             return min(self.retry_max, 5)
         ahead = max(0, position - self.window() // 2)
-        rate = self.concurrency * self._processes / max(0.05, self._verify_seconds)
+        # The rate sign-ins are let in at: measured here (a storm shares the cores with
+        # SSO), never above what the slots could do; a page that reloads too early costs
+        # a request for nothing, one that reloads late keeps its place anyway.
+        most = self.concurrency / max(0.05, self._verify_seconds)
+        rate = self._processes * min(most, 1.0 / max(0.05, self._admit_interval))
         return max(1, min(self.retry_max, math.ceil(ahead / rate)))
 
     def queue_length(self) -> int:
@@ -226,6 +232,11 @@ class Admission:
             raise
         metrics.admitted(time.monotonic() - started)
         self._count("admitted")
+        now = time.monotonic()
+        if self._admitted_at:
+            self._admit_interval = 0.8 * self._admit_interval \
+                + 0.2 * min(10.0, now - self._admitted_at)
+        self._admitted_at = now
         begun = time.monotonic()
 
         def release() -> None:
