@@ -23,14 +23,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (DateTime, Integer, and_, any_, false, literal, not_, or_, select,
-                        true, type_coerce)
+from sqlalchemy import DateTime, Integer, and_, any_, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import models
 from ..db import db
-from ..models import (Account, AccountState, PupilRecord, RecordGuardianLink,
-                      RepresentativeRecord, School)
+from ..models import (Account, AccountState, FranceConnectLink, PupilRecord,
+                      RecordGuardianLink, RepresentativeRecord, School)
 from ..models.base import as_utc
 from ..roster.letters import select_accounts
 
@@ -95,10 +93,6 @@ class Figures:
 # one cost more than the dashboard's queries.
 _RAW_DEADLINE = type_coerce(Account.activation_deadline,
                             DateTime(timezone=True)).label("activation_deadline")
-
-
-def _fc_model():
-    return getattr(models, "FranceConnectLink", None)  # issue 19's links, once present
 
 
 CHUNK = 2000  # ids per IN list (SQLite's bound-parameter limit is far above)
@@ -184,15 +178,12 @@ def _follow_merges(pairs: list[_Pair]) -> list[_Pair]:
 
 def _accounts(ids, columns, clauses=()) -> dict[int, object]:
     """The rows of these accounts (not deleted, matching `clauses`), by primary key."""
-    fc = _fc_model()
-    cols = [Account.id, *columns] + (
-        [fc.created_account.label("fc_created")] if fc is not None else [])
+    fc = FranceConnectLink
+    cols = [Account.id, *columns, fc.created_account.label("fc_created")]
     out = {}
     for condition in _member_of(Account.id, sorted(set(ids))):
-        stmt = select(*cols).where(condition,
-                                   Account.state != AccountState.deleted, *clauses)
-        if fc is not None:
-            stmt = stmt.outerjoin(fc, fc.account_id == Account.id)
+        stmt = select(*cols).where(condition, Account.state != AccountState.deleted,
+                                   *clauses).outerjoin(fc, fc.account_id == Account.id)
         out.update((row.id, row) for row in _run(stmt))
     return out
 
@@ -202,7 +193,7 @@ def _origin(row) -> str:
     FranceConnect link (and no letter); else the school made it (a letter printed, or
     one still to come: J4 never makes a provisional account); else the family registered
     by SMS (J4)."""
-    if getattr(row, "fc_created", None) and row.issued_at is None:
+    if row.fc_created and row.issued_at is None:
         return "franceconnect"
     school_made = row.issued_at is not None or row.state == AccountState.provisional
     return "letter" if school_made else "sms"
@@ -210,10 +201,8 @@ def _origin(row) -> str:
 
 def _origin_clause(origin: str):
     """_origin as SQL (the FranceConnect link outer-joined by _accounts)."""
-    fc = _fc_model()
     school_made = or_(Account.issued_at.is_not(None), Account.state == AccountState.provisional)
-    fc_made = false() if fc is None else and_(fc.created_account.is_(True),
-                                              Account.issued_at.is_(None))
+    fc_made = and_(FranceConnectLink.created_account.is_(True), Account.issued_at.is_(None))
     if origin == "franceconnect":
         return fc_made
     if origin == "letter":
@@ -327,7 +316,7 @@ def to_csv(members: list[Member], labels: dict) -> str:
         writer.writerow([m.identifier, _cell(m.last_name), _cell(m.first_name),
                          labels[m.profile], labels[m.state], labels[m.origin],
                          _cell(m.email or ""), "oui" if m.email_verified else "non",
-                         ", ".join(sorted(m.classes)), _cell(", ".join(m.pupils)),
+                         _cell(", ".join(sorted(m.classes))), _cell(", ".join(m.pupils)),
                          as_utc(m.deadline).date().isoformat() if m.deadline else ""])
     return out.getvalue()
 

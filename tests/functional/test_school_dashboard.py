@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from idp.db import db
-from idp.models import Account, AccountState, AuditEvent, utcnow
+from idp.models import Account, AccountState, AuditEvent, PupilRecord, utcnow
 
 from ..support.admin import SCHOOL_A, SCHOOL_B, console_sign_in, make_staff, two_schools
 from ..support.browser import csrf_token
@@ -125,6 +125,22 @@ def test_csv_export_of_a_list(app, ids, staff_browser):
         event = db.session.scalar(select(AuditEvent).where(
             AuditEvent.action == "staff_list_exported"))
     assert event.actor == "staff:ecole.dan" and event.details["rows"] == 3
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_plain_text(app, ids, staff_browser):
+    """Class names come from the school's import like names do: a class, a name or a
+    pupil starting with '=' is exported as text (CSV injection), not as a formula."""
+    with app.app_context():
+        db.session.execute(update(PupilRecord).where(PupilRecord.class_name == "4e B")
+                           .values(class_name='=HYPERLINK("//evil.fr")'))
+        db.session.commit()
+    response = staff_browser.client.get(f"{BASE}/tableau/liste?format=csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    for r in rows[1:]:
+        for name in ("nom", "prenom", "email", "classes", "eleves"):
+            assert r[header.index(name)][:1] not in ("=", "+", "-", "@"), r
+    assert any(r[header.index("classes")].startswith("'=HYPERLINK") for r in rows[1:])
 
 
 def test_bulk_letters_for_the_never_activated_of_a_class(app, ids, staff_browser):
