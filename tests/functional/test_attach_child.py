@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.db import db
-from idp.models import AuditEvent, GuardianLink
+from idp.models import Account, AccountState, AuditEvent, GuardianLink, utcnow
 from idp.roster import find_school, import_roster, issue_letters
 from idp.roster.schools import upsert_school
 
@@ -88,19 +88,24 @@ def test_the_school_sees_the_merge_and_cannot_reactivate_it(app, make, other_sch
     assert "fusionné" in unescape(refused.text)
 
 
-@pytest.mark.parametrize("who", ["wrong password", "unknown", "own", "used"])
+@pytest.mark.parametrize("who", ["wrong password", "unknown", "own", "used", "expired"])
 def test_a_wrong_letter_is_refused_the_same_way(app, browser, make, other_school, who):
     parent = make.account(with_pupils=1)
     rep_id, rep_password = other_school["m.durand"]
     if who == "used":  # a letter whose account was activated since
         with app.app_context():
-            from idp.models import Account, AccountState
             db.session.get(Account, rep_id).state = AccountState.active
+            db.session.commit()
+    if who == "expired":  # past the deadline, before the lifecycle pass deactivated it
+        with app.app_context():
+            db.session.get(Account, rep_id).activation_deadline = \
+                utcnow() - timedelta(minutes=1)
             db.session.commit()
     identifier, password = {"wrong password": ("m.durand", "Abcd-Efgh-Jkmn"),
                             "unknown": ("z.personne9", rep_password),
                             "own": (parent.identifier, parent.password),
-                            "used": ("m.durand", rep_password)}[who]
+                            "used": ("m.durand", rep_password),
+                            "expired": ("m.durand", rep_password)}[who]
     browser.sign_in(parent.identifier, parent.password)
     page = _attach(browser, identifier, password)
     assert page.status_code == 400

@@ -5,8 +5,10 @@ pupils are linked to it, it is deactivated for good with `merged_into_id` naming
 account that took over (what the school's console shows), and both sides are audited.
 
 The letter's password is checked under the sign-in throttle, keyed on the identifier typed:
-a wrong identifier or password, a letter already used (an activated account), one's own
-identifier: the same answer, which says nothing about the account.
+a wrong identifier or password, a letter already used (an activated account), a letter
+past its activation deadline (which the lifecycle pass may not have deactivated yet: a
+provisional password expires with the activation window), one's own identifier: the
+same answer, which says nothing about the account.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ...audit import record
 from ...db import db
 from ...extensions import throttle
 from ...models import Account, AccountProfile, AccountState, GuardianLink, utcnow
+from ...models.base import as_utc
 from ...roster.credentials import locked_password_hash, provisional_password_matches
 
 
@@ -45,6 +48,8 @@ def _letter_account(guardian: Account, identifier: str, password: str) -> Accoun
     other = db.session.scalar(select(Account).where(Account.identifier == typed))
     valid = (other is not None and other.id != guardian.id
              and other.state == AccountState.provisional
+             and (other.activation_deadline is None
+                  or as_utc(other.activation_deadline) > utcnow())
              and provisional_password_matches(other, password))
     if not valid:
         guard.record_failure(ip, typed)
