@@ -21,11 +21,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, or_, select, update
 
-from ... import models
 from ...audit import record
 from ...db import db
 from ...models import (Account, AccountProfile, AccountState, AuditEvent, CharterAcceptance,
-                       Consent, ContactPreferences, DeclinedGuardianLink, GuardianLink,
+                       Consent, ContactPreferences, DeclinedGuardianLink,
+                       FranceConnectLink, GuardianLink,
                        OneTimeToken, PupilRecord, RecoveryCode, RefreshToken,
                        RepresentativeRecord, SecondFactor, utcnow)
 from ..account.credentials import end_everything
@@ -36,11 +36,6 @@ AUDIT_LIMIT = 5000  # the most recent events about the account
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _franceconnect_model():
-    # FranceConnect links (issue 19) when that model exists in this tree.
-    return getattr(models, "FranceConnectLink", None)
 
 
 def export(account: Account) -> dict:
@@ -128,10 +123,9 @@ def retire(account: Account, merged_into: Account | None = None) -> str:
                                                       GuardianLink.pupil_id.in_(ids))),
                        execution_options=quiet)
     for model in (OneTimeToken, RefreshToken, Consent, CharterAcceptance, ContactPreferences,
-                  RecoveryCode, SecondFactor, _franceconnect_model()):
-        if model is not None:
-            db.session.execute(delete(model).where(model.account_id.in_(ids)),
-                               execution_options=quiet)
+                  RecoveryCode, SecondFactor, FranceConnectLink):
+        db.session.execute(delete(model).where(model.account_id.in_(ids)),
+                           execution_options=quiet)
     # The school's records stay; their link to this account is emptied.
     for model in (PupilRecord, RepresentativeRecord, DeclinedGuardianLink):
         db.session.execute(update(model).where(model.account_id.in_(ids))

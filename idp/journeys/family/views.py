@@ -49,39 +49,40 @@ def children_page():
                            form=ChildActionForm())
 
 
-@bp.post("/enfants/<int:pupil_id>/identifiant")
-@reauth.require_recent_password("family.children")
-def show_identifier(pupil_id: int):
+def _child_action(pupil_id: int, action):
+    """A POST of "Mes enfants" on one pupil: `action(account, pupil_id)` returns the
+    Child and the temporary password (None when the action shows the identifier), or
+    None when the pupil is not this representative's."""
     account, refused = parent_only()
     if refused:
         return refused
     if not ChildActionForm().validate_on_submit():
         return redirect(url_for("family.children"))
     try:
-        child = children.reveal_identifier(account, pupil_id)
-    except children.ChildActionRefused as exc:
-        return _refused(exc.reason)
-    if child is None:
-        return _not_found()
-    return render_template("family/child_done.html", child=child, temporary=None)
-
-
-@bp.post("/enfants/<int:pupil_id>/mot-de-passe")
-@reauth.require_recent_password("family.children")
-def temporary_password(pupil_id: int):
-    account, refused = parent_only()
-    if refused:
-        return refused
-    if not ChildActionForm().validate_on_submit():
-        return redirect(url_for("family.children"))
-    try:
-        done = children.set_temporary_password(account, pupil_id)
+        done = action(account, pupil_id)
     except children.ChildActionRefused as exc:
         return _refused(exc.reason)
     if done is None:
         return _not_found()
     child, temporary = done
     return render_template("family/child_done.html", child=child, temporary=temporary)
+
+
+def _identifier_shown(account, pupil_id: int):
+    child = children.reveal_identifier(account, pupil_id)
+    return None if child is None else (child, None)
+
+
+@bp.post("/enfants/<int:pupil_id>/identifiant")
+@reauth.require_recent_password("family.children")
+def show_identifier(pupil_id: int):
+    return _child_action(pupil_id, _identifier_shown)
+
+
+@bp.post("/enfants/<int:pupil_id>/mot-de-passe")
+@reauth.require_recent_password("family.children")
+def temporary_password(pupil_id: int):
+    return _child_action(pupil_id, children.set_temporary_password)
 
 
 MERGE_ERRORS = {
