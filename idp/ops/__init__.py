@@ -26,15 +26,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 OPS_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
-def request_id() -> str | None:
-    """This request's id (None outside a request)."""
-    from flask import has_request_context
-
-    if not has_request_context():
-        return None
-    return request.environ.get(REQUEST_ID_ENV)
-
-
 class OpsMiddleware:
     def __init__(self, app: Flask, wsgi_app, trusted_proxies: int):
         self.app = app

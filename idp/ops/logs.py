@@ -19,6 +19,7 @@ import re
 import sys
 from datetime import datetime, timezone
 
+from flask import has_request_context, request
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 HANDLER_NAME = "idp-json"
@@ -36,10 +37,6 @@ def scrub(text: str) -> str:
 
 
 def _request_id() -> str | None:
-    try:
-        from flask import has_request_context, request
-    except ImportError:  # pragma: no cover
-        return None
     if has_request_context():
         return request.environ.get("idp.request_id")
     return None
