@@ -153,3 +153,42 @@ def test_the_console_import_says_rows_in_real_plurals(app, browser, make):
     text = main_text(browser.get(base))
     assert "(1 ligne, " in text and "lignes" not in text.split("(1 ligne, ")[1][:40]
     assert not PARENTHESISED_PLURAL.search(text)
+
+
+ACCOUNT_SUB_PAGES = ("/compte/mot-de-passe", "/compte/email", "/compte/telephone",
+                     "/compte/double-authentification", "/compte/confirmer-mot-de-passe")
+
+
+def test_a_pupils_account_sub_pages_say_tu_errors_included(browser, make):
+    """The pages under Mon compte, not only Mon compte itself, speak to a pupil as "tu"."""
+    pupil = make.account(pupil=True)
+    browser.sign_in(pupil)
+    for url in ACCOUNT_SUB_PAGES:
+        page = browser.get(url)
+        text = main_text(page)
+        assert page.status_code == 200, url
+        assert not VOUS.search(text), (url, VOUS.search(text).group(0))
+    assert "La saisie de ton mot de passe actuel" in main_text(browser.get(ACCOUNT_SUB_PAGES[0]))
+    # Every field left empty, then a wrong current password: the messages say "tu" too.
+    for url, data in (("/compte/mot-de-passe", {}), ("/compte/email", {}),
+                      ("/compte/telephone", {}), ("/compte/confirmer-mot-de-passe", {}),
+                      ("/compte/mot-de-passe", {"current": "pas-le-bon", "password": "x",
+                                                "password_confirm": "x"})):
+        browser.get(url)
+        page = browser.submit(url, data)
+        text = main_text(page)
+        assert page.status_code == 400, (url, text[:300])
+        assert not VOUS.search(text), (url, data, VOUS.search(text).group(0))
+    assert "Saisis ton mot de passe actuel." in main_text(
+        browser.submit("/compte/mot-de-passe", {}))
+
+
+def test_a_parents_account_sub_pages_say_vous(browser, make):
+    browser.sign_in(make.account())
+    for url in ACCOUNT_SUB_PAGES:
+        text = main_text(browser.get(url))
+        assert not TU.search(text), (url, TU.search(text).group(0))
+    assert "La saisie de votre mot de passe actuel" in main_text(
+        browser.get(ACCOUNT_SUB_PAGES[0]))
+    assert "Saisissez votre mot de passe actuel." in main_text(
+        browser.submit("/compte/mot-de-passe", {}))

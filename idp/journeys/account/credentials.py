@@ -12,7 +12,7 @@ from flask import request, session
 
 from ...audit import record
 from ...extensions import passwords, throttle
-from ...models import Account, utcnow
+from ...models import Account, AccountProfile, utcnow
 from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
 from ...signin.registry import adapters
@@ -27,7 +27,9 @@ def password_problems(account: Account, password: str) -> list[str]:
     """The house policy (SECURITY.md) with the account's identifier, names and birth dates
     refused inside the password. French messages (the confirmation is the form's:
     journeys/fields.NewPasswordTwice)."""
-    return [str(p) for p in policy_problems(password, forbidden=forbidden_words(account))]
+    informal = account.profile == AccountProfile.pupil  # a pupil's page says "tu"
+    return [str(p) for p in policy_problems(password, forbidden=forbidden_words(account),
+                                            informal=informal)]
 
 
 def end_everything(account: Account, keep_this_session: bool = False) -> None:

@@ -11,15 +11,21 @@ from ..activation.forms import EmailValid
 from ..fields import NewPasswordTwice, mobile_phone_field, new_password_pair, sms_code_field
 
 
-def _current_password(label=_l("Mot de passe actuel")):
+def _current_password(label=_l("Mot de passe actuel"), informal: bool = False):
     return PasswordField(
-        label, validators=[InputRequired(_l("Saisissez votre mot de passe actuel.")),
+        label, validators=[InputRequired(_l("Saisis ton mot de passe actuel.") if informal
+                                         else _l("Saisissez votre mot de passe actuel.")),
                            Length(max=1024)],
         render_kw={"autocomplete": "current-password"})
 
 
 class ReauthForm(FlaskForm):
     password = _current_password(_l("Mot de passe"))
+
+
+class PupilReauthForm(FlaskForm):
+    """A pupil's page says "tu" (messages included)."""
+    password = _current_password(_l("Mot de passe"), informal=True)
 
 
 class ChangePasswordForm(NewPasswordTwice, FlaskForm):
@@ -36,9 +42,14 @@ class ChangePasswordForm(NewPasswordTwice, FlaskForm):
         super().__init__(*args, **kwargs)
         self.check_current, self.is_current = check_current, is_current
 
+    informal = False
+
     def check_new_password(self) -> bool:
         if not self.check_current(self.current.data):
             self.current.errors = list(self.current.errors) + [_(
+                "Mot de passe actuel incorrect : ton mot de passe n'a pas été changé. "
+                "Vérifie-le, ou déconnecte-toi et utilise « Mot de passe oublié ? ».")
+                if self.informal else _(
                 "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
                 "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? ».")]
             return False
@@ -46,9 +57,18 @@ class ChangePasswordForm(NewPasswordTwice, FlaskForm):
             return False
         if self.is_current(self.password.data):
             self.password.errors = list(self.password.errors) + [
+                _("Choisis un mot de passe différent du mot de passe actuel.")
+                if self.informal else
                 _("Choisissez un mot de passe différent du mot de passe actuel.")]
             return False
         return True
+
+
+class PupilChangePasswordForm(ChangePasswordForm):
+    """A pupil's page says "tu" (labels and messages included)."""
+    current = _current_password(informal=True)
+    password, password_confirm = new_password_pair(informal=True)
+    informal = True
 
 
 class ChangeEmailForm(FlaskForm):
@@ -69,9 +89,30 @@ class ChangeEmailForm(FlaskForm):
             raise ValidationError(_l("Les deux adresses ne sont pas identiques."))
 
 
+class PupilChangeEmailForm(ChangeEmailForm):
+    """A pupil's page says "tu"."""
+    email = EmailField(
+        _l("Nouvelle adresse email"),
+        validators=[InputRequired(_l("Saisis la nouvelle adresse email.")),
+                    Length(max=254, message=_l("Adresse email trop longue.")),
+                    EmailValid(informal=True)],
+        render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"})
+    email_confirm = EmailField(
+        _l("Confirme la nouvelle adresse email"),
+        validators=[InputRequired(_l("Saisis à nouveau la nouvelle adresse email.")),
+                    Length(max=254), EmailValid(informal=True)],
+        render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"})
+
+
 class ChangePhoneForm(FlaskForm):
     phone = mobile_phone_field(_l("Nouveau numéro de téléphone portable"),
                                _l("Saisissez votre nouveau numéro de téléphone portable."))
+
+
+class PupilChangePhoneForm(FlaskForm):
+    """A pupil's page says "tu"."""
+    phone = mobile_phone_field(_l("Nouveau numéro de téléphone portable"),
+                               _l("Saisis ton nouveau numéro de téléphone portable."))
 
 
 class PhoneCodeForm(FlaskForm):

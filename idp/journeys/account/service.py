@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from ...audit import record
 from ...db import db
 from ...extensions import store
-from ...models import Account, RecoveryCode, SecondFactor
+from ...models import Account, AccountProfile, RecoveryCode, SecondFactor
 from ...security.mobile_numbers import display
 from ...security.sms_codes import CodeProblem, SmsCodeError, check_code, send_code
 from ..preferences import email_change
@@ -33,6 +33,11 @@ class EmailChange(StrEnum):
     sent = "sent"    # a message went to the new address (a link, or "already taken")
     same = "same"    # already the account's confirmed address: nothing sent
     limit = "limit"  # past the hourly cap: nothing sent
+
+
+def addressed_as_tu(account: Account | None) -> bool:
+    """A pupil reads "tu" (as in the pupils' letter), a parent "vous"."""
+    return account is not None and account.profile == AccountProfile.pupil
 
 
 def summary(account: Account) -> dict:

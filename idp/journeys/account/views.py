@@ -15,9 +15,17 @@ from ...security.sms_codes import minutes_text
 from ..preferences.email_change import CONFIRMED_LISTENERS
 from . import credentials, email_change_report, reauth, service
 from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,
-                    PostForm, ReauthForm)
+                    PostForm, PupilChangeEmailForm, PupilChangePasswordForm,
+                    PupilChangePhoneForm, PupilReauthForm, ReauthForm)
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
+
+
+@bp.context_processor
+def _address():
+    """`tu` in every page of Mon compte: a pupil is addressed "tu", a parent "vous"."""
+    return {"tu": service.addressed_as_tu(current_account())}
+
 allow("account.report_email_change")  # opened from the old mailbox, often signed out
 if email_change_report.tell_previous_address not in CONFIRMED_LISTENERS:
     CONFIRMED_LISTENERS.append(email_change_report.tell_previous_address)
@@ -35,7 +43,7 @@ def reauthenticate():
     """"Confirmez votre mot de passe" before a sensitive change."""
     account = current_account()
     target = reauth.safe_target(request.args.get("suite"))
-    form = ReauthForm()
+    form = PupilReauthForm() if service.addressed_as_tu(account) else ReauthForm()
     if form.validate_on_submit():
         if credentials.check_current_password(account, form.password.data):
             reauth.mark_reauthenticated()
@@ -52,14 +60,16 @@ def reauthenticate():
 def change_password():
     """Current password, new one twice; other sessions and refresh tokens end."""
     account = current_account()
-    form = ChangePasswordForm(
+    form = (PupilChangePasswordForm if service.addressed_as_tu(account) else ChangePasswordForm)(
         check_current=partial(credentials.check_current_password, account),
         policy=partial(credentials.password_problems, account),
         is_current=partial(passwords().verify, account.password_hash))
     if form.validate_on_submit():
         credentials.replace_password(account, form.password.data, reason="change")
         reauth.mark_reauthenticated()
-        flash(_("Votre mot de passe a été changé. Vos autres sessions ont été "
+        flash(_("Ton mot de passe a été changé. Tes autres sessions ont été fermées.")
+              if service.addressed_as_tu(account) else
+              _("Votre mot de passe a été changé. Vos autres sessions ont été "
                 "fermées."), "success")
         return redirect(url_for("account.index"))
     form.current.data = form.password.data = form.password_confirm.data = ""
@@ -72,7 +82,7 @@ def change_password():
 def change_email():
     """A new address, confirmed by the link sent to it; only then does it change."""
     account = current_account()
-    form = ChangeEmailForm()
+    form = PupilChangeEmailForm() if service.addressed_as_tu(account) else ChangeEmailForm()
     if form.validate_on_submit():
         outcome = service.request_email_change(account, form.email.data)
         if outcome is service.EmailChange.sent:
@@ -112,11 +122,13 @@ def resend_email_change():
 def change_phone():
     """A new mobile, confirmed by a code sent to it."""
     account = current_account()
-    form = ChangePhoneForm()
+    form = PupilChangePhoneForm() if service.addressed_as_tu(account) else ChangePhoneForm()
     if form.validate_on_submit():
         if account.phone == form.phone.data:
-            form.phone.errors = list(form.phone.errors) + [_(
-                "C'est déjà le numéro de votre compte : rien à changer.")]
+            form.phone.errors = list(form.phone.errors) + [
+                _("C'est déjà le numéro de ton compte : rien à changer.")
+                if service.addressed_as_tu(account) else
+                _("C'est déjà le numéro de votre compte : rien à changer.")]
         else:
             outcome = service.start_phone_change(account, form.phone.data)
             if outcome.sent:
@@ -151,7 +163,9 @@ def phone_code():
     if form.validate_on_submit():
         reason, left = service.confirm_phone_change(account, form.code.data)
         if reason is None:
-            flash(_("Votre numéro de téléphone portable est changé."), "success")
+            flash(_("Ton numéro de téléphone portable est changé.")
+                  if service.addressed_as_tu(account) else
+                  _("Votre numéro de téléphone portable est changé."), "success")
             return redirect(url_for("account.index"))
         form.code.errors = list(form.code.errors) + [CODE_ERRORS[reason](left)]
     form.code.data = ""

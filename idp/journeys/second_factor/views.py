@@ -9,11 +9,20 @@ from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.steps import binding, step_done, step_page
 from ..account import credentials, reauth
+from ..account.service import addressed_as_tu
 from ...signin.session import current_account
 from . import service
 from .forms import DisableForm, EnrolForm, RenewForm, VerifyForm
 
 bp = Blueprint("second_factor", __name__)
+
+
+@bp.context_processor
+def _address():
+    """`tu` for a signed-in pupil's pages (the sign-in step's account is not signed in
+    yet: "vous", as the other sign-in pages)."""
+    return {"tu": addressed_as_tu(current_account())}
+
 WRONG_FIRST_CODE = _l("Code incorrect : la validation en deux étapes n'est pas activée. "
                       "Vérifiez que l'heure de votre téléphone est à jour et saisissez le "
                       "code affiché maintenant.")
