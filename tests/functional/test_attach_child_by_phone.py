@@ -109,3 +109,39 @@ def test_pupils_already_attached(app, browser, make, use_sms_gateway):
     assert page.status_code == 400
     assert "déjà rattachés à votre compte : rien à ajouter" in unescape(page.text)
     assert account_row(app, records.account_id).state.value == "provisional"
+
+
+def test_wrong_birth_dates_sent_side_by_side_all_count(app, browser, make, use_sms_gateway):
+    """Two answers sent at once both read the session as it was before either: the
+    second is played here by putting the session back as the first request found it.
+    Each wrong date still counts (the count is not the session's)."""
+    records = RecordFamilyFactory(with_provisional_account=True)
+    parent = make.account()
+    browser.sign_in(parent.identifier, parent.password)
+    page = _to_pupils(app, browser, use_sms_gateway)
+    lucas = records.pupil_account_ids[0]
+    store = app.extensions["idp"]["store"]
+    sid = (browser.client.get_cookie("idp_session")
+           or browser.client.get_cookie("__Host-idp_session")).value
+    with app.app_context():
+        before = store.get("sess:" + sid)
+    first = browser.submit("/compte/enfants/ajouter/eleves",
+                           {f"naissance-{lucas}": "01/01/2013"}, page_html=page.text)
+    assert "Il vous reste 2 essais" in unescape(first.text)
+    with app.app_context():
+        store.set("sess:" + sid, before, 3600)  # the other request's view of the session
+    second = browser.submit("/compte/enfants/ajouter/eleves",
+                            {f"naissance-{lucas}": "02/01/2013"}, page_html=page.text)
+    assert "Il vous reste 1 essai." in unescape(second.text)
+    with app.app_context():
+        store.set("sess:" + sid, before, 3600)
+    third = browser.submit("/compte/enfants/ajouter/eleves",
+                           {f"naissance-{lucas}": "03/01/2013"}, page_html=page.text)
+    assert "Adressez-vous à l'établissement" in unescape(third.text)
+    with app.app_context():
+        store.set("sess:" + sid, before, 3600)
+    # Even the right date, from a session that still holds the attempt, attaches nothing.
+    late = browser.submit("/compte/enfants/ajouter/eleves",
+                          {f"naissance-{lucas}": "20/05/2013"}, page_html=page.text)
+    assert late.request.path == "/compte/enfants"
+    assert _links(app, parent.id) == set()

@@ -8,7 +8,9 @@ The code is sent only when a representative record holds the number; otherwise i
 withheld with the same limits and the same page (nothing says whether the number is
 known). The state lives in the session, bound to the signed-in account. Wrong birth dates
 count (SIGNUP_BIRTH_DATE_MAX_FAILURES, J4's limit): past it the attempt stops and the
-family is sent to the school.
+family is sent to the school. The count is an atomic counter in the store, keyed on the
+attempt (as J4's): kept in the session, requests sent side by side each read the same
+count and each wrote it back plus one, so parallel guesses went uncounted.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy import select
 
 from ...audit import record
 from ...db import db
+from ...extensions import store
 from ...models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
                        RepresentativeRecord, School)
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
@@ -54,7 +57,7 @@ def start(guardian: Account, phone: str, locale: str = "fr"):
     outcome = send_code(**args) if known else withhold_code(**args)
     if outcome.sent:
         session[STATE] = {"account_id": guardian.id, "phone": phone, "tx": transaction,
-                          "verified": False, "failures": 0}
+                          "verified": False}
         record("guardian_attach_sms", actor=guardian.identifier)
     return outcome
 
@@ -112,6 +115,18 @@ def max_failures() -> int:
     return int(current_app.config["SIGNUP_BIRTH_DATE_MAX_FAILURES"])
 
 
+FAILURES_SECONDS = 24 * 3600  # outlives any attempt (its session state)
+
+
+def _count_failures(state: dict, wrong: int) -> int:
+    """The attempt's wrong birth dates so far, `wrong` more added (atomically)."""
+    key = f"attach-birth:{state['tx']}"
+    failures = int(store().get(key) or 0)
+    for _ in range(wrong):
+        failures = store().incr(key, FAILURES_SECONDS)
+    return failures
+
+
 def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[int], int]:
     """Attach each candidate whose birth date is right (flushes). Returns (attached pupil
     ids, failures so far); at max_failures() the attempt is over (the session forgets it)."""
@@ -126,7 +141,7 @@ def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[in
             attached.append(account_id)
         else:
             wrong += 1
-    failures = state["failures"] + wrong
+    failures = _count_failures(state, wrong)
     if wrong:
         record("guardian_attach_birth_date_failed", actor=guardian.identifier,
                failures=failures)
@@ -135,7 +150,6 @@ def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[in
         record("guardian_attach_stopped", actor=guardian.identifier)
         return [], failures
     if wrong:  # nothing is attached from a page with a wrong date
-        session[STATE] = {**state, "failures": failures}
         return [], failures
     for account_id in attached:
         db.session.add(GuardianLink(guardian_id=guardian.id, pupil_id=account_id))
