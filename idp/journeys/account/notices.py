@@ -18,8 +18,9 @@ KINDS = ("password_changed", "password_reset", "phone_changed", "second_factor_e
          "second_factor_disabled", "recovery_codes_renewed", "recovery_code_used")
 
 
-def _when(locale: str) -> str:
-    # In the account's language (month names, word order), like the rest of the notice.
+def now_text(locale: str) -> str:
+    """Now, as a notice says it ("4 décembre 2026 à 15:40"), in the account's language
+    (month names, word order), like the rest of the notice; the new-device notice too."""
     with force_locale(locale):
         return format_datetime(utcnow(), gettext("d MMMM y 'à' HH:mm"))
 
@@ -27,7 +28,7 @@ def _when(locale: str) -> str:
 def notice_context(account: Account, kind: str, **extra) -> dict:
     """What every notice template reads (the email-change report adds its link)."""
     return {"kind": kind, "first_name": account.first_name, "identifier": account.identifier,
-            "when": _when(account.locale or "fr"),
+            "when": now_text(account.locale or "fr"),
             "reset_link": external_url("recovery.password_start"),
             "account_link": external_url("account.index"), **extra}
 

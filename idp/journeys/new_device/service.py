@@ -26,7 +26,7 @@ from ...models import Account, AccountState, GuardianLink, utcnow
 from ...notify import external_url, queue_email, queue_sms
 from ...security import device_cookies
 from ...security.onetime import issue_link_token
-from ..account.notices import _when
+from ..account.notices import now_text
 
 PURPOSE = "not_me"
 LINK_LIFETIME = timedelta(days=7)
@@ -71,7 +71,7 @@ def notify_if_new(account: Account, known: bool) -> bool:
     token = issue_link_token(account.id, PURPOSE, LINK_LIFETIME)
     locale = account.locale or "fr"
     context = {"first_name": account.first_name, "identifier": account.identifier,
-               "device": describe_device(request.user_agent.string), "when": _when(locale),
+               "device": describe_device(request.user_agent.string), "when": now_text(locale),
                "pupil": account.profile.value == "pupil",
                "not_me_link": external_url("new_device.not_me", token=token)}
     if email:
