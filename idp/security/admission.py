@@ -9,12 +9,15 @@ JWKS) queue behind. So each process lets at most `concurrency` verifications run
 turns it into the 503 waiting page, journeys/waiting/). Password requests therefore
 hold at most `concurrency + waiters` threads of a worker, and `idp serve` gives each
 worker that many threads on top of its usual ones (admin/serve.py): the other requests
-always find a free thread.
+always find a free thread. The verifications themselves run in `concurrency` threads of
+their own at niceness `verify_nice` (`run`), so the kernel serves the other requests
+first and argon2 gets the cycles left over.
 
 Fairness lives in the store, so it holds across processes and nodes: every sign-in that
 cannot start at once takes a ticket in one queue (first come, first served, kept across
 its retries by the waiting page's cookie). Only the oldest tickets, `window` of them
-(the lane threads of every live process), may take a slot that frees up; a family that
+(the lane threads of every live process), wait in a thread and may take a slot that
+frees up; the others are answered at once with their place and a Retry-After. A family that
 retries faster does not move ahead, and one client address holds at most a small share
 of the queue. A ticket not renewed for its lease (the retry its page announced, plus a
 margin: the family closed the page) leaves; a slot the front leaves unused for
