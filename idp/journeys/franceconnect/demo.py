@@ -16,16 +16,11 @@ from sqlalchemy import delete, select
 
 from ...db import db
 from ...extensions import store
-from ...models import (Account, AccountProfile, AccountState, FranceConnectLink,
-                       GuardianLink, PupilRecord, RecordGuardianLink, RepresentativeRecord,
-                       School)
-from ...roster.credentials import locked_password_hash
-from ...roster.names import allocate_identifier, fold_words
+from ...models import FranceConnectLink, RepresentativeRecord
 from ...security.sms_codes import wait_key
-from ..signup.demo import PARENT
+from ..signup.demo import PARENT, demo_pupil, demo_representative, link_demo_records
 from .service import PURPOSE
 
-ACADEMY = "nancy-metz"
 ACCENTS = {"first_name": "Hélène", "last_name": "Le Gall-Hervé", "phone": "+33645678912"}
 ACCENTS_CHILD = {"national_id": "0987654330S", "first_name": "Lou",
                  "last_name": "Le Gall-Hervé", "birth_date": date(2014, 2, 3),
@@ -46,52 +41,10 @@ def reset_franceconnect_demo() -> None:
     db.session.flush()
 
 
-def _accents_child(school: School) -> PupilRecord:
-    spec = ACCENTS_CHILD
-    record = db.session.scalar(select(PupilRecord).where(
-        PupilRecord.national_id == spec["national_id"]))
-    if record is not None:
-        return record
-    account = Account(identifier=allocate_identifier(spec["first_name"], spec["last_name"]),
-                      password_hash=locked_password_hash(), profile=AccountProfile.pupil,
-                      state=AccountState.provisional, academy_code=ACADEMY,
-                      first_name=spec["first_name"], last_name=spec["last_name"],
-                      birth_date=spec["birth_date"], class_name=spec["class_name"],
-                      school_id=school.id)
-    db.session.add(account)
-    db.session.flush()
-    record = PupilRecord(national_id=spec["national_id"], school_id=school.id,
-                         first_name=spec["first_name"], last_name=spec["last_name"],
-                         birth_date=spec["birth_date"], class_name=spec["class_name"],
-                         account_id=account.id)
-    db.session.add(record)
-    db.session.flush()
-    return record
-
-
 def load_franceconnect_demo() -> dict:
     """The accented family (new again if it was linked). Flushes, never commits."""
-    school = db.session.scalar(select(School).where(School.uai == ACCENTS_CHILD["school"]))
-    key = f"{fold_words(ACCENTS['last_name'])}|{fold_words(ACCENTS['first_name'])}|" \
-          f"{ACCENTS['phone']}"
-    rep = db.session.scalar(select(RepresentativeRecord).where(
-        RepresentativeRecord.academy_code == ACADEMY, RepresentativeRecord.match_key == key))
-    if rep is None:
-        rep = RepresentativeRecord(academy_code=ACADEMY, match_key=key, **ACCENTS)
-        db.session.add(rep)
-        db.session.flush()
-    elif rep.account_id is not None:  # linked before: the family is new again
-        _forget_links(ACCENTS["phone"])
-        old = db.session.get(Account, rep.account_id)
-        db.session.execute(delete(GuardianLink).where(GuardianLink.guardian_id == old.id))
-        old.state, old.session_epoch = AccountState.deactivated, old.session_epoch + 1
-        rep.account_id = None
-    child = _accents_child(school)
-    if not db.session.scalar(select(RecordGuardianLink.id).where(
-            RecordGuardianLink.pupil_record_id == child.id,
-            RecordGuardianLink.representative_record_id == rep.id)):
-        db.session.add(RecordGuardianLink(pupil_record_id=child.id,
-                                          representative_record_id=rep.id))
+    _forget_links(ACCENTS["phone"])  # linked before: the family is new again
+    link_demo_records(demo_pupil(ACCENTS_CHILD), demo_representative(ACCENTS))
     db.session.flush()
     phone = ACCENTS["phone"]
     store().delete(f"sms-number:{phone}", f"signup-blocked:{phone}", wait_key(phone, PURPOSE),

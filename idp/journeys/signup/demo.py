@@ -41,7 +41,9 @@ def _school(uai: str) -> School:
     return school
 
 
-def _pupil(spec: dict) -> PupilRecord:
+def demo_pupil(spec: dict) -> PupilRecord:
+    """The pupil record of `spec` (national id, names, birth date, class, school UAI) and
+    its provisional account, made once (the FranceConnect demo's child too)."""
     record = db.session.scalar(select(PupilRecord).where(
         PupilRecord.national_id == spec["national_id"]))
     if record is not None:
@@ -64,14 +66,14 @@ def _pupil(spec: dict) -> PupilRecord:
     return record
 
 
-def load_signup_demo() -> dict:
-    """Create (or make new again) the J4 demo family. Flushes, never commits."""
-    key = f"{fold_words(PARENT['last_name'])}|{fold_words(PARENT['first_name'])}|" \
-          f"{PARENT['phone']}"
+def demo_representative(spec: dict) -> RepresentativeRecord:
+    """The representative record of `spec` (names, mobile), made or made new again: an
+    account a former try made for it is deactivated and detached from the record."""
+    key = f"{fold_words(spec['last_name'])}|{fold_words(spec['first_name'])}|{spec['phone']}"
     rep = db.session.scalar(select(RepresentativeRecord).where(
         RepresentativeRecord.academy_code == ACADEMY, RepresentativeRecord.match_key == key))
     if rep is None:
-        rep = RepresentativeRecord(academy_code=ACADEMY, match_key=key, **PARENT)
+        rep = RepresentativeRecord(academy_code=ACADEMY, match_key=key, **spec)
         db.session.add(rep)
         db.session.flush()
     elif rep.account_id is not None:  # tried before: the family is new again
@@ -79,13 +81,22 @@ def load_signup_demo() -> dict:
         db.session.execute(delete(GuardianLink).where(GuardianLink.guardian_id == old.id))
         old.state, old.session_epoch = AccountState.deactivated, old.session_epoch + 1
         rep.account_id = None
+    return rep
+
+
+def link_demo_records(pupil: PupilRecord, rep: RepresentativeRecord) -> None:
+    if not db.session.scalar(select(RecordGuardianLink.id).where(
+            RecordGuardianLink.pupil_record_id == pupil.id,
+            RecordGuardianLink.representative_record_id == rep.id)):
+        db.session.add(RecordGuardianLink(pupil_record_id=pupil.id,
+                                          representative_record_id=rep.id))
+
+
+def load_signup_demo() -> dict:
+    """Create (or make new again) the J4 demo family. Flushes, never commits."""
+    rep = demo_representative(PARENT)
     for spec in PUPILS:
-        pupil = _pupil(spec)
-        if not db.session.scalar(select(RecordGuardianLink.id).where(
-                RecordGuardianLink.pupil_record_id == pupil.id,
-                RecordGuardianLink.representative_record_id == rep.id)):
-            db.session.add(RecordGuardianLink(pupil_record_id=pupil.id,
-                                              representative_record_id=rep.id))
+        link_demo_records(demo_pupil(spec), rep)
     db.session.flush()
     store().delete(*(f"{prefix}:{PARENT['phone']}" for prefix in
                      ("sms-number", "signup-blocked")),
