@@ -75,9 +75,11 @@ def test_a_sign_in_crosses_the_nodes_request_by_request(cluster, make):
     for jwks_from in (node1, node2):
         assert claims(tokens["id_token"], jwks_from)["aud"] in (rp.client_id, [rp.client_id])
     # What the nodes know came from the database, the store and the environment: their
-    # directories hold their output and gunicorn's control socket, no keys/ or var/.
+    # directories hold their output, gunicorn's control socket and their own metrics
+    # files (IDP_METRICS_DIR), no keys/ or var/.
     for node in cluster.nodes:
-        assert {p.name for p in node.directory.iterdir()} <= {"output.log", "gunicorn.ctl"}
+        assert {p.name for p in node.directory.iterdir()} <= {"output.log", "gunicorn.ctl",
+                                                              "metrics"}
     assert cluster.dead() == []  # the nodes and the worker run
 
 
