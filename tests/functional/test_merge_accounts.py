@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from idp.db import db
-from idp.models import AuditEvent, CharterAcceptance, Consent, GuardianLink
+from idp.journeys.family import merge
+from idp.models import (Account, AccountState, AuditEvent, CharterAcceptance, Consent,
+                        GuardianLink)
 from idp.notify.delivery import deliver_due
 
 from ..support.accounts import account_row, update_account
@@ -144,3 +146,45 @@ def test_bad_merges_change_nothing(app, browser, make, case):
             GuardianLink.guardian_id == kept.id))) == {kept.pupil_ids[0]}
         assert db.session.scalar(select(AuditEvent).where(
             AuditEvent.action == "accounts_merged")) is None
+
+
+def test_a_merge_waits_for_a_concurrent_one_and_sees_its_outcome(app, make):
+    """Crossed merges (the family, on two devices, merges A into B and B into A): the
+    second waits on the rows the first holds and, once it commits, finds the other
+    account closed, instead of closing it a second time with the children of both."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite runs one writer at a time)")
+    kept = make.account(with_pupils=1)
+    other = make.account(with_pupils=1, first_name="Camille")
+    outcome = {}
+
+    def merging():
+        with app.test_request_context("/compte/fusionner", environ_base={
+                "REMOTE_ADDR": "192.0.2.50"}):
+            try:
+                merge.merge(db.session.get(Account, kept.id), other.identifier,
+                            other.password)
+                db.session.commit()
+                outcome["result"] = "merged"
+            except merge.MergeError as exc:
+                db.session.rollback()
+                outcome["result"] = exc.reason
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        with db.engine.connect() as holder:  # the other merge, inside its transaction
+            holder.execute(select(Account.id).where(Account.id == other.id)
+                           .with_for_update())
+            thread = threading.Thread(target=merging)
+            thread.start()
+            thread.join(1.5)
+            assert thread.is_alive()  # waiting on the row
+            holder.execute(Account.__table__.update().where(Account.__table__.c.id == other.id)
+                           .values(state=AccountState.deleted))
+            holder.commit()
+        thread.join(10)
+    assert outcome["result"] == merge.MergeRefused.not_active
+    with app.app_context():
+        assert set(db.session.scalars(select(GuardianLink.pupil_id).where(
+            GuardianLink.guardian_id == kept.id))) == {kept.pupil_ids[0]}

@@ -69,6 +69,20 @@ def _other_account(kept: Account, identifier: str, password: str) -> Account:
     return other
 
 
+def _lock_both(kept: Account, other: Account) -> None:
+    """Both accounts' rows locked until the commit (in id order: two merges of the same
+    pair, each from one side, cannot deadlock) and read again, so a merge or a closing
+    that committed meanwhile is seen: crossed merges (A takes B while B takes A) would
+    otherwise close both accounts and drop every child of both. (SQLite has no row
+    locks; it runs one writer at a time.)"""
+    db.session.execute(select(Account.id).where(Account.id.in_(sorted({kept.id, other.id})))
+                       .order_by(Account.id).with_for_update())
+    db.session.refresh(kept)
+    db.session.refresh(other)
+    if kept.state != AccountState.active or other.state != AccountState.active:
+        raise MergeError(MergeRefused.not_active)
+
+
 def _move_links(kept: Account, other: Account) -> list[int]:
     have = set(db.session.scalars(select(GuardianLink.pupil_id).where(
         GuardianLink.guardian_id == kept.id)))
@@ -110,6 +124,7 @@ def merge(kept: Account, identifier: str, password: str) -> dict:
     """Merge the account named by `identifier` into `kept` (flushes). Returns what moved;
     MergeError when nothing may change."""
     other = _other_account(kept, identifier, password)
+    _lock_both(kept, other)
     other_identifier = other.identifier
     moved = {"pupils": len(_move_links(kept, other)),
              "consents": _move_consents(kept, other),
