@@ -6,6 +6,7 @@ identifier, a pupil's letter, a letter whose pupils are already attached, a used
 a French message next to the field, nothing changed, nothing revealed."""
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from html import unescape
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.db import db
+from idp.journeys.family import attach
 from idp.models import Account, AccountState, AuditEvent, GuardianLink, utcnow
 from idp.roster import find_school, import_roster, issue_letters
 from idp.roster.schools import upsert_school
@@ -176,3 +178,42 @@ def test_the_other_schools_dashboard_counts_the_account_that_took_over(app, make
     assert "<code>m.durand</code>" not in page.text
     listing = unescape(staff.get(f"/admin/etablissements/{SCHOOL_B}/tableau/liste").text)
     assert "activé" in listing
+
+
+def test_a_letter_sent_twice_at_once_links_its_pupils_once(app, make, other_school):
+    """A double click: the second request waits on the letter's row the first holds
+    and, once it commits, finds the letter used (the same refusal as a used letter),
+    never a second guardian link (unique: a 500)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite runs one writer at a time)")
+    parent = make.account()
+    rep_id, rep_password = other_school["m.durand"]
+    outcome = {}
+
+    def attaching():
+        with app.test_request_context("/compte/enfants/ajouter", environ_base={
+                "REMOTE_ADDR": "192.0.2.51"}):
+            try:
+                attach.attach_by_letter(db.session.get(Account, parent.id), "m.durand",
+                                        rep_password)
+                db.session.commit()
+                outcome["result"] = "attached"
+            except attach.AttachError as exc:
+                db.session.rollback()
+                outcome["result"] = exc.reason
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        with db.engine.connect() as first:  # the first request, inside its transaction
+            first.execute(select(Account.id).where(Account.id == rep_id).with_for_update())
+            thread = threading.Thread(target=attaching)
+            thread.start()
+            thread.join(1.5)
+            assert thread.is_alive()  # waiting on the letter's row
+            first.execute(Account.__table__.update().where(Account.__table__.c.id == rep_id)
+                          .values(state=AccountState.deactivated))
+            first.commit()
+        thread.join(10)
+    assert outcome["result"] == attach.AttachRefused.credentials
+    assert _links(app, parent.id) == set()

@@ -23,6 +23,7 @@ from ...extensions import throttle
 from ...models import Account, AccountProfile, AccountState, GuardianLink, utcnow
 from ...models.base import as_utc
 from ...roster.credentials import locked_password_hash, provisional_password_matches
+from .locks import lock_accounts
 
 
 class AttachRefused(StrEnum):
@@ -56,6 +57,12 @@ def _letter_account(guardian: Account, identifier: str, password: str) -> Accoun
         record("guardian_attach_failed", actor=guardian.identifier)
         raise AttachError(AttachRefused.credentials)
     guard.clear_success(ip, typed)
+    # The same letter sent twice at once (a double click): the second waits for the
+    # first and finds the letter used, instead of linking the pupils a second time
+    # (the unique guardian link would fail: a 500).
+    lock_accounts(guardian, other)
+    if other.state != AccountState.provisional:
+        raise AttachError(AttachRefused.credentials)
     return other
 
 

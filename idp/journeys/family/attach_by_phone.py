@@ -29,6 +29,7 @@ from ...models import (Account, AccountState, GuardianLink, PupilRecord, RecordG
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
                                    withhold_code)
 from .attach import retire_letter_account
+from .locks import lock_accounts
 
 PURPOSE = "attach_child"
 STATE = "attach_child"
@@ -131,6 +132,10 @@ def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[in
     """Attach each candidate whose birth date is right (flushes). Returns (attached pupil
     ids, failures so far); at max_failures() the attempt is over (the session forgets it)."""
     state = pending(guardian)
+    # The same page sent twice at once (a double click): the second waits for the first
+    # and finds its pupils attached, instead of linking them a second time (the unique
+    # guardian link would fail: a 500).
+    lock_accounts(guardian)
     wanted = {c.account_id: c for c in candidates(guardian)}
     attached, wrong = [], 0
     for account_id, value in answers.items():

@@ -25,6 +25,7 @@ from ...db import db
 from ...extensions import passwords, throttle
 from ...models import (Account, AccountProfile, AccountState, CharterAcceptance, Consent,
                        GuardianLink, SecondFactor)
+from .locks import lock_accounts
 from .own_data import retire
 
 
@@ -70,15 +71,10 @@ def _other_account(kept: Account, identifier: str, password: str) -> Account:
 
 
 def _lock_both(kept: Account, other: Account) -> None:
-    """Both accounts' rows locked until the commit (in id order: two merges of the same
-    pair, each from one side, cannot deadlock) and read again, so a merge or a closing
-    that committed meanwhile is seen: crossed merges (A takes B while B takes A) would
-    otherwise close both accounts and drop every child of both. (SQLite has no row
-    locks; it runs one writer at a time.)"""
-    db.session.execute(select(Account.id).where(Account.id.in_(sorted({kept.id, other.id})))
-                       .order_by(Account.id).with_for_update())
-    db.session.refresh(kept)
-    db.session.refresh(other)
+    """Both rows locked and read again (locks.py): a merge or a closing that committed
+    meanwhile is seen. Crossed merges (A takes B while B takes A) would otherwise close
+    both accounts and drop every child of both."""
+    lock_accounts(kept, other)
     if kept.state != AccountState.active or other.state != AccountState.active:
         raise MergeError(MergeRefused.not_active)
 
