@@ -4,6 +4,7 @@ new password (policy, not the old one); every other session and refresh token en
 progress is forced / done / remaining; nothing reveals another account."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from html import unescape
 
@@ -118,11 +119,33 @@ def test_the_console_counts_confirms_forces_and_shows_progress(app, browser, mak
                           page_html=counted.text)
     text = unescape(done.text)
     assert "2 comptes devront choisir un nouveau mot de passe" in text
-    assert "uai = " + uai in text
+    assert "UAI : " + uai in text and "uai = " not in text  # criteria named in French
+    assert re.search(r"<td>\d\d/\d\d/\d{4} \d\d:\d\d</td>", done.text)  # dd/mm/yyyy
     bad = browser.submit("/admin/campagnes-mot-de-passe",
                          {**fields, "uai": "pas un uai", "action": "count"})
     assert bad.status_code == 400 and "Un UAI : 7 chiffres et une lettre." in unescape(bad.text)
+    unknown = browser.submit("/admin/campagnes-mot-de-passe",
+                             {**fields, "academy": "nulle-part", "action": "count"})
+    assert unknown.status_code == 400
+    assert "Académie inconnue : saisissez son code" in unescape(unknown.text)
     with app.app_context():
         assert db.session.scalar(select(AuditEvent.actor).where(
             AuditEvent.action == "password_campaign_started").order_by(
                 AuditEvent.id.desc()).limit(1)) == "staff:ops.campagne"
+
+
+def test_a_one_account_campaign_says_compte_in_the_singular(app, browser, make):
+    from ..support.admin import console_sign_in, make_staff
+
+    uai = "0549906F"
+    make.account(school_uai=uai)
+    console_sign_in(browser, make_staff(app, "ops.campagne1"))
+    browser.get("/admin/campagnes-mot-de-passe")
+    fields = {"uai": uai, "profile": "parent", "academy": "", "changed_before": ""}
+    counted = browser.submit("/admin/campagnes-mot-de-passe", {**fields, "action": "count"})
+    done = browser.submit("/admin/campagnes-mot-de-passe",
+                          {**fields, "action": "force", "expected": "1"},
+                          page_html=counted.text)
+    text = unescape(done.text)
+    assert "1 compte devra choisir un nouveau mot de passe à sa prochaine connexion." in text
+    assert "Profil : représentants légaux" in text

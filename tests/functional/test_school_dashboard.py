@@ -79,9 +79,9 @@ def test_figures_per_class_and_for_the_school(app, ids, staff_browser):
     page = staff_browser.get(f"{BASE}/tableau")
     assert page.status_code == 200
     # issued, activated, pending, never, deactivated, rate, days left, letters
-    assert row(page, "4e B")[:7] == ["3", "1", "1", "1", "0", "33.3 %", "10 jours"]
-    assert row(page, "3e A")[:7] == ["2", "0", "0", "1", "1", "0.0 %", "10 jours"]
-    assert row(page, "Établissement")[:7] == ["8", "2", "1", "4", "1", "25.0 %", "10 jours"]
+    assert row(page, "4e B")[:7] == ["3", "1", "1", "1", "0", "33,3 %", "10 jours"]
+    assert row(page, "3e A")[:7] == ["2", "0", "0", "1", "1", "0,0 %", "10 jours"]
+    assert row(page, "Établissement")[:7] == ["8", "2", "1", "4", "1", "25,0 %", "10 jours"]
     assert "Paul" not in page.text  # school B's family
 
 

@@ -192,3 +192,53 @@ def test_a_parents_account_sub_pages_say_vous(browser, make):
         browser.get(ACCOUNT_SUB_PAGES[0]))
     assert "Saisissez votre mot de passe actuel." in main_text(
         browser.submit("/compte/mot-de-passe", {}))
+
+
+def test_a_pupils_contact_step_says_tu_errors_and_link_page_included(browser, make, rp):
+    """« Vérifie tes informations » at a pupil's sign-in, the bad address's message and
+    the "link sent" page; a parent's stays "vous" (tests/functional/test_preferences.py)."""
+    from ..support.gating import authorize
+
+    pupil = make.account(pupil=True, preferences_done=False, email=None)
+    page = browser.sign_in(pupil, start=authorize(browser, rp))
+    assert page.request.path == "/preferences"
+    text = main_text(page)
+    assert "Vérifie tes informations" in text and "Renseigne ou mets à jour ton adresse" in text
+    assert not VOUS.search(text), VOUS.search(text).group(0)
+    page = browser.submit_page({"email": "lou@"})
+    text = main_text(page)
+    assert page.status_code == 400 and "Saisis une adresse email valide" in text
+    assert not VOUS.search(text), VOUS.search(text).group(0)
+    page = browser.submit_page({"email": "lou@example.org"})
+    text = main_text(page)
+    assert "Tes informations sont enregistrées" in text, text[:500]
+    assert not VOUS.search(text), VOUS.search(text).group(0)
+
+
+def test_the_console_home_counts_verification_slots_with_real_plurals(app, browser):
+    """« 1 vérification de mot de passe à la fois », « 2,5 s » in French."""
+    admission = app.extensions["idp"]["admission"]
+    saved = admission.concurrency, admission.wait_seconds, admission.enabled
+    console_sign_in(browser, make_staff(app, "ops.pluriels"))
+    try:
+        admission.enabled = True
+        admission.concurrency, admission.wait_seconds = 1, 2.5
+        text = html.unescape(browser.get("/admin/").text)
+        assert "Par processus : 1 vérification de mot de passe à la fois" in text
+        assert "2,5 s d'attente au plus" in text
+        admission.concurrency = 2
+        text = html.unescape(browser.get("/admin/").text)
+        assert "Par processus : 2 vérifications de mot de passe à la fois" in text
+    finally:
+        admission.concurrency, admission.wait_seconds, admission.enabled = saved
+
+
+def test_the_dashboard_rates_use_a_french_decimal_comma_and_name_the_class(
+        app, browser, letters):
+    console_sign_in(browser, make_staff(app, "ops.tableau"))
+    page = browser.get(f"/admin/etablissements/{SCHOOL_A}/tableau")
+    text = html.unescape(page.text)
+    assert page.status_code == 200
+    assert re.search(r"<td>\d+,\d %</td>", text) and not re.search(r"<td>\d+\.\d %</td>", text)
+    # « Nouveau courrier » links differ for a screen reader: the class is in the link.
+    assert re.search(r'>Nouveau courrier<span class="visually-hidden"> — [^<]+</span></a>', text)

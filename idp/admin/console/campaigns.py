@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from ...extensions import academies
 from ...journeys.password_change import service
 from ...models import AccountProfile
 from ..staff import actor_name
@@ -29,6 +30,20 @@ class PopulationForm(FlaskForm):
         Optional(), Regexp(r"^\s*\d{7}[A-Za-z]\s*$", message=_l("Un UAI : 7 chiffres et une lettre."))])
     changed_before = DateField(_l("Mot de passe choisi avant le"), validators=[Optional()])
     expected = HiddenField()  # the count confirmed by the operator
+
+    def validate_academy(self, field):
+        code = (field.data or "").strip().lower()
+        if code and code not in academies():
+            raise ValidationError(_("Académie inconnue : saisissez son code, par exemple "
+                                    "nancy-metz."))
+        field.data = code
+
+
+# The campaigns table names a campaign's criteria in French (its filters are stored with
+# the CLI's English keys and values).
+CRITERIA = {"profile": _l("Profil"), "academy": _l("Académie"), "uai": _l("UAI"),
+            "changed_before": _l("Mot de passe choisi avant le")}
+PROFILES = {"parent": _l("représentants légaux"), "pupil": _l("élèves")}
 
 
 def _population(form: PopulationForm) -> service.Population:
@@ -59,10 +74,13 @@ def campaigns():
                     flash(_("Aucun compte ne correspond à ces critères."), "error")
                 else:
                     campaign = service.force(population, by=actor_name(g.staff))
-                    flash(_("Campagne %(id)d : %(n)d comptes devront choisir un nouveau mot "
-                            "de passe à leur prochaine connexion.", id=campaign.id,
-                            n=campaign.forced), "success")
+                    flash(ngettext("Campagne %(id)d : %(num)d compte devra choisir un "
+                                   "nouveau mot de passe à sa prochaine connexion.",
+                                   "Campagne %(id)d : %(num)d comptes devront choisir un "
+                                   "nouveau mot de passe à leur prochaine connexion.",
+                                   campaign.forced, id=campaign.id), "success")
                     return redirect(url_for("admin.campaigns"))
             form.expected.data = str(counts["accounts"])
     return render_template("admin/campaigns.html", form=form, counts=counts,
-                           campaigns=service.progress()), status
+                           campaigns=service.progress(), criteria=CRITERIA,
+                           profiles=PROFILES), status

@@ -28,5 +28,19 @@ class PreferencesForm(FlaskForm):
                                      "prenom.nom@exemple.fr."))
 
 
+class PupilPreferencesForm(PreferencesForm):
+    """A pupil's page says "tu"."""
+    email = EmailField(
+        _l("Renseigne ou mets à jour ton adresse email"),
+        validators=[Optional(), Length(max=254, message=_l("Adresse email trop longue."))],
+        render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"})
+
+    def validate_email(self, field):
+        field.data = (field.data or "").strip()
+        if field.data and not EMAIL.match(field.data):
+            raise ValidationError(_l("Saisis une adresse email valide, par exemple "
+                                     "prenom.nom@exemple.fr."))
+
+
 class ConfirmEmailForm(FlaskForm):
     """Empty: the CSRF token is the point (confirming is a POST)."""

@@ -6,7 +6,8 @@ from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.steps import binding, step_done, step_page
 from . import email_change, service
-from .forms import ConfirmEmailForm, PreferencesForm
+from ...models import AccountProfile
+from .forms import ConfirmEmailForm, PreferencesForm, PupilPreferencesForm
 
 bp = Blueprint("preferences", __name__)
 register_step(Step("preferences", "preferences.check", service.is_needed))
@@ -19,7 +20,8 @@ def check(ctx):
     """Vérifiez vos informations: the record read-only, the email, the opt-ins."""
     account = ctx.account
     prefs = service.preferences_of(account)
-    form = PreferencesForm()
+    tu = account.profile == AccountProfile.pupil  # a pupil's page says "tu"
+    form = (PupilPreferencesForm if tu else PreferencesForm)()
     if form.validate_on_submit():
         service.save(account, notify_region=form.notify_region.data,
                      notify_department=form.notify_department.data,
@@ -28,7 +30,7 @@ def check(ctx):
             email_change.start(account, form.email.data)
             # Said on a page of its own: on the way to an RP a flash would be seen later.
             return render_template("preferences/link_sent.html", email=form.email.data,
-                                   pending=ctx.pending)
+                                   pending=ctx.pending, tu=tu)
         return step_done()
     waiting = email_change.pending(account)
     if not form.is_submitted():
@@ -40,7 +42,8 @@ def check(ctx):
             form.notify_academy.data = prefs.notify_academy
     return render_template("preferences/check.html", form=form, pending=ctx.pending,
                            record=service.school_record(account), account=account,
-                           waiting=waiting, flow=binding(ctx)), 400 if form.errors else 200
+                           waiting=waiting, flow=binding(ctx), tu=tu), \
+        400 if form.errors else 200
 
 
 @bp.route("/preferences/email/<token>", methods=["GET", "POST"])
