@@ -1,14 +1,14 @@
 """J4b pages: the button's flow (/franceconnect/connexion -> FranceConnect ->
 /franceconnect/retour), the first link's steps (sub-plan LINK: mobile, code, pupils,
-password of an existing account, stopped), the return from FranceConnect's logout, and
-the account pages of a FranceConnected account (choose a password, unlink)."""
+password of an existing account, stopped) and the return from FranceConnect's logout.
+The account pages of a FranceConnected account (choose a password, unlink) are in
+account_views.py, on the same blueprint (blueprint.py)."""
 from __future__ import annotations
 
 import logging
 from functools import partial
 
-from flask import (Blueprint, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 
 from ...audit import record
@@ -16,29 +16,23 @@ from ...errors import error_page
 from ...models import AccountState
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
-from ...signin.gate import allow
 from ...signin.plan import current_context
 from ...signin.session import current_account, start_session
 from ...signin.steps import step_done, step_page
-from ...upstream import franceconnect as upstream
 from ...upstream.franceconnect import client
 from ...upstream.franceconnect.logout import SESSION_KEY, take_logout
-from ..account import credentials, reauth
+from ..account import reauth
 from ..login.forms import LoginForm
-from ..signup.forms import CodeForm, EmptyForm, PasswordForm, pupils_form_class
+from ..signup.forms import CodeForm, EmptyForm, pupils_form_class
 from ..signup.messages import code_error, refusal_message
-from ..signup.strength import RULES, evaluate
 from ..wayf.service import current_choice
 from . import linked, service
+from .account_views import status as _status
+from .blueprint import bp
 from .forms import ExistingPasswordForm, PhoneForm, StartForm
 from .plan import LINK
 from .state import OWNER_KEY, LinkTransaction, StopReason, browser_owner
 
-bp = Blueprint("franceconnect", __name__, url_prefix="/franceconnect")
-bp.record_once(lambda state: upstream.init_app(state.app))
-allow("franceconnect.start", "franceconnect.callback", "franceconnect.logged_out",
-      "franceconnect.phone", "franceconnect.code", "franceconnect.resend",
-      "franceconnect.pupils", "franceconnect.password", "franceconnect.stopped")
 ABOUT_URL = "https://franceconnect.gouv.fr/"
 log = logging.getLogger(__name__)
 
@@ -54,16 +48,6 @@ def _helpers():
 def _shown(choice) -> bool:
     """The button is for the "Représentant légal" profile only."""
     return client.enabled() and choice is not None and choice.profile == "parent"
-
-
-def _status() -> dict | None:
-    """What "Mon compte" shows of FranceConnect (None: not FranceConnected)."""
-    account = current_account()
-    link = linked.link_of(account)
-    if link is None:
-        return None
-    return {"link": link, "has_password": linked.has_own_password(account, link),
-            "unlink_form": EmptyForm()}
 
 
 def _locale() -> str:
@@ -299,49 +283,3 @@ def _reauthenticated(identity, suite: str | None):
     if suite:
         return redirect(url_for(reauth.safe_target(suite)))
     return redirect(url_for("franceconnect.choose_password"))
-
-
-@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
-def choose_password():
-    """A password for an account made through FranceConnect (needed to unlink it, or to
-    sign in without FranceConnect): FranceConnect itself vouches for the person, within
-    the reauthentication window."""
-    account = current_account()
-    link = linked.link_of(account)
-    if link is None or linked.has_own_password(account, link):
-        return redirect(url_for("account.change_password"))
-    if not reauth.is_recent(reauth.POST_GRACE if request.method == "POST" else 0):
-        return render_template("franceconnect/reauth.html", start_form=StartForm(
-            purpose="reauth")), 200
-    form = PasswordForm(policy=partial(credentials.password_problems, account))
-    if form.validate_on_submit():
-        credentials.replace_password(account, form.password.data, reason="change")
-        flash(_("Votre mot de passe est enregistré : vous pouvez aussi vous connecter avec "
-                "votre identifiant %(identifier)s.", identifier=account.identifier),
-              "success")
-        return redirect(url_for("account.index"))
-    evaluation = evaluate(form.password.data or "")
-    form.password.data = form.password_confirm.data = ""  # never sent back
-    return render_template("franceconnect/choose_password.html", form=form, rules=RULES,
-                           evaluation=evaluation, identifier=account.identifier), \
-        400 if form.errors else 200
-
-
-@bp.route("/compte/delier", methods=["GET", "POST"])
-@reauth.require_recent_password("franceconnect.unlink")
-def unlink():
-    """"Délier FranceConnect", with a password of its own set first."""
-    account = current_account()
-    status = _status()
-    if status is None:
-        return redirect(url_for("account.index"))
-    form = EmptyForm()
-    if request.method == "POST" and form.validate_on_submit():
-        if linked.unlink(account):
-            flash(_("FranceConnect n'est plus relié à votre compte. Connectez-vous désormais "
-                    "avec votre identifiant et votre mot de passe."), "success")
-        else:
-            flash(_("Choisissez d'abord un mot de passe : sans lui, votre compte ne serait "
-                    "plus accessible."), "error")
-        return redirect(url_for("account.index"))
-    return render_template("franceconnect/unlink.html", form=form, status=status)
