@@ -107,3 +107,15 @@ def test_ce_netait_pas_moi_ends_every_session_forgets_devices_and_starts_a_reset
                 "x" * 200):
         again = Browser(app.test_client()).get(bad)
         assert again.status_code == 400 and "Lien inutilisable" in again.text
+
+
+def test_a_pupils_notice_and_its_page_say_tu(app, make):
+    pupil = make.account(pupil=True, email="notice.eleve@example.org")
+    assert _browser(app, "192.0.2.92").sign_in(pupil).request.path == "/"
+    [notice] = _notices(app, "notice.eleve@example.org")
+    assert notice.subject.startswith("Nouvelle connexion à ton compte")
+    assert "C'était toi ? Tu n'as rien à faire." in notice.text
+    page = Browser(app.test_client()).get(_link(notice))
+    text = page.text.replace("&#39;", "'")
+    assert page.status_code == 200
+    assert "Quelqu'un connaît peut-être ton mot de passe" in text and "votre" not in text

@@ -40,7 +40,8 @@ def not_me(token: str):
         return render_template("new_device/link_error.html"), 400
     form = FlaskForm()
     if not form.validate_on_submit():
-        return render_template("new_device/confirm.html", form=form)
+        return render_template("new_device/confirm.html", form=form,
+                               tu=account.profile.value == "pupil")  # a pupil reads "tu"
     try:
         consume_link_token(token, service.PURPOSE)
     except LinkTokenError:
