@@ -11,7 +11,6 @@ import base64
 import json
 import threading
 from html import unescape
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -23,32 +22,9 @@ from idp.models import (Account, AccountState, AuditEvent, CharterAcceptance, Co
 from idp.notify.delivery import deliver_due
 
 from ..support.accounts import account_row, update_account
+from ..support.backchannel import BackchannelReceiver, backchannel_rp  # noqa: F401
 from ..support.browser import Browser
 from ..support.gating import at_rp, authorize
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[str] = []
-
-    def do_POST(self):
-        _Receiver.received.append(self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                                  .decode())
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def backchannel_rp(make):
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    rp = make.oidc_client(name="ENT", redirect_uris=["https://ent.example/callback"],
-                          backchannel_logout_uri=f"http://127.0.0.1:{server.server_port}/bc")
-    yield rp
-    server.shutdown()
 
 
 def _sub(tokens) -> str:
@@ -103,7 +79,7 @@ def test_merge_two_representative_accounts(app, make, gating, flow, backchannel_
     assert phone.get("/").request.path == "/connexion"
     with app.app_context():
         deliver_due()
-    assert len(_Receiver.received) == 1
+    assert len(BackchannelReceiver.received) == 1
     refused = flow.client.post("/oidc/token", data={
         "grant_type": "refresh_token", "refresh_token": other_tokens["refresh_token"]},
         auth=(backchannel_rp.client_id, backchannel_rp.client_secret))

@@ -8,13 +8,10 @@ changed."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 from html import unescape
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import pytest
 from sqlalchemy import func, or_, select
 
 from idp.db import db
@@ -24,21 +21,9 @@ from idp.models import (Account, AuditEvent, GuardianLink, RefreshToken, Represe
 from idp.notify.delivery import deliver_due
 
 from ..support.accounts import account_row, audit_actions, update_account
+from ..support.backchannel import BackchannelReceiver, backchannel_rp  # noqa: F401
 from ..support.browser import Browser
 from ..support.gating import at_rp, authorize
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[str] = []
-
-    def do_POST(self):
-        _Receiver.received.append(self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                                  .decode())
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 class _Later:
@@ -47,17 +32,6 @@ class _Later:
 
     def time(self):
         return time.time() + self.offset
-
-
-@pytest.fixture
-def backchannel_rp(make):
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    rp = make.oidc_client(name="ENT", redirect_uris=["https://ent.example/callback"],
-                          backchannel_logout_uri=f"http://127.0.0.1:{server.server_port}/bc")
-    yield rp
-    server.shutdown()
 
 
 def test_download_my_data(app, browser, make, gating):
@@ -137,7 +111,7 @@ def test_closing_a_self_registered_account(app, make, backchannel_rp, flow, gati
     # Relying parties hear it by back channel (through the outbox).
     with app.app_context():
         deliver_due()
-    assert len(_Receiver.received) == 2 and all("logout_token=" in b for b in _Receiver.received)
+    assert len(BackchannelReceiver.received) == 2 and all("logout_token=" in b for b in BackchannelReceiver.received)
     with app.app_context():
         # The school's record stays; its link to the account is emptied.
         assert db.session.get(RepresentativeRecord, record_id).account_id is None
