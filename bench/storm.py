@@ -9,7 +9,9 @@ then off, `IDP_SIGNIN_ADMISSION`):
      closed loop of password sign-ins), once, on the first column's server (admission
      off: the (c) clients do not wait on a 503, so a waiting room would measure them);
   2. the unloaded rate and latency of 20 signed-in browsers doing SSO code flows
-     (authorize -> code -> token), alone for --baseline seconds;
+     (authorize -> code -> token), one every --sso-interval seconds each (0.5: 40 flows/s
+     in all; 0: back to back, which alone takes every core of this machine), alone for
+     --baseline seconds;
   3. the storm: new families arriving at --factor x capacity (open loop) for --duration
      seconds while the same 20 browsers go on with their code flows. A family behaves
      like a browser on the waiting page: on a 503 it waits Retry-After and reloads
@@ -21,7 +23,7 @@ Goals (issue 18): successful sign-ins/s >= 90 % of capacity; p99 of successful s
 < 3 s from the first try; SSO flows >= 80 % of their unloaded rate and p99 < 200 ms; no
 5xx but 503-with-Retry-After; worker memory bounded.
 
-Usage: .venv/bin/python bench/storm.py [--duration 60] [--factor 3] [--browsers 20]
+Usage: .venv/bin/python bench/storm.py [--duration 60] [--factor 3] [--browsers 20] [--sso-interval 0.5]
                                        [--only on|off] [--json]
 The machine has 2 cores shared with the load generator (and other users): run short
 (--duration 20) and read the figures as what this machine does, not a node's.
@@ -118,10 +120,14 @@ def _arrivals(cfg: dict, part: int, parts: int, start: float, queue) -> None:
 
 # -- signed-in browsers doing SSO ---------------------------------------------------------
 class SsoBrowsers:
-    """`count` signed-in browsers, each in a thread, doing code flows back to back."""
+    """`count` signed-in browsers, each in a thread, starting a code flow every `interval`
+    seconds (a family moving between the ENT, PRONOTE and the téléservices), or back to
+    back with 0 (a closed loop: then they alone take every core, and no sign-in storm can
+    leave them 80 % of that rate)."""
 
-    def __init__(self, cfg: dict, count: int):
+    def __init__(self, cfg: dict, count: int, interval: float = 0.0):
         self.cfg = cfg
+        self.interval = interval
         self.browsers = []
         for i in range(count):
             b = ob.Browser(cfg["host"], cfg["port"])
@@ -137,16 +143,21 @@ class SsoBrowsers:
         stop = time.monotonic() + seconds
         latencies, errors = [], []
 
-        def loop(b, rp):
+        def loop(b, rp, offset):
+            due = time.monotonic() + offset
             while time.monotonic() < stop:
+                time.sleep(max(0.0, due - time.monotonic()))
                 t0 = time.monotonic()
                 try:
                     ob.code_flow(b, rp, self.cfg)
                     latencies.append(time.monotonic() - t0)
                 except Exception as exc:  # noqa: BLE001
                     errors.append(repr(exc)[:160])
+                due = max(due + self.interval, time.monotonic()) if self.interval else 0.0
 
-        threads = [threading.Thread(target=loop, args=pair) for pair in self.browsers]
+        spread = self.interval / max(1, len(self.browsers))
+        threads = [threading.Thread(target=loop, args=(*pair, i * spread))
+                   for i, pair in enumerate(self.browsers)]
         t0 = time.monotonic()
         for t in threads:
             t.start()
@@ -249,7 +260,7 @@ def column(name: str, env: dict, args, seeded: dict, tmp: Path, capacity: dict |
             log(f"[{name}] capacity {capacity['per_second']}/s "
                 f"({capacity['idp_cpu_ms_per_signin']} ms of IdP CPU each)")
         result["capacity"] = capacity
-        sso = SsoBrowsers(cfg, args.browsers)
+        sso = SsoBrowsers(cfg, args.browsers, args.sso_interval)
         s0 = ob.snapshot()
         result["sso_unloaded"] = sso.run(args.baseline)
         s1 = ob.snapshot()
@@ -344,6 +355,8 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of storm")
     ap.add_argument("--factor", type=float, default=3.0, help="storm rate / capacity")
     ap.add_argument("--browsers", type=int, default=20, help="signed-in SSO browsers")
+    ap.add_argument("--sso-interval", type=float, default=0.5,
+                    help="seconds between a browser's code flows (0: back to back)")
     ap.add_argument("--baseline", type=float, default=8.0,
                     help="seconds the SSO browsers run alone first")
     ap.add_argument("--give-up", type=float, default=60.0,
@@ -383,7 +396,8 @@ def main(argv=None) -> int:
     })
     env.update({"IDP_" + k: v for k, v in (item.split("=", 1) for item in args.set)})
     report = {"workers": args.workers, "cores": os.cpu_count(), "duration": args.duration,
-              "factor": args.factor, "browsers": args.browsers, "columns": []}
+              "factor": args.factor, "browsers": args.browsers,
+              "sso_interval": args.sso_interval, "columns": []}
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         ob.run_cli(env, "keys", "generate")
