@@ -99,9 +99,11 @@ def mobile_phone_field(label, required_message) -> TelField:
                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
 
 
-def sms_code_field() -> StringField:
+def sms_code_field(informal: bool = False) -> StringField:
+    """`informal`: the message says "tu", for a pupil's page."""
     return StringField(
         _l("Code reçu par SMS"),
-        validators=[InputRequired(_l("Saisissez le code à 6 chiffres reçu par SMS.")),
+        validators=[InputRequired(_l("Saisis le code à 6 chiffres reçu par SMS.") if informal
+                                  else _l("Saisissez le code à 6 chiffres reçu par SMS.")),
                     Length(max=20, message=_l("Le code compte 6 chiffres."))],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})

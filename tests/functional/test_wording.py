@@ -244,3 +244,23 @@ def test_the_dashboard_rates_use_a_french_decimal_comma_and_name_the_class(
     # (an aria-label, not a visually hidden span: absolutely positioned, it would escape
     # the table's scrolling box and make the phone page scroll sideways)
     assert re.search(r'aria-label="Nouveau courrier — [^"]+">Nouveau courrier</a>', text)
+
+
+def test_a_pupils_phone_code_page_says_tu_errors_and_resend_included(browser, make):
+    pupil = make.account(pupil=True)
+    browser.sign_in(pupil)
+    browser.get("/compte/telephone")
+    page = browser.submit_page({"phone": "07 98 76 54 31"})
+    assert page.request.path == "/compte/telephone/code", main_text(page)[:300]
+    assert "Saisis le code reçu par SMS" in main_text(page)
+    for data, expected in (({"code": ""}, "Saisis le code à 6 chiffres reçu par SMS."),
+                           ({"code": "000001"}, "Code incorrect. Il te reste")):
+        page = browser.submit_page(data)
+        text = main_text(page)
+        assert page.status_code == 400 and expected in text, text[:600]
+        assert not VOUS.search(text), (data, VOUS.search(text).group(0))
+    browser.get("/compte/telephone/code")
+    page = browser.submit("/compte/telephone/renvoyer", {})
+    text = html.unescape(page.text)
+    assert "tu pourras en demander un autre" in text or "Un nouveau code a été envoyé." in text
+    assert "vous pourrez" not in text

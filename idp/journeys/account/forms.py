@@ -119,5 +119,10 @@ class PhoneCodeForm(FlaskForm):
     code = sms_code_field()
 
 
+class PupilPhoneCodeForm(FlaskForm):
+    """A pupil's page says "tu"."""
+    code = sms_code_field(informal=True)
+
+
 class PostForm(FlaskForm):
     """Empty: a button that POSTs with its CSRF token (resend, report)."""

@@ -16,7 +16,7 @@ from ..preferences.email_change import CONFIRMED_LISTENERS
 from . import credentials, email_change_report, reauth, service
 from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,
                     PostForm, PupilChangeEmailForm, PupilChangePasswordForm,
-                    PupilChangePhoneForm, PupilReauthForm, ReauthForm)
+                    PupilChangePhoneForm, PupilPhoneCodeForm, PupilReauthForm, ReauthForm)
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 
@@ -134,6 +134,10 @@ def change_phone():
             if outcome.sent:
                 return redirect(url_for("account.phone_code"))
             form.phone.errors = list(form.phone.errors) + [ngettext(
+                "Un SMS a déjà été envoyé à ce numéro il y a peu. Réessaie dans "
+                "%(num)d seconde.", "Un SMS a déjà été envoyé à ce numéro il y a peu. "
+                "Réessaie dans %(num)d secondes.", outcome.retry_after)
+                if service.addressed_as_tu(account) else ngettext(
                 "Un SMS a déjà été envoyé à ce numéro il y a peu. Réessayez dans "
                 "%(num)d seconde.", "Un SMS a déjà été envoyé à ce numéro il y a peu. "
                 "Réessayez dans %(num)d secondes.", outcome.retry_after)]
@@ -150,6 +154,14 @@ CODE_ERRORS = {
                            "« Renvoyer le SMS »."),
     "unknown": lambda left: _("Ce code n'est plus valable. Cliquez sur « Renvoyer le SMS »."),
 }
+PUPIL_CODE_ERRORS = {  # the same, to a pupil
+    "wrong": lambda left: ngettext("Code incorrect. Il te reste %(num)d essai.",
+                                   "Code incorrect. Il te reste %(num)d essais.", left),
+    "expired": lambda left: _("Ce code a expiré. Clique sur « Renvoyer le SMS »."),
+    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Clique sur "
+                           "« Renvoyer le SMS »."),
+    "unknown": lambda left: _("Ce code n'est plus valable. Clique sur « Renvoyer le SMS »."),
+}
 
 
 @bp.route("/telephone/code", methods=["GET", "POST"])
@@ -159,7 +171,8 @@ def phone_code():
     state = service.pending_phone(account)
     if state is None:
         return redirect(url_for("account.change_phone"))
-    form = PhoneCodeForm()
+    tu = service.addressed_as_tu(account)
+    form = PupilPhoneCodeForm() if tu else PhoneCodeForm()
     if form.validate_on_submit():
         reason, left = service.confirm_phone_change(account, form.code.data)
         if reason is None:
@@ -167,7 +180,8 @@ def phone_code():
                   if service.addressed_as_tu(account) else
                   _("Votre numéro de téléphone portable est changé."), "success")
             return redirect(url_for("account.index"))
-        form.code.errors = list(form.code.errors) + [CODE_ERRORS[reason](left)]
+        form.code.errors = list(form.code.errors) + [
+            (PUPIL_CODE_ERRORS if tu else CODE_ERRORS)[reason](left)]
     form.code.data = ""
     return render_template("account/phone_code.html", form=form, resend_form=PostForm(),
                            phone=display(state["phone"]), minutes=minutes_text()), \
@@ -184,7 +198,11 @@ def phone_resend():
     if outcome.sent:
         flash(_("Un nouveau code a été envoyé."), "success")
     else:
-        flash(ngettext("Un SMS vient d'être envoyé : vous pourrez en demander un autre dans "
+        flash(ngettext("Un SMS vient d'être envoyé : tu pourras en demander un autre dans "
+                       "%(num)d seconde.", "Un SMS vient d'être envoyé : tu pourras en "
+                       "demander un autre dans %(num)d secondes.", outcome.retry_after)
+              if service.addressed_as_tu(account) else
+              ngettext("Un SMS vient d'être envoyé : vous pourrez en demander un autre dans "
                        "%(num)d seconde.", "Un SMS vient d'être envoyé : vous pourrez en "
                        "demander un autre dans %(num)d secondes.", outcome.retry_after), "info")
     return redirect(url_for("account.phone_code"))
