@@ -28,6 +28,7 @@ from flask import (Blueprint, Flask, current_app, g, has_request_context, make_r
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from ...errors import unavailable
 from ...extensions import store
 from ...security.admission import Admission, SigninBusy
 from ...signin.gate import allow
@@ -217,9 +218,12 @@ def init_app(app: Flask) -> None:
         identifier = (request.form.get("identifier") or "").strip()
         response = waiting_page(exc, identifier)
         if request.endpoint == "login.form" and request.method == "POST":
-            cookie = holds.hold(store(), app.config, exc.ticket, identifier,
-                                request.form.get("password") or "",
-                                request.form.get("csrf_token"))
+            try:
+                cookie = holds.hold(store(), app.config, exc.ticket, identifier,
+                                    request.form.get("password") or "",
+                                    request.form.get("csrf_token"))
+            except StoreUnavailable:
+                return unavailable()  # the store's 503 page: nothing held, nothing lost
             response.set_cookie(holds.cookie_name(app.config), cookie,
                                 max_age=holds.hold_seconds(app.config), path="/",
                                 secure=bool(app.config.get("SESSION_COOKIE_SECURE")),
