@@ -94,6 +94,28 @@ def _create_accounts(plan: ImportPlan, now: datetime) -> int:
     return len(ids)
 
 
+def merged_accounts(account_ids) -> dict[int, int]:
+    """Accounts merged into another ("Ajouter un enfant", "Fusionner deux comptes") ->
+    the account that took over, chains followed. Their school records stay on them (a
+    record holds one account, and the kept one may hold its own school's), so an import
+    links the account that took over and leaves the closed one's names alone."""
+    found: dict[int, int] = {}
+    wanted = sorted(set(account_ids))
+    while wanted:
+        step = dict(load_chunked(lambda c: select(Account.id, Account.merged_into_id).where(
+            Account.id.in_(c), Account.merged_into_id.is_not(None)), wanted))
+        found.update(step)
+        wanted = sorted(set(step.values()) - set(found))
+    final = {}
+    for start in found:
+        target, seen = found[start], {start}
+        while target in found and target not in seen:
+            seen.add(target)
+            target = found[target]
+        final[start] = target
+    return final
+
+
 def _sync_accounts(plan: ImportPlan) -> None:
     """Accounts mirror the school data; contact details only until the family activates
     (then they are the family's own, managed in their account)."""
@@ -101,7 +123,9 @@ def _sync_accounts(plan: ImportPlan) -> None:
     _bulk_update(Account, [{"id": p.account_id, **{k: v for k, v in p.changes.items()
                                                    if k in mirror}}
                            for p in plan.pupils if p.changes and p.account_id])
-    reps = [r for r in plan.reps.values() if r.changes and r.account_id]
+    merged = merged_accounts(r.account_id for r in plan.reps.values() if r.account_id)
+    reps = [r for r in plan.reps.values()
+            if r.changes and r.account_id and r.account_id not in merged]
     # A FranceConnected account's names come from FranceConnect and stay read-only.
     franceconnected = {i for chunk in chunks([r.account_id for r in reps])
                        for i in db.session.scalars(select(FranceConnectLink.account_id).where(
@@ -130,8 +154,10 @@ def _write_links(plan: ImportPlan) -> None:
     for chunk in chunks([link_id for link_id, _r, _p in plan.removed_links]):
         db.session.execute(delete(L).where(L.id.in_(chunk)),
                            execution_options={"synchronize_session": False})
-    removed = {(r.account_id, p.account_id) for _l, r, p in plan.removed_links
-               if r.account_id and p.account_id}
+    merged = merged_accounts([r.account_id for r in plan.reps.values() if r.account_id] +
+                             [r.account_id for _l, r, _p in plan.removed_links if r.account_id])
+    removed = {(merged.get(r.account_id, r.account_id), p.account_id)
+               for _l, r, p in plan.removed_links if r.account_id and p.account_id}
     for chunk in chunks(sorted(removed)):
         db.session.execute(delete(GuardianLink).where(
             tuple_(GuardianLink.guardian_id, GuardianLink.pupil_id).in_(chunk)),
@@ -143,7 +169,8 @@ def _write_links(plan: ImportPlan) -> None:
     declined = set(load_chunked(lambda c: select(D.representative_record_id, D.pupil_record_id)
                          .where(D.pupil_record_id.in_(c)),
                          sorted({p.id for p, _r in pairs if p.id})))
-    wanted = {(r.account_id, p.account_id) for p, r in pairs if (r.id, p.id) not in declined}
+    wanted = {(merged.get(r.account_id, r.account_id), p.account_id) for p, r in pairs
+              if (r.id, p.id) not in declined}
     # An account created by this import has no links yet: only older ones are looked up.
     fresh = {p.account_id for p in plan.pupils if p.account_id != p.old_account_id}
     pupil_accounts = sorted({p for _g, p in wanted if p and p not in fresh})

@@ -16,25 +16,11 @@ from sqlalchemy import select
 from idp.db import db
 from idp.journeys.family import attach
 from idp.models import Account, AccountState, AuditEvent, GuardianLink, utcnow
-from idp.roster import find_school, import_roster, issue_letters
-from idp.roster.schools import upsert_school
+from idp.roster import import_roster
 
 from ..support.accounts import account_row
 from ..support.admin import ROSTER_B, SCHOOL_B, console_sign_in, make_staff
 from ..support.browser import Browser
-
-
-@pytest.fixture
-def other_school(app, make):
-    """School B's roster (Paul Durand, 5e D, and his representative Marie Durand) with
-    its letters printed: identifier -> (account id, provisional password)."""
-    make.school()
-    with app.app_context():
-        upsert_school(SCHOOL_B, "École Jules Ferry", "nancy-metz", "1d")
-        import_roster(SCHOOL_B, ROSTER_B)
-        batch = issue_letters(find_school(SCHOOL_B))
-        db.session.commit()
-        return {l.account.identifier: (l.account.id, l.password) for l in batch.letters}
 
 
 def _attach(browser, identifier, password):
@@ -217,3 +203,25 @@ def test_a_letter_sent_twice_at_once_links_its_pupils_once(app, make, other_scho
         thread.join(10)
     assert outcome["result"] == attach.AttachRefused.credentials
     assert _links(app, parent.id) == set()
+
+
+def test_the_other_schools_next_import_links_the_account_that_took_over(app, browser, make,
+                                                                       other_school):
+    """The letter's records stay on the retired account (merged_into): the school's next
+    import of the same file creates no account and no letter, links the parent who took
+    over, and gives the retired account neither links nor names back."""
+    parent = make.account(with_pupils=1)
+    rep_id, rep_password = other_school["m.durand"]
+    pupil_id, _ = other_school["p.durand"]
+    browser.sign_in(parent.identifier, parent.password)
+    _attach(browser, "m.durand", rep_password)
+    with app.app_context():
+        db.session.execute(GuardianLink.__table__.delete().where(
+            GuardianLink.pupil_id == pupil_id))  # the school unlinked Paul meanwhile
+        db.session.commit()
+        accounts_before = db.session.query(Account).count()
+        report = import_roster(SCHOOL_B, ROSTER_B)
+        db.session.commit()
+        assert db.session.query(Account).count() == accounts_before, report
+    assert _links(app, parent.id) == {parent.pupil_ids[0], pupil_id}
+    assert _links(app, rep_id) == set()

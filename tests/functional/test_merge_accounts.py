@@ -164,3 +164,38 @@ def test_a_merge_waits_for_a_concurrent_one_and_sees_its_outcome(app, make):
     with app.app_context():
         assert set(db.session.scalars(select(GuardianLink.pupil_id).where(
             GuardianLink.guardian_id == kept.id))) == {kept.pupil_ids[0]}
+
+
+def test_the_other_schools_next_import_follows_the_merge(app, make, other_school):
+    """Two activated letters of one person from two schools, merged: school B's record
+    stays on the tombstone (merged_into), so B's next import of the same file makes no
+    new account or letter, keeps Paul linked to the kept account and gives the tombstone
+    neither links nor its names back."""
+    from idp.extensions import passwords
+    from idp.models import utcnow
+    from idp.roster import import_roster
+
+    from ..support.admin import ROSTER_B, SCHOOL_B
+
+    kept = make.account(with_pupils=1)
+    other_id, _ = other_school["m.durand"]
+    pupil_id, _ = other_school["p.durand"]
+    with app.app_context():
+        password_hash = passwords().hash("Autre-Compte-2026")
+    update_account(app, other_id, state=AccountState.active, password_hash=password_hash,
+                   provisional_password_hash=None, activated_at=utcnow())
+    browser = Browser(app.test_client())
+    browser.sign_in(kept.identifier, kept.password)
+    done = _merge(browser, "m.durand", "Autre-Compte-2026")
+    assert done.request.path == "/compte/enfants", unescape(done.text)[:2000]
+    with app.app_context():
+        accounts_before = db.session.query(Account).count()
+        import_roster(SCHOOL_B, ROSTER_B)
+        db.session.commit()
+        assert db.session.query(Account).count() == accounts_before
+        links = set(db.session.execute(select(GuardianLink.guardian_id, GuardianLink.pupil_id)
+                                       .where(GuardianLink.pupil_id == pupil_id)))
+    assert links == {(kept.id, pupil_id)}
+    closed = account_row(app, other_id)
+    assert closed.state.value == "deleted" and closed.first_name == ""
+    assert closed.merged_into_id == kept.id
