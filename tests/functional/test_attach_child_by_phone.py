@@ -36,7 +36,8 @@ def _to_pupils(app, browser, gateway, phone=TYPED, e164=PHONE):
 
 def test_attach_with_the_number_and_the_birth_date(app, browser, make, use_sms_gateway):
     records = RecordFamilyFactory(with_provisional_account=True)
-    parent = make.account(with_pupils=1)
+    parent = make.account(with_pupils=1, first_name="Jeanne", last_name="PETIT",
+                          identifier="jeanne.petit")
     browser.sign_in(parent.identifier, parent.password)
     page = _to_pupils(app, browser, use_sms_gateway)
     assert page.request.path == "/compte/enfants/ajouter/eleves"
@@ -145,3 +146,19 @@ def test_wrong_birth_dates_sent_side_by_side_all_count(app, browser, make, use_s
                           {f"naissance-{lucas}": "20/05/2013"}, page_html=page.text)
     assert late.request.path == "/compte/enfants"
     assert _links(app, parent.id) == set()
+
+
+def test_a_shared_number_does_not_retire_the_other_parents_letter(app, browser, make,
+                                                                  use_sms_gateway):
+    """Two parents share one mobile: the pupils are attached, but the school's letter for
+    the other representative (other names) stays theirs, provisional."""
+    records = RecordFamilyFactory(with_provisional_account=True)  # Jeanne Petit's letter
+    parent = make.account(first_name="Karim", last_name="Petit")
+    browser.sign_in(parent.identifier, parent.password)
+    _to_pupils(app, browser, use_sms_gateway)
+    lucas = records.pupil_account_ids[0]
+    done = browser.submit_page({f"naissance-{lucas}": "20/05/2013"})
+    assert done.request.path == "/compte/enfants"
+    assert lucas in _links(app, parent.id)
+    letter = account_row(app, records.account_id)
+    assert letter.state.value == "provisional" and letter.merged_into_id is None

@@ -26,6 +26,7 @@ from ...db import db
 from ...extensions import store
 from ...models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
                        RepresentativeRecord, School)
+from ...roster.names import fold
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
                                    withhold_code)
 from .attach import retire_letter_account
@@ -167,8 +168,12 @@ def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[in
                 GuardianLink.guardian_id == other.id)))
             mine = set(db.session.scalars(select(GuardianLink.pupil_id).where(
                 GuardianLink.guardian_id == guardian.id)))
-            # Retired only once every pupil of that letter is attached here.
-            if other.state == AccountState.provisional and theirs <= mine:
+            # Retired only once every pupil of that letter is attached here, and only
+            # the letter of this person (names compared as J4 does): two parents may
+            # share one mobile, and the other's letter stays theirs.
+            same_person = (fold(rep.last_name), fold(rep.first_name)) == (
+                fold(guardian.last_name), fold(guardian.first_name))
+            if other.state == AccountState.provisional and theirs <= mine and same_person:
                 retire_letter_account(other, guardian)
                 retired.append(other.identifier)
     if attached:
