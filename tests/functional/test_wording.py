@@ -264,3 +264,13 @@ def test_a_pupils_phone_code_page_says_tu_errors_and_resend_included(browser, ma
     text = html.unescape(page.text)
     assert "tu pourras en demander un autre" in text or "Un nouveau code a été envoyé." in text
     assert "vous pourrez" not in text
+
+
+def test_every_page_names_an_icon_that_exists(browser):
+    """Without one, browsers ask /favicon.ico on every page: a 404 in every family's
+    console and in the access logs."""
+    page = browser.get("/choisir-profil")
+    href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page.text)
+    assert href, page.text[:600]
+    icon = browser.client.get(href.group(1))
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
