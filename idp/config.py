@@ -94,11 +94,11 @@ DEFAULTS: dict = {
     "SIGNIN_WAIT_SECONDS": 2.0,
     "SIGNIN_QUEUE_ADDRESS_SHARE": 0.1,
     "SIGNIN_QUEUE_ADDRESS_MIN": 5,
-    "SIGNIN_QUEUE_GRACE_SECONDS": 0.5,  # a slot the queue's front leaves unused: anyone's
+    "SIGNIN_QUEUE_GRACE_SECONDS": 0.05,  # a slot the queue's front leaves unused: anyone's
     "SIGNIN_HOLD_MINUTES": 10,
     # Sign-in verifications run in threads of this niceness (0: the request's own thread):
     # SSO, token and JWKS requests get the cores first, argon2 what is left.
-    "SIGNIN_VERIFY_NICE": 10,
+    "SIGNIN_VERIFY_NICE": 19,
     # Sessions.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,

@@ -81,8 +81,8 @@ class Admission:
 
     def __init__(self, store: Store, *, enabled: bool = True, concurrency: int = 1,
                  waiters: int = 1, wait_seconds: float = 2.0, address_share: float = 0.1,
-                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 0.5,
-                 verify_nice: int = 10):
+                 address_min: int = 5, retry_max: int = 20, grace_seconds: float = 0.05,
+                 verify_nice: int = 19):
         self.store = store
         self.enabled = enabled
         self.concurrency = max(1, int(concurrency))
@@ -123,8 +123,8 @@ class Admission:
                    wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
                    address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
                    address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
-                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.5)),
-                   verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 10)))
+                   grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.05)),
+                   verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 19)))
 
     @property
     def lane_threads(self) -> int:
