@@ -903,7 +903,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrency < 1 or args.duration <= 0:
         ap.error("--concurrency must be >= 1 and --duration > 0")
 
-    from idp.secret_settings import new_values as new_secret_values  # the bench's own
+    try:
+        from idp.secret_settings import new_values as new_secret_values  # the bench's own
+    except ImportError:  # an older tree (side_by_side.py's before): one secret did it all
+        def new_secret_values():
+            return {"SECRET_KEY": secrets.token_urlsafe(48)}
 
     port = args.port or free_port()
     public_port = proxy.free_port() if args.proxy else port  # what clients connect to
