@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from html import unescape
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from idp.models import Account, Consent
 from idp.notify.delivery import deliver_due
 
+from ..support.backchannel import BackchannelReceiver, backchannel_rp  # noqa: F401
 from ..support.browser import Browser
 from ..support.gating import at_rp, authorize
 from ..support.oidc import pkce_pair
@@ -19,31 +18,6 @@ from ..support.oidc import pkce_pair
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
 CHROME_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                   "(KHTML, like Gecko) Chrome/126.0 Safari/537.36")
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[str] = []
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", 0))
-        _Receiver.received.append(self.rfile.read(length).decode())
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def backchannel_rp(make):
-    """A trusted RP whose back-channel logout endpoint is a real local HTTP server."""
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    rp = make.oidc_client(name="ENT", redirect_uris=["https://ent.example/callback"],
-                          backchannel_logout_uri=f"http://127.0.0.1:{server.server_port}/bc")
-    yield rp
-    server.shutdown()
 
 
 def test_home_lists_services_pupils_and_this_session(browser, make, rp):
@@ -79,11 +53,11 @@ def test_sessions_on_two_devices_and_sign_out_everywhere(app, make, backchannel_
     assert "Vous êtes déconnecté" in done.text
     assert computer.get("/").request.path == "/connexion"
     assert phone.get("/").request.path == "/connexion"  # the other device too
-    assert _Receiver.received == []  # queued in the outbox, not sent by the request
+    assert BackchannelReceiver.received == []  # queued in the outbox, not sent by the request
     with app.app_context():
         assert deliver_due().sent == 2  # what `idp worker` does next
-    assert len(_Receiver.received) == 2  # the ENT heard of both sessions
-    assert all("logout_token=" in body for body in _Receiver.received)
+    assert len(BackchannelReceiver.received) == 2  # the ENT heard of both sessions
+    assert all("logout_token=" in body for body in BackchannelReceiver.received)
     [row] = gating.rows(Account, id=account.id)
     assert row.session_epoch == 1
     assert "logout_everywhere" in gating.actions()
