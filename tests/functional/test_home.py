@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-
 from idp.models import Account, Consent
 from idp.notify.delivery import deliver_due
 
