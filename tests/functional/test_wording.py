@@ -274,3 +274,26 @@ def test_every_page_names_an_icon_that_exists(browser):
     assert href, page.text[:600]
     icon = browser.client.get(href.group(1))
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_the_sign_in_form_says_tu_to_a_pupil_and_vous_to_a_parent(app, browser, make):
+    """Errors of the sign-in form, empty fields and the slowed connection included,
+    follow the profile chosen (the same for an identifier that exists or not)."""
+    browser.choose(profile="pupil")
+    browser.get("/connexion")
+    empty = browser.submit("/connexion", {"identifier": "", "password": ""})
+    assert "Saisis ton identifiant." in html.unescape(empty.text)
+    assert "Saisis ton mot de passe." in html.unescape(empty.text)
+    assert not VOUS.search(main_text(empty)), main_text(empty)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        guard = throttle()
+        for _ in range(int(app.config["LOCKOUT_IP_THRESHOLD"]) + 1):
+            guard.record_failure("127.0.0.1", "personne")
+    slowed = browser.submit("/connexion", {"identifier": "personne", "password": "x"})
+    assert "Réessaie dans" in html.unescape(slowed.text)
+    assert not VOUS.search(main_text(slowed)), main_text(slowed)
+    parent = type(browser)(app.test_client())
+    parent.choose(profile="parent")
+    parent.get("/connexion")
+    page = parent.submit("/connexion", {"identifier": "", "password": ""})
+    assert "Saisissez votre identifiant." in html.unescape(page.text)

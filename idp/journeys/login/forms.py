@@ -15,3 +15,15 @@ class LoginForm(FlaskForm):
         _l("Mot de passe"), validators=[InputRequired(_l("Saisissez votre mot de passe.")),
                                         Length(max=1024)],
         render_kw={"autocomplete": "current-password"})
+
+
+class PupilLoginForm(LoginForm):
+    """The same form on the "Élève" profile: its messages say "tu"."""
+    identifier = StringField(
+        _l("Identifiant"), validators=[InputRequired(_l("Saisis ton identifiant.")),
+                                       Length(max=64, message=_l("Identifiant trop long."))],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(
+        _l("Mot de passe"), validators=[InputRequired(_l("Saisis ton mot de passe.")),
+                                        Length(max=1024)],
+        render_kw={"autocomplete": "current-password"})

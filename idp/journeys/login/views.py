@@ -14,7 +14,7 @@ from ..new_device import service as new_device
 from ..wayf.service import current_choice
 from . import service
 from ...signin.forms import LogoutForm
-from .forms import LoginForm
+from .forms import LoginForm, PupilLoginForm
 
 bp = Blueprint("login", __name__)
 
@@ -34,7 +34,9 @@ def _any_time(ctx) -> bool:
 @bp.route("/connexion", methods=["GET", "POST"])
 @step_page("login", on_demand=_any_time)
 def form(ctx):
-    login = LoginForm()
+    choice = current_choice(ctx)
+    pupil = choice is not None and choice.profile == "pupil"
+    login = PupilLoginForm() if pupil else LoginForm()
     if ctx.account is not None and not login.is_submitted() and not needs_fresh_login(ctx) \
             and "changer" not in request.args:
         # Back from the ENT, or /connexion opened again: who is signed in, and the choice
@@ -58,10 +60,19 @@ def form(ctx):
         if outcome is service.LoginOutcome.throttled:
             seconds, scope = service.pause(login.identifier.data)
             wait = delay_text(seconds)
-            if scope == "ip":  # the address is slowed: no word about the identifier
+            if scope == "ip" and pupil:  # the address is slowed: no word about the identifier
+                login.password.errors.append(_(
+                    "Trop d'essais depuis cette connexion internet : la connexion est "
+                    "ralentie. Réessaie dans %(wait)s.", wait=wait))
+            elif scope == "ip":
                 login.password.errors.append(_(
                     "Trop d'essais depuis cette connexion internet : la connexion est "
                     "ralentie. Réessayez dans %(wait)s.", wait=wait))
+            elif pupil:
+                login.password.errors.append(_(
+                    "Trop d'essais pour cet identifiant : la connexion est suspendue. "
+                    "Réessaie dans %(wait)s, ou choisis « Mot de passe oublié ? ».",
+                    wait=wait))
             else:
                 login.password.errors.append(_(
                     "Trop d'essais pour cet identifiant : la connexion est suspendue. "
@@ -73,7 +84,7 @@ def form(ctx):
     elif login.errors:
         status = 400
     login.password.data = ""
-    return render_template("login/form.html", form=login, choice=current_choice(ctx),
+    return render_template("login/form.html", form=login, choice=choice,
                            pending=ctx.pending), status
 
 
