@@ -58,7 +58,7 @@ class AdmittedPasswords:
         if has_request_context() and g.get("signin_ticket") and "signin_release" not in g:
             g.signin_release = self._admission.acquire(g.signin_ticket,
                                                        request.remote_addr or "-")
-        if "signin_release" in g:  # in the verification threads (low priority)
+        if has_request_context() and "signin_release" in g:  # low-priority threads
             return self._admission.run(self._passwords.verify, stored_hash, password)
         return self._passwords.verify(stored_hash, password)
 

@@ -120,3 +120,14 @@ def test_verifications_run_in_low_priority_threads_of_their_own(store):
     room.verify_nice = 0
     assert room.run(lambda: threading.current_thread().name) == \
         threading.current_thread().name
+
+
+def test_the_passwords_service_verifies_outside_any_request_or_app_context(app):
+    """A CLI command, the worker or a bench verifies a password with no request (and
+    maybe no app context): it passes straight through, never an error."""
+    passwords = app.extensions["idp"]["passwords"]
+    with app.app_context():
+        stored = passwords.hash("Cartable-Bleu-2026")
+        assert passwords.verify(stored, "Cartable-Bleu-2026")
+    assert passwords.verify(stored, "Cartable-Bleu-2026")
+    assert not passwords.verify(stored, "autre")
