@@ -129,9 +129,9 @@ def retire(account: Account, merged_into: Account | None = None) -> str:
     # The school's records stay; their link to this account is emptied, but for a merge:
     # they keep pointing at the tombstone, whose merged_into names the account that took
     # over (the school's dashboard and its next roster import follow it there).
-    kept_records = (RepresentativeRecord, DeclinedGuardianLink) if merged_into else ()
-    for model in (m for m in (PupilRecord, RepresentativeRecord, DeclinedGuardianLink)
-                  if m not in kept_records):
+    emptied = (PupilRecord,) if merged_into else (PupilRecord, RepresentativeRecord,
+                                                  DeclinedGuardianLink)
+    for model in emptied:
         db.session.execute(update(model).where(model.account_id.in_(ids))
                            .values(account_id=None), execution_options=quiet)
     for column in ("actor", "target"):
