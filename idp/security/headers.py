@@ -34,11 +34,15 @@ def init_app(app: Flask) -> None:
         upstream = app.config.get("CSP_FORM_ACTION_UPSTREAM")
         if upstream:
             extra = f"{extra} {upstream}".strip()
-        h.setdefault("Content-Security-Policy", CSP.format(extra=extra).strip())
-        for name, value in fixed:
-            h.setdefault(name, value)
+        # Headers.setdefault costs a KeyError per missing name (werkzeug builds one for
+        # each lookup): the names present are read once, every response of the IdP pays it.
+        present = {name.lower() for name, _ in h.items()}
+        if "content-security-policy" not in present:
+            h.add("Content-Security-Policy", CSP.format(extra=extra).strip())
+        h.extend([(name, value) for name, value in fixed if name.lower() not in present])
         # Everything but static files is personal or protocol state: never cached.
         if request.endpoint != "static":
             h["Cache-Control"] = "no-store"
-            h.setdefault("Pragma", "no-cache")
+            if "pragma" not in present:
+                h.add("Pragma", "no-cache")
         return response

@@ -19,16 +19,28 @@ from ..store import Store, StoreUnavailable
 
 
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, sid: str, data: dict | None = None, new: bool = False):
+    def __init__(self, sid: str | None = None, data: dict | None = None, new: bool = False):
         def on_update(_self):
             _self.modified = True
 
         super().__init__(data or {}, on_update)
-        self.sid = sid
+        self._sid = sid
         self.new = new
         self.modified = False
         self.regenerated_from: str | None = None
         self.destroyed = False
+
+    @property
+    def sid(self) -> str:
+        """A new session's id is drawn when first needed: most requests without a session
+        cookie (the token endpoint, userinfo, JWKS) never save one."""
+        if self._sid is None:
+            self._sid = secrets.token_urlsafe(32)
+        return self._sid
+
+    @sid.setter
+    def sid(self, value: str) -> None:
+        self._sid = value
 
     def regenerate(self) -> None:
         """A fresh id for the same browser (prevents session fixation at sign-in)."""
@@ -59,10 +71,10 @@ class StoreSessionInterface(SessionInterface):
                 # Flask opens the session before any handler runs: note the outage so
                 # the first before_request hook answers 503 (see idp/errors.py).
                 request.environ["idp.store_unavailable"] = True
-                return ServerSession(secrets.token_urlsafe(32), new=True)
+                return ServerSession(new=True)
             if data is not None and data.get("_deadline", 0) > time.time():
                 return ServerSession(sid, data)
-        return ServerSession(secrets.token_urlsafe(32), new=True)
+        return ServerSession(new=True)
 
     def save_session(self, app, session: ServerSession, response):
         if request.environ.get("idp.store_unavailable"):

@@ -186,20 +186,20 @@ def init_app(app: Flask) -> None:
     ext["admission"] = Admission.from_config(ext["store"], app.config)
     ext["passwords"] = AdmittedPasswords(ext["passwords"], ext["admission"])
     app.wsgi_app = ReplayHeldSignIn(app.wsgi_app, app)
+    # The hooks run for the login blueprint's requests only (Flask's per-blueprint hook
+    # lists): every other request of the IdP, the token endpoint's first, skips them.
+    login = "login"
 
-    @app.before_request
     def give_a_ticket():
         if request.endpoint == "login.form" and request.method == "POST" \
                 and ext["admission"].enabled:
             g.signin_ticket = _ticket_for_this_sign_in()
 
-    @app.teardown_request
     def free_the_slot(exc):
         release = g.pop("signin_release", None)
         if release is not None:
             release()
 
-    @app.after_request
     def answered(response):
         ticket = g.get("signin_ticket")
         if ticket and response.status_code != 503:
@@ -212,6 +212,10 @@ def init_app(app: Flask) -> None:
                     pass  # the hold expires by itself
                 response.delete_cookie(name, path="/")
         return response
+
+    app.before_request_funcs.setdefault(login, []).append(give_a_ticket)
+    app.after_request_funcs.setdefault(login, []).append(answered)
+    app.teardown_request_funcs.setdefault(login, []).append(free_the_slot)
 
     @app.errorhandler(SigninBusy)
     def busy(exc: SigninBusy):
