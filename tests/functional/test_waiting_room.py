@@ -299,3 +299,37 @@ def test_the_metrics_count_the_waiting_room(app, client, make, busy):
     assert re.search(r'idp_signin_turned_away_total\{reason="wait_over"\} [1-9]', body), \
         [line for line in body.splitlines() if "signin" in line]
     assert "idp_signin_admitted_total" in body and "idp_signin_wait_seconds_bucket" in body
+
+
+def test_the_automatic_reload_can_be_turned_off_and_the_wait_resumed(app, browser, make, busy):
+    """WCAG 2.2.1 without JavaScript: a link leaves the meta refresh for a page without
+    one; the hold is kept, and « Reprendre la connexion » replays it."""
+    parent = make.account()
+    answer = post_sign_in(browser, parent.identifier, parent.password)
+    assert answer.status_code == 503
+    assert f'href="{WAITING}?pause=1">Arrêter le rechargement automatique</a>' in answer.text
+    paused = browser.get(WAITING + "?pause=1")
+    assert paused.status_code == 200
+    assert 'http-equiv="refresh"' not in paused.text
+    assert "Le rechargement automatique est arrêté." in paused.text
+    assert "Votre connexion reste en attente pendant 10 minutes au plus" in paused.text
+    assert parent.identifier in paused.text
+    assert f'href="{WAITING}">Reprendre la connexion</a>' in paused.text
+    assert browser.client.get_cookie("idp_attente") is not None  # the hold is kept
+    busy.free()
+    landed = browser.get(WAITING, follow=False)  # « Reprendre la connexion »
+    assert landed.status_code == 302
+    assert browser.client.get_cookie("idp_attente") is None
+
+
+def test_a_replayed_hold_that_waits_on_keeps_its_seal_and_cookie(app, browser, make, busy):
+    """Each reload of a full node costs no new key, no new seal, no new cookie."""
+    parent = make.account()
+    assert post_sign_in(browser, parent.identifier, parent.password).status_code == 503
+    cookie = browser.client.get_cookie("idp_attente").value
+    before = store_entries(app)
+    again = browser.get(WAITING)
+    assert again.status_code == 503 and "Set-Cookie" not in again.headers
+    assert browser.client.get_cookie("idp_attente").value == cookie
+    sealed = re.findall(r"gAAAAA[\w-]+", before)
+    assert sealed and all(seal in store_entries(app) for seal in sealed)

@@ -13,6 +13,10 @@
   (signed in, wrong password, throttled, deactivated, or the waiting page again), with
   the identifier typed and the pending RP request (in the session) kept. Without a live
   hold the page says the wait expired and shows the form with the identifier.
+- `/connexion/attente?pause=1` (the page's « Arrêter le rechargement automatique » link,
+  WCAG 2.2.1: a time limit the visitor can turn off, without JavaScript) is never
+  replayed: it answers the same wait without the meta refresh, the hold kept, and a
+  link to go on when the family is ready.
 
 Nothing here duplicates the sign-in: the login view and its service stay the only
 place that checks a password and starts a session.
@@ -44,6 +48,7 @@ allow("waiting.expired")
 WAITING_PATH = "/connexion/attente"
 SIGN_IN_PATH = "/connexion"
 HELD_ENVIRON = "idp.held_signin"
+PAUSE_QUERY = "pause=1"
 
 
 class AdmittedPasswords:
@@ -76,7 +81,8 @@ class ReplayHeldSignIn:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == WAITING_PATH and environ.get("REQUEST_METHOD") == "GET":
+        if environ.get("PATH_INFO") == WAITING_PATH and environ.get("REQUEST_METHOD") == "GET" \
+                and PAUSE_QUERY not in environ.get("QUERY_STRING", ""):
             self._replay(environ)
         return self.wsgi_app(environ, start_response)
 
@@ -154,7 +160,8 @@ def waiting_page(busy: SigninBusy, identifier: str):
             _("Vous êtes la prochaine personne.")
     response = make_response(render_template(
         "waiting/waiting.html", message=message, place=place, identifier=identifier,
-        seconds=seconds, pupil=pupil, retry_url=url_for("waiting.expired")), 503)
+        seconds=seconds, pupil=pupil, retry_url=url_for("waiting.expired"),
+        pause_url=url_for("waiting.expired", pause=1)), 503)
     response.headers["Retry-After"] = str(seconds)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -163,18 +170,34 @@ def waiting_page(busy: SigninBusy, identifier: str):
 @bp.get(WAITING_PATH)
 @step_page("login", on_demand=lambda ctx: True)
 def expired(ctx):
-    """Reached only when no live hold was replayed: the wait expired (or was answered in
-    another tab). The form again, with a word; signed in already: carry on."""
+    """Reached when no live hold was replayed: the wait expired (or was answered in
+    another tab). The form again, with a word; signed in already: carry on. With
+    ?pause=1 and the hold's cookie: the wait without its automatic reload."""
     if ctx.account is not None and not request.cookies.get(holds.cookie_name(request_config())):
         return redirect(url_for("signin.resume"))
-    form = LoginForm(formdata=None)
     parsed = holds.parse_cookie(request.cookies.get(holds.cookie_name(request_config())))
+    if request.args.get("pause") and parsed is not None:
+        return paused_page(ctx, parsed[0])
+    form = LoginForm(formdata=None)
     if parsed is not None:
         form.identifier.data = holds.last_identifier(store(), parsed[0])
     response = make_response(render_template(
         "waiting/expired.html", form=form, choice=current_choice(ctx), pending=ctx.pending),
         200)
     response.delete_cookie(holds.cookie_name(request_config()), path="/")
+    return response
+
+
+def paused_page(ctx, ticket: str):
+    """The wait with the automatic reload turned off: the hold stays (until it expires,
+    SIGNIN_HOLD_MINUTES after the first try); « Reprendre » replays it."""
+    choice = current_choice(ctx)
+    minutes = max(1, holds.hold_seconds(request_config()) // 60)
+    response = make_response(render_template(
+        "waiting/paused.html", identifier=holds.last_identifier(store(), ticket),
+        pupil=choice is not None and choice.profile == "pupil", minutes=minutes,
+        retry_url=url_for("waiting.expired")), 200)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -221,6 +244,8 @@ def init_app(app: Flask) -> None:
     def busy(exc: SigninBusy):
         identifier = (request.form.get("identifier") or "").strip()
         response = waiting_page(exc, identifier)
+        if request.environ.get(HELD_ENVIRON) == exc.ticket:
+            return response  # a replayed hold waits on: it and its cookie stay as they are
         if request.endpoint == "login.form" and request.method == "POST":
             try:
                 cookie = holds.hold(store(), app.config, exc.ticket, identifier,
