@@ -4,7 +4,8 @@
   its held sign-in when the browser re-posts from the waiting page (F5 on the 503), a
   new one otherwise. Its first password verification takes a slot from the process's
   `Admission` (security/admission.py) through `AdmittedPasswords`; the slot is freed
-  when the request ends.
+  when the request ends. A replayed hold asks for its slot first, before the login
+  view looks the account up: a reload that waits on costs no database query.
 - No slot in time: `SigninBusy` becomes the 503 waiting page, with Retry-After and a
   meta refresh to `/connexion/attente`; the sign-in is held (hold.py: the password
   sealed in the store, its key in an HttpOnly cookie).
@@ -217,6 +218,11 @@ def init_app(app: Flask) -> None:
         if request.endpoint == "login.form" and request.method == "POST" \
                 and ext["admission"].enabled:
             g.signin_ticket = _ticket_for_this_sign_in()
+            if request.environ.get(HELD_ENVIRON):
+                # A held sign-in's reload: its place decides first, before the account is
+                # looked up, so the many reloads of a storm that wait on cost no query.
+                g.signin_release = ext["admission"].acquire(g.signin_ticket,
+                                                            request.remote_addr or "-")
 
     def free_the_slot(exc):
         release = g.pop("signin_release", None)
