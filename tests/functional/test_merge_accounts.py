@@ -199,3 +199,51 @@ def test_the_other_schools_next_import_follows_the_merge(app, make, other_school
     closed = account_row(app, other_id)
     assert closed.state.value == "deleted" and closed.first_name == ""
     assert closed.merged_into_id == kept.id
+
+
+def _link(app, account_id: int, sub: str, created: bool = False) -> None:
+    from idp.models import FranceConnectLink
+
+    with app.app_context():
+        db.session.add(FranceConnectLink(account_id=account_id, sub=sub, given_name="Camille",
+                                         family_name="Martin", created_account=created,
+                                         placeholder_hash="$argon2id$placeholder" if created
+                                         else None))
+        db.session.commit()
+
+
+def _links(app) -> dict[str, int]:
+    from idp.models import FranceConnectLink
+
+    with app.app_context():
+        return dict(db.session.execute(select(FranceConnectLink.sub,
+                                              FranceConnectLink.account_id)).all())
+
+
+@pytest.mark.parametrize("kept_has_one", [False, True])
+def test_a_merge_moves_the_franceconnect_link_unless_kept_has_one(app, browser, make,
+                                                                   kept_has_one):
+    """Signing in with FranceConnect keeps working after a merge, now on the kept account;
+    one link per account, so a kept link stays and the other's ends with its account."""
+    kept = make.account(with_pupils=1)
+    other = make.account(with_pupils=1, first_name="Camille", email="camille3@example.org")
+    _link(app, other.id, "fc-sub-other", created=True)
+    if kept_has_one:
+        _link(app, kept.id, "fc-sub-kept")
+    browser.sign_in(kept.identifier, kept.password)
+    done = _merge(browser, other.identifier, other.password)
+    assert done.status_code == 200 and "Vos deux comptes sont fusionnés" in unescape(done.text)
+    assert account_row(app, other.id).merged_into_id == kept.id
+    if kept_has_one:
+        assert _links(app) == {"fc-sub-kept": kept.id}
+    else:
+        assert _links(app) == {"fc-sub-other": kept.id}
+        from idp.models import FranceConnectLink
+
+        with app.app_context():
+            link = db.session.scalar(select(FranceConnectLink))
+            assert link.created_account is False and link.placeholder_hash is None
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "accounts_merged"))
+        assert event.details["franceconnect"] == (0 if kept_has_one else 1)

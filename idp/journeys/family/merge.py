@@ -1,9 +1,10 @@
 """Merge two representative accounts of one person (issue 20, point 3): signed in on the
 account to keep, the family gives the other's identifier and password (both activated,
-say two letters from two schools). The other's guardian links, live consents and charter
-acceptances move to the kept account (what the kept one already has stays as it is); the
-other is closed with a tombstone naming the kept account (own_data.retire: its sessions
-end with a back-channel logout, its refresh tokens end, its personal data is erased). The
+say two letters from two schools). The other's guardian links, live consents, charter
+acceptances and FranceConnect link move to the kept account (what the kept one already
+has stays as it is); the other is closed with a tombstone naming the kept account
+(own_data.retire: its sessions end with a back-channel logout, its refresh tokens end,
+its personal data is erased). The
 kept account's public id does not change: relying parties keep seeing the same `sub` and
 NameID. Audited on both sides.
 
@@ -24,7 +25,7 @@ from ...audit import record
 from ...db import db
 from ...extensions import passwords, throttle
 from ...models import (Account, AccountProfile, AccountState, CharterAcceptance, Consent,
-                       GuardianLink, SecondFactor)
+                       FranceConnectLink, GuardianLink, SecondFactor)
 from .locks import lock_accounts
 from .own_data import retire
 
@@ -116,6 +117,22 @@ def _move_charters(kept: Account, other: Account) -> int:
     return len(wanted)
 
 
+def _move_franceconnect(kept: Account, other: Account) -> int:
+    """The other's FranceConnect link, when the kept account has none: the family goes on
+    signing in with FranceConnect, now to the kept account (one link per account: a kept
+    link stays, and the other's ends with the other account)."""
+    if db.session.scalar(select(FranceConnectLink.id).where(
+            FranceConnectLink.account_id == kept.id)) is not None:
+        return 0
+    link = db.session.scalar(select(FranceConnectLink).where(
+        FranceConnectLink.account_id == other.id))
+    if link is None:
+        return 0
+    link.account_id = kept.id
+    link.created_account, link.placeholder_hash = False, None  # kept has its own password
+    return 1
+
+
 def merge(kept: Account, identifier: str, password: str) -> dict:
     """Merge the account named by `identifier` into `kept` (flushes). Returns what moved;
     MergeError when nothing may change."""
@@ -124,7 +141,8 @@ def merge(kept: Account, identifier: str, password: str) -> dict:
     other_identifier = other.identifier
     moved = {"pupils": len(_move_links(kept, other)),
              "consents": _move_consents(kept, other),
-             "charter_acceptances": _move_charters(kept, other)}
+             "charter_acceptances": _move_charters(kept, other),
+             "franceconnect": _move_franceconnect(kept, other)}
     db.session.flush()
     record("accounts_merged", actor=kept.identifier, target=kept.identifier,
            closed=other.public_id, **moved)
