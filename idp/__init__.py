@@ -12,7 +12,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 from . import config as config_module
-from . import dev_outbox, errors, i18n, journeys, keys, oidc, ops, saml
+from . import dev_outbox, errors, i18n, journeys, keys, local_time, oidc, ops, saml
 from .admin import console
 from .db import db
 from .extensions import csrf
@@ -57,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)  # the catalogue's directory, the language switch, account locale
     Babel(app, locale_selector=_select_locale)
+    local_time.init_app(app)  # the `paris` filter: times shown in Europe/Paris
     headers.init_app(app)
 
     app.register_blueprint(signin_views.bp)

@@ -1,8 +1,6 @@
 """The console's home: what this role can do, and the staff member's schools."""
 from __future__ import annotations
 
-import time
-
 from flask import current_app, g, render_template
 
 from ...store import StoreUnavailable
@@ -29,8 +27,7 @@ def waiting_room() -> dict:
             "available": True}
     try:
         view["length"] = admission.queue_length()
-        view["hours"] = [{**h, "label": time.strftime("%d/%m %H:00", time.gmtime(h["hour"]))}
-                         for h in admission.hourly_counts(hours=3)]
+        view["hours"] = admission.hourly_counts(hours=3)  # shown in Paris hours (|paris)
     except StoreUnavailable:
         view["available"] = False
     return view
