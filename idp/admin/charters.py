@@ -6,6 +6,11 @@ A text is a UTF-8 file (config/charter/general-2026-09.md): a "# Title" first li
 paragraphs, "## " headings and "- " lists (see journeys/charter/text.py). Publishing the
 same file again changes nothing; a different text under a published version is refused,
 since families accepted the words of that version.
+
+Pupils are spoken to with "tu": a sibling file named like the charter with ".eleve"
+before the extension (general-2026-09.eleve.md) is the pupils' wording of the same
+version, published with it (or added to a version published without one); without it,
+pupils see the common text.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from ..relying_parties import UnknownRelyingParty, require
 _VERSION_IN_NAME = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?(?:[.-]\w+)?)$")
 MAX_BYTES = 512 * 1024
 NOTICE_TITLE = "Informations"
+PUPIL_SUFFIX = ".eleve"  # general-2026-09.md -> general-2026-09.eleve.md
 
 
 class PublicationError(ValueError):
@@ -80,7 +86,13 @@ def publish_charter(path: str | Path, rp_key: str | None = None, version: str | 
     """Publish a charter version (general, or for one relying party). Returns the row and
     whether it is new; a new version is asked of every account at its next passage."""
     audience = _audience(rp_key)
+    path = Path(path)
+    if path.stem.endswith(PUPIL_SUFFIX):
+        raise PublicationError(f"{path.name} is the pupils' wording of a charter: publish "
+                               f"{path.stem[:-len(PUPIL_SUFFIX)]}{path.suffix}, it is read "
+                               "with it")
     text = read_text(path, version)
+    pupil_body = _pupil_body(path, text)
     existing = db.session.scalar(select(CharterVersion).where(
         CharterVersion.audience == audience, CharterVersion.version == text.version))
     if existing is not None:
@@ -88,14 +100,37 @@ def publish_charter(path: str | Path, rp_key: str | None = None, version: str | 
             raise PublicationError(
                 f"version {text.version} is already published with a different text: "
                 "publish the new text under a new version")
+        if pupil_body is not None and pupil_body != existing.pupil_body:
+            if existing.pupil_body is not None:
+                raise PublicationError(
+                    f"version {text.version} already has a different pupils' wording: "
+                    "publish the new text under a new version")
+            existing.pupil_body = pupil_body  # the same version, now worded for pupils
+            db.session.flush()
+            record("charter_pupil_wording_added", actor=actor, target=audience[:128],
+                   version=text.version)
         return existing, False
     row = CharterVersion(audience=audience, version=text.version,
                          title=text.title or "Charte d'utilisation", body=text.body,
-                         source_path=str(path)[:500], sha256=text.sha256)
+                         pupil_body=pupil_body, source_path=str(path)[:500],
+                         sha256=text.sha256)
     db.session.add(row)
     db.session.flush()
     record("charter_published", actor=actor, target=audience[:128], version=text.version)
     return row, True
+
+
+def _pupil_body(path: Path, text: Text) -> str | None:
+    """The pupils' wording beside `path` (general-2026-09.eleve.md), checked like the
+    charter itself; None when there is none. It keeps the version's title."""
+    sibling = path.with_name(f"{path.stem}{PUPIL_SUFFIX}{path.suffix}")
+    if not sibling.is_file():
+        return None
+    pupil = read_text(sibling, text.version)
+    if pupil.title is not None and pupil.title != text.title:
+        raise PublicationError(f"{sibling.name} has another title than {path.name}: the "
+                               "pupils' wording keeps the title of the version")
+    return pupil.body
 
 
 def list_charters() -> list[dict]:
@@ -112,6 +147,7 @@ def list_charters() -> list[dict]:
         out.append({"audience": row.audience, "version": row.version, "title": row.title,
                     "published_at": row.published_at.isoformat(),
                     "current": row.audience not in seen, "source": row.source_path,
+                    "pupil_wording": row.pupil_body is not None,
                     "acceptances": counts.get(row.id, 0)})
         seen.add(row.audience)
     return out

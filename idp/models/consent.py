@@ -19,7 +19,9 @@ RP_KEY_LENGTH = 520  # "saml:" + a 500-character entity id
 
 class CharterVersion(Base):
     """A published charter text. `audience` is "general" (every account) or the rp_key
-    of the relying party that requires a charter of its own."""
+    of the relying party that requires a charter of its own. `pupil_body`, when given, is
+    the same version worded with "tu", shown to pupils (parents and pupils without it see
+    `body`); accepting either is accepting this version."""
 
     __tablename__ = "charter_versions"
     __table_args__ = (UniqueConstraint("audience", "version"),
@@ -31,6 +33,7 @@ class CharterVersion(Base):
     version: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    pupil_body: Mapped[str | None] = mapped_column(Text)
     source_path: Mapped[str | None] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -22,10 +22,11 @@ class Gating:
         self.tmp = tmp_path
 
     def charter(self, version: str = "2026-09", text: str = CHARTER_TEXT,
-                rp_key: str | None = None) -> int:
-        """Publish a charter version (general, or an RP's own); its id."""
+                rp_key: str | None = None, pupil_text: str | None = None) -> int:
+        """Publish a charter version (general, or an RP's own; with the pupils' wording
+        when `pupil_text` is given); its id."""
         return CharterVersionFactory(version=version, text=text, rp_key=rp_key,
-                                     directory=self.tmp).id
+                                     pupil_text=pupil_text, directory=self.tmp).id
 
     def notice(self, rp_key: str, version: str = "2026-09", text: str = NOTICE_TEXT) -> int:
         return RPNoticeFactory(rp_key=rp_key, version=version, text=text,

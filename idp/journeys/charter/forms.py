@@ -13,3 +13,11 @@ class CharterForm(FlaskForm):
     accept = BooleanField(
         _l("j'ai lu et j'accepte les conditions ci-dessus"),
         validators=[DataRequired(_l("Cochez la case pour accepter la charte d'utilisation."))])
+
+
+class PupilCharterForm(CharterForm):
+    """A pupil's page says "tu"."""
+
+    accept = BooleanField(
+        _l("j'ai lu et j'accepte les conditions ci-dessus"),
+        validators=[DataRequired(_l("Coche la case pour accepter la charte d'utilisation."))])

@@ -25,6 +25,12 @@ def first_charter_to_accept(account: Account, pending) -> CharterVersion:
     return db.session.get(CharterVersion, charters_to_accept(account, pending)[0])
 
 
+def wording(charter: CharterVersion, pupil: bool) -> str:
+    """The text of this version as shown: the pupils' "tu" wording when the account is a
+    pupil's and the version has one, else the common text (the same version either way)."""
+    return charter.pupil_body if pupil and charter.pupil_body else charter.body
+
+
 def is_needed(ctx) -> bool:
     return ctx.account is not None and bool(charters_to_accept(ctx.account, ctx.pending))
 

@@ -4,6 +4,7 @@ Markdown file, here written in a temporary directory).
     CharterVersionFactory()                        the general charter, version 2026-09
     CharterVersionFactory(version="2027-01")       a new version: asked again of everyone
     CharterVersionFactory(rp_key="pronote")        an RP's own charter
+    CharterVersionFactory(pupil_text="# ...")      with the pupils' "tu" wording beside it
     RPNoticeFactory(rp_key="pronote")              an RP's one-time notice
 """
 from __future__ import annotations
@@ -49,12 +50,15 @@ class CharterVersionFactory(AppFactory):
     version = "2026-09"
     text = CHARTER_TEXT
     rp_key = None
+    pupil_text = None  # written beside the file as charter-...-<version>.eleve.md
     directory = None  # where the Markdown file goes (a new temporary one by default)
 
     @classmethod
-    def make_row(cls, *, version, text, rp_key, directory):
+    def make_row(cls, *, version, text, rp_key, pupil_text, directory):
         safe = "".join(c if c.isalnum() else "_" for c in rp_key or "general")
         path = _write(directory, f"charter-{safe}-{version}.md", text)
+        if pupil_text is not None:
+            _write(path.parent, f"charter-{safe}-{version}.eleve.md", pupil_text)
         row, _ = publish_charter(path, rp_key=rp_key, version=version)
         return row
 
