@@ -26,6 +26,8 @@ def test_my_children_and_my_data(family, app, make, served_idp):
     assert parent.pupils[0].identifier in family.text()
     family.goto(base + "/compte/enfants")
     family.click("main form[action$='/mot-de-passe'] button >> nth=0")
+    assert "Donner un mot de passe provisoire à Enfant0 Martin ?" in family.text()
+    family.click("main form[action$='/mot-de-passe'] button[type=submit]")  # « Confirmer »
     assert "il ne sera plus affiché" in family.text()
 
     family.goto(base + "/compte/enfants/ajouter")

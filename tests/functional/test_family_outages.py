@@ -24,7 +24,7 @@ def test_the_store_down_during_a_temporary_password(app, private_redis, redis_no
     assert listing.status_code == 200
     before = account_row(app, pupil.id)
     private_redis.stop()
-    page = browser.submit(f"/compte/enfants/{pupil.id}/mot-de-passe", {},
+    page = browser.submit(f"/compte/enfants/{pupil.id}/mot-de-passe", {"confirm": "1"},
                           page_html=listing.text)
     assert page.status_code == 503
     assert "Le service est momentanément indisponible." in page.text

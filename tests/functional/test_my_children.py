@@ -1,6 +1,6 @@
 """"Mes enfants" (issue 20, point 1): a signed-in representative sees each linked pupil
 (school, class, account state); for a pupil of primary school or collège, shows the
-identifier and sets a temporary password that the pupil replaces at the next sign-in (the
+identifier and sets a temporary password (after a confirmation page) that the pupil replaces at the next sign-in (the
 first-connection form without the birth-date question). Each action is behind the re-auth
 window, audited, and told to the pupil's verified email. Bad input: another family's pupil,
 a declined link, a lycée pupil, a deactivated pupil, an expired re-auth: a French message,
@@ -44,6 +44,13 @@ def _post(browser, path):
     return browser.submit(path, {}, page_html=page.text)
 
 
+def _confirmed(browser, path):
+    """The button of "Mes enfants", then « Confirmer » on the page it leads to."""
+    asked = _post(browser, path)
+    assert asked.status_code == 200 and 'name="confirm"' in asked.text, asked.status_code
+    return browser.submit(path, {"confirm": "1"}, page_html=asked.text)
+
+
 def _guardian_events(app):
     return [a for a in audit_actions(app) if a.startswith("guardian_")]
 
@@ -77,7 +84,7 @@ def test_a_temporary_password_is_shown_once_and_replaced_at_the_next_sign_in(
         app, browser, make, use_smtp, client):
     family = _signed_in_family(app, browser, make, email=PUPIL_EMAIL, email_verified=True)
     pupil = family.pupils[0]
-    page = _post(browser, f"/compte/enfants/{pupil.id}/mot-de-passe")
+    page = _confirmed(browser, f"/compte/enfants/{pupil.id}/mot-de-passe")
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     temporary = re.search(r'id="temporary-password">([^<]+)<', page.text).group(1)
@@ -130,6 +137,14 @@ def test_another_familys_pupil_is_not_found_and_nothing_changes(app, browser, ma
         assert page.status_code == 404
         assert "n'est pas rattaché à votre compte" in unescape(page.text)
         assert stranger.identifier not in page.text and "Enfant0" not in page.text
+    # The confirmation page and the confirmed POST: the same refusal, word for word.
+    asked = browser.get(f"/compte/enfants/{stranger.id}/mot-de-passe")
+    confirmed = browser.submit(f"/compte/enfants/{stranger.id}/mot-de-passe",
+                               {"confirm": "1"}, page_html=browser.get("/").text)
+    for other in (asked, confirmed):
+        assert other.status_code == 404
+        assert comparable_404(other.text) == comparable_404(page.text)
+        assert stranger.identifier not in other.text and "Enfant0" not in other.text
     missing = _post(browser, "/compte/enfants/999999/mot-de-passe")
     assert missing.status_code == 404
     assert comparable_404(missing.text) == comparable_404(page.text)
@@ -157,6 +172,9 @@ def test_a_declined_link_gives_no_power_over_the_pupil(app, browser, make):
     assert "Lucas" not in browser.get("/compte/enfants").text
     page = _post(browser, f"/compte/enfants/{declined}/mot-de-passe")
     assert page.status_code == 404 and account_row(app, declined).guardian_reset_at is None
+    page = browser.submit(f"/compte/enfants/{declined}/mot-de-passe", {"confirm": "1"},
+                          page_html=browser.get("/").text)
+    assert page.status_code == 404 and account_row(app, declined).guardian_reset_at is None
     with app.app_context():
         assert db.session.scalar(select(GuardianLink).where(
             GuardianLink.pupil_id == declined)) is None
@@ -174,6 +192,10 @@ def test_a_lycee_pupil_manages_their_own_account(app, browser, make):
     listing = unescape(browser.get("/compte/enfants").text)
     assert "Au lycée, votre enfant gère lui-même son compte" in listing
     page = _post(browser, f"/compte/enfants/{pupil.id}/mot-de-passe")
+    assert page.request.path == "/compte/enfants"
+    assert "Votre enfant est au lycée" in unescape(page.text)
+    page = browser.submit(f"/compte/enfants/{pupil.id}/mot-de-passe", {"confirm": "1"},
+                          page_html=page.text)
     assert page.request.path == "/compte/enfants"
     assert "Votre enfant est au lycée" in unescape(page.text)
     assert account_row(app, pupil.id).guardian_reset_at is None
@@ -194,6 +216,9 @@ def test_a_deactivated_pupil_stays_deactivated(app, browser, make):
     assert "Seul l'établissement peut réactiver" in unescape(browser.get("/compte/enfants").text)
     page = _post(browser, f"/compte/enfants/{pupil.id}/mot-de-passe")
     assert "seul l'établissement peut le réactiver" in unescape(page.text)
+    page = browser.submit(f"/compte/enfants/{pupil.id}/mot-de-passe", {"confirm": "1"},
+                          page_html=page.text)
+    assert "seul l'établissement peut le réactiver" in unescape(page.text)
     row = account_row(app, pupil.id)
     assert row.state.value == "deactivated" and row.guardian_reset_at is None
     assert _guardian_events(app) == []
@@ -205,7 +230,7 @@ def test_an_expired_reauth_asks_the_password_and_changes_nothing(app, browser, m
     pupil = family.pupils[0]
     listing = browser.get("/compte/enfants")
     monkeypatch.setattr(reauth, "time", _Later(3600))
-    page = browser.submit(f"/compte/enfants/{pupil.id}/mot-de-passe", {},
+    page = browser.submit(f"/compte/enfants/{pupil.id}/mot-de-passe", {"confirm": "1"},
                           page_html=listing.text)
     assert page.request.path == "/compte/confirmer-mot-de-passe"
     assert "Confirmez votre mot de passe" in page.text
@@ -226,9 +251,19 @@ def test_a_pupil_has_no_children_page(app, browser, make):
 def test_a_forged_post_without_csrf_changes_nothing(app, browser, make, client):
     family = _signed_in_family(app, browser, make)
     pupil = family.pupils[0]
+    before = account_row(app, pupil.id)
     response = browser.client.post(f"/compte/enfants/{pupil.id}/mot-de-passe", data={})
     assert response.status_code in (302, 303, 400)
     assert account_row(app, pupil.id).guardian_reset_at is None
+    for data in ({"confirm": "1"}, {"confirm": "1", "csrf_token": "forged"}):
+        response = browser.client.post(f"/compte/enfants/{pupil.id}/mot-de-passe", data=data)
+        assert response.status_code in (302, 303, 400)
+        assert "temporary-password" not in response.get_data(as_text=True)
+    after = account_row(app, pupil.id)
+    assert after.guardian_reset_at is None
+    assert after.password_hash == before.password_hash
+    assert after.provisional_password_hash == before.provisional_password_hash
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(
             AuditEvent.action.like("guardian_%"))) is None
+

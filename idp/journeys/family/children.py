@@ -1,6 +1,6 @@
 """"Mes enfants": the pupils linked to a signed-in legal representative, and what the
 representative may do for a young pupil (primary school or collège, GUARDIAN_MANAGED_LEVELS):
-see the identifier, set a temporary password.
+see the identifier, set a temporary password (after a confirmation page).
 
 A representative acts only on a pupil linked to them by a GuardianLink (what the school or
 the J4 sign-up confirmed): any other id, a declined link included, is "not found", the same
@@ -136,6 +136,13 @@ def reveal_identifier(guardian: Account, pupil_id: int) -> Child | None:
     record("guardian_identifier_shown", actor=guardian.identifier, target=pupil.identifier)
     _tell_pupil(pupil, guardian, "identifier_shown")
     return _child(pupil, pupil.school)
+
+
+def temporary_password_target(guardian: Account, pupil_id: int) -> Child | None:
+    """The pupil a temporary password would be given to, for the confirmation page (None:
+    not linked; ChildActionRefused as for the action itself). Changes and audits nothing."""
+    pupil = _actionable(guardian, pupil_id)
+    return None if pupil is None else _child(pupil, pupil.school)
 
 
 def set_temporary_password(guardian: Account, pupil_id: int) -> tuple[Child, str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 
 from ...audit import record
@@ -49,14 +49,25 @@ def children_page():
                            form=ChildActionForm())
 
 
-def _child_action(pupil_id: int, action):
-    """A POST of "Mes enfants" on one pupil: `action(account, pupil_id)` returns the
-    Child and the temporary password (None when the action shows the identifier), or
-    None when the pupil is not this representative's."""
+def _done_page(done):
+    child, temporary = done
+    return render_template("family/child_done.html", child=child, temporary=temporary)
+
+
+def _confirm_page(child):
+    return render_template("family/temporary_confirm.html", child=child,
+                           form=ChildActionForm())
+
+
+def _child_action(pupil_id: int, action, page=_done_page):
+    """A request of "Mes enfants" on one pupil (a POST needs its CSRF token):
+    `action(account, pupil_id)` returns what `page` shows (for the actions, the Child and
+    the temporary password, None when the action shows the identifier), or None when the
+    pupil is not this representative's."""
     account, refused = parent_only()
     if refused:
         return refused
-    if not ChildActionForm().validate_on_submit():
+    if request.method == "POST" and not ChildActionForm().validate_on_submit():
         return redirect(url_for("family.children"))
     try:
         done = action(account, pupil_id)
@@ -64,8 +75,7 @@ def _child_action(pupil_id: int, action):
         return _refused(exc.reason)
     if done is None:
         return _not_found()
-    child, temporary = done
-    return render_template("family/child_done.html", child=child, temporary=temporary)
+    return page(done)
 
 
 def _identifier_shown(account, pupil_id: int):
@@ -79,10 +89,15 @@ def show_identifier(pupil_id: int):
     return _child_action(pupil_id, _identifier_shown)
 
 
-@bp.post("/enfants/<int:pupil_id>/mot-de-passe")
+@bp.route("/enfants/<int:pupil_id>/mot-de-passe", methods=["GET", "POST"])
 @reauth.require_recent_password("family.children")
 def temporary_password(pupil_id: int):
-    return _child_action(pupil_id, children.set_temporary_password)
+    """The button of "Mes enfants" (a POST without `confirm`) or a GET: the page saying
+    what will happen, with « Confirmer » and « Annuler »; only the confirmed POST (its
+    CSRF token and `confirm`) sets the temporary password."""
+    if request.method == "POST" and request.form.get("confirm"):
+        return _child_action(pupil_id, children.set_temporary_password)
+    return _child_action(pupil_id, children.temporary_password_target, _confirm_page)
 
 
 MERGE_ERRORS = {
