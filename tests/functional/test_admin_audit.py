@@ -19,12 +19,6 @@ from ..support.browser import csrf_token
 from ..support.factories import CHARTER_TEXT
 
 
-@pytest.fixture
-def operator(app, browser):
-    console_sign_in(browser, make_staff(app, "ops.alice"))
-    return browser
-
-
 def add_events(app, n: int, **fields):
     with app.app_context():
         db.session.add_all([AuditEvent(**{"action": "login_failed", "target": f"p.test{i}",

@@ -14,7 +14,7 @@ from idp.db import db
 from idp.models import AuditEvent, OIDCClient, SAMLServiceProvider
 from idp.oidc.clients import hash_secret
 
-from ..support.admin import console_sign_in, make_staff, sp_metadata
+from ..support.admin import sp_metadata
 from ..support.oidc import authorize_params, pkce_pair
 
 GOOD = {"name": "ENT du collège", "redirect_uris": "https://ent.example/callback\n",
@@ -22,12 +22,6 @@ GOOD = {"name": "ENT du collège", "redirect_uris": "https://ent.example/callbac
         "scopes": ["openid", "profile", "education"],
         "token_endpoint_auth_method": "client_secret_basic", "jwks_uri": "",
         "consent": "trusted", "id_token_alg": "RS256"}
-
-
-@pytest.fixture
-def operator(app, browser):
-    console_sign_in(browser, make_staff(app, "ops.alice"))
-    return browser
 
 
 def rows(app, model):

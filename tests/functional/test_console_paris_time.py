@@ -14,13 +14,6 @@ from idp.db import db
 from idp.local_time import paris
 from idp.models import AuditEvent, SigningKey
 
-from ..support.admin import console_sign_in, make_staff
-
-
-@pytest.fixture
-def operator(app, browser):
-    console_sign_in(browser, make_staff(app, "ops.alice"))
-    return browser
 
 
 def test_the_audit_trail_shows_paris_time(app, operator):

@@ -2,6 +2,8 @@
 page, then a current TOTP code) through the console's forms, minimal SP metadata."""
 from __future__ import annotations
 
+import pytest
+
 from idp.db import db
 
 from .factories import STAFF_PASSWORD, MadeStaff, StaffFactory, sp_metadata
@@ -48,3 +50,10 @@ def two_schools(app, make) -> dict:
         import_roster(SCHOOL_B, ROSTER_B)
         db.session.commit()
         return dict(db.session.execute(select(Account.identifier, Account.id)).all())
+
+
+@pytest.fixture
+def operator(app, browser):
+    """A browser signed in on the staff console as an operator (ops.alice)."""
+    console_sign_in(browser, make_staff(app, "ops.alice"))
+    return browser
