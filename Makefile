@@ -137,6 +137,7 @@ interop-deps:
 
 bench: $(BIN)/.installed services
 	command -v wrk >/dev/null || apt-get install -y wrk  # scenario (a)'s load generator
+	command -v valgrind >/dev/null || apt-get install -y valgrind  # bench/instructions.py
 	$(BIN)/python bench/oidc_bench.py
 
 # docs/screenshots/*.png: the main screens at phone and desktop width (served processes).
