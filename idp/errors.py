@@ -68,9 +68,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return error_page(400, _("Formulaire expiré"),
-                          _("Ce formulaire a expiré ou a déjà été envoyé. Revenez à la page "
-                            "précédente, actualisez-la et recommencez."))
+        # "tu" or "vous" is the template's to choose (speaks_to_a_pupil, idp/i18n.py).
+        return render_template("errors/form_expired.html"), 400
 
     @app.errorhandler(StoreUnavailable)
     @app.errorhandler(DBAPIError)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import current_app, request, session
+from flask import current_app, g, has_request_context, request, session
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import PROJECT_ROOT
+from .journeys.wayf.service import current_choice
 from .signin.session import current_account
 
 
@@ -21,6 +23,23 @@ def language_url(code: str) -> str:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", code))
     return request.path + "?" + urlencode(args)
+
+
+def speaks_to_a_pupil() -> bool:
+    """Pages say "tu" to pupils and "vous" to everyone else, shared pieces too (the form
+    macros, error pages): the signed-in account's profile, else the profile chosen on
+    this device. On an error page during a database outage the account cannot be read:
+    the device's choice then decides, and the page still renders."""
+    if not has_request_context():
+        return False
+    try:
+        account = current_account() if session.get("account_id") else None
+    except SQLAlchemyError:
+        account = g.get("current_account")
+    if account is not None:
+        return account.profile.value == "pupil"
+    choice = current_choice()
+    return choice is not None and choice.profile == "pupil"
 
 
 def _remember_for_account() -> None:
@@ -40,4 +59,5 @@ def init_app(app) -> None:
     """Before Babel(app): where the catalogue is; then the switch's helper and the hook."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     app.jinja_env.globals["language_url"] = language_url
+    app.jinja_env.globals["speaks_to_a_pupil"] = speaks_to_a_pupil
     app.before_request(_remember_for_account)
