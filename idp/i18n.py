@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import PROJECT_ROOT
-from .journeys.wayf.service import current_choice
+from .journeys.wayf.service import current_choice, for_a_pupil
 from .signin.session import current_account
 
 
@@ -35,11 +35,10 @@ def speaks_to_a_pupil() -> bool:
     try:
         account = current_account() if session.get("account_id") else None
     except SQLAlchemyError:
-        account = g.get("current_account")
+        account = None
     if account is not None:
         return account.profile.value == "pupil"
-    choice = current_choice()
-    return choice is not None and choice.profile == "pupil"
+    return for_a_pupil(current_choice())
 
 
 def _remember_for_account() -> None:

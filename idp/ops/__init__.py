@@ -81,8 +81,7 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def observe_latency(exc):
-        environ = request.environ
-        started = environ.get(STARTED_ENV)
+        started = request.environ.get(STARTED_ENV)
         if started is not None:
             endpoint = request.endpoint or "unmatched"
             child = by_endpoint.get(endpoint)

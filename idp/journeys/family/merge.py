@@ -4,9 +4,8 @@ say two letters from two schools). The other's guardian links, live consents, ch
 acceptances and FranceConnect link move to the kept account (what the kept one already
 has stays as it is); the other is closed with a tombstone naming the kept account
 (own_data.retire: its sessions end with a back-channel logout, its refresh tokens end,
-its personal data is erased). The
-kept account's public id does not change: relying parties keep seeing the same `sub` and
-NameID. Audited on both sides.
+its personal data is erased). The kept account's public id does not change: relying
+parties keep seeing the same `sub` and NameID. Audited on both sides.
 
 The other's password is checked under the sign-in throttle (keyed on the identifier
 typed), with the same cost and answer for an unknown identifier and a wrong password;

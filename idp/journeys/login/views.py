@@ -11,7 +11,7 @@ from ...signin.session import after_logout, end_session, start_session
 from ...signin.steps import step_done, step_page
 from ..signup.messages import delay_text
 from ..new_device import service as new_device
-from ..wayf.service import current_choice
+from ..wayf.service import current_choice, for_a_pupil
 from . import service
 from ...signin.forms import LogoutForm
 from .forms import LoginForm, PupilLoginForm
@@ -35,7 +35,7 @@ def _any_time(ctx) -> bool:
 @step_page("login", on_demand=_any_time)
 def form(ctx):
     choice = current_choice(ctx)
-    pupil = choice is not None and choice.profile == "pupil"
+    pupil = for_a_pupil(choice)
     login = PupilLoginForm() if pupil else LoginForm()
     if ctx.account is not None and not login.is_submitted() and not needs_fresh_login(ctx) \
             and "changer" not in request.args:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from flask import (Blueprint, Flask, current_app, g, has_request_context, make_response,
                    redirect, render_template, request, url_for)
@@ -40,7 +40,7 @@ from ...signin.gate import allow
 from ...signin.steps import step_page
 from ...store import StoreUnavailable
 from ..login.forms import LoginForm
-from ..wayf.service import current_choice
+from ..wayf.service import current_choice, for_a_pupil
 from . import hold as holds
 
 bp = Blueprint("waiting", __name__)
@@ -49,7 +49,11 @@ allow("waiting.expired")
 WAITING_PATH = "/connexion/attente"
 SIGN_IN_PATH = "/connexion"
 HELD_ENVIRON = "idp.held_signin"
-PAUSE_QUERY = "pause=1"
+
+
+def asks_pause(query_string: str) -> bool:
+    """`?pause=1`: the wait without its automatic reload, never replayed."""
+    return parse_qs(query_string).get("pause") == ["1"]
 
 
 class AdmittedPasswords:
@@ -83,7 +87,7 @@ class ReplayHeldSignIn:
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == WAITING_PATH and environ.get("REQUEST_METHOD") == "GET" \
-                and PAUSE_QUERY not in environ.get("QUERY_STRING", ""):
+                and not asks_pause(environ.get("QUERY_STRING", "")):
             self._replay(environ)
         return self.wsgi_app(environ, start_response)
 
@@ -134,7 +138,7 @@ def request_config():
 def waiting_page(busy: SigninBusy, identifier: str):
     """The 503 page that keeps the family's place and retries by itself."""
     choice = current_choice()
-    pupil = choice is not None and choice.profile == "pupil"
+    pupil = for_a_pupil(choice)
     seconds = busy.retry_after
     if pupil:
         message = ngettext(
@@ -177,7 +181,7 @@ def expired(ctx):
     if ctx.account is not None and not request.cookies.get(holds.cookie_name(request_config())):
         return redirect(url_for("signin.resume"))
     parsed = holds.parse_cookie(request.cookies.get(holds.cookie_name(request_config())))
-    if request.args.get("pause") and parsed is not None:
+    if parsed is not None and asks_pause(request.query_string.decode("latin-1")):
         return paused_page(ctx, parsed[0])
     form = LoginForm(formdata=None)
     if parsed is not None:
@@ -192,11 +196,10 @@ def expired(ctx):
 def paused_page(ctx, ticket: str):
     """The wait with the automatic reload turned off: the hold stays (until it expires,
     SIGNIN_HOLD_MINUTES after the first try); « Reprendre » replays it."""
-    choice = current_choice(ctx)
     minutes = max(1, holds.hold_seconds(request_config()) // 60)
     response = make_response(render_template(
         "waiting/paused.html", identifier=holds.last_identifier(store(), ticket),
-        pupil=choice is not None and choice.profile == "pupil", minutes=minutes,
+        pupil=for_a_pupil(current_choice(ctx)), minutes=minutes,
         retry_url=url_for("waiting.expired")), 200)
     response.headers["Cache-Control"] = "no-store"
     return response

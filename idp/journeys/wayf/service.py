@@ -23,6 +23,11 @@ class WayfChoice:
         return f"{self.profile}:{self.academy}"
 
 
+def for_a_pupil(choice: WayfChoice | None) -> bool:
+    """This device chose the "Élève" profile: its pages say "tu"."""
+    return choice is not None and choice.profile == "pupil"
+
+
 def parse_choice(raw: str | None) -> WayfChoice | None:
     """A well-formed, known choice or None (a tampered cookie is simply ignored)."""
     if not raw or ":" not in raw:
