@@ -13,6 +13,7 @@ from flask_babel import Babel
 
 from . import config as config_module
 from . import dev_outbox, errors, i18n, journeys, keys, local_time, oidc, ops, saml
+from . import request_lifecycle
 from .admin import console
 from .db import db
 from .extensions import csrf
@@ -79,6 +80,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     def inject_globals():
         return {"current_locale": _select_locale(), "academies": academies}
 
+    request_lifecycle.init_app(app)  # after every app-wide hook is registered
     return app
 
 

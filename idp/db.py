@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from .database_url import sqlalchemy_url
+from .request_lifecycle import every_request
 
 # A pooled connection idle longer than this is pinged before use (one round trip): it may
 # have been cut without a word (a firewall, a failover). One used more recently is pinged
@@ -40,6 +41,7 @@ class Database:
         app.extensions["db"] = self
 
         @app.after_request
+        @every_request
         def commit(response):
             if not self.session.registry.has() or not self.session().in_transaction():
                 return response  # the request never used the session: nothing to end

@@ -18,23 +18,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import unreachable
+from .request_lifecycle import every_request, for_servers
 from .store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-# Called by relying parties' servers, which read the protocol's JSON errors (RFC 6749 5.2,
-# RFC 7009, RFC 7662, OpenID Core 5.3.3), and the documents they fetch.
-SERVER_PATHS = ("/oidc/token", "/oidc/userinfo", "/oidc/introspect", "/oidc/revoke",
-                "/oidc/jwks", "/.well-known/")
-
-
 def error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", title=title, message=message), status
-
-
-def for_servers() -> bool:
-    """True on an endpoint that answers relying parties' servers in JSON."""
-    return request.path.startswith(SERVER_PATHS)
 
 
 def unavailable(description: str = "The service is temporarily unavailable; try again."):
@@ -62,6 +52,7 @@ def _outage(exc: BaseException | None) -> str | None:
 
 def init_app(app: Flask) -> None:
     @app.before_request
+    @every_request
     def store_was_unavailable():
         if request.environ.get("idp.store_unavailable"):
             raise StoreUnavailable("session store unreachable")

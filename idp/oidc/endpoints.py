@@ -9,9 +9,10 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from .. import metrics
-from ..errors import error_page, for_servers
+from ..errors import error_page
 from ..extensions import keyring
 from ..keys import KeysUnavailable
+from ..request_lifecycle import for_servers
 from .adapter import server
 from .views import bp
 

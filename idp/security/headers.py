@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, request, session
 
+from ..request_lifecycle import every_request
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {extra}")
 
@@ -20,6 +22,7 @@ def init_app(app: Flask) -> None:
     fixed = baseline(app.config["ISSUER"].startswith("https://"))
 
     @app.after_request
+    @every_request
     def add_headers(response):
         h = response.headers
         # Protocol endpoints post forms to relying parties (SAML POST binding, OIDC
