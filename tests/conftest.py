@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.support.letters",      # letters (a J3 family and its school letters)
     "tests.support.keys",         # keys_restored, node (a second app on the same database)
     "tests.support.servers",      # private_redis, private_postgres (to stop and restart)
+    "tests.support.sql",          # statements (the SQL statements run while on)
 ]
 
 

@@ -41,6 +41,7 @@ class AuthorizationCode:
     code_challenge_method: str | None = None
     acr: str | None = None                        # "pwd" or "mfa" (supported.ACR_VALUES)
     claims: dict = field(default_factory=dict)    # claims_request.parse() of the request
+    public_id: str | None = None                  # the account's, for the ID token's sub
 
     def get_redirect_uri(self):
         return self.redirect_uri
@@ -96,6 +97,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             # repeat it exactly (RFC 6749 4.1.3).
             redirect_uri=data.get("redirect_uri"),
             scope=request.scope, account_id=request.user.id,
+            public_id=request.user.public_id,
             grant_id=secrets.token_hex(16), auth_time=int(session.get("auth_time", time.time())),
             sid=session.get("sid"), amr=session.get("amr", []), nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
@@ -127,7 +129,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         pass  # already taken from the store by query_authorization_code
 
     def authenticate_user(self, authorization_code):
-        return _active_owner(authorization_code.account_id)
+        if authorization_code.public_id is None:  # a code stored before it carried one
+            return active_owner(authorization_code.account_id)
+        # The code carries what the ID token needs; whether the account is still active
+        # is asked where the tokens are kept (server.save_token), by the refresh token's
+        # INSERT itself: one statement and one round trip fewer per code.
+        return GrantOwner(authorization_code.account_id, authorization_code.public_id,
+                          checked=False)
 
 
 @dataclass(frozen=True)
@@ -137,13 +145,14 @@ class GrantOwner:
     there reads more of the account, so none of it is loaded (userinfo reads it)."""
     id: int
     public_id: str | None = None
+    checked: bool = True  # False: its account's state is checked when the tokens are kept
 
 
 _OWNER = (select(Account.id, Account.public_id)
           .where(Account.id == bindparam("id"), Account.state == AccountState.active))
 
 
-def _active_owner(account_id: int) -> GrantOwner | None:
+def active_owner(account_id: int) -> GrantOwner | None:
     row = db.alone(_OWNER, {"id": account_id})  # outside the request's transaction
     return GrantOwner(*row) if row is not None else None
 

@@ -30,8 +30,8 @@ def _bound(column, prefix: str = ""):
     return bindparam(prefix + column.key, type_=column.type)
 
 
-def _insert(carried, no_flush_wait: bool):
-    """INSERT ... SELECT of one refresh token.
+def _insert(carried, no_flush_wait: bool, condition=None):
+    """INSERT ... SELECT of one refresh token (only when `condition` holds, if given).
 
     `no_flush_wait` (PostgreSQL, REFRESH_ASYNC_COMMIT, on by default): the statement's
     transaction commits without waiting for the WAL flush (set_config, as SET LOCAL,
@@ -43,6 +43,8 @@ def _insert(carried, no_flush_wait: bool):
     the authorization again, which single sign-on answers without a password."""
     columns = [c.key for c in (*_OWN, *_CARRIED)] + ["used", "revoked"]
     values = select(*(_bound(c, "new_") for c in _OWN), *carried, false(), false())
+    if condition is not None:
+        values = values.where(condition)
     if no_flush_wait:
         values = values.where(func.set_config("synchronous_commit", "off", True) == "off")
     return insert(RefreshToken).from_select(columns, values)
@@ -67,7 +69,10 @@ def _statements(no_flush_wait: bool) -> dict:
     successor = delete(RefreshToken).where(RefreshToken.token_hash == bindparam("successor"))
     unused = (update(RefreshToken).where(RefreshToken.token_hash == bindparam("presented"))
               .values(used=False))
-    return {"issue": _insert([_bound(c) for c in _CARRIED], no_flush_wait),
+    active = exists().where(Account.id == bindparam("account_id"),
+                            Account.state == AccountState.active)
+    return {"issue": _insert([_bound(c) for c in _CARRIED], no_flush_wait, active)
+            .returning(RefreshToken.grant_id),
             # PostgreSQL: the take in one statement, the UPDATE (a CTE) feeding the
             # INSERT of the successor, RETURNING what the grant carries.
             "take": _insert([used.c[c.key] for c in _CARRIED], no_flush_wait)
@@ -95,13 +100,14 @@ def _own_values(value: str, days: int) -> dict:
 
 def save_refresh_token(value: str, *, client_id: str, account_id: int, scope: str,
                        grant_id: str, days: int, sid: str | None, auth_time: int,
-                       claims: str | None = None) -> None:
+                       claims: str | None = None) -> bool:
     """The first refresh token of a grant (a code's redemption): one INSERT, committed at
-    once (discard() removes it if the answer cannot be sent)."""
-    db.alone(_statement("issue"), {
+    once (discard() removes it if the answer cannot be sent). False, and nothing
+    inserted, when the account is not active any more."""
+    return db.alone(_statement("issue"), {
         **_own_values(value, days), "grant_id": grant_id, "client_id": client_id,
         "account_id": account_id, "scope": scope, "sid": sid, "auth_time": auth_time,
-        "claims": claims})
+        "claims": claims}) is not None
 
 
 def discard(value: str) -> None:

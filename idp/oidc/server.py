@@ -6,7 +6,7 @@ import logging
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Request
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -77,6 +77,9 @@ class TemporarilyUnavailable(OAuth2Error):
     status_code = 503
 
 
+NO_OWNER = "There is no 'user' for this code."  # Authlib's words when it finds no owner
+
+
 def save_token(token: dict, request) -> None:
     """Authlib's save_token hook, for both grants: a code's first refresh token inserted
     (a presented one was rotated when it was taken: grants.RefreshTokenGrant), then the
@@ -86,11 +89,17 @@ def save_token(token: dict, request) -> None:
             code = request.authorization_code
             grant_id, claims = code.grant_id, " ".join(code.claims.get("userinfo", [])) or None
             if token.get("refresh_token"):
-                refresh_tokens.save_refresh_token(
+                # Inserted only while the account is active: that is the owner's check
+                # (grants.AuthorizationCodeGrant.authenticate_user left it here).
+                kept = refresh_tokens.save_refresh_token(
                     token["refresh_token"], client_id=request.client.get_client_id(),
                     account_id=request.user.id, scope=token.get("scope", ""),
                     grant_id=grant_id, sid=code.sid, auth_time=code.auth_time,
                     claims=claims, days=current_app.config["REFRESH_TOKEN_DAYS"])
+                if not kept:
+                    raise InvalidGrantError(NO_OWNER)
+            elif not request.user.checked and grants.active_owner(request.user.id) is None:
+                raise InvalidGrantError(NO_OWNER)
         else:
             grant_id, claims = (request.refresh_token.taken.grant_id,
                                 request.refresh_token.taken.claims)

@@ -161,6 +161,58 @@ def test_an_account_deactivated_since_the_code_gets_invalid_grant(app, flow, rp,
         assert all(find_access_token(value) is None for value in saved)
 
 
+def test_a_redemption_runs_one_statement_which_checks_the_account(flow, rp, parent, client,
+                                                                    statements):
+    """The code carries the account's public id: the refresh token's INSERT alone checks
+    that the account is still active (no SELECT of the owner beside it)."""
+    flow.tokens_for(rp, parent)  # warm caches (the client's, compiled statements)
+    code = flow.code_for(rp, parent)["code"]
+    statements.on = True
+    answer = flow.token(rp, code)
+    statements.on = False
+    assert answer.status_code == 200
+    assert len(statements.seen) == 1, [s[:60] for s in statements.seen]
+    assert "INSERT INTO refresh_tokens" in statements.seen[0]
+    assert "FROM accounts" in statements.seen[0]
+
+
+def test_without_a_refresh_token_a_deactivated_account_still_gets_invalid_grant(
+        app, flow, rp, parent, monkeypatch, saved):
+    """Where no refresh token is issued (a client without the refresh_token grant), the
+    owner's state is read on its own."""
+    from idp.oidc.clients import Client
+
+    monkeypatch.setattr(Client, "check_grant_type",
+                        lambda self, grant_type: grant_type == "authorization_code")
+    code = flow.code_for(rp, parent)["code"]
+    with app.app_context():
+        db.session.execute(update(Account).where(Account.id == parent.id)
+                           .values(state=AccountState.deactivated))
+        db.session.commit()
+    answer = flow.token(rp, code)
+    assert answer.status_code == 400 and answer.json == {
+        "error": "invalid_grant", "error_description": "There is no 'user' for this code."}
+    with app.app_context():
+        assert all(find_access_token(value) is None for value in saved)
+
+
+def test_a_code_stored_without_the_public_id_is_still_redeemed(app, flow, rp, parent, client):
+    """Codes a node stored before they carried the public id (a rolling upgrade): the
+    owner is read as before, and the ID token's sub is the same."""
+    from idp.extensions import store
+    from idp.oidc.grants import _code_key
+
+    sub = _claims(client, flow.tokens_for(rp, parent)["id_token"])[1]["sub"]
+    code = flow.code_for(rp, parent)["code"]
+    with app.app_context():
+        entry = store().get(_code_key(code))
+        del entry["public_id"]
+        store().set(_code_key(code), entry, 60)
+    answer = flow.token(rp, code)
+    assert answer.status_code == 200
+    assert _claims(client, answer.json["id_token"])[1]["sub"] == sub
+
+
 def test_a_store_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, parent,
                                                               client, monkeypatch):
     from idp.oidc import tokens

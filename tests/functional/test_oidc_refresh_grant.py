@@ -14,25 +14,6 @@ from idp.db import db
 from idp.models import Account, AccountState, AuditEvent, OIDCClient, RefreshToken
 
 
-class Recorder:
-    """The SQL statements run while `on`."""
-
-    def __init__(self):
-        self.on, self.seen = False, []
-
-    def __call__(self, _conn, _cursor, statement, *_args):
-        if self.on:
-            self.seen.append(statement)
-
-
-@pytest.fixture
-def statements(app):
-    recorder = Recorder()
-    event.listen(db.engine, "before_cursor_execute", recorder)
-    yield recorder
-    event.remove(db.engine, "before_cursor_execute", recorder)
-
-
 def refresh(client, value, auth=None, **extra):
     return client.post("/oidc/token", data={"grant_type": "refresh_token",
                                             "refresh_token": value, **extra}, auth=auth)
