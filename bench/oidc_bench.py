@@ -726,16 +726,16 @@ def argon2_verify_seconds(samples: int = 20) -> tuple[float, dict]:
 
 class Server:
     def __init__(self, env: dict, port: int, workers: int, logfile: Path,
-                 threads: int | None = None):
+                 threads: int | None = None, serve_args: tuple[str, ...] = ()):
         self.env, self.port, self.workers, self.logfile = env, port, workers, logfile
-        self.threads = threads
+        self.threads, self.serve_args = threads, tuple(serve_args)
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
         self._log = open(self.logfile, "wb")
         self.proc = subprocess.Popen(
             [IDP, "serve", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             *(["--threads", str(self.threads)] if self.threads else [])],
+             *(["--threads", str(self.threads)] if self.threads else []), *self.serve_args],
             env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -868,6 +868,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="cap on measured operations per client process")
     ap.add_argument("--accounts", type=int, default=200, help="accounts to seed")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (idp serve)")
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="one more argument for idp serve (e.g. --no-access-log)")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads per worker (idp serve --threads; default: its own)")
     ap.add_argument("--wrk-connections", type=int, default=12,
@@ -927,7 +929,8 @@ def main(argv: list[str] | None = None) -> int:
         "IDP_KEYS_DIR": str(tmp / "keys"),
         "PYTHONDONTWRITEBYTECODE": "1",
     })
-    server = Server(env, port, args.workers, tmp / "server.log", args.threads)
+    server = Server(env, port, args.workers, tmp / "server.log", args.threads,
+                    args.serve_arg)
     nginx = proxy.Nginx(tmp / "nginx", public_port, port) if args.proxy else None
     report: dict = {
         "server": f"idp serve --workers {args.workers}"

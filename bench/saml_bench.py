@@ -55,6 +55,8 @@ def main() -> None:
     args.add_argument("--duration", type=float, default=10.0)
     args.add_argument("--browsers", type=int, default=6)
     args.add_argument("--workers", type=int, default=2)
+    args.add_argument("--serve-arg", action="append", default=[],
+                      help="one more argument for idp serve (e.g. --no-access-log)")
     args.add_argument("--threads", type=int, default=None,
                       help="idp serve --threads (default: the command's own)")
     args.add_argument("--quiet-wait", type=float, default=120.0,
@@ -99,6 +101,7 @@ def run(tmp: Path, opts) -> None:
                        env=env, check=True, capture_output=True, cwd=ROOT)
     threads = ["--threads", str(opts.threads)] if opts.threads else []
     server = subprocess.Popen(idp + ["serve", "--workers", str(opts.workers), *threads,
+                                     *opts.serve_arg,
                                      "--bind", f"127.0.0.1:{upstream}"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     nginx = proxy.Nginx(tmp / "nginx", port, upstream) if opts.proxy else None

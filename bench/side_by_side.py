@@ -9,8 +9,10 @@ bench's refresh grants (a) and signed-in code flows (b) and the SAML bench, on
 PostgreSQL + Redis. Both trees are driven by this tree's bench scripts and this virtual
 environment; only the IdP code differs (PYTHONPATH). `--proxy`: nginx in front of the
 IdP for both (bench/proxy.py); `--proxy-after`: for the after tree only (the before tree
-measured direct, as its own bench did). Prints, per figure, each tree's range and the
-after/before ratio of the medians (progress on stderr, JSON with --json).
+measured direct, as its own bench did). `--no-access-log-too`: a third column, the after
+tree served with `--no-access-log` (the before tree had no access log: what the JSON
+access line of the operations issue costs). Prints, per figure, each column's range and
+its ratio of medians to the before tree's (progress on stderr, JSON with --json).
 """
 from __future__ import annotations
 
@@ -51,8 +53,9 @@ def fresh_database(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
-def measure(tree: Path, args, proxied: bool) -> dict:
+def measure(tree: Path, args, proxied: bool, serve_args: tuple[str, ...] = ()) -> dict:
     proxy = ["--proxy"] if proxied else []
+    proxy += [f"--serve-arg={arg}" for arg in serve_args]
     oidc = _run_json([PYTHON, str(BENCH / "oidc_bench.py"), "--json", "--only", "a",
                       "--only", "b", "--duration", str(args.duration), "--attempts", "1",
                       "--quiet-wait", str(args.quiet_wait), *proxy], tree)
@@ -85,31 +88,39 @@ def main() -> int:
     ap.add_argument("--quiet-wait", type=float, default=20.0)
     ap.add_argument("--proxy", action="store_true", help="nginx in front, both trees")
     ap.add_argument("--proxy-after", action="store_true", help="nginx in front, after only")
+    ap.add_argument("--no-access-log-too", action="store_true",
+                    help="a third column: the after tree with idp serve --no-access-log")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    trees = {"before": args.before.resolve(), "after": AFTER}
-    runs: dict[str, list[dict]] = {"before": [], "after": []}
+    columns = {"before": (args.before.resolve(), ()), "after": (AFTER, ())}
+    if args.no_access_log_too:
+        columns["after, no access log"] = (AFTER, ("--no-access-log",))
+    runs: dict[str, list[dict]] = {name: [] for name in columns}
+    names = list(columns)
     for n in range(args.rounds):
-        order = ["before", "after"] if n % 2 == 0 else ["after", "before"]
+        order = names[n % len(names):] + names[:n % len(names)]  # each goes first in turn
         for name in order:
-            proxied = args.proxy or (args.proxy_after and name == "after")
-            figures = measure(trees[name], args, proxied)
+            proxied = args.proxy or (args.proxy_after and name != "before")
+            tree, serve_args = columns[name]
+            figures = measure(tree, args, proxied, serve_args)
             runs[name].append(figures)
             log(f"round {n + 1} {name}: {figures}")
     summary = {}
     for key in ("refresh_grants", "code_flows", "saml_sso"):
-        before = [r[key] for r in runs["before"]]
-        after = [r[key] for r in runs["after"]]
-        summary[key] = {"before": [min(before), max(before)], "after": [min(after), max(after)],
-                        "ratio_of_medians": round(statistics.median(after)
-                                                  / statistics.median(before), 3)}
+        before = statistics.median(r[key] for r in runs["before"])
+        summary[key] = {name: {"range": [min(r[key] for r in runs[name]),
+                                         max(r[key] for r in runs[name])],
+                               "ratio_of_medians": round(statistics.median(
+                                   r[key] for r in runs[name]) / before, 3)}
+                        for name in names}
     if args.json:
         print(json.dumps({"runs": runs, "summary": summary}, indent=2))
     else:
-        for key, s in summary.items():
-            print(f"{key:15} before {s['before'][0]:8.1f}-{s['before'][1]:<8.1f} "
-                  f"after {s['after'][0]:8.1f}-{s['after'][1]:<8.1f} "
-                  f"after/before {s['ratio_of_medians']:.0%}")
+        for key, by_column in summary.items():
+            print(f"{key:15} " + "  ".join(
+                f"{name} {c['range'][0]:.1f}-{c['range'][1]:.1f}"
+                + ("" if name == "before" else f" ({c['ratio_of_medians']:.0%})")
+                for name, c in by_column.items()))
     return 0
 
 
