@@ -8,13 +8,14 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Iterator
 
 from sqlalchemy import Select, select
 
 from ..db import db
 from ..extensions import store
+from ..local_time import PARIS
 from ..models import AuditEvent
 
 PAGE_SIZE = 50
@@ -26,8 +27,8 @@ class AuditFilter:
     action: str | None = None     # exact, or a prefix ending in "*" ("staff_*")
     actor: str | None = None
     target: str | None = None
-    since: date | None = None     # whole days, inclusive
-    until: date | None = None
+    since: date | None = None     # whole days in Paris (as the console shows the
+    until: date | None = None     # moments), inclusive
     ip: str | None = None
 
     def apply(self, stmt: Select) -> Select:
@@ -45,10 +46,10 @@ class AuditFilter:
             stmt = stmt.where(AuditEvent.ip == self.ip)
         if self.since:
             stmt = stmt.where(AuditEvent.at >= datetime.combine(self.since, time(),
-                                                                tzinfo=timezone.utc))
+                                                                tzinfo=PARIS))
         if self.until:
             stmt = stmt.where(AuditEvent.at < datetime.combine(
-                self.until + timedelta(days=1), time(), tzinfo=timezone.utc))
+                self.until + timedelta(days=1), time(), tzinfo=PARIS))
         return stmt
 
     def as_args(self) -> dict:

@@ -100,8 +100,10 @@ def _filter_options(command):
     for option in reversed([
             click.option("--action", help="Exact action, or a prefix with * (staff_*)."),
             click.option("--actor"), click.option("--target"),
-            click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD"),
-            click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")]):
+            click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+                         help="YYYY-MM-DD, a day in Paris (inclusive)"),
+            click.option("--until", type=click.DateTime(["%Y-%m-%d"]),
+                         help="YYYY-MM-DD, a day in Paris (inclusive)")]):
         command = option(command)
     return command
 

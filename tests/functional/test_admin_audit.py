@@ -42,6 +42,19 @@ def test_filter_and_page_through_the_trail(app, operator):
     assert "<code>staff_login</code>" in page.text and "<code>login_failed</code>" not in page.text
 
 
+def test_the_date_filters_count_paris_days(app, operator):
+    """The console shows moments in Paris: its day filters count Paris days too. 23:30 UTC
+    on 4 December is 00:30 on the 5th in Paris (CET)."""
+    from datetime import datetime, timezone
+
+    add_events(app, 1, target="late.night", at=datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc))
+    fifth = operator.get("/admin/journal?target=late.night&since=2026-12-05&until=2026-12-05")
+    assert fifth.text.count("<code>login_failed</code>") == 1
+    assert "2026-12-05 00:30:00" in fifth.text
+    fourth = operator.get("/admin/journal?target=late.night&since=2026-12-04&until=2026-12-04")
+    assert "<code>login_failed</code>" not in fourth.text
+
+
 def test_bad_filters_are_explained(app, operator):
     page = operator.get("/admin/journal?since=2026-03-10&until=2026-03-01")
     assert page.status_code == 400
