@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, insert, or_, select, text, update
 
 from .db import db
+from .local_time import paris
 from .models import (Account, AccountState, AuditEvent, GuardianLink, OneTimeToken,
                      OutboxMessage, PupilRecord, RefreshToken, RepresentativeRecord, utcnow)
 from .notify.delivery import purge_old_messages
@@ -64,7 +65,7 @@ def _remind(now: datetime, days: int) -> int:
         messages = []
         for r in chunk:
             context = {"identifier": r.identifier, "first_name": r.first_name,
-                       "deadline": r.activation_deadline.strftime("%d/%m/%Y"),
+                       "deadline": paris(r.activation_deadline, "%d/%m/%Y"),
                        "pending_email": r.state == AccountState.pending_email,
                        "sign_in_url": sign_in}
             messages.append({"recipient": r.email, "status": "pending", "attempts": 0,

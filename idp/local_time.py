@@ -8,7 +8,7 @@ Europe/Paris from the standard library's zoneinfo: CET in winter, CEST in summer
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -26,6 +26,11 @@ def to_paris(moment: datetime | int | float | str | None) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(PARIS)
+
+
+def paris_today() -> date:
+    """Today's date in Paris (a day chosen on a page is one of Paris's days)."""
+    return datetime.now(PARIS).date()
 
 
 def paris(moment: datetime | int | float | str | None, fmt: str = DEFAULT_FORMAT) -> str:

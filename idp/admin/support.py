@@ -11,7 +11,7 @@ linked as guardian to a pupil account of the school. Every lookup goes through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -22,9 +22,10 @@ from .. import models
 from ..audit import record
 from ..db import db
 from ..extensions import throttle
+from ..local_time import PARIS, paris_today
 from ..journeys.activation.service import may_resend, send_activation_email
 from ..models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
-                      RepresentativeRecord, School, utcnow)
+                      RepresentativeRecord, School)
 
 SEARCH_LIMIT = 50
 
@@ -179,24 +180,24 @@ def unlock(account: Account, actor: str | None = None) -> list[str]:
 
 
 def default_deadline(today: date | None = None) -> date:
-    today = today or utcnow().date()
+    today = today or paris_today()
     return today + timedelta(days=int(current_app.config["ACTIVATION_WINDOW_DAYS"]))
 
 
 def latest_deadline(today: date | None = None) -> date:
-    return (today or utcnow().date()) + timedelta(days=365)
+    return (today or paris_today()) + timedelta(days=365)
 
 
 def reactivate(account: Account, deadline: date, actor: str | None = None) -> AccountState:
     """A deactivated account works again: an account that had been activated is active
     again; one that never was goes back to waiting (its letter, or its email link) until
-    `deadline` (end of that day, UTC)."""
+    `deadline` (the end of that day in Paris)."""
     if account.state != AccountState.deactivated:
         raise SupportError(_("Ce compte n'est pas désactivé."))
     if account.merged_into_id is not None:  # "Ajouter un enfant": the family's other account
         raise SupportError(_("Ce compte a été fusionné dans un autre compte de la famille, "
                              "qui a repris ses élèves : il ne peut pas être réactivé."))
-    today = utcnow().date()
+    today = paris_today()
     if not today < deadline <= latest_deadline(today):
         raise SupportError(_("La nouvelle date limite doit être dans l'année à venir."))
     if account.activated_at is not None:
@@ -205,8 +206,8 @@ def reactivate(account: Account, deadline: date, actor: str | None = None) -> Ac
         account.state = AccountState.pending_email
     else:
         account.state = AccountState.provisional
-    account.activation_deadline = datetime.combine(deadline, time(23, 59, 59),
-                                                   tzinfo=timezone.utc)
+    # The end of that day in Paris, the day the console and the family's pages show.
+    account.activation_deadline = datetime.combine(deadline, time(23, 59, 59), tzinfo=PARIS)
     account.deactivated_at = None
     account.reminder_sent_at = None
     account.birth_date_failures = 0

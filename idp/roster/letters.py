@@ -14,6 +14,7 @@ from sqlalchemy import insert, or_, select, update
 
 from ..db import db
 from ..extensions import academies
+from ..local_time import to_paris
 from ..models import (Account, AccountState, AuditEvent, OneTimeToken, PupilRecord,
                       RecordGuardianLink, RefreshToken, RepresentativeRecord, School, utcnow)
 from .credentials import hash_provisional, locked_password_hash, new_provisional_password
@@ -44,7 +45,7 @@ class LetterBatch:
         return {"school": self.school.uai, "letters": len(self.letters),
                 "accounts": [{"identifier": l.account.identifier, "id": l.account.id,
                               "profile": l.account.profile.value,
-                              "deadline": l.deadline.date().isoformat()}
+                              "deadline": to_paris(l.deadline).date().isoformat()}
                              for l in self.letters]}
 
 

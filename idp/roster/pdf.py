@@ -17,6 +17,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from ..local_time import to_paris
+
 FONT, BOLD = "LetterSans", "LetterSans-Bold"
 _CANDIDATES = [
     (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -130,7 +132,7 @@ def _draw(page: _Page, letter, school, academy_name: str, sign_in_url: str,
     page.text(f"L'établissement ouvre {you} compte pour accéder à l'ENT, à PRONOTE et aux "
               "téléservices de l'Éducation nationale. Il est valable pendant toute la "
               "scolarité.", gap=8)
-    deadline = fr_date(letter.deadline.date())
+    deadline = fr_date(to_paris(letter.deadline).date())
     page.box([("Identifiant", letter.account.identifier),
               ("Mot de passe provisoire", letter.password),
               ("Adresse de connexion", sign_in_url),

@@ -183,7 +183,12 @@ def test_reactivate_a_deactivated_account_with_a_new_deadline(app, ids, staff_br
     assert "Compte réactivé" in unescaped(page)
     row = account(app, "h.martin")
     assert row.state == AccountState.provisional and row.deactivated_at is None
-    assert row.activation_deadline.date() == deadline
+    # The end of that day in Paris, the day the console shows.
+    from idp.local_time import to_paris
+    assert to_paris(row.activation_deadline).replace(tzinfo=None) == datetime.combine(
+        deadline, datetime.max.time()).replace(microsecond=0)
+    shown = staff_browser.get(f"{BASE}/comptes/{hugo}")
+    assert deadline.strftime("%d/%m/%Y") in shown.text
     # Not deactivated any more: a second reactivation is refused with the reason.
     page = post(staff_browser, url, {"deadline": deadline.isoformat()})
     assert page.status_code == 400 and "pas désactivé" in unescaped(page), unescaped(page)[-1500:]

@@ -12,7 +12,8 @@ from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
 
 from ...audit import record
-from ...models import AccountState, StaffRole, utcnow
+from ...local_time import paris_today
+from ...models import AccountState, StaffRole
 from ...roster import LetterError, issue_letters
 from .. import support
 from ..staff import actor_name
@@ -29,7 +30,7 @@ class ReactivateForm(FlaskForm):
                          validators=[InputRequired(_l("Indiquez une date."))])
 
     def validate_deadline(self, field):
-        today = utcnow().date()
+        today = paris_today()
         if field.data and not today < field.data <= support.latest_deadline(today):
             raise ValidationError(_l("Choisissez une date dans l'année à venir."))
 

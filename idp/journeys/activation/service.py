@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ...audit import record
 from ...db import db
 from ...extensions import passwords, store
+from ...local_time import paris
 from ...models import Account, AccountProfile, AccountState, GuardianLink
 from ...models.base import utcnow
 from ...notify import external_url, queue_email
@@ -200,7 +201,7 @@ def send_activation_email(account: Account, now: datetime | None = None) -> None
     queue_email(to=account.email, template="activation", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
                          "link": external_url("activation.confirm", token=token),
-                         "deadline": deadline.strftime("%d/%m/%Y")})
+                         "deadline": paris(deadline, "%d/%m/%Y")})
     record("activation_email_queued", actor=account.identifier)
 
 
