@@ -22,6 +22,7 @@ from .request_lifecycle import every_request, for_servers
 from .store import StoreUnavailable
 
 log = logging.getLogger(__name__)
+RETRY_AFTER = "5"  # seconds, on every 503 an outage answers
 
 def error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", title=title, message=message), status
@@ -37,7 +38,7 @@ def unavailable(description: str = "The service is temporarily unavailable; try 
         response = make_response(error_page(
             503, _("Service momentanément indisponible"),
             _("Le service est momentanément indisponible. Réessayez dans quelques minutes.")))
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = RETRY_AFTER
     return response
 
 

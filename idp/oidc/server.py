@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask import request as flask_request
 
 from ..db import db
+from ..errors import RETRY_AFTER
 from ..models import Account
 from . import grants, refresh_tokens, tokens
 from .claims import subject
@@ -75,6 +76,9 @@ class TemporarilyUnavailable(OAuth2Error):
     error = "temporarily_unavailable"
     description = "The tokens could not be issued; try the authorization again."
     status_code = 503
+
+    def get_headers(self):
+        return [*super().get_headers(), ("Retry-After", RETRY_AFTER)]  # as every outage
 
 
 NO_OWNER = "There is no 'user' for this code."  # Authlib's words when it finds no owner

@@ -4,18 +4,31 @@ The cookie holds only a random id; the data lives in the store with the idle tim
 its TTL, plus an absolute deadline inside. `regenerate()` gives a new id at sign-in (the
 old one is deleted), `destroy()` ends it at logout. The cookie is `__Host-` prefixed when
 served over HTTPS (the prefix requires Secure), HttpOnly and SameSite=Lax.
+
+The endpoints relying parties' servers call (request_lifecycle.SERVER_PATHS: token,
+userinfo, JWKS...) get no session at all: they carry no cookie, nothing there may read or
+write one, and Flask then skips the save (`NoSession`, its null session).
 """
 from __future__ import annotations
 
 import secrets
 import time
 
-from flask.sessions import SessionInterface, SessionMixin
+from flask import request
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from flask import request
-
+from ..request_lifecycle import SERVER_PATHS
 from ..store import Store, StoreUnavailable
+
+
+class NoSession(NullSession):
+    """The session of the endpoints servers call: empty, and writing to it is a bug."""
+
+    def _fail(self, *args, **kwargs):
+        raise RuntimeError("the endpoints relying parties' servers call have no session")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -62,7 +75,11 @@ class StoreSessionInterface(SessionInterface):
         self.secure = secure
         self.cookie = "__Host-idp_session" if secure else "idp_session"
 
+    null_session_class = NoSession
+
     def open_session(self, app, request):
+        if request.path.startswith(SERVER_PATHS):
+            return NoSession()
         sid = request.cookies.get(self.cookie)
         if sid and len(sid) < 100:
             try:

@@ -226,6 +226,7 @@ def test_a_store_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp, pa
     monkeypatch.setattr(tokens, "save_access_token", store_down)
     answer = flow.token(rp, code)
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
+    assert answer.headers["Retry-After"] == "5"  # as every outage's 503
     assert _refresh_rows(app) == rows  # the refresh token inserted first was discarded
 
 
@@ -244,6 +245,7 @@ def test_a_database_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp,
     finally:
         event.remove(db.engine, "before_cursor_execute", database_down)
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
+    assert answer.headers["Retry-After"] == "5"
     assert _refresh_rows(app) == rows
     with app.app_context():  # no access token was kept
         assert all(find_access_token(value) is None for value in saved)
