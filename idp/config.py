@@ -96,6 +96,9 @@ DEFAULTS: dict = {
     "SIGNIN_QUEUE_ADDRESS_MIN": 5,
     "SIGNIN_QUEUE_GRACE_SECONDS": 0.05,  # a slot the queue's front leaves unused: anyone's
     "SIGNIN_HOLD_MINUTES": 10,
+    # The waiting page reloads when the tickets ahead should be through, at most this
+    # many seconds later (far back in a long queue: fewer reloads that only say "wait").
+    "SIGNIN_RETRY_MAX": 20,
     # Sign-in verifications run in threads of this niceness (0: the request's own thread):
     # SSO, token and JWKS requests get the cores first, argon2 what is left.
     "SIGNIN_VERIFY_NICE": 19,

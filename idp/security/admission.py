@@ -11,7 +11,8 @@ hold at most `concurrency + waiters` threads of a worker, and `idp serve` gives 
 worker that many threads on top of its usual ones (admin/serve.py): the other requests
 always find a free thread. The verifications themselves run in `concurrency` threads of
 their own at niceness `verify_nice` (`run`), so the kernel serves the other requests
-first and argon2 gets the cycles left over.
+first and argon2 gets the cycles left over. A slot is given back as soon as its
+check is over, not when the request ends (admitted.py).
 
 Fairness lives in the store, so it holds across processes and nodes: every sign-in that
 cannot start at once takes a ticket in one queue (first come, first served, kept across
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 
 from ..store import Store
 from . import admission_metrics as metrics
+from .admitted import Admitted
 
 QUEUE = "signin"              # tickets of families waiting to sign in
 PROCESSES = "signin-processes"  # the live processes, to size the window
@@ -124,6 +126,7 @@ class Admission:
                    address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
                    address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
                    grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.05)),
+                   retry_max=int(config.get("SIGNIN_RETRY_MAX", 20)),
                    verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 19)))
 
     @property
@@ -240,14 +243,7 @@ class Admission:
             self._admit_interval = 0.8 * self._admit_interval \
                 + 0.2 * min(10.0, now - self._admitted_at)
         self._admitted_at = now
-        begun = time.monotonic()
-
-        def release() -> None:
-            self._verify_seconds = 0.8 * self._verify_seconds \
-                + 0.2 * (time.monotonic() - begun)
-            self._free()
-
-        return release
+        return Admitted(self)
 
     def _busy(self, ticket: str, address: str, rank: int, length: int) -> SigninBusy:
         """The answer to a sign-in that waits on: its place is kept for the retry the
@@ -258,9 +254,16 @@ class Admission:
         return SigninBusy(ticket, rank, length, retry)
 
     # -- the verification itself ---------------------------------------------------------
-    def run(self, verification, *args):
+    def run(self, verification, *args, admitted: Admitted | None = None):
         """Run `verification(*args)` (an argon2 check) in the low-priority verification
-        threads of this process; in the calling thread when switched off."""
+        threads of this process; in the calling thread when switched off. `admitted`:
+        the sign-in's slot, given back as soon as the check is over."""
+        if isinstance(admitted, Admitted):
+            admitted.slot_back()
+            try:
+                return self.run(verification, *args)
+            finally:
+                admitted.verified()
         if not self.enabled or not self.verify_nice:
             return verification(*args)
         if self._pool is None or self._pool_pid != os.getpid():  # made after gunicorn forks
@@ -288,6 +291,18 @@ class Admission:
                  **{what: int(self.store.get(f"signin-stats:{what}:{h}") or 0)
                     for what in ("admitted", "turned_away")}}
                 for h in range(now, now - hours, -1)]
+
+    # -- what an admitted sign-in gives back (admitted.py) ------------------------------
+    def slot_freed(self, held_seconds: float) -> None:
+        self._verify_seconds = 0.8 * self._verify_seconds + 0.2 * held_seconds
+        self._released_at = time.monotonic()
+        self._slots.release()
+
+    def slot_again(self) -> bool:
+        return self._slots.acquire(timeout=self.wait_seconds)
+
+    def lane_left(self) -> None:
+        self._leave_lane()
 
     def _free(self) -> None:
         self._released_at = time.monotonic()

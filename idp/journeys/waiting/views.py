@@ -69,7 +69,8 @@ class AdmittedPasswords:
             g.signin_release = self._admission.acquire(g.signin_ticket,
                                                        request.remote_addr or "-")
         if has_request_context() and "signin_release" in g:  # low-priority threads
-            return self._admission.run(self._passwords.verify, stored_hash, password)
+            return self._admission.run(self._passwords.verify, stored_hash, password,
+                                       admitted=g.signin_release)
         return self._passwords.verify(stored_hash, password)
 
     def __getattr__(self, name):

@@ -131,3 +131,30 @@ def test_the_passwords_service_verifies_outside_any_request_or_app_context(app):
         assert passwords.verify(stored, "Cartable-Bleu-2026")
     assert passwords.verify(stored, "Cartable-Bleu-2026")
     assert not passwords.verify(stored, "autre")
+
+
+def test_a_slot_is_given_back_when_the_check_is_over_not_when_the_request_ends(store):
+    """The slot bounds argon2 (its cores, its 64 MiB), not the rest of the request: the
+    next family's check starts while the first one's request opens its session. The
+    first request still holds its lane thread until it ends."""
+    room = Admission(store, concurrency=1, waiters=1, wait_seconds=0.0, verify_nice=0)
+    first = room.acquire("first", "a")
+    assert room.run(lambda: True, admitted=first)
+    second = room.acquire("second", "b")  # SigninBusy while the slot lasted the request
+    with pytest.raises(SigninBusy):
+        room.acquire("third", "c")  # two threads in the lane: its bound holds
+    first()
+    second()
+    room.acquire("third", "c")()
+
+
+def test_a_second_check_in_the_same_request_takes_a_slot_again(store):
+    room = Admission(store, concurrency=1, waiters=1, wait_seconds=0.2, verify_nice=0)
+    first = room.acquire("first", "a")
+    room.run(lambda: True, admitted=first)
+    taken = []
+    assert room.run(lambda: taken.append(room._slots.acquire(blocking=False)) or True,
+                    admitted=first)
+    assert taken == [False]  # it ran in the slot, not beside it
+    first()
+    room.acquire("next", "b")()
