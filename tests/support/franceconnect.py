@@ -57,7 +57,13 @@ class FranceConnectSetup:
 @pytest.fixture(scope="module")
 def franceconnect_idp(settings, tmp_path_factory):
     """The stand-in and an IdP (gunicorn) configured for it, on free ports."""
-    log_dir = tmp_path_factory.mktemp("franceconnect")
+    with franceconnect_and_idp(settings, tmp_path_factory.mktemp("franceconnect")) as setup:
+        yield setup
+
+
+@contextmanager
+def franceconnect_and_idp(settings, log_dir, **overrides):
+    """The stand-in and an IdP for it (`overrides`: more of the IdP's settings)."""
     idp_port, fc_port = free_port(), free_port()
     idp_url, fc_url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{fc_port}"
     with serve_franceconnect(fc_port, idp_url, log_dir) as fc:
@@ -68,7 +74,7 @@ def franceconnect_idp(settings, tmp_path_factory):
                        FRANCECONNECT_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
                        FRANCECONNECT_TIMEOUT=1,
                        # Short, so that a test sees "Mon compte" ask again (2 s sleep).
-                       REAUTH_WINDOW_SECONDS=REAUTH_SECONDS) as idp:
+                       REAUTH_WINDOW_SECONDS=REAUTH_SECONDS, **overrides) as idp:
             setup = FranceConnectSetup(idp, fc)
             yield setup
             setup.switch("ok")

@@ -17,12 +17,13 @@ from ...models import AccountState
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.plan import current_context
-from ...signin.session import current_account, start_session
+from ...signin.session import current_account
 from ...signin.steps import step_done, step_page
 from ...upstream.franceconnect import client
 from ...upstream.franceconnect.logout import SESSION_KEY, take_logout
 from ..account import reauth
 from ..login.forms import LoginForm
+from ..new_device import service as new_device
 from ..signup.forms import CodeForm, EmptyForm, pupils_form_class
 from ..signup.messages import code_error, refusal_message
 from ..wayf.service import current_choice
@@ -127,8 +128,10 @@ def callback():
     return redirect(url_for("franceconnect.phone"))
 
 
-def _sign_in(account, id_token: str) -> None:
-    start_session(account, method="fc")
+def _sign_in(account, id_token: str, *, notify: bool = True) -> None:
+    """Signed in through FranceConnect; `notify` False at the first link (the family has
+    just proved its phone and its children's birth dates here: a first connection)."""
+    new_device.sign_in_here(account, method="fc", notify=notify)
     session[SESSION_KEY] = {"id_token": id_token}  # for FranceConnect's session/end
 
 
@@ -233,7 +236,7 @@ def pupils(tx):
 def _linked(tx, account):
     id_token = tx.identity["id_token"]
     tx.forget()
-    _sign_in(account, id_token)
+    _sign_in(account, id_token, notify=False)
     flash(_("FranceConnect est désormais relié à votre compte %(identifier)s : la "
             "prochaine fois, « S'identifier avec FranceConnect » suffit.",
             identifier=account.identifier), "success")

@@ -3,11 +3,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ...security import device_cookies
 from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.plan import needs_fresh_login
-from ...signin.session import after_logout, end_session, start_session
+from ...signin.session import after_logout, end_session
 from ...signin.steps import step_done, step_page
 from ..signup.messages import delay_text
 from ..new_device import service as new_device
@@ -49,10 +48,7 @@ def form(ctx):
     if login.validate_on_submit():
         outcome, account = service.authenticate(login.identifier.data, login.password.data)
         if outcome is service.LoginOutcome.ok:
-            known = new_device.known_device(account)
-            start_session(account)
-            device_cookies.remember(account)
-            new_device.notify_if_new(account, known)
+            new_device.sign_in_here(account)
             return step_done()
         status = 400
         if outcome is service.LoginOutcome.deactivated:

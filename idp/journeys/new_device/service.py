@@ -26,6 +26,7 @@ from ...models import Account, AccountState, GuardianLink, utcnow
 from ...notify import external_url, queue_email, queue_sms
 from ...security import device_cookies
 from ...security.onetime import issue_link_token
+from ...signin.session import start_session
 from ..account.notices import now_text
 
 PURPOSE = "not_me"
@@ -52,6 +53,18 @@ def _family_ids(account: Account) -> set[int]:
     rows = db.session.execute(select(GuardianLink.guardian_id, GuardianLink.pupil_id).where(
         or_(GuardianLink.guardian_id == account.id, GuardianLink.pupil_id == account.id)))
     return {account.id} | {i for row in rows for i in row}
+
+
+def sign_in_here(account: Account, method: str = "pwd", *, notify: bool = True) -> None:
+    """Every way in (a password, FranceConnect, a new account) ends here: the SSO session
+    opens (signin.session.start_session), this browser holds the account's device cookie,
+    and a device new to the family gets the notice (`notify` False: the account was made
+    in this very request, there is nobody to warn)."""
+    known = known_device(account)
+    start_session(account, method=method)
+    device_cookies.remember(account)
+    if notify:
+        notify_if_new(account, known)
 
 
 def known_device(account: Account) -> bool:

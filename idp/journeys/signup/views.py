@@ -21,7 +21,8 @@ from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.gate import allow
 from ...signin.steps import step_page
-from ...signin.session import current_account, start_session
+from ...signin.session import current_account
+from ..new_device import service as new_device
 from . import service
 from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class
 from .matching import MatchOutcome
@@ -181,7 +182,7 @@ def password(tx):
     except service.AlreadyRegistered:
         return _lost_race()
     owner = session.get(OWNER_KEY)
-    start_session(account)
+    new_device.sign_in_here(account, notify=False)  # made just now: nobody to warn
     session[OWNER_KEY] = owner
     tx.step, tx.account_id, tx.identifier = "done", account.id, account.identifier
     tx.save()
