@@ -869,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--accounts", type=int, default=200, help="accounts to seed")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (idp serve)")
     ap.add_argument("--serve-arg", action="append", default=[],
-                    help="one more argument for idp serve (e.g. --no-access-log)")
+                    help="one more argument for idp serve (e.g. --serve-arg=--no-access-log)")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads per worker (idp serve --threads; default: its own)")
     ap.add_argument("--wrk-connections", type=int, default=12,

@@ -56,7 +56,7 @@ def main() -> None:
     args.add_argument("--browsers", type=int, default=6)
     args.add_argument("--workers", type=int, default=2)
     args.add_argument("--serve-arg", action="append", default=[],
-                      help="one more argument for idp serve (e.g. --no-access-log)")
+                      help="one more argument for idp serve (e.g. --serve-arg=--no-access-log)")
     args.add_argument("--threads", type=int, default=None,
                       help="idp serve --threads (default: the command's own)")
     args.add_argument("--quiet-wait", type=float, default=120.0,

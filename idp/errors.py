@@ -24,6 +24,7 @@ from .store import StoreUnavailable
 log = logging.getLogger(__name__)
 RETRY_AFTER = "5"  # seconds, on every 503 an outage answers
 
+
 def error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", title=title, message=message), status
 

@@ -14,7 +14,7 @@ single `before_request` and a single `after_request`:
 
 Why: Flask calls each hook through its own machinery (`ensure_sync`, a coroutine check
 per call), which cost a token request more than the hooks' work (bench/README.md,
-"Where the token endpoint's instructions go"). Blueprint hooks (the waiting room's on
+"Counting instructions"). Blueprint hooks (the waiting room's on
 `login`, the console's guard on `admin`) stay Flask's: they run on their pages only.
 """
 from __future__ import annotations
@@ -24,14 +24,21 @@ from inspect import iscoroutinefunction
 
 from flask import Flask, request
 
-SERVER_PATHS = ("/oidc/token", "/oidc/userinfo", "/oidc/introspect", "/oidc/revoke",
-                "/oidc/jwks", "/.well-known/")
+# Exact paths (a route added beside them stays a browser page), and the documents under
+# /.well-known/.
+SERVER_PATHS = frozenset({"/oidc/token", "/oidc/userinfo", "/oidc/introspect",
+                          "/oidc/revoke", "/oidc/jwks"})
+WELL_KNOWN = "/.well-known/"
 _EVERY_REQUEST = "idp_every_request"
+
+
+def is_server_path(path: str) -> bool:
+    return path in SERVER_PATHS or path.startswith(WELL_KNOWN)
 
 
 def for_servers() -> bool:
     """True on an endpoint that answers relying parties' servers in JSON."""
-    return request.path.startswith(SERVER_PATHS)
+    return is_server_path(request.path)
 
 
 def every_request(hook: Callable) -> Callable:

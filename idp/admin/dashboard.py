@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from ..db import db
 from ..models import (Account, AccountState, FranceConnectLink, PupilRecord,
                       RecordGuardianLink, RepresentativeRecord, School)
+from ..local_time import to_paris
 from ..models.base import as_utc
 from ..roster.letters import select_accounts
 
@@ -317,7 +318,7 @@ def to_csv(members: list[Member], labels: dict) -> str:
                          labels[m.profile], labels[m.state], labels[m.origin],
                          _cell(m.email or ""), "oui" if m.email_verified else "non",
                          _cell(", ".join(sorted(m.classes))), _cell(", ".join(m.pupils)),
-                         as_utc(m.deadline).date().isoformat() if m.deadline else ""])
+                         to_paris(m.deadline).date().isoformat() if m.deadline else ""])
     return out.getvalue()
 
 

@@ -107,7 +107,8 @@ def accounts_unlock(uai, identifier, as_json):
 @click.option("--school", "uai", required=True)
 @click.argument("identifier")
 @click.option("--deadline", type=click.DateTime(["%Y-%m-%d"]),
-              help="New activation deadline (default: today + the activation window).")
+              help="New activation deadline, a day in Paris (default: today + the "
+                   "activation window).")
 @click.option("--json", "as_json", is_flag=True)
 def accounts_reactivate(uai, identifier, deadline, as_json):
     """A deactivated account works again until the new deadline."""

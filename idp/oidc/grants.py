@@ -43,6 +43,12 @@ class AuthorizationCode:
     claims: dict = field(default_factory=dict)    # claims_request.parse() of the request
     public_id: str | None = None                  # the account's, for the ID token's sub
 
+    @classmethod
+    def from_stored(cls, data: dict) -> "AuthorizationCode":
+        """The stored entry, its unknown keys left out: a code a newer release stored
+        (one more field) is still redeemed by this one during a rolling reload."""
+        return cls(**{k: v for k, v in data.items() if k in _CODE_FIELDS})
+
     def get_redirect_uri(self):
         return self.redirect_uri
 
@@ -60,6 +66,9 @@ class AuthorizationCode:
 
     def get_amr(self):
         return self.amr or None
+
+
+_CODE_FIELDS = frozenset(AuthorizationCode.__dataclass_fields__)
 
 
 def _code_key(code: str) -> str:
@@ -123,7 +132,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 record("authorization_code_replay_revoked_grant", target=client.get_client_id(),
                        grant=used)
             return None
-        return AuthorizationCode(**data)
+        return AuthorizationCode.from_stored(data)
 
     def delete_authorization_code(self, authorization_code):
         pass  # already taken from the store by query_authorization_code

@@ -17,6 +17,7 @@ from flask import request as flask_request
 
 from ..db import db
 from ..errors import RETRY_AFTER
+from ..extensions import store
 from ..models import Account
 from . import grants, refresh_tokens, tokens
 from .claims import subject
@@ -120,8 +121,16 @@ def save_token(token: dict, request) -> None:
 
 
 def _undo(token: dict, request) -> None:
-    """What was committed for an answer that cannot be sent: a code's refresh token is
-    discarded (the code itself is spent), a take is given back."""
+    """What was committed for an answer that cannot be sent: a take is given back; a
+    code's refresh token is discarded and the code, spent, is forgotten rather than
+    marked used: the RP's retry after Retry-After is an unknown code (invalid_grant, the
+    family goes through the authorization again), not a replay that revokes the grant
+    and writes a replay to the audit trail."""
+    if request.authorization_code is not None:
+        try:
+            store().delete(grants.used_code_key(request.payload.data.get("code") or ""))
+        except Exception:  # the store is what failed: the marker may stay
+            log.exception("a spent code's used marker could not be removed")
     try:
         if request.authorization_code is None:
             refresh_tokens.give_back(request.refresh_token.taken)

@@ -146,7 +146,7 @@ def issue_credentials(accounts: list[Account], *, actor: str | None = None,
             .values(revoked=True), execution_options={"synchronize_session": False})
     db.session.execute(insert(AuditEvent), [
         {"at": now, "action": "credentials_issued", "actor": actor, "target": a.identifier,
-         "details": {"deadline": deadline.date().isoformat()}} for a in accounts])
+         "details": {"deadline": to_paris(deadline).date().isoformat()}} for a in accounts])
     return letters
 
 
@@ -164,5 +164,5 @@ def issue_letters(school: School, *, class_name: str | None = None,
     pdf = render_letters(letters, school=school,
                          academy_name=academies().get(school.academy_code, school.academy_code),
                          sign_in_url=current_app.config["BASE_URL"] + "/",
-                         today=today or (now or utcnow()).date())
+                         today=today or to_paris(now or utcnow()).date())
     return LetterBatch(school, letters, pdf)

@@ -5,7 +5,7 @@ its TTL, plus an absolute deadline inside. `regenerate()` gives a new id at sign
 old one is deleted), `destroy()` ends it at logout. The cookie is `__Host-` prefixed when
 served over HTTPS (the prefix requires Secure), HttpOnly and SameSite=Lax.
 
-The endpoints relying parties' servers call (request_lifecycle.SERVER_PATHS: token,
+The endpoints relying parties' servers call (request_lifecycle.is_server_path: token,
 userinfo, JWKS...) get no session at all: they carry no cookie, nothing there may read or
 write one, and Flask then skips the save (`NoSession`, its null session).
 """
@@ -18,7 +18,7 @@ from flask import request
 from flask.sessions import NullSession, SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from ..request_lifecycle import SERVER_PATHS
+from ..request_lifecycle import is_server_path
 from ..store import Store, StoreUnavailable
 
 
@@ -46,7 +46,7 @@ class ServerSession(CallbackDict, SessionMixin):
     @property
     def sid(self) -> str:
         """A new session's id is drawn when first needed: most requests without a session
-        cookie (the token endpoint, userinfo, JWKS) never save one."""
+        cookie never save one (the endpoints servers call have none: NoSession)."""
         if self._sid is None:
             self._sid = secrets.token_urlsafe(32)
         return self._sid
@@ -78,7 +78,7 @@ class StoreSessionInterface(SessionInterface):
     null_session_class = NoSession
 
     def open_session(self, app, request):
-        if request.path.startswith(SERVER_PATHS):
+        if is_server_path(request.path):
             return NoSession()
         sid = request.cookies.get(self.cookie)
         if sid and len(sid) < 100:

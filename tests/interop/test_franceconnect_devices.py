@@ -55,3 +55,36 @@ def test_a_franceconnect_sign_in_on_a_new_device_is_told_once(app, notices_on):
         family.browser.through_steps()
         assert family.path == "/", family.browser.url
     assert len(_notices(app)) == 1
+
+
+def test_linking_an_existing_account_with_its_password_is_a_sign_in_like_any(
+        app, make, notices_on):
+    """The first link to an account already in use (its password typed): a sign-in from
+    a device the family never used, so the family is told, as for a password sign-in."""
+    from datetime import date
+
+    from idp.extensions import passwords
+    from idp.models import Account
+    from tests.support.accounts import update_account
+
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    notices_on.switch("ok")
+    made = make.record_family(first_name="Nadia", last_name="Benali", phone="+33698765432",
+                              with_active_account=True, identifier="n.benali8",
+                              pupils=(("Lou", "Benali", date(2014, 2, 3), "0540042A"),))
+    update_account(app, made.account_id, email="n.benali8@example.org", email_verified=True)
+    with app.app_context():
+        db.session.get(Account, made.account_id).password_hash = passwords().hash(
+            "Ancien-Mot-2026!")
+        db.session.commit()
+    family = FranceConnectFamily(app, notices_on)
+    family.sign_in("nadia")
+    family.first_link(phone="06 98 76 54 32", sms_phone="+33698765432",
+                      dates=(("yes", "03", "02", "2014"),))
+    assert family.path == "/franceconnect/mot-de-passe", family.browser.url
+    family.browser.submit({"password": "Ancien-Mot-2026!"})
+    family.browser.through_steps()
+    assert family.path == "/", family.browser.url
+    assert [n.recipient for n in _notices(app)] == ["n.benali8@example.org"]

@@ -106,3 +106,18 @@ def test_the_idp_folds_its_hooks_and_marks_the_ones_servers_need(app):
     # The security headers (every_request) still reach a server's answer.
     assert jwks.headers["Cache-Control"] == "no-store"
     assert jwks.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path, served", [
+    ("/oidc/token", True), ("/oidc/jwks", True), ("/.well-known/openid-configuration", True),
+    ("/oidc/token-bis", False), ("/oidc/authorize", False), ("/connexion", False)])
+def test_server_paths_are_exact_but_the_well_known_documents(path, served):
+    assert request_lifecycle.is_server_path(path) is served
+
+
+def test_a_servers_endpoint_sets_no_cookie_even_asked_for_a_language(app):
+    client = app.test_client()
+    client.set_cookie("idp_session", "x" * 40)
+    answer = client.get("/oidc/userinfo?lang=en")
+    assert answer.status_code == 401 and "Set-Cookie" not in answer.headers
+    assert client.get("/connexion?lang=en").headers.get("Set-Cookie")  # a page does

@@ -129,8 +129,7 @@ def callback():
 
 
 def _sign_in(account, id_token: str, *, notify: bool = True) -> None:
-    """Signed in through FranceConnect; `notify` False at the first link (the family has
-    just proved its phone and its children's birth dates here: a first connection)."""
+    """Signed in through FranceConnect (`notify`: see new_device.sign_in_here)."""
     new_device.sign_in_here(account, method="fc", notify=notify)
     session[SESSION_KEY] = {"id_token": id_token}  # for FranceConnect's session/end
 
@@ -233,10 +232,12 @@ def pupils(tx):
     return _linked(tx, account)
 
 
-def _linked(tx, account):
+def _linked(tx, account, notify: bool = False):
+    """Linked and signed in. Made or taken over here (a provisional account: its letter
+    never used), the account gets no new-device notice: a first connection."""
     id_token = tx.identity["id_token"]
     tx.forget()
-    _sign_in(account, id_token, notify=False)
+    _sign_in(account, id_token, notify=notify)
     flash(_("FranceConnect est désormais relié à votre compte %(identifier)s : la "
             "prochaine fois, « S'identifier avec FranceConnect » suffit.",
             identifier=account.identifier), "success")
@@ -252,7 +253,8 @@ def password(tx):
     if form.validate_on_submit():
         account = service.confirm_password(tx, form.password.data)
         if account is not None:
-            return _linked(tx, account)
+            # An existing account, its password typed here: a sign-in like any other.
+            return _linked(tx, account, notify=True)
         if tx.step == "stopped":
             return LINK.resume(tx)
         form.password.errors = list(form.password.errors) + [_(

@@ -58,8 +58,9 @@ def _family_ids(account: Account) -> set[int]:
 def sign_in_here(account: Account, method: str = "pwd", *, notify: bool = True) -> None:
     """Every way in (a password, FranceConnect, a new account) ends here: the SSO session
     opens (signin.session.start_session), this browser holds the account's device cookie,
-    and a device new to the family gets the notice (`notify` False: the account was made
-    in this very request, there is nobody to warn)."""
+    and a device new to the family gets the notice. `notify` False for a first
+    connection: an account made in this very request, or taken over from its unused
+    letter by FranceConnect's first link (nobody else has used it to warn)."""
     known = known_device(account)
     start_session(account, method=method)
     device_cookies.remember(account)
