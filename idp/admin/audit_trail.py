@@ -17,6 +17,7 @@ from ..db import db
 from ..extensions import store
 from ..local_time import PARIS
 from ..models import AuditEvent
+from .spreadsheet import plain_cell
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ("id", "at", "action", "actor", "target", "ip", "details")
@@ -81,12 +82,6 @@ def _csv_line(values) -> str:
     return out.getvalue()
 
 
-def _cell(value) -> str:
-    # Spreadsheets run cells starting with = + - @ as formulas: quote them out.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
     """The matching events as CSV lines (oldest first), read in chunks by id."""
     yield "\ufeff" + _csv_line(CSV_COLUMNS)  # BOM: Excel opens UTF-8 correctly
@@ -99,9 +94,9 @@ def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
         if not rows:
             return
         for r in rows:
-            yield _csv_line([r.id, r.at.isoformat() if r.at else "", _cell(r.action),
-                             _cell(r.actor), _cell(r.target), _cell(r.ip),
-                             _cell(json.dumps(r.details or {}, ensure_ascii=False,
+            yield _csv_line([r.id, r.at.isoformat() if r.at else "", plain_cell(r.action),
+                             plain_cell(r.actor), plain_cell(r.target), plain_cell(r.ip),
+                             plain_cell(json.dumps(r.details or {}, ensure_ascii=False,
                                               sort_keys=True))])
         last = rows[-1].id
 

@@ -27,11 +27,12 @@ from sqlalchemy import DateTime, Integer, and_, any_, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..db import db
+from ..local_time import to_paris
 from ..models import (Account, AccountState, FranceConnectLink, PupilRecord,
                       RecordGuardianLink, RepresentativeRecord, School)
-from ..local_time import to_paris
 from ..models.base import as_utc
 from ..roster.letters import select_accounts
+from .spreadsheet import plain_cell
 
 # Dashboard states (the school's words), from the account states.
 STATES = ("activated", "pending_email", "never_activated", "deactivated")
@@ -314,17 +315,13 @@ def to_csv(members: list[Member], labels: dict) -> str:
     writer.writerow(["identifiant", "nom", "prenom", "profil", "etat", "origine", "email",
                      "email_confirme", "classes", "eleves", "date_limite"])
     for m in members:
-        writer.writerow([m.identifier, _cell(m.last_name), _cell(m.first_name),
+        writer.writerow([m.identifier, plain_cell(m.last_name), plain_cell(m.first_name),
                          labels[m.profile], labels[m.state], labels[m.origin],
-                         _cell(m.email or ""), "oui" if m.email_verified else "non",
-                         _cell(", ".join(sorted(m.classes))), _cell(", ".join(m.pupils)),
+                         plain_cell(m.email), "oui" if m.email_verified else "non",
+                         plain_cell(", ".join(sorted(m.classes))),
+                         plain_cell(", ".join(m.pupils)),
                          to_paris(m.deadline).date().isoformat() if m.deadline else ""])
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    # A cell a spreadsheet would run as a formula is made plain text (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def never_activated_of_class(school: School, class_name: str) -> list[Account]:
