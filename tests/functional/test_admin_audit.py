@@ -50,7 +50,7 @@ def test_the_date_filters_count_paris_days(app, operator):
     add_events(app, 1, target="late.night", at=datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc))
     fifth = operator.get("/admin/journal?target=late.night&since=2026-12-05&until=2026-12-05")
     assert fifth.text.count("<code>login_failed</code>") == 1
-    assert "2026-12-05 00:30:00" in fifth.text
+    assert "05/12/2026 00:30:00" in fifth.text
     fourth = operator.get("/admin/journal?target=late.night&since=2026-12-04&until=2026-12-04")
     assert "<code>login_failed</code>" not in fourth.text
 
