@@ -28,8 +28,8 @@ def test_the_audit_trail_shows_paris_time(app, operator):
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert "Quand (heure de Paris)" in text and "UTC" not in text
-    assert "<td>2026-07-01 12:00:00</td>" in text  # CEST
-    assert "<td>2026-01-15 11:00:00</td>" in text  # CET
+    assert "<td>01/07/2026 12:00:00</td>" in text  # CEST
+    assert "<td>15/01/2026 11:00:00</td>" in text  # CET
     assert "10:00:00" not in text
     export = operator.get("/admin/journal.csv?action=login_failed")
     assert export.status_code == 200
