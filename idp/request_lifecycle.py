@@ -6,11 +6,12 @@ Modules register their hooks with Flask as usual (`app.before_request`,
 single `before_request` and a single `after_request`:
 
 - on browser pages, every hook;
-- on the endpoints relying parties' servers call (`SERVER_PATHS`: token, userinfo,
+- on the endpoints relying parties' servers call (`is_server_path`: token, userinfo,
   introspection, revocation, JWKS, discovery), only the hooks marked `@every_request`
-  (the database commit, the security headers, the store-outage check). Those requests
-  carry no cookie, no form of ours and are never gated: the CSRF check, the language
-  switch, the sign-in gate and the session index have nothing to do there.
+  (the database commit, the security headers). Those requests carry no cookie, no form
+  of ours, have no session (security/sessions.NoSession) and are never gated: the CSRF
+  check, the store-outage check of the session, the language switch, the sign-in gate
+  and the session index have nothing to do there.
 
 Why: Flask calls each hook through its own machinery (`ensure_sync`, a coroutine check
 per call), which cost a token request more than the hooks' work (bench/README.md,
