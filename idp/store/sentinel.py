@@ -41,7 +41,8 @@ REPLICAS_CHECK_SECONDS = 1.0   # how often the count of replicas is read from th
 RETRY_PAUSE_SECONDS = 0.05
 # Errors after which the operation runs again (on the master the sentinels name then).
 _RETRY_ON = (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)
-_RETRY_REPLIES = ("NOREPLICAS", "MASTERDOWN", "LOADING", "READONLY")
+_RETRY_REPLIES = ("NOREPLICAS", "MASTERDOWN", "LOADING", "READONLY",
+                  "WAIT cannot be used with replica")  # a connection to a former master
 
 
 class StoreMisconfigured(RuntimeError):
@@ -127,19 +128,27 @@ class SentinelStore(RedisStore):
             time.sleep(RETRY_PAUSE_SECONDS)
 
     def _once(self, op, many: bool):
-        if not self._expected_replicas():  # no replica: nothing could be promoted instead
-            if not many:
-                return op(self._redis)
-            pipe = self._redis.pipeline(transaction=False)
-            op(pipe)
-            return pipe.execute()
+        """The operation, then in the same round trip WAIT (a replica has it), or, with
+        no replica to wait for, ROLE: a pooled connection may still lead to a former
+        master the sentinels have made a replica, which answers reads from its old data
+        until it has copied the new master (seen: a key just written read as None)."""
+        replicas = self._expected_replicas()
         pipe = _HeldPipeline(self._redis.connection_pool, self._redis.response_callbacks,
                              False, None)
         try:
             op(pipe)
-            pipe.wait(1, WAIT_MS)
+            if replicas:
+                pipe.wait(1, WAIT_MS)
+            else:
+                pipe.execute_command("ROLE")
             results = pipe.execute()
-            if not results.pop():
+            last = results.pop()
+            if not replicas:
+                if _role(last) != "master":
+                    pipe.connection.disconnect()
+                    self._redis.connection_pool.disconnect(inuse_connections=False)
+                    raise _Failover(f"the server answering is a {_role(last)}, not the master")
+            elif not last:
                 self._until_a_replica_has_it(pipe.connection)
         finally:
             pipe.release()
@@ -201,6 +210,11 @@ class SentinelStore(RedisStore):
             pool.disconnect(inuse_connections=False)  # new connections ask the sentinels
             raise _Failover("a failover is under way" if under_way
                             else f"the master moved to {named[0]}:{named[1]}")
+
+
+def _role(reply) -> str:
+    role = reply[0] if isinstance(reply, (list, tuple)) and reply else reply
+    return role.decode() if isinstance(role, bytes) else str(role)
 
 
 class _HeldPipeline(Pipeline):

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from idp import create_app
 from idp.config import ConfigError, load, validate
@@ -91,6 +92,28 @@ def test_a_failover_under_writes_loses_no_write_and_fails_none(sentinel_set, how
     # An increment retried after its answer was lost may count twice; none is lost.
     total = int(new_master.get("t:counter"))
     assert sum(counted) <= total <= sum(counted) + WRITERS
+
+
+def test_a_pooled_connection_to_a_former_master_is_not_read_from(sentinel_set, monkeypatch):
+    """After a failover the pool may still hold a connection to the former master, now a
+    replica copying the new master and answering reads from its old data (a key just
+    written read as None, seen once under the failover test above). With no replica to
+    WAIT for, ROLE in the same round trip catches it: the operation runs again on the
+    master. Here the stale server is the replica, made writable to hold an old value."""
+    store = sentinel_store(sentinel_set)
+    store.set("k", "new", 60)
+    master = sentinel_set.master()
+    replica_port = next(port for port in sentinel_set.servers if port != master[1])
+    replica = redis.Redis(host=master[0], port=replica_port, socket_timeout=2)
+    replica.config_set("replica-read-only", "no")
+    replica.set("t:k", '"old"')  # a local write: never sent to the master
+    monkeypatch.setattr(store, "_expected_replicas", lambda fresh=False: 0)
+    pool = store._redis.connection_pool
+    stale = pool.make_connection()
+    stale.connect_to((master[0], replica_port))  # a socket to the replica, as one left over
+    pool._available_connections.append(stale)  # the next one handed out
+    assert store.get("k") == "new"
+    assert stale._sock is None  # dropped, not handed out again
 
 
 def test_a_write_no_replica_confirms_is_unavailable_not_acknowledged(sentinel_set):
