@@ -373,16 +373,19 @@ def snapshot() -> dict:
             "t": time.monotonic()}
 
 
-def _descendants(procs: dict, root: int) -> set:
-    keep, frontier = set(), {root}
+Pids = int | tuple[int, ...]  # the gunicorn masters of the IdP (one, or the two pools)
+
+
+def _descendants(procs: dict, root: Pids) -> set:
+    keep, frontier = set(), {root} if isinstance(root, int) else set(root)
     while frontier:
         keep |= frontier
         frontier = {p for p, (_, ppid, _) in procs.items() if ppid in frontier} - keep
     return keep
 
 
-def cpu_split(s0: dict, s1: dict, server_pid: int) -> dict:
-    """Cores used between two snapshots by: the IdP (gunicorn master + workers), this
+def cpu_split(s0: dict, s1: dict, server_pid: Pids) -> dict:
+    """Cores used between two snapshots by: the IdP (gunicorn masters + workers), this
     bench (load generator), PostgreSQL, Redis, anything else (other users' processes)."""
     wall = s1["t"] - s0["t"]
     server = _descendants(s1["procs"], server_pid) | _descendants(s0["procs"], server_pid)
@@ -409,7 +412,7 @@ def cpu_split(s0: dict, s1: dict, server_pid: int) -> dict:
     return out
 
 
-def wait_for_quiet(server_pid: int, limit: float, max_wait: float) -> float:
+def wait_for_quiet(server_pid: Pids, limit: float, max_wait: float) -> float:
     """Wait (up to max_wait s) until processes foreign to the bench use < limit cores.
     Returns the foreign load seen last."""
     deadline = time.monotonic() + max_wait
@@ -446,7 +449,7 @@ def ms(v: float | None) -> float | None:
     return None if v is None else round(v * 1000, 2)
 
 
-def run_scenario(name: str, cfg: dict, server_pid: int) -> dict:
+def run_scenario(name: str, cfg: dict, server_pid: Pids) -> dict:
     ctx = mp.get_context("fork")
     n = cfg["concurrency"]
     barrier, out = ctx.Barrier(n + 1), ctx.Queue()
@@ -526,7 +529,7 @@ def refresh_chains(cfg: dict, count: int, first: int = 0) -> list[str]:
     return heads
 
 
-def run_cpu(s0: dict, s1: dict, server_pid: int, rate: float, wrk: dict | None = None) -> dict:
+def run_cpu(s0: dict, s1: dict, server_pid: Pids, rate: float, wrk: dict | None = None) -> dict:
     """The CPU split of a run (with `wrk`, wrk's own CPU as the load generator's) and the
     IdP's CPU per operation at `rate` operations per second."""
     cpu = cpu_split(s0, s1, server_pid)
@@ -538,7 +541,7 @@ def run_cpu(s0: dict, s1: dict, server_pid: int, rate: float, wrk: dict | None =
     return cpu
 
 
-def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
+def run_refresh_wrk(cfg: dict, server_pid: Pids) -> dict:
     """Scenario (a) with wrk: `wrk_connections` rotating chains, each grant presenting
     the refresh token the previous one returned (bench/refresh_chains.lua)."""
     url = f"http://{cfg['host']}:{cfg['port']}"
@@ -563,7 +566,7 @@ def run_refresh_wrk(cfg: dict, server_pid: int) -> dict:
             "contended": cpu["foreign_cores"] >= cfg["quiet_limit"]}
 
 
-def run_flows_wrk(cfg: dict, server_pid: int) -> dict:
+def run_flows_wrk(cfg: dict, server_pid: Pids) -> dict:
     """Scenario (b) with wrk: `flow_connections` requests in flight, each flow an authorize
     request from one of as many signed-in browsers, then the token request redeeming its
     code (bench/code_flows.lua); per-flow latency measured in the script."""
@@ -830,7 +833,7 @@ def table(report: dict) -> str:
     return "\n".join(out)
 
 
-def measure(name: str, cfg: dict, server_pid: int, args) -> dict:
+def measure(name: str, cfg: dict, server_pid: Pids, args) -> dict:
     """One run of a scenario, on a machine as quiet as we can get, with its target."""
     wait_for_quiet(server_pid, args.quiet_limit, args.quiet_wait)
     if name == "c":
@@ -883,6 +886,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--proxy", action="store_true",
                     help="put nginx in front (bench/proxy.py): clients keep their "
                          "connections to nginx, which opens one per request to the workers")
+    ap.add_argument("--server-pool", type=int, default=0, metavar="N",
+                    help="with --proxy: a second `idp serve`, N sync workers (--threads 1), "
+                         "answers the servers' endpoints (token, userinfo, JWKS, discovery) "
+                         "as README \"Two pools\" deploys it")
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="PostgreSQL URL used to (re)create the bench database")
     ap.add_argument("--database", default="idp_bench",
@@ -904,6 +911,8 @@ def main(argv: list[str] | None = None) -> int:
     only = sorted(set(args.only or ["a", "b", "c"]))
     if args.concurrency < 1 or args.duration <= 0:
         ap.error("--concurrency must be >= 1 and --duration > 0")
+    if args.server_pool and not args.proxy:
+        ap.error("--server-pool needs --proxy (nginx routes the servers' endpoints to it)")
 
     try:
         from idp.secret_settings import new_values as new_secret_values  # the bench's own
@@ -931,11 +940,23 @@ def main(argv: list[str] | None = None) -> int:
     })
     server = Server(env, port, args.workers, tmp / "server.log", args.threads,
                     args.serve_arg)
-    nginx = proxy.Nginx(tmp / "nginx", public_port, port) if args.proxy else None
+    servers = nginx = None
+    if args.server_pool:
+        from idp.request_lifecycle import NGINX_LOCATIONS
+
+        servers = Server(env, free_port(), args.server_pool, tmp / "servers.log", 1,
+                         args.serve_arg)
+        nginx = proxy.Nginx(tmp / "nginx", public_port, port, servers=[servers.port],
+                            server_locations=NGINX_LOCATIONS)
+    elif args.proxy:
+        nginx = proxy.Nginx(tmp / "nginx", public_port, port)
     report: dict = {
         "server": f"idp serve --workers {args.workers}"
                   + (f" --threads {args.threads}" if args.threads else "")
-                  + f" on 127.0.0.1:{port}" + (f", nginx on {public_port}" if nginx else ""),
+                  + f" on 127.0.0.1:{port}"
+                  + (f", servers' endpoints: idp serve --workers {args.server_pool} "
+                     f"--threads 1 on 127.0.0.1:{servers.port}" if servers else "")
+                  + (f", nginx on {public_port}" if nginx else ""),
         "machine": {"cores": os.cpu_count()}, "concurrency": args.concurrency,
         "duration": args.duration, "warmup": args.warmup, "scenarios": [],
         "database": args.database, "redis": args.redis_url, "store_prefix": args.store_prefix,
@@ -959,6 +980,12 @@ def main(argv: list[str] | None = None) -> int:
         report["gunicorn_worker_pids"] = gunicorn_workers(server.proc.pid)
         log(f"IdP up: pid {server.proc.pid}, workers {report['gunicorn_worker_pids']}, "
             f"log {server.logfile}")
+        pids = server.proc.pid
+        if servers is not None:
+            servers.start()
+            pids = (server.proc.pid, servers.proc.pid)
+            log(f"servers' pool up: pid {servers.proc.pid}, "
+                f"workers {gunicorn_workers(servers.proc.pid)}, log {servers.logfile}")
         if nginx is not None:
             nginx.start()
             log(f"nginx in front on port {public_port}")
@@ -972,7 +999,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in only:
             best = None
             for attempt in range(1, args.attempts + 1):
-                res = measure(name, cfg, server.proc.pid, args)
+                res = measure(name, cfg, pids, args)
                 res["attempt"] = attempt
                 if best is None or res["cpu"]["foreign_cores"] < best["cpu"]["foreign_cores"]:
                     best = res
@@ -1003,7 +1030,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if nginx is not None:
                 nginx.stop()
-            server.stop()
+            for pool in (server, servers):
+                if pool is not None:
+                    pool.stop()
             shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         print(json.dumps(report, indent=2))

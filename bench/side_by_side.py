@@ -11,7 +11,10 @@ environment; only the IdP code differs (PYTHONPATH). `--proxy`: nginx in front o
 IdP for both (bench/proxy.py); `--proxy-after`: for the after tree only (the before tree
 measured direct, as its own bench did). `--no-access-log-too`: a third column, the after
 tree served with `--no-access-log` (the before tree had no access log: what the JSON
-access line of the operations issue costs). Prints, per figure, each column's range and
+access line of the operations issue costs). `--server-pool N` (with --proxy): the after
+tree deployed as README "Two pools" says, its servers' endpoints answered by N sync
+workers of their own (oidc_bench.py --server-pool; the SAML bench uses no such endpoint).
+Prints, per figure, each column's range and
 its ratio of medians to the before tree's (progress on stderr, JSON with --json).
 """
 from __future__ import annotations
@@ -53,12 +56,14 @@ def fresh_database(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
-def measure(tree: Path, args, proxied: bool, serve_args: tuple[str, ...] = ()) -> dict:
+def measure(tree: Path, args, proxied: bool, serve_args: tuple[str, ...] = (),
+            server_pool: int = 0) -> dict:
     proxy = ["--proxy"] if proxied else []
     proxy += [f"--serve-arg={arg}" for arg in serve_args]
+    pool = ["--server-pool", str(server_pool)] if server_pool else []
     oidc = _run_json([PYTHON, str(BENCH / "oidc_bench.py"), "--json", "--only", "a",
                       "--only", "b", "--duration", str(args.duration), "--attempts", "1",
-                      "--quiet-wait", str(args.quiet_wait), *proxy], tree)
+                      "--quiet-wait", str(args.quiet_wait), *proxy, *pool], tree)
     figures = {}
     for scenario in oidc["scenarios"]:
         key = {"a": "refresh_grants", "b": "code_flows"}[scenario["scenario"]]
@@ -90,8 +95,12 @@ def main() -> int:
     ap.add_argument("--proxy-after", action="store_true", help="nginx in front, after only")
     ap.add_argument("--no-access-log-too", action="store_true",
                     help="a third column: the after tree with idp serve --no-access-log")
+    ap.add_argument("--server-pool", type=int, default=0, metavar="N",
+                    help="with --proxy: the after tree's servers' endpoints on N sync workers")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.server_pool and not args.proxy:
+        ap.error("--server-pool needs --proxy")
     columns = {"before": (args.before.resolve(), ()), "after": (AFTER, ())}
     if args.no_access_log_too:
         columns["after, no access log"] = (AFTER, ("--no-access-log",))
@@ -102,7 +111,8 @@ def main() -> int:
         for name in order:
             proxied = args.proxy or (args.proxy_after and name != "before")
             tree, serve_args = columns[name]
-            figures = measure(tree, args, proxied, serve_args)
+            figures = measure(tree, args, proxied, serve_args,
+                              0 if name == "before" else args.server_pool)
             runs[name].append(figures)
             log(f"round {n + 1} {name}: {figures}")
     summary = {}

@@ -30,6 +30,9 @@ from flask import Flask, request
 SERVER_PATHS = frozenset({"/oidc/token", "/oidc/userinfo", "/oidc/introspect",
                           "/oidc/revoke", "/oidc/jwks"})
 WELL_KNOWN = "/.well-known/"
+# The same paths as nginx locations, for a pool of workers of their own (README "En
+# production", "Two pools"; deploy/nginx/idp.conf; scripts/reverse_proxy.py).
+NGINX_LOCATIONS = (*(f"= {path}" for path in sorted(SERVER_PATHS)), f"^~ {WELL_KNOWN}")
 _EVERY_REQUEST = "idp_every_request"
 
 

@@ -5,6 +5,10 @@ Several nodes are served round-robin; a node that refuses connections is skipped
 `proxy_next_upstream error timeout`, its default: an idempotent request, or one not yet
 sent, goes to the next node; a POST a node was killed in the middle of answers 502).
 
+A second pool (`servers`, `server_locations`): the endpoints relying parties' servers
+call (token, userinfo, JWKS, discovery...) go to workers of their own, as in
+deploy/nginx/idp.conf (README "En production", "Two pools").
+
 Used by the benches (bench/proxy.py, `--proxy`) and by `make cluster` and its tests
 (scripts/cluster.py). Debian package `nginx-light`.
 """
@@ -44,9 +48,9 @@ http {{
     upstream idp {{
 {servers}
     }}
-    server {{
+{pool}    server {{
         listen 127.0.0.1:{port};
-        location / {{
+{locations}        location / {{
             proxy_pass http://idp;
 {headers}
         }}
@@ -68,14 +72,18 @@ def free_port() -> int:
 class Nginx:
     """nginx listening on 127.0.0.1:`port`, proxying to 127.0.0.1:`upstream` (a port, or
     a list of ports served round-robin). `access_log`: one line per request in
-    `tmp`/access.log, naming the node that answered (`$upstream_addr`)."""
+    `tmp`/access.log, naming the node that answered (`$upstream_addr`). `servers`: the
+    ports of a second pool, which answers the paths of `server_locations` (nginx
+    location arguments: "= /oidc/token", "^~ /.well-known/")."""
 
     def __init__(self, tmp: Path, port: int, upstream: int | list[int],
-                 headers: tuple[str, ...] = BENCH_HEADERS, access_log: bool = False):
+                 headers: tuple[str, ...] = BENCH_HEADERS, access_log: bool = False,
+                 servers: list[int] = (), server_locations: tuple[str, ...] = ()):
         self.tmp, self.port = Path(tmp), port
         self.upstreams = [upstream] if isinstance(upstream, int) else list(upstream)
         self.upstream = self.upstreams[0]
         self.headers, self.access_log = headers, access_log
+        self.servers, self.server_locations = list(servers), tuple(server_locations)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -85,8 +93,16 @@ class Nginx:
     def config(self) -> str:
         servers = "\n".join(f"        server 127.0.0.1:{p};" for p in self.upstreams)
         access = f"access_log {self.tmp}/access.log nodes" if self.access_log else "access_log off"
+        headers = "\n".join(f"            {h}" for h in self.headers)
+        pool = locations = ""
+        if self.servers:
+            pool = "    upstream idp_servers {\n" + "".join(
+                f"        server 127.0.0.1:{p};\n" for p in self.servers) + "    }\n"
+            locations = "".join(
+                f"        location {where} {{\n            proxy_pass http://idp_servers;\n"
+                f"{headers}\n        }}\n" for where in self.server_locations)
         return CONFIG.format(tmp=self.tmp, port=self.port, servers=servers, access_log=access,
-                             headers="\n".join(f"            {h}" for h in self.headers))
+                             headers=headers, pool=pool, locations=locations)
 
     def start(self, timeout: float = 10) -> None:
         self.tmp.mkdir(parents=True, exist_ok=True)

@@ -24,17 +24,29 @@ from tests.interop.test_oidc_interop import authorize, new_client, redeem, rp_se
 from tests.support.served import HttpBrowser, _run, free_port, settings_env
 
 
+def _serve(settings, base, port: int, issuer_port: int, *options: str):
+    env = settings_env(settings, ISSUER=f"http://127.0.0.1:{issuer_port}", LOG_LEVEL="DEBUG",
+                       METRICS_DIR=str(base / "metrics"), TRUSTED_PROXIES=1)
+    cmd = [sys.executable, "-c", "from idp.cli import main; main()", "serve",
+           "--workers", "2", "--bind", f"127.0.0.1:{port}", *options]
+    return _run(cmd, env, port, "/healthz", base / f"serve-{port}.log")
+
+
 @pytest.fixture(scope="module")
 def served(settings, tmp_path_factory):
     base = tmp_path_factory.mktemp("ops")
     port = free_port()
-    env = settings_env(settings, ISSUER=f"http://127.0.0.1:{port}", LOG_LEVEL="DEBUG",
-                       METRICS_DIR=str(base / "metrics"), TRUSTED_PROXIES=1)
-    cmd = [sys.executable, "-c", "from idp.cli import main; main()", "serve",
-           "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-    with _run(cmd, env, port, "/healthz", base / "serve.log") as server:
+    with _serve(settings, base, port, port) as server:
         server.metrics_dir = base / "metrics"
         yield server
+
+
+@pytest.fixture(scope="module")
+def servers_pool(settings, served):
+    """The second pool of README "Two pools": sync workers, same settings and issuer."""
+    with _serve(settings, served.metrics_dir.parent, free_port(), served.port,
+                "--threads", "1") as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -206,7 +218,7 @@ def _self_signed(directory) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def deployed_nginx(served, tmp_path_factory):
+def deployed_nginx(served, servers_pool, tmp_path_factory):
     """deploy/nginx/idp.conf as shipped, but for its names: ports on 127.0.0.1, a
     self-signed certificate, and no `allow 127.0.0.1` (the test plays a remote client)."""
     import shutil
@@ -220,6 +232,7 @@ def deployed_nginx(served, tmp_path_factory):
     https, http = free_port(), free_port()
     site = (PROJECT_ROOT / "deploy" / "nginx" / "idp.conf").read_text()
     for old, new in (("127.0.0.1:8000", f"127.0.0.1:{served.port}"),
+                     ("127.0.0.1:8001", f"127.0.0.1:{servers_pool.port}"),
                      ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
                      ("listen [::]:443 ssl http2;", ""),
                      ("listen 80;", f"listen 127.0.0.1:{http};"), ("listen [::]:80;", ""),
@@ -273,3 +286,33 @@ def test_the_shipped_nginx_site_restricts_metrics_and_hands_a_request_id(deploye
     plain = requests.get(deployed_nginx["http"] + "/connexion?x=1", allow_redirects=False,
                          timeout=5)
     assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_the_shipped_nginx_site_sends_the_servers_endpoints_to_their_pool(
+        deployed_nginx, served, servers_pool):
+    """The token, JWKS and discovery requests reach the sync pool (its access log has
+    their request ids); the sign-in page the threaded one."""
+    base = deployed_nginx["https"]
+    answers = {
+        "discovery": requests.get(base + "/.well-known/openid-configuration", verify=False,
+                                  timeout=5),
+        "jwks": requests.get(base + "/oidc/jwks", verify=False, timeout=5),
+        "token": requests.post(base + "/oidc/token", data={"grant_type": "refresh_token",
+                               "refresh_token": "x"}, auth=("nobody", "wrong"),
+                               verify=False, timeout=5),
+        "page": requests.get(base + "/connexion", verify=False, timeout=5)}
+    assert answers["discovery"].json()["token_endpoint"].endswith("/oidc/token")
+    assert answers["jwks"].json()["keys"]
+    assert answers["token"].status_code == 401
+    assert answers["token"].json()["error"] == "invalid_client"
+    assert answers["page"].status_code == 200
+    time.sleep(0.3)  # the access lines
+    ids = {what: answer.headers["X-Request-Id"] for what, answer in answers.items()}
+
+    def pool_of(rid: str) -> set[str]:
+        return {name for name, pool in (("servers", servers_pool), ("web", served))
+                if any(json.loads(l).get("request_id") == rid for l in _lines(pool))}
+
+    assert {what: pool_of(rid) for what, rid in ids.items()} == {
+        "discovery": {"servers"}, "jwks": {"servers"}, "token": {"servers"}, "page": {"web"}}

@@ -13,7 +13,7 @@ from idp.cli import main
 from idp.config import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
-UNITS = ("idp-web.service", "idp-worker.service")
+UNITS = ("idp-web.service", "idp-servers.service", "idp-worker.service")
 
 
 def _unit(name: str) -> str:
@@ -34,14 +34,16 @@ def test_units_verify(tmp_path):
 
 
 def test_units_run_existing_commands_and_share_the_metrics_directory():
-    for name, command in (("idp-web.service", "serve"), ("idp-worker.service", "worker")):
+    for name, command in (("idp-web.service", "serve"), ("idp-servers.service", "serve"),
+                          ("idp-worker.service", "worker")):
         text = _unit(name)
         start = re.search(r"^ExecStart=/opt/idp/\.venv/bin/idp (\S+)", text, re.M).group(1)
         assert start == command and command in main.commands
         assert "Environment=IDP_METRICS_DIR=/run/idp/metrics" in text
         assert "RuntimeDirectoryPreserve=yes" in text
         assert "EnvironmentFile=/etc/idp/idp.env" in text
-    assert "--bind 127.0.0.1:" in _unit("idp-web.service")  # only nginx reaches it
+    assert "--bind 127.0.0.1:8000" in _unit("idp-web.service")  # only nginx reaches them
+    assert "--threads 1 --bind 127.0.0.1:8001" in _unit("idp-servers.service")  # sync
 
 
 def test_the_env_example_names_only_known_settings():
@@ -62,3 +64,13 @@ def test_nginx_keeps_operator_endpoints_private():
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in site
     assert "proxy_set_header X-Request-Id $request_id;" in site
     assert '"path":"$uri"' in site  # no query string in the proxy's log
+
+
+def test_nginx_sends_the_servers_endpoints_to_their_pool():
+    from idp.request_lifecycle import NGINX_LOCATIONS, SERVER_PATHS, WELL_KNOWN
+
+    site = (DEPLOY / "nginx" / "idp.conf").read_text()
+    routed = re.findall(r"location (\S+ \S+) \{ proxy_pass http://idp_servers; \}", site)
+    assert routed == list(NGINX_LOCATIONS)
+    assert "server 127.0.0.1:8001;" in site
+    assert NGINX_LOCATIONS == (*(f"= {p}" for p in sorted(SERVER_PATHS)), f"^~ {WELL_KNOWN}")
