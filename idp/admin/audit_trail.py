@@ -4,8 +4,6 @@ costs what page 1 does), CSV export streamed in chunks. Behind /admin/journal an
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +15,7 @@ from ..db import db
 from ..extensions import store
 from ..local_time import PARIS
 from ..models import AuditEvent
-from .spreadsheet import plain_cell
+from .spreadsheet import BOM, csv_line, plain_cell
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ("id", "at", "action", "actor", "target", "ip", "details")
@@ -76,15 +74,9 @@ def as_dict(event: AuditEvent) -> dict:
             "ip": event.ip, "details": event.details or {}}
 
 
-def _csv_line(values) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(values)
-    return out.getvalue()
-
-
 def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
     """The matching events as CSV lines (oldest first), read in chunks by id."""
-    yield "\ufeff" + _csv_line(CSV_COLUMNS)  # BOM: Excel opens UTF-8 correctly
+    yield BOM + csv_line(CSV_COLUMNS)
     last = 0
     while True:
         rows = db.session.execute(filters.apply(
@@ -94,7 +86,7 @@ def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
         if not rows:
             return
         for r in rows:
-            yield _csv_line([r.id, r.at.isoformat() if r.at else "", plain_cell(r.action),
+            yield csv_line([r.id, r.at.isoformat() if r.at else "", plain_cell(r.action),
                              plain_cell(r.actor), plain_cell(r.target), plain_cell(r.ip),
                              plain_cell(json.dumps(r.details or {}, ensure_ascii=False,
                                               sort_keys=True))])

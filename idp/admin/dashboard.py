@@ -17,8 +17,6 @@ email, name).
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,8 +29,7 @@ from ..local_time import to_paris
 from ..models import (Account, AccountState, FranceConnectLink, PupilRecord,
                       RecordGuardianLink, RepresentativeRecord, School)
 from ..models.base import as_utc
-from ..roster.letters import select_accounts
-from .spreadsheet import plain_cell
+from .spreadsheet import BOM, csv_line, plain_cell
 
 # Dashboard states (the school's words), from the account states.
 STATES = ("activated", "pending_email", "never_activated", "deactivated")
@@ -309,23 +306,11 @@ def search(school: School, filters: Filters) -> list[Member]:
 def to_csv(members: list[Member], labels: dict) -> str:
     """A list as CSV (semicolons, as French spreadsheets expect; UTF-8 with BOM).
     `labels` translates states, origins and profiles."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["identifiant", "nom", "prenom", "profil", "etat", "origine", "email",
-                     "email_confirme", "classes", "eleves", "date_limite"])
-    for m in members:
-        writer.writerow([m.identifier, plain_cell(m.last_name), plain_cell(m.first_name),
-                         labels[m.profile], labels[m.state], labels[m.origin],
-                         plain_cell(m.email), "oui" if m.email_verified else "non",
-                         plain_cell(", ".join(sorted(m.classes))),
-                         plain_cell(", ".join(m.pupils)),
-                         to_paris(m.deadline).date().isoformat() if m.deadline else ""])
-    return out.getvalue()
-
-
-def never_activated_of_class(school: School, class_name: str) -> list[Account]:
-    """What a bulk "Nouveau courrier" for the class touches: its pupils and their
-    representatives whose accounts were never activated (exactly roster.issue_letters')."""
-    return select_accounts(school, class_name=class_name)
-
+    header = ["identifiant", "nom", "prenom", "profil", "etat", "origine", "email",
+              "email_confirme", "classes", "eleves", "date_limite"]
+    return BOM + csv_line(header, ";") + "".join(csv_line([
+        m.identifier, plain_cell(m.last_name), plain_cell(m.first_name), labels[m.profile],
+        labels[m.state], labels[m.origin], plain_cell(m.email),
+        "oui" if m.email_verified else "non", plain_cell(", ".join(sorted(m.classes))),
+        plain_cell(", ".join(m.pupils)),
+        to_paris(m.deadline).date().isoformat() if m.deadline else ""], ";") for m in members)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from ...audit import record
 from ...models import utcnow
 from ...roster import LetterError, issue_letters
+from ...roster.letters import select_accounts
 from .. import dashboard
 from ..staff import actor_name
 from ..support import classes_of
@@ -89,7 +90,7 @@ def bulk_letters_confirm(uai: str):
     """How many accounts a new letter for the class's never-activated accounts touches."""
     school = guard.school_or_404(uai)
     class_name = _class_or_404(school, request.args.get("classe"))
-    accounts = dashboard.never_activated_of_class(school, class_name)
+    accounts = select_accounts(school, class_name=class_name)
     pupils = sum(1 for a in accounts if a.profile.value == "pupil")
     return render_template("admin/schools/bulk_letters.html", school=school,
                            class_name=class_name, count=len(accounts), pupils=pupils,
@@ -108,7 +109,7 @@ def bulk_letters(uai: str):
     if request.form.get("confirme") != "oui":
         flash(_("Cochez la case pour confirmer les nouveaux courriers."), "error")
         return back
-    count = len(dashboard.never_activated_of_class(school, class_name))
+    count = len(select_accounts(school, class_name=class_name))
     if count == 0:
         flash(_("Aucun compte jamais activé dans la classe %(name)s : aucun courrier à "
                 "imprimer.", name=class_name), "error")
