@@ -30,13 +30,10 @@ class Database:
         self.engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self._factory)
+        self._alone: tuple[Engine | None, Engine | None] = (None, None)  # see alone_engine
 
     def init_app(self, app: Flask) -> None:
-        # PostgreSQL: plan each statement on each run. psycopg prepares a statement after
-        # a few runs, and the server may then keep a generic plan made while a table was
-        # small (a sequential scan of refresh_tokens kept as the table grew).
-        self.engine = make_engine(app.config["DATABASE_URL"],
-                                  {"plan_cache_mode": "force_custom_plan"})
+        self.engine = make_engine(app.config["DATABASE_URL"])
         self._factory.configure(bind=self.engine)
         app.extensions["db"] = self
 
@@ -57,6 +54,26 @@ class Database:
                 self.session.rollback()
             self.session.remove()
 
+    def alone_engine(self) -> Engine:
+        """The engine of `alone` (SQLite: `engine`). PostgreSQL: one beside `engine`
+        (made at first use, and again when `engine` is replaced): the same database,
+        connections of its own, always in autocommit, and planning each statement on
+        each run. psycopg prepares a statement after a few runs, and the server may then
+        keep a generic plan made while a table was small: a sequential scan of
+        refresh_tokens was kept as the table grew. The request's statements (an account
+        by id, the standing of a sign-in) keep PostgreSQL's plan cache: planning them on
+        each run cost an authorization about 0.5 ms of the database's CPU
+        (bench/README.md, "Two pools")."""
+        if self.engine.dialect.name != "postgresql":
+            return self.engine
+        engine, alone = self._alone
+        if engine is not self.engine:
+            url = self.engine.url.render_as_string(hide_password=False)
+            alone = make_engine(url, {"plan_cache_mode": "force_custom_plan"},
+                                autocommit=True)
+            self._alone = (self.engine, alone)
+        return alone
+
     def alone(self, statement, params: dict):
         """Run ONE statement in a transaction of its own, committed at once, outside the
         request's; its first row (or None). For the token endpoint's statements that are
@@ -64,19 +81,17 @@ class Database:
         autocommit: no BEGIN and COMMIT round trips, a third of a token request's
         database time. One statement per call, by construction: what needs two runs in
         the request's transaction, or in `engine.begin()`."""
-        if self.engine.dialect.name == "postgresql":
-            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            conn = self.engine.begin()
-        with conn as conn:
+        engine = self.alone_engine()
+        with engine.connect() if engine is not self.engine else engine.begin() as conn:
             result = conn.execute(statement, params)
             return result.first() if result.returns_rows else None
 
 
-def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
+def make_engine(url: str, settings: dict[str, str] | None = None,
+                autocommit: bool = False) -> Engine:
     """An engine for `url`; SQLite gets WAL and foreign keys so it behaves like PostgreSQL.
     `settings`: PostgreSQL settings for its connections (trusted names and values; SQLite
-    ignores them)."""
+    ignores them). `autocommit` (PostgreSQL): every statement commits by itself."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
 
@@ -97,7 +112,8 @@ def make_engine(url: str, settings: dict[str, str] | None = None) -> Engine:
     connect_args = {} if "connect_timeout=" in url else {
         "connect_timeout": CONNECT_TIMEOUT_SECONDS}
     engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
-                           connect_args=connect_args)
+                           connect_args=connect_args,
+                           **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}))
     _checked_on_checkout(engine)
     if settings:
         # SET on each new connection (libpq "options" would replace the URL's own).

@@ -31,7 +31,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.retry import Retry
-from redis.sentinel import MasterNotFoundError, Sentinel
+from redis.sentinel import Sentinel
 
 from .base import StoreUnavailable
 from .redis import RedisStore

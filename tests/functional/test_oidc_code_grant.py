@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from idp.db import db
 from idp.models import Account, AccountState, AuditEvent, RefreshToken
 from idp.oidc.tokens import find_access_token
+from ..support.sql import listen, unlisten
 
 
 @pytest.fixture
@@ -252,11 +253,12 @@ def test_a_database_failure_after_the_code_is_taken_keeps_nothing(app, flow, rp,
         if statement.lstrip().startswith("INSERT INTO refresh_tokens"):
             raise OperationalError(statement, {}, ConnectionError("database unreachable"))
 
-    event.listen(db.engine, "before_cursor_execute", database_down)
+    with app.app_context():
+        found = listen(database_down)
     try:
         answer = flow.token(rp, code)
     finally:
-        event.remove(db.engine, "before_cursor_execute", database_down)
+        unlisten(found, database_down)
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
     assert answer.headers["Retry-After"] == "5"
     assert _refresh_rows(app) == rows

@@ -15,11 +15,11 @@ from importlib import import_module
 
 import pytest
 
-from idp.db import db
 from idp.keys import ring
 
 from ..support.browser import Browser
 from ..support.saml import BINDING_HTTP_REDIRECT
+from ..support.sql import engines
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("IDP_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -128,14 +128,15 @@ def test_the_first_request_after_a_restart_succeeds(private_postgres, client, fl
 @pytest.fixture
 def pings(private_postgres_app, monkeypatch):
     """The pings the pool sends before handing out a connection (counted, still sent)."""
-    dialect, sent = db.engine.dialect, []
-    real = dialect.do_ping
+    sent = []
+    with private_postgres_app.app_context():
+        dialects = {id(e.dialect): e.dialect for e in engines()}.values()  # db.alone's too
+    for dialect in dialects:
+        def counted(dbapi_conn, real=dialect.do_ping):
+            sent.append(dbapi_conn)
+            return real(dbapi_conn)
 
-    def counted(dbapi_conn):
-        sent.append(dbapi_conn)
-        return real(dbapi_conn)
-
-    monkeypatch.setattr(dialect, "do_ping", counted)
+        monkeypatch.setattr(dialect, "do_ping", counted)
     return sent
 
 

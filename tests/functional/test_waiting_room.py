@@ -14,6 +14,7 @@ import re
 import pytest
 
 from ..support.browser import Browser
+from ..support.sql import listen, unlisten
 
 WAITING = "/connexion/attente"
 
@@ -337,10 +338,6 @@ def test_a_replayed_hold_that_waits_on_keeps_its_seal_and_cookie(app, browser, m
 
 def test_a_reload_that_waits_on_looks_no_account_up(app, browser, make, busy):
     """The queue decides before the login view runs: a storm's reloads cost no query."""
-    from sqlalchemy import event
-
-    from idp.db import db
-
     parent = make.account()
     assert post_sign_in(browser, parent.identifier, parent.password).status_code == 503
     statements = []
@@ -348,11 +345,12 @@ def test_a_reload_that_waits_on_looks_no_account_up(app, browser, make, busy):
     def seen(conn, cursor, statement, *args):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", seen)
+    with app.app_context():
+        found = listen(seen)
     try:
         assert browser.get(WAITING).status_code == 503
     finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+        unlisten(found, seen)
     assert not [s for s in statements if "accounts" in s], statements
     busy.free()
     assert browser.get(WAITING, follow=False).status_code == 302  # then it signs in

@@ -1,4 +1,5 @@
-"""The SQL statements the app runs, recorded while a test says so (`statements.on`)."""
+"""The SQL statements the app runs, recorded while a test says so (`statements.on`), on
+each of its engines (`engines()`: the request's, and on PostgreSQL db.alone's)."""
 from __future__ import annotations
 
 import pytest
@@ -18,9 +19,28 @@ class Recorder:
             self.seen.append(statement)
 
 
+def engines() -> list:
+    """The engines the app runs statements on (call inside the app's context)."""
+    return list(dict.fromkeys([db.engine, db.alone_engine()]))
+
+
+def listen(fn) -> list:
+    """`fn` before every statement on every engine; returns what to give `unlisten`."""
+    found = engines()
+    for engine in found:
+        event.listen(engine, "before_cursor_execute", fn)
+    return found
+
+
+def unlisten(found: list, fn) -> None:
+    for engine in found:
+        event.remove(engine, "before_cursor_execute", fn)
+
+
 @pytest.fixture
 def statements(app):
     recorder = Recorder()
-    event.listen(db.engine, "before_cursor_execute", recorder)
+    with app.app_context():
+        found = listen(recorder)
     yield recorder
-    event.remove(db.engine, "before_cursor_execute", recorder)
+    unlisten(found, recorder)
