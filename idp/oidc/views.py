@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import error_page
+from ..i18n import speaks_to_a_pupil
 from ..signin.forms import LogoutForm
 from ..signin.engine import begin, deny_pending, fulfil_pending
 from ..signin.session import after_logout, current_account
@@ -44,6 +45,9 @@ def end_session():
                                               args.get("client_id"))
     except LogoutRequestError:
         return error_page(400, _("Déconnexion impossible"),
+                          _("La demande de déconnexion envoyée par le service est invalide. "
+                            "Tu peux te déconnecter depuis la page d'accueil.")
+                          if speaks_to_a_pupil() else
                           _("La demande de déconnexion envoyée par le service est invalide. "
                             "Vous pouvez vous déconnecter depuis la page d'accueil."))
     back = add_params_to_uri(target, [("state", args["state"])]) \

@@ -28,3 +28,14 @@ def test_a_services_logout_speaks_to_the_family_member(flow, rp, make, browser, 
     after = browser.submit("/oidc/logout", {"confirm": "1", "id_token_hint": id_token})
     assert after.status_code == 200 and all(words in _text(after) for words in done)
     assert all(words in _text(browser.client.get("/deconnecte")) for words in done)
+
+
+@pytest.mark.parametrize("pupil, words", [
+    (True, "Tu peux te déconnecter depuis la page d'accueil"),
+    (False, "Vous pouvez vous déconnecter depuis la page d'accueil")])
+def test_an_invalid_logout_request_speaks_to_the_signed_in_member(make, browser, pupil, words):
+    account = make.account(pupil=True) if pupil else make.account()
+    assert browser.sign_in(account).request.path == "/"
+    page = browser.client.get("/oidc/logout", query_string={"id_token_hint": "not-a-token"})
+    assert page.status_code == 400 and "Déconnexion impossible" in _text(page)
+    assert words in _text(page)
