@@ -50,12 +50,12 @@ def test_asking_for_more_asks_again(browser, make, third_party, gating):
     pupil = make.account(profile="pupil", first_name="Lou", class_name="4e B")
     browser.sign_in(pupil, start=authorize(browser, third_party, scope="openid profile"))
     page = browser.page
-    assert "Votre adresse électronique" not in page.text
+    assert "adresse électronique" not in page.text
     assert at_rp(browser.submit_page({"allow": "1"}), third_party)
     assert at_rp(authorize(browser, third_party, scope="openid"), third_party)  # less: fine
     page = authorize(browser, third_party, scope="openid profile education")
     assert page.request.path == "/consentement"
-    assert "Votre profil (élève), votre académie, votre établissement et votre classe" in page.text
+    assert "Ton profil (élève), ton académie, ton établissement et ta classe" in page.text
     assert at_rp(browser.submit_page({"allow": "1"}), third_party)
     [consent] = gating.rows(Consent, account_id=pupil.id)
     assert sorted(consent.claims) == ["education", "openid", "profile"]
@@ -171,6 +171,33 @@ def test_saml_consent_is_asked_remembered_and_refusal_is_request_denied(
     req_id, args = sp.authn_request()
     page = send(browser.client, args)
     assert page.status_code == 200 and sp.consume(page.text, req_id).name_id.text
+
+
+def test_the_consent_page_says_tu_to_a_pupil(browser, make, third_party, new_sp):
+    """A pupil reads "tu" on the whole page, the sentences of what is shared included
+    (OIDC scopes and SAML attributes); a parent reads "vous" (the tests above)."""
+    pupil = make.account(profile="pupil", first_name="Lou", class_name="4e B")
+    page = browser.sign_in(pupil, start=authorize(browser, third_party,
+                                                  scope="openid profile email"))
+    text = unescape(page.text)
+    assert page.request.path == "/consentement"
+    for words in ("Soutien scolaire souhaite accéder à tes informations",
+                  "Si tu autorises, ce service recevra",
+                  "Un identifiant technique qui te représente auprès de ce service (il ne "
+                  "contient ni ton nom ni ton mot de passe)",
+                  "Tes nom et prénom, et ton identifiant de connexion",
+                  "Ton adresse électronique",
+                  "Ton mot de passe n'est jamais transmis",
+                  "Si tu refuses, tu retourneras sur ce service"):
+        assert words in text, words
+    assert " vous " not in text.split("<main", 1)[1] and "Votre" not in text
+    _, page = _saml_sign_in(browser, new_sp(), pupil)  # signed in: straight to consent
+    text = unescape(page.text)
+    for words in ("SP sp.example souhaite accéder à tes informations",
+                  "Ton profil : élève ou représentant légal", "Ton nom", "Ton prénom",
+                  "Ton établissement"):
+        assert words in text, words
+    assert "Votre" not in text
 
 
 def test_saml_is_passive_with_consent_pending_is_no_passive(browser, make, new_sp, rp):
