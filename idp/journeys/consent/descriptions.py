@@ -127,14 +127,22 @@ def _saml(item: str, who: Reader) -> str | None:
     return _("L'information « %(name)s »", name=item)
 
 
+# SAML attributes that are the names: two of them (or the displayed name) say "your last
+# and first names" once, not in three sentences.
+_NAMES = {"sn", "givenName", "displayName"}
+
+
 def describe(protocol: str, items, account: Account | None = None) -> list[str]:
     """The sentences for what `items` release, each once, in the order asked."""
     who = Reader.unknown if account is None else (
         Reader.parent if account.profile == AccountProfile.parent else Reader.pupil)
     describe_one = _oidc if protocol == "oidc" else _saml
+    items = list(items)
+    names = _NAMES.intersection(items) if protocol != "oidc" else set()
     out: list[str] = []
     for item in items:
-        sentence = describe_one(item, who)
+        whole = item in names and (len(names) > 1 or item == "displayName")
+        sentence = _names(who) if whole else describe_one(item, who)
         if sentence is not None and sentence not in out:
             out.append(sentence)
     return out
