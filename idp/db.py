@@ -68,6 +68,8 @@ class Database:
             return self.engine
         engine, alone = self._alone
         if engine is not self.engine:
+            if alone is not None:
+                alone.dispose()  # the twin of an engine replaced since: its pool goes too
             url = self.engine.url.render_as_string(hide_password=False)
             alone = make_engine(url, {"plan_cache_mode": "force_custom_plan"},
                                 autocommit=True)

@@ -87,9 +87,9 @@ def export_csv(filters: AuditFilter, chunk: int = 2000) -> Iterator[str]:
             return
         for r in rows:
             yield csv_line([r.id, r.at.isoformat() if r.at else "", plain_cell(r.action),
-                             plain_cell(r.actor), plain_cell(r.target), plain_cell(r.ip),
-                             plain_cell(json.dumps(r.details or {}, ensure_ascii=False,
-                                              sort_keys=True))])
+                            plain_cell(r.actor), plain_cell(r.target), plain_cell(r.ip),
+                            plain_cell(json.dumps(r.details or {}, ensure_ascii=False,
+                                                  sort_keys=True))])
         last = rows[-1].id
 
 
