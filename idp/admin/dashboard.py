@@ -6,14 +6,10 @@ the accounts of their legal representatives (school records, RecordGuardianLink)
 with the classes of the pupils concerned; a representative with children in two classes
 counts in both, once in the school's total. Deleted accounts (tombstones) are left out.
 
-Every query reads one table through an index: the school's pupil records
-(pupil_records.school_id), their record links (record_guardian_links.pupil_record_id), the
-representative records and the accounts by primary key (`= ANY(array)`); so its
-cost follows the school's size (a large lycée: 3,000 pupils, 5,000 representatives),
-never the IdP's. Joined in one statement, PostgreSQL hashed whole tables (measured in
-bench/dashboard_bench.py). Figures are counted here; a list or a search puts its filters
-in the WHERE of the records' query (class, pupil) and the accounts' (state, origin,
-email, name).
+The population is read by school_population.py, one table at a time through an index,
+so its cost follows the school's size, never the IdP's. Figures are counted here; a list
+or a search puts its filters in the WHERE of the records' query (class, pupil) and the
+accounts' (state, origin, email, name).
 """
 from __future__ import annotations
 
@@ -21,14 +17,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, and_, any_, literal, not_, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import DateTime, and_, not_, or_, type_coerce
 
-from ..db import db
 from ..local_time import to_paris
-from ..models import (Account, AccountState, FranceConnectLink, PupilRecord,
-                      RecordGuardianLink, RepresentativeRecord, School)
+from ..models import Account, AccountState, FranceConnectLink, PupilRecord, School
 from ..models.base import as_utc
+from . import school_population as population
 from .spreadsheet import BOM, csv_line, plain_cell
 
 # Dashboard states (the school's words), from the account states.
@@ -94,101 +88,8 @@ _RAW_DEADLINE = type_coerce(Account.activation_deadline,
                             DateTime(timezone=True)).label("activation_deadline")
 
 
-CHUNK = 2000  # ids per IN list (SQLite's bound-parameter limit is far above)
-
-
-def _member_of(column, values: list) -> list:
-    """Conditions `column IN values`, one per statement to run. PostgreSQL: one
-    `= ANY(array)` (one parameter: psycopg spent 30 ms splitting a query of 2,000
-    parameters); elsewhere IN lists of CHUNK ids."""
-    if not values:
-        return []
-    if db.session.get_bind().dialect.name == "postgresql":
-        return [column == any_(literal(values, ARRAY(Integer)))]
-    return [column.in_(values[i:i + CHUNK]) for i in range(0, len(values), CHUNK)]
-
-
-@dataclass
-class _Pair:
-    """An account reached through one pupil record: the pupil's own account, or one of
-    the pupil's representatives."""
-    account_id: int
-    class_name: str | None
-    pupil_first: str
-    pupil_last: str
-
-
-def _run(stmt):
-    # Core execution on the session's connection: the ORM's result machinery cost more
-    # than the query for these thousands of plain rows.
-    return db.session.connection().execute(stmt)
-
-
-def _pairs(school: School, record_clauses=(), profile: str = "") -> list[_Pair]:
-    """Every (account, pupil record) pair of the school, narrowed by `record_clauses` on
-    the pupil record. Single-table queries, each on an index (pupil_records.school_id,
-    record_guardian_links.pupil_record_id, representative_records' primary key): joined
-    in one statement, PostgreSQL hashed whole tables that grow with the IdP."""
-    records = _run(
-        select(PupilRecord.id, PupilRecord.account_id, PupilRecord.class_name,
-               PupilRecord.first_name, PupilRecord.last_name)
-        .where(PupilRecord.school_id == school.id, *record_clauses)).all()
-    pairs = []
-    if profile != "parent":
-        pairs += [_Pair(r.account_id, r.class_name, r.first_name, r.last_name)
-                  for r in records if r.account_id is not None]
-    if profile != "pupil" and records:
-        by_id = {r.id: r for r in records}
-        links = []
-        for condition in _member_of(RecordGuardianLink.pupil_record_id, list(by_id)):
-            links += _run(
-                select(RecordGuardianLink.pupil_record_id,
-                       RecordGuardianLink.representative_record_id).where(condition)).all()
-        holders = {}
-        for condition in _member_of(RepresentativeRecord.id,
-                                    sorted({rep_id for _, rep_id in links})):
-            holders.update(_run(
-                select(RepresentativeRecord.id, RepresentativeRecord.account_id)
-                .where(condition, RepresentativeRecord.account_id.is_not(None))).all())
-        for record_id, rep_id in links:
-            if rep_id in holders:
-                r = by_id[record_id]
-                pairs.append(_Pair(holders[rep_id], r.class_name, r.first_name, r.last_name))
-    return _follow_merges(pairs)
-
-
-def _follow_merges(pairs: list[_Pair]) -> list[_Pair]:
-    """A record whose account the family merged into another ("Ajouter un enfant",
-    "Fusionner deux comptes") counts the account that took over: the school sees the
-    family's real account and its state (the retired one says so on its own page)."""
-    ids = sorted({p.account_id for p in pairs})
-    for _hop in range(3):  # an account merged into one merged later
-        moved = {}
-        for condition in _member_of(Account.id, ids):
-            moved.update(_run(select(Account.id, Account.merged_into_id).where(
-                condition, Account.merged_into_id.is_not(None))).all())
-        if not moved:
-            break
-        for pair in pairs:
-            pair.account_id = moved.get(pair.account_id, pair.account_id)
-        ids = sorted(set(moved.values()))
-    return pairs
-
-
-def _accounts(ids, columns, clauses=()) -> dict[int, object]:
-    """The rows of these accounts (not deleted, matching `clauses`), by primary key."""
-    fc = FranceConnectLink
-    cols = [Account.id, *columns, fc.created_account.label("fc_created")]
-    out = {}
-    for condition in _member_of(Account.id, sorted(set(ids))):
-        stmt = select(*cols).where(condition, Account.state != AccountState.deleted,
-                                   *clauses).outerjoin(fc, fc.account_id == Account.id)
-        out.update((row.id, row) for row in _run(stmt))
-    return out
-
-
 def _origin(row) -> str:
-    """The rule of journeys/franceconnect/service.origin, on a row: made by a first
+    """The rule of journeys/franceconnect/linked.origin, on a row: made by a first
     FranceConnect link (and no letter); else the school made it (a letter printed, or
     one still to come: J4 never makes a provisional account); else the family registered
     by SMS (J4)."""
@@ -199,7 +100,7 @@ def _origin(row) -> str:
 
 
 def _origin_clause(origin: str):
-    """_origin as SQL (the FranceConnect link outer-joined by _accounts)."""
+    """_origin as SQL (the FranceConnect link outer-joined by population.accounts)."""
     school_made = or_(Account.issued_at.is_not(None), Account.state == AccountState.provisional)
     fc_made = and_(FranceConnectLink.created_account.is_(True), Account.issued_at.is_(None))
     if origin == "franceconnect":
@@ -215,8 +116,8 @@ def _like(word: str):
 
 def figures(school: School) -> tuple[Figures, list[Figures]]:
     """The school's figures and each class's, classes in order."""
-    pairs = _pairs(school)
-    rows = _accounts([p.account_id for p in pairs], [Account.state, _RAW_DEADLINE])
+    pairs = population.pairs(school)
+    rows = population.accounts([p.account_id for p in pairs], [Account.state, _RAW_DEADLINE])
     states = {i: (_STATE_OF[r.state], r.activation_deadline) for i, r in rows.items()}
     total = Figures(None)
     for state, deadline in states.values():
@@ -279,12 +180,12 @@ class Filters:
 def search(school: School, filters: Filters) -> list[Member]:
     """The accounts of the school matching every filter, by name; for each, the classes
     and pupils through which it matched."""
-    pairs = _pairs(school, filters.record_clauses(), filters.profile)
-    rows = _accounts([p.account_id for p in pairs],
-                     [Account.identifier, Account.first_name, Account.last_name,
-                      Account.profile, Account.state, Account.email, Account.email_verified,
-                      Account.issued_at, _RAW_DEADLINE],
-                     filters.account_clauses())
+    pairs = population.pairs(school, filters.record_clauses(), filters.profile)
+    rows = population.accounts([p.account_id for p in pairs],
+                               [Account.identifier, Account.first_name, Account.last_name,
+                                Account.profile, Account.state, Account.email,
+                                Account.email_verified, Account.issued_at, _RAW_DEADLINE],
+                               filters.account_clauses())
     members: dict[int, Member] = {}
     for pair in pairs:
         row = rows.get(pair.account_id)

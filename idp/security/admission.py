@@ -11,7 +11,7 @@ hold at most `concurrency + waiters` threads of a worker, and `idp serve` gives 
 worker that many threads on top of its usual ones (admin/serve.py): the other requests
 always find a free thread. The verifications themselves run in `concurrency` threads of
 their own at niceness `verify_nice` (`run`), so the kernel serves the other requests
-first and argon2 gets the cycles left over. A slot is given back as soon as its
+first and argon2 gets the cycles left over (verify_threads.py). A slot is given back as soon as its
 check is over, not when the request ends (admitted.py).
 
 Fairness lives in the store, so it holds across processes and nodes: every sign-in that
@@ -33,18 +33,17 @@ import os
 import secrets
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..store import Store
-from . import admission_metrics as metrics
+from . import admission_metrics as metrics, admission_stats as stats
 from .admitted import Admitted
+from .verify_threads import VerifyThreads
 
 QUEUE = "signin"              # tickets of families waiting to sign in
 PROCESSES = "signin-processes"  # the live processes, to size the window
 POLL_SECONDS = 0.1            # a waiting thread looks at its rank this often
 PROCESS_LEASE = 30            # a process that stops renewing leaves the count
-STATS_TTL = 3 * 24 * 3600     # hourly counts for the console
 
 
 @dataclass
@@ -102,8 +101,7 @@ class Admission:
         # the kernel gives the cores to SSO, token and JWKS requests first and to argon2
         # what is left (0: in the request's thread, at its priority).
         self.verify_nice = max(0, int(verify_nice))
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_pid = 0
+        self._threads = VerifyThreads()
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
@@ -237,7 +235,7 @@ class Admission:
             self._free()
             raise
         metrics.admitted(time.monotonic() - started)
-        self._count("admitted")
+        stats.count(self.store, "admitted")
         now = time.monotonic()
         if self._admitted_at:
             self._admit_interval = 0.8 * self._admit_interval \
@@ -266,31 +264,17 @@ class Admission:
                 admitted.verified()
         if not self.enabled or not self.verify_nice:
             return verification(*args)
-        if self._pool is None or self._pool_pid != os.getpid():  # made after gunicorn forks
-            with self._lock:
-                if self._pool is None or self._pool_pid != os.getpid():
-                    self._pool = ThreadPoolExecutor(
-                        max_workers=self.concurrency, thread_name_prefix="argon2",
-                        initializer=_lower_priority, initargs=(self.verify_nice,))
-                    self._pool_pid = os.getpid()
-        return self._pool.submit(verification, *args).result()
+        return self._threads.run(self.concurrency, self.verify_nice, verification, *args)
 
     # -- what the console shows (every node: counts in the store, by hour) --------------
-    def _count(self, what: str) -> None:
-        self.store.incr(f"signin-stats:{what}:{int(time.time() // 3600)}", STATS_TTL)
-
     def _turned_away(self, reason: str) -> None:
         metrics.turned_away(reason)
-        self._count("turned_away")
+        stats.count(self.store, "turned_away")
 
     def hourly_counts(self, hours: int = 2) -> list[dict]:
-        """[{"hour": unix time of its start, "admitted": n, "turned_away": n}], newest
-        first: sign-ins let in and waiting pages answered, by the whole cluster."""
-        now = int(time.time() // 3600)
-        return [{"hour": h * 3600,
-                 **{what: int(self.store.get(f"signin-stats:{what}:{h}") or 0)
-                    for what in ("admitted", "turned_away")}}
-                for h in range(now, now - hours, -1)]
+        """Sign-ins let in and waiting pages answered by the whole cluster, per hour,
+        newest first (admission_stats.py)."""
+        return stats.hourly_counts(self.store, hours)
 
     # -- what an admitted sign-in gives back (admitted.py) ------------------------------
     def slot_freed(self, held_seconds: float) -> None:
@@ -312,11 +296,3 @@ class Admission:
 
 def _nothing() -> None:
     return None
-
-
-def _lower_priority(nice: int) -> None:
-    """Lower this thread's scheduling priority (Linux schedules threads one by one)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-    except (AttributeError, OSError):  # not Linux, or not allowed: normal priority
-        pass

@@ -4,7 +4,7 @@ Declared through the operations registry (`idp.metrics`, issue 16: multiprocess 
 under gunicorn, served at /metrics) when it is there, else as plain prometheus-client
 metrics of this process, so the module imports either way. Beside these per-process
 counts, `Admission` keeps cluster-wide hourly counts in the store for the console's home
-(admission.py `hourly_counts`), and the queue's length is read from the store at scrape
+(admission_stats.py), and the queue's length is read from the store at scrape
 time (`QueueCollector`).
 """
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ..new_device import service as new_device
 from ..signup.forms import CodeForm, EmptyForm, pupils_form_class
 from ..signup.messages import code_error, refusal_message
 from ..wayf.service import current_choice
-from . import linked, service
+from . import accounts, linked, service
 from .account_views import status as _status
 from .blueprint import bp
 from .forms import ExistingPasswordForm, PhoneForm, StartForm
@@ -224,7 +224,7 @@ def pupils(tx):
         return _page("pupils", tx, 400, form=form, rows=rows)
     try:
         account = service.decide(tx, listed, form.answers, form.dates)
-    except service.AlreadyLinked:
+    except accounts.AlreadyLinked:
         service.stop(tx, StopReason.already_linked)
         account = None
     if account is None:
