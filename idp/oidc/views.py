@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from authlib.common.urls import add_params_to_uri
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
-from ..errors import error_page
-from ..i18n import speaks_to_a_pupil
+from ..relying_parties import find, key_for
 from ..signin.forms import LogoutForm
 from ..signin.engine import begin, deny_pending, fulfil_pending
 from ..signin.session import after_logout, current_account
@@ -44,12 +42,7 @@ def end_session():
                                               args.get("post_logout_redirect_uri"),
                                               args.get("client_id"))
     except LogoutRequestError:
-        return error_page(400, _("Déconnexion impossible"),
-                          _("La demande de déconnexion envoyée par le service est invalide. "
-                            "Tu peux te déconnecter depuis la page d'accueil.")
-                          if speaks_to_a_pupil() else
-                          _("La demande de déconnexion envoyée par le service est invalide. "
-                            "Vous pouvez vous déconnecter depuis la page d'accueil."))
+        return render_template("errors/logout_refused.html"), 400
     back = add_params_to_uri(target, [("state", args["state"])]) \
         if target and args.get("state") else target
     if current_account() is None:
@@ -60,5 +53,13 @@ def end_session():
         return after_logout(back or url_for("login.logged_out"))
     return render_template("login/confirm_logout.html", form=form,
                            client_name=client.row.name if client else None,
+                           stay_url=_home_of(client),
                            hidden={k: args[k] for k in ("id_token_hint", "post_logout_redirect_uri",
                                                        "state", "client_id") if args.get(k)})
+
+
+def _home_of(client) -> str | None:
+    """« Ne pas me déconnecter »: the home page of the service that asked (the one "Mes
+    services" links to), not its post_logout_redirect_uri, which means "logged out"."""
+    party = find(key_for("oidc", client.client_id)) if client else None
+    return party.home_url if party else None

@@ -12,7 +12,10 @@ status when an SP of the chain could not be logged out. The same chain runs when
 family logs out at the IdP itself or through OIDC RP-initiated logout.
 
 A signed request is acted on at once. An unsigned one (from an SP that does not sign)
-could be forged by any site, so the family confirms first (a POST with a CSRF token).
+could be forged by any site, so the family confirms first (a POST with a CSRF token), or
+chooses to stay signed in: the SP then gets a LogoutResponse saying so (Responder with the
+RequestDenied second-level code), nothing ended. A request refused by the checks gets our
+"Déconnexion impossible" page (400), its reason logged and audited, never shown.
 
 What is not done: SOAP back-channel logout to SAML SPs (an SP listing only a SOAP
 SingleLogoutService is not told and keeps its own session until it ends: the logout is
@@ -66,10 +69,26 @@ def slo_endpoints(server, entity_id: str, binding: str) -> list[dict]:
         return []
 
 
-def answer(idp: SamlIdp, data: dict, partial: bool = False):
+def _status(partial: bool, declined: bool):
+    """None (Success), Success/PartialLogout, or Responder/RequestDenied."""
+    if declined:
+        return samlp.Status(
+            status_code=samlp.StatusCode(value=samlp.STATUS_RESPONDER, status_code=samlp.StatusCode(
+                value=samlp.STATUS_REQUEST_DENIED)),
+            status_message=samlp.StatusMessage(text="The user chose to stay signed in"))
+    if partial:
+        return samlp.Status(status_code=samlp.StatusCode(
+            value=samlp.STATUS_SUCCESS, status_code=samlp.StatusCode(
+                value=samlp.STATUS_PARTIAL_LOGOUT)))
+    return None
+
+
+def answer(idp: SamlIdp, data: dict, partial: bool = False, declined: bool = False):
     """The signed LogoutResponse to the SP, or our logged-out page when it has no SLO.
     `partial`: Success with the PartialLogout second-level code (SAML core 3.7.3.2: the
-    logout could not be propagated to every SP of the session)."""
+    logout could not be propagated to every SP of the session). `declined`: the family
+    chose to stay signed in, nothing ended: Responder with the RequestDenied second-level
+    code (SAML core 3.2.2.2), the protocol's "not logged out"."""
     sp = find_sp(data["sp"])
     server = idp.server_for(sp)
     other = BINDING_HTTP_POST if data["binding"] == BINDING_HTTP_REDIRECT else BINDING_HTTP_REDIRECT
@@ -80,12 +99,12 @@ def answer(idp: SamlIdp, data: dict, partial: bool = False):
             destination = endpoint.get("response_location") or endpoint["location"]
             break
     else:
+        if declined:  # still signed in: the IdP's home page
+            return redirect(url_for("home.index"))
         if partial:  # not "logged out of every service" when some SP was not
             return render_template("saml/logged_out_partial.html")
         return redirect(url_for("login.logged_out"))
-    status_obj = None if not partial else samlp.Status(
-        status_code=samlp.StatusCode(value=samlp.STATUS_SUCCESS, status_code=samlp.StatusCode(
-            value=samlp.STATUS_PARTIAL_LOGOUT)))
+    status_obj = _status(partial, declined)
     issuer = Issuer(text=idp.entity_id, format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity")
     common = dict(in_response_to=data["request_id"], destination=destination)
     if binding == BINDING_HTTP_REDIRECT:

@@ -21,6 +21,7 @@ from ..extensions import store
 from ..signin.forms import LogoutForm
 from ..signin import PendingAuthorization
 from ..signin.engine import begin, deny_pending, fulfil_pending
+from ..signin.session import current_account
 from . import logout, logout_chain
 from .adapter import idp
 from .requests import (SamlRequestError, decode, find_sp, parse_authn_request,
@@ -41,8 +42,19 @@ def refused(exc: SamlRequestError):
                         reason=exc.reason))
 
 
+def logout_refused(exc: SamlRequestError):
+    """A LogoutRequest we will not act on: our logout page (tu/vous), the reason for the
+    operators only (log and audit trail), never shown to the family."""
+    log.info("SAML logout request refused: %s", exc.reason)
+    record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
+           reason=exc.reason[:200])
+    return render_template("errors/logout_refused.html"), 400
+
+
 @bp.errorhandler(SamlRequestError)
 def _refused(exc):
+    if (request.endpoint or "").startswith("saml.slo_"):  # single logout, any step
+        return logout_refused(exc)
     return refused(exc)
 
 
@@ -150,6 +162,20 @@ def _logout(data: dict):
                            client_name=sp.name)
 
 
+def _kept_request():
+    """The LogoutRequest kept for the confirmation page, taken (single use) when the form
+    holds: (data, None); else (None, the answer to give instead)."""
+    key = request.form.get("key", "")
+    if not LogoutForm().validate_on_submit() or not 0 < len(key) <= 64:
+        return None, redirect(url_for("home.index"))
+    data = store().take(f"saml:slo-confirm:{key}")
+    if data is None:
+        return None, (render_template("errors/expired.html"), 400)
+    if not logout.concerns_this_session(data):  # ended meanwhile (another tab): Success
+        return None, logout.answer(idp(), data)
+    return data, None
+
+
 @bp.get("/slo/reponse/<key>")
 def slo_answer(key: str):
     """After an upstream provider's logout (FranceConnect): SP A's LogoutResponse."""
@@ -158,14 +184,19 @@ def slo_answer(key: str):
 
 @bp.post("/slo/confirm")
 def slo_confirm():
-    form = LogoutForm()
-    key = request.form.get("key", "")
-    if not form.validate_on_submit() or not 0 < len(key) <= 64:
-        return redirect(url_for("home.index"))
-    data = store().take(f"saml:slo-confirm:{key}")
+    data, instead = _kept_request()
     if data is None:
-        return render_template("errors/expired.html"), 400
-    if not logout.concerns_this_session(data):
-        return logout.answer(idp(), data)
+        return instead
     logout.log_out(data)
     return logout_chain.begin(idp(), {"saml": data}, skip_sp=data["sp"])
+
+
+@bp.post("/slo/rester")
+def slo_stay():
+    """« Ne pas me déconnecter »: nothing ends; the SP that asked is told so (Responder,
+    RequestDenied) and the family goes back to it."""
+    data, instead = _kept_request()
+    if data is None:
+        return instead
+    record("saml_logout_declined", actor=current_account().identifier, target=data["sp"][:128])
+    return logout.answer(idp(), data, declined=True)

@@ -1,10 +1,15 @@
 """The logout pages say "tu" to a pupil and "vous" to a parent: the question a service's
-logout asks (OIDC and SAML share it) and the page after it."""
+logout asks (OIDC and SAML share it), in words that hold for a girl and a boy, the page
+after it, and the page of a logout request we refuse (no library text on it)."""
 from __future__ import annotations
 
 import html
+import logging
 
 import pytest
+from saml2 import BINDING_HTTP_REDIRECT
+
+from tests.support.saml import send
 
 
 def _text(page) -> str:
@@ -12,9 +17,9 @@ def _text(page) -> str:
 
 
 @pytest.mark.parametrize("pupil, asked, done", [
-    (True, ["demande ta déconnexion", "Tu seras déconnecté de tous les services"],
+    (True, ["demande ta déconnexion", "Ta session sera fermée dans tous les services"],
      ["Tu es déconnecté", "Pense à fermer ton navigateur"]),
-    (False, ["demande votre déconnexion", "Vous serez déconnecté de tous les services"],
+    (False, ["demande votre déconnexion", "Votre session sera fermée dans tous les services"],
      ["Vous êtes déconnecté", "Pensez à fermer votre navigateur"])])
 def test_a_services_logout_speaks_to_the_family_member(flow, rp, make, browser, pupil, asked,
                                                        done):
@@ -23,6 +28,8 @@ def test_a_services_logout_speaks_to_the_family_member(flow, rp, make, browser, 
     id_token = flow.tokens_for(rp, account)["id_token"]
     page = browser.client.get("/oidc/logout", query_string={"id_token_hint": id_token})
     assert page.status_code == 200 and all(words in _text(page) for words in asked)
+    assert "seras déconnecté" not in _text(page) and "serez déconnecté" not in _text(page)
+    assert "Ne pas me déconnecter" in _text(page) and "Rester connecté" not in _text(page)
     browser.page = page
     # Signed out: the page after it (no return address given) speaks as the device chose.
     after = browser.submit("/oidc/logout", {"confirm": "1", "id_token_hint": id_token})
@@ -39,3 +46,44 @@ def test_an_invalid_logout_request_speaks_to_the_signed_in_member(make, browser,
     page = browser.client.get("/oidc/logout", query_string={"id_token_hint": "not-a-token"})
     assert page.status_code == 400 and "Déconnexion impossible" in _text(page)
     assert words in _text(page)
+
+
+def _refused_logouts(sp, stranger, name_id="nobody"):
+    """Three LogoutRequests over the Redirect binding we refuse: from an SP we do not
+    know, with a signature that does not verify, and one that does not even decode."""
+    _, unknown = stranger.logout_request(name_id, binding=BINDING_HTTP_REDIRECT)
+    _, good = sp.logout_request(name_id, binding=BINDING_HTTP_REDIRECT)
+    forged = dict(good, query=good["query"].replace("Signature=", "Signature=AAAA"))
+    garbled = {"url": "/saml/slo/redirect", "query": "SAMLRequest=bm90LWRlZmxhdGVk"}
+    return {"unknown SP": unknown, "bad signature": forged, "unparsable": garbled}
+
+
+@pytest.mark.parametrize("pupil, words", [
+    (True, "Tu peux te déconnecter depuis la page d'accueil"),
+    (False, "Vous pouvez vous déconnecter depuis la page d'accueil")])
+def test_a_refused_saml_logout_request_gets_a_logout_page(make, browser, new_sp, caplog,
+                                                          pupil, words):
+    caplog.set_level(logging.INFO, logger="idp.saml.views")
+    account = make.account(pupil=True) if pupil else make.account()
+    assert browser.sign_in(account).request.path == "/"
+    sp, stranger = new_sp(), new_sp(host="stranger.example", register=False)
+    for why, args in _refused_logouts(sp, stranger).items():
+        caplog.clear()
+        page = send(browser.client, args)
+        text = _text(page)
+        assert page.status_code == 400, why
+        assert "Déconnexion impossible" in text and words in text, why
+        assert "Demande de connexion invalide" not in text, why
+        # The reason is for the operators (the log, the audit trail), not on the page.
+        reasons = [r.getMessage().split(": ", 1)[1] for r in caplog.records
+                   if r.getMessage().startswith("SAML logout request refused")]
+        assert len(reasons) == 1 and reasons[0] not in text, why
+        assert "stranger.example" not in text and "Error" not in text, why
+    assert browser.get("/").request.path == "/"  # nothing ended
+
+
+def test_a_refused_saml_logout_request_says_vous_to_nobody_signed_in(client, new_sp):
+    sp, stranger = new_sp(), new_sp(host="stranger.example", register=False)
+    page = send(client, _refused_logouts(sp, stranger)["unknown SP"])
+    assert page.status_code == 400 and "Déconnexion impossible" in _text(page)
+    assert "Vous pouvez vous déconnecter depuis la page d'accueil" in _text(page)

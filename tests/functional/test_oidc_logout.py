@@ -73,3 +73,23 @@ def test_logout_without_session_goes_back_to_the_registered_uri(flow, rp, parent
     response = _logout(stranger, id_token_hint=id_token,
                        post_logout_redirect_uri="https://ent.example/")
     assert response.status_code == 302 and response.location == "https://ent.example/"
+
+
+def test_not_logging_out_goes_back_to_the_services_home_page(flow, parent, browser, make):
+    """« Ne pas me déconnecter »: the service's home page (the one "Mes services" links
+    to), not its post_logout_redirect_uri, which is where a logged-out family lands."""
+    pronote = make.oidc_client(redirect_uris=["https://pronote.example/auth/callback"],
+                               post_logout_redirect_uris=["https://pronote.example/au-revoir"])
+    id_token = flow.tokens_for(pronote, parent)["id_token"]
+    page = _logout(browser, id_token_hint=id_token,
+                   post_logout_redirect_uri="https://pronote.example/au-revoir")
+    assert page.status_code == 200 and "Ne pas me déconnecter" in page.text
+    assert 'href="https://pronote.example/">Ne pas me déconnecter' in page.text
+    assert "au-revoir" not in page.text.split("Ne pas me déconnecter")[0].rsplit("<a", 1)[1]
+    assert browser.get("/").request.path == "/"  # still signed in
+
+
+def test_not_logging_out_of_an_unnamed_logout_stays_on_our_home_page(flow, rp, parent, browser):
+    flow.tokens_for(rp, parent)
+    page = _logout(browser)  # no hint, no client: nobody to go back to
+    assert page.status_code == 200 and 'href="/">Ne pas me déconnecter' in page.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs
 
@@ -129,3 +130,42 @@ def test_saml_logout_notifies_the_oidc_rps_of_the_session(app, flow, browser, ma
         assert deliver_due().sent == 1  # the outbox worker's pass
     assert len(_Receiver.received) == 1 and "logout_token" in _Receiver.received[0]
     assert signed_out(browser)
+
+
+def _redirect_xml(location: str) -> str:
+    """The XML of a message sent over the Redirect binding (base64 of raw DEFLATE)."""
+    return zlib.decompress(base64.b64decode(decode_redirect_query(location)["SAMLResponse"]),
+                           -15).decode()
+
+
+def test_staying_signed_in_tells_the_sp_nothing_was_ended(browser, signed_in):
+    """« Ne pas me déconnecter » on the confirmation of an unsigned request: the SP gets a
+    signed LogoutResponse Responder/RequestDenied (SAML core 3.2.2.2: not logged out)."""
+    sp, _, name_id, _ = signed_in
+    req_id, args = sp.logout_request(name_id, sign=False)
+    page = send(browser.client, args)
+    assert "Ne pas me déconnecter" in page.text and 'formaction="/saml/slo/rester"' in page.text
+    browser.page = page
+    key = post_form(page.text)[1]["key"]
+    answer = browser.submit("/saml/slo/rester", {"key": key}, follow=False)
+    assert answer.status_code == 303 and answer.location.startswith(sp.slo + "?")
+    query = decode_redirect_query(answer.location)
+    assert query["RelayState"] == "bye" and query["Signature"]
+    xml = _redirect_xml(answer.location)
+    assert "LogoutResponse" in xml and f'InResponseTo="{req_id}"' in xml
+    assert 'StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"' in xml
+    assert 'Value="urn:oasis:names:tc:SAML:2.0:status:RequestDenied"' in xml
+    assert ":Success" not in xml
+    assert not signed_out(browser)
+    # The key was single use: neither answer can be given again.
+    again = browser.submit("/saml/slo/confirm", {"key": key}, follow=False)
+    assert again.status_code == 400 and not signed_out(browser)
+
+
+def test_staying_signed_in_needs_the_csrf_token(browser, signed_in):
+    sp, _, name_id, _ = signed_in
+    _, args = sp.logout_request(name_id, sign=False)
+    key = post_form(send(browser.client, args).text)[1]["key"]
+    answer = browser.client.post("/saml/slo/rester", data={"key": key})
+    assert answer.status_code == 400 and answer.location is None  # nothing sent to the SP
+    assert not signed_out(browser)
