@@ -9,7 +9,8 @@ each process writes its values to memory-mapped files in METRICS_DIR (IDP_METRIC
 every process (`collect()`). gunicorn's `child_exit` hook calls `worker_exited(pid)`
 (prometheus_client's `mark_process_dead`: a dead worker's live gauges are dropped; its
 counters stay in the totals). Without METRICS_DIR (tests, `flask run`) the values live
-in this process.
+in this process. A one-shot `idp worker --once` (cron) writes to the same directory
+under a slot instead of its pid (`enable_one_shot`), so its counts reach /metrics too.
 
 How to add a metric
 -------------------
@@ -31,7 +32,9 @@ How to add a metric
 """
 from __future__ import annotations
 
+import fcntl
 import glob
+import itertools
 import os
 import shutil
 
@@ -41,6 +44,7 @@ from prometheus_client import multiprocess
 
 _DECLARED: list = []  # every metric made by the helpers (enable_multiprocess re-binds them)
 _COLLECTORS: list = []  # scrape-time collectors: callables(app) -> Collector
+_SLOT_LOCKS: list = []  # a one-shot run's slot, held until the process exits
 
 
 def counter(name: str, documentation: str, labelnames=()) -> Counter:
@@ -82,13 +86,48 @@ REQUEST_SECONDS = histogram("idp_request_duration_seconds", "Time to answer a re
 
 
 # --- Multiprocess mode ---------------------------------------------------------------
-def enable_multiprocess(directory: str) -> None:
-    """Write this process's values to `directory` (before it forks workers).
+def enable_multiprocess(directory: str, process_identifier=None) -> None:
+    """Write this process's values to `directory` (before it forks workers), in files
+    named for its pid, or for `process_identifier()` when given (enable_one_shot).
 
     prometheus-client picks its value class when first imported, from
     PROMETHEUS_MULTIPROC_DIR; `idp` is imported before `idp serve` reads its settings, so
     the class is switched here and the metrics already declared are bound again (only
     unlabelled ones hold a value before their first `labels()`)."""
+    _check_writable(directory)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    if process_identifier is not None:
+        values.ValueClass = values.MultiProcessValue(process_identifier)
+    elif not getattr(values.ValueClass, "_multiprocess", False):
+        values.ValueClass = values.MultiProcessValue()
+    for metric in _DECLARED:
+        if not metric._labelnames:  # noqa: SLF001 - re-create its value in the files
+            metric._metric_init()
+
+
+def enable_one_shot(directory: str) -> str:
+    """Multiprocess mode for a run that does one pass and exits (`idp worker --once`,
+    from cron). Files named for its pid would stay until the next start of `idp serve`
+    or `idp worker` (clear_dead_files), one set per run. It writes instead to the files
+    of a slot, "once-0" (or "once-1"... while other one-shot runs hold the first ones:
+    a lock file each, held until the process exits): a run counts on from the totals
+    its slot's earlier runs left, so /metrics adds up every one-shot run, in counters
+    that only grow. Returns the slot."""
+    _check_writable(directory)
+    for n in itertools.count():
+        lock = open(os.path.join(directory, f"once-{n}.lock"), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another one-shot run writes this slot's files now
+            lock.close()
+            continue
+        _SLOT_LOCKS.append(lock)
+        slot = f"once-{n}"  # no "_": prometheus-client splits file names on it
+        enable_multiprocess(directory, lambda: slot)
+        return slot
+
+
+def _check_writable(directory: str) -> None:
     try:
         os.makedirs(directory, exist_ok=True)
         probe = os.path.join(directory, f".write-test-{os.getpid()}")
@@ -96,12 +135,6 @@ def enable_multiprocess(directory: str) -> None:
         os.remove(probe)
     except OSError as exc:  # one line at start-up (idp serve, idp worker), not a traceback
         raise RuntimeError(f"METRICS_DIR {directory} is not writable: {exc.strerror}") from exc
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
-    if not getattr(values.ValueClass, "_multiprocess", False):
-        values.ValueClass = values.MultiProcessValue()
-    for metric in _DECLARED:
-        if not metric._labelnames:  # noqa: SLF001 - re-create its value in the files
-            metric._metric_init()
 
 
 def multiprocess_dir() -> str | None:
@@ -110,7 +143,8 @@ def multiprocess_dir() -> str | None:
 
 def clear_dead_files(directory: str) -> None:
     """Remove the files of processes no longer running (a restart of `idp serve` or
-    `idp worker`), keeping those of live ones (the worker beside the web, say)."""
+    `idp worker`), keeping those of live ones (the worker beside the web, say) and the
+    one-shot runs' slots (no pid in their names: their totals go on growing)."""
     for path in glob.glob(os.path.join(directory, "*.db")):
         try:
             pid = int(os.path.basename(path).rsplit("_", 1)[1][:-3])

@@ -81,6 +81,8 @@ def settings(tmp_path_factory):
         "DATABASE_URL": database_url,
         "KEY_ENCRYPTION_KEY": new_key_encryption_key(),
         "STORE_PATH": str(base / "store.sqlite3"),
+        # Where `idp worker --once` run by a test writes its metrics (not the repo's var/).
+        "METRICS_DIR": str(base / "metrics"),
         "STORE_PREFIX": f"idp-test-{secrets.token_hex(4)}:",
         # Cheap hashes keep the suite fast; the production cost is in config defaults.
         "ARGON2_TIME_COST": 1,

@@ -28,6 +28,12 @@ def worker(once, lifecycle, channels, as_json):
     with app_context():
         config = current_app.config
         if once:
+            # Its counters join the web's at /metrics through METRICS_DIR, in a slot's
+            # files that the next one-shot run counts on from (metrics.enable_one_shot).
+            try:
+                metrics.enable_one_shot(config["METRICS_DIR"])
+            except RuntimeError as exc:
+                fail(str(exc))
             report = deliver_due(channels=list(channels) or None)
             emit(report.as_dict(), as_json,
                  f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")

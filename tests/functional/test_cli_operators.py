@@ -127,7 +127,8 @@ def test_an_unwritable_metrics_directory_is_one_line(settings, tmp_path):
     not_a_directory = tmp_path / "a-file"
     not_a_directory.write_text("")
     wanted = str(not_a_directory / "metrics")  # under a file: refused, even to root
-    for command in (["serve", "--workers", "1", "--bind", "127.0.0.1:1"], ["worker"]):
+    for command in (["serve", "--workers", "1", "--bind", "127.0.0.1:1"], ["worker"],
+                    ["worker", "--once"]):
         result = _idp(settings, *command, METRICS_DIR=wanted)
         assert result.returncode == 1, (command, result.stderr[-500:])
         last = result.stderr.strip().splitlines()[-1]

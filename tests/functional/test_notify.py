@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,13 +11,14 @@ from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
 from idp import create_app
+from idp.config import PROJECT_ROOT
 from idp.db import db
 from idp.models import OutboxMessage
 from idp.notify import external_url, queue_email, queue_sms, register_sender
 from idp.notify.delivery import deliver_due
 from idp.security.onetime import LinkTokenError, consume_link_token, issue_link_token
 
-from ..support.cli import run_idp
+from ..support.served import settings_env
 from ..support.smtp import smtp_settings
 
 CONTEXT = {"first_name": "Marie", "identifier": "m.durand",
@@ -152,10 +155,33 @@ def test_sms_uses_the_same_outbox_and_a_registered_sender(app):
     assert sent == [("+33612345678", "Code : 123456")]
 
 
-def test_worker_once_from_the_cli(app, settings):
+def _worker_once(settings, metrics_dir) -> dict:
+    """`idp worker --once --json` in a process of its own, as cron runs it (in this one,
+    it would switch the test process's metrics to files)."""
+    done = subprocess.run([sys.executable, "-c", "from idp.cli import main; main()",
+                           "worker", "--once", "--json"], cwd=PROJECT_ROOT,
+                          env=settings_env(settings, METRICS_DIR=str(metrics_dir)),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)  # the dev outbox prints on stderr
+
+
+def test_worker_once_from_the_cli_counts_into_metrics(app, client, settings, tmp_path,
+                                                      monkeypatch):
+    """A one-shot run's deliveries reach /metrics through METRICS_DIR, where `idp
+    serve`'s workers write theirs; the next run counts on from them, in the same files."""
+    directory = tmp_path / "metrics"
     queue(app)
-    result = run_idp(settings, "worker", "--once", "--json")
-    assert json.loads(result.stdout)["sent"] == 1  # the dev outbox prints on stderr
+    queue(app, to="paul@example.org")
+    assert _worker_once(settings, directory)["sent"] == 2
+    queue(app, to="lea@example.org")
+    assert _worker_once(settings, directory)["sent"] == 1
+    # /metrics as under `idp serve`: the files of every process in the directory added up.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    lines = client.get("/metrics").text.splitlines()
+    assert 'idp_outbox_deliveries_total{channel="email",outcome="sent"} 3.0' in lines
+    files = [path.name for path in directory.glob("*.db")]  # one slot's, not a set per run
+    assert files and all(name.endswith("_once-0.db") for name in files), files
 
 
 def test_link_tokens_are_single_use_bound_and_revocable(app, make):
