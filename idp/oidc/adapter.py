@@ -6,6 +6,7 @@ OpenID Connect error naming why a passive request cannot be answered.
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
@@ -14,13 +15,11 @@ from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredError,
                                       LoginRequiredError, RequestNotSupportedError,
                                       RequestURINotSupportedError)
-from flask import current_app, redirect, request, session
-from flask_babel import gettext as _
+from flask import current_app, redirect, render_template, request, session
 from sqlalchemy import select
 
 from ..audit import record
 from ..db import db
-from ..errors import error_page
 from ..models import RefreshToken
 from ..signin import PendingAuthorization, ProtocolAdapter
 from ..signin.adapter import RequestRefused
@@ -29,6 +28,8 @@ from . import claims_request, logout, tokens
 from .claims_request import ClaimsRequestError
 from .server import rebuild_request
 from .supported import ACR_VALUES
+
+log = logging.getLogger(__name__)
 
 # The step a passive request (prompt=none) would need -> the error it gets.
 PASSIVE_ERRORS = {"wayf": LoginRequiredError, "login": LoginRequiredError,
@@ -49,7 +50,8 @@ def server():
 
 def authorization_error(error: OAuth2Error, state: str | None = None):
     """Redirect with the error only to a redirect URI Authlib has verified for the
-    client; otherwise our own page (never an open redirect). RFC 9207: with `iss`."""
+    client; otherwise our own page (never an open redirect), the reason logged and
+    audited, never shown. RFC 9207: with `iss`."""
     if error.redirect_uri:
         params = [("error", error.error)]
         if error.description:
@@ -58,10 +60,13 @@ def authorization_error(error: OAuth2Error, state: str | None = None):
             params.append(("state", state or error.state))
         params.append(("iss", current_app.config["ISSUER"]))
         return redirect(add_params_to_uri(error.redirect_uri, params))
-    return error_page(400, _("Demande de connexion invalide"),
-                      _("Le service qui vous a envoyé ici a fait une demande invalide "
-                        "(%(reason)s). Retournez sur ce service et réessayez.",
-                        reason=error.description or error.error))
+    # No verified redirect URI: our page (tu/vous), the reason (Authlib's English text)
+    # for the operators only, as for a refused SAML request.
+    reason = f"{error.error}: {error.description}" if error.description else error.error
+    log.info("OIDC authorization request refused: %s", reason)
+    record("oidc_request_refused", target=(request.values.get("client_id") or "")[:128] or None,
+           reason=reason[:200])
+    return render_template("errors/sign_in_refused.html"), 400
 
 
 def _unsupported(params: dict) -> OAuth2Error | None:

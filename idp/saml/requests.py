@@ -38,7 +38,8 @@ RELAY_STATE_MAX = 512  # the bindings say 80 bytes; some SPs send more, none sen
 
 
 class SamlRequestError(ValueError):
-    """A request we will not act on. `reason` is for logs and the page (English, short)."""
+    """A request we will not act on. `reason` (English, short, may quote pysaml2) is for
+    the operators: the log and the audit trail, never the page."""
 
     def __init__(self, reason: str, sp: SAMLServiceProvider | None = None):
         super().__init__(reason)

@@ -12,11 +12,9 @@ import secrets
 from dataclasses import asdict
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from ..audit import record
-from ..errors import error_page
 from ..extensions import store
 from ..signin.forms import LogoutForm
 from ..signin import PendingAuthorization
@@ -33,13 +31,13 @@ HANDOFF_SECONDS = 120
 
 
 def refused(exc: SamlRequestError):
+    """An AuthnRequest we cannot answer (no SP to send an error Response to, or none we
+    may trust): our page (tu/vous), the reason for the operators only (log and audit
+    trail), never shown to the family."""
     log.info("SAML request refused: %s", exc.reason)
     record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
            reason=exc.reason[:200])
-    return error_page(400, _("Demande de connexion invalide"),
-                      _("Le service qui vous a envoyé ici a fait une demande invalide "
-                        "(%(reason)s). Retournez sur ce service et réessayez.",
-                        reason=exc.reason))
+    return render_template("errors/sign_in_refused.html"), 400
 
 
 def logout_refused(exc: SamlRequestError):
