@@ -176,7 +176,7 @@ def create_app(demo: Demo, registration: dict, issuer: str, others: list[dict]) 
         if request.args.get("state"):  # back from RP-initiated logout at the IdP
             try:
                 idp.validate_logout_response()
-                message = "Vous êtes déconnecté de ce service et de Connexion Scolarité."
+                message = "Votre session est fermée dans ce service et dans Connexion Scolarité."
             except OAuthError:
                 message = "Retour de déconnexion inattendu : il a été ignoré."
         return render(HOME, user=current(), message=message)
@@ -303,7 +303,7 @@ HOME = _LAYOUT_TOP + """
 <button type="submit" class="button">Se déconnecter</button></form>
 {% else %}
 <h1>Bienvenue sur {{ demo.name }}</h1>
-<p>Vous n'êtes pas connecté.</p>
+<p>Aucune session n'est ouverte.</p>
 <form method="get" action="/login"><button type="submit" class="button">Se connecter avec Connexion Scolarité</button></form>
 {% endif %}""" + _LAYOUT_END
 

@@ -236,7 +236,8 @@ def create_app(url: str, issuer: str) -> Flask:
             except Exception as exc:  # noqa: BLE001 - shown, the local session is gone anyway
                 return page("Déconnexion", f"<h1>Réponse de déconnexion refusée</h1>"
                                            f"<p>{escape(str(exc))}</p>"), 400
-        return page("Déconnecté", "<h1>Vous êtes déconnecté</h1><p><a href=\"/\">Accueil</a></p>")
+        return page("Déconnexion", "<h1>Votre session est fermée</h1>"
+                                    "<p><a href=\"/\">Accueil</a></p>")
 
     def logout_requested():
         """The IdP's LogoutRequest (HTTP-Redirect, signed query string required): every

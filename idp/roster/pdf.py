@@ -90,8 +90,8 @@ def _steps(letter, academy_name: str, sign_in_url: str) -> tuple[str, list[str]]
             "Choisis un nouveau mot de passe (8 caractères au moins, avec une majuscule, une "
             "minuscule, un chiffre et un caractère spécial) et saisis ta date de naissance.",
             "Saisis ton adresse mail et clique sur le lien du message « Activation de votre "
-            "compte » que tu recevras. Sans adresse mail, tu ne pourras pas retrouver seul ton "
-            "mot de passe en cas d'oubli : il faudra le redemander à l'établissement.",
+            "compte » que tu recevras. Sans adresse mail, tu ne pourras pas retrouver toi-même "
+            "ton mot de passe en cas d'oubli : il faudra le redemander à l'établissement.",
         ]
     return "Pour activer votre compte", [
         f"Rendez-vous à l'adresse {sign_in_url}, choisissez « Représentant légal » et "

@@ -43,7 +43,7 @@ def test_my_children_and_my_data(family, app, make, served_idp):
     family.goto(base + "/compte/fusionner")
     family.submit({"Identifiant de votre autre compte": parent.identifier,
                    "Mot de passe de votre autre compte": parent.password})
-    assert "C'est l'identifiant du compte sur lequel" in family.text() \
+    assert "C'est l'identifiant du compte utilisé en ce moment" in family.text() \
         or "Cochez la case" in family.text()
 
     family.goto(base + "/compte/mes-donnees")

@@ -116,7 +116,7 @@ def test_family_signs_in_at_the_ent_then_pronote_then_logs_out(family, demo, set
     assert urlsplit(family.page.url).path == "/oidc/logout", family.page.url
     family.click("main button[type=submit]")
     assert family.page.url.startswith(demo["ent"] + "/")
-    assert "Vous êtes déconnecté" in family.text()
+    assert "Votre session est fermée dans ce service" in family.text()
     assert deliver_outbox(settings, served_idp, "logout")["sent"] >= 1  # `idp worker`
     family.goto(demo["pronote"] + "/")
     assert SIGN_IN in family.text(), "PRONOTE still shows the family"

@@ -125,7 +125,7 @@ def test_an_unreachable_rp_does_not_slow_the_logout(app, flow, make, parent):
     rp = make.oidc_client(redirect_uris=["https://ent.example/callback"],
                           backchannel_logout_uri=f"http://127.0.0.1:{free_port()}/bc")
     flow.code_for(rp, parent)
-    assert "Vous êtes déconnecté" in _sign_out(flow.browser).text
+    assert "Votre session est fermée" in _sign_out(flow.browser).text
     with app.app_context():
         report = deliver_due()
     assert report.retried == 1 and "ConnectionError" in report.errors[0]["error"]

@@ -48,7 +48,7 @@ def test_sessions_on_two_devices_and_sign_out_everywhere(app, make, backchannel_
 
     computer.page = page
     done = computer.submit("/deconnexion-partout", {})
-    assert "Vous êtes déconnecté" in done.text
+    assert "Votre session est fermée" in done.text
     assert computer.get("/").request.path == "/connexion"
     assert phone.get("/").request.path == "/connexion"  # the other device too
     assert BackchannelReceiver.received == []  # queued in the outbox, not sent by the request
@@ -96,7 +96,7 @@ def test_consents_are_listed_and_each_can_be_withdrawn(app, browser, make, gatin
     page = browser.get("/")
     assert "Soutien scolaire" in page.text and "Orientation" in page.text
     text = unescape(page.text)
-    assert "Un accès à ces informations même quand vous n'êtes pas connecté" in text
+    assert "Un accès à ces informations même en votre absence" in text
     assert "Retirer l'autorisation donnée à Soutien scolaire" in text
     soutien_consent = next(c for c in gating.rows(Consent) if c.rp_key.endswith(soutien.client_id))
 

@@ -1,6 +1,7 @@
 """The logout pages say "tu" to a pupil and "vous" to a parent: the question a service's
-logout asks (OIDC and SAML share it), in words that hold for a girl and a boy, the page
-after it, and the page of a logout request we refuse (no library text on it)."""
+logout asks (OIDC and SAML share it), in words that hold for a girl and a boy, the pages
+after it (all services, or only some confirmed), and the page of a logout request we
+refuse (no library text on it)."""
 from __future__ import annotations
 
 import html
@@ -9,7 +10,7 @@ import logging
 import pytest
 from saml2 import BINDING_HTTP_REDIRECT
 
-from tests.support.saml import send
+from tests.support.saml import send, sign_in_via
 
 
 def _text(page) -> str:
@@ -18,9 +19,9 @@ def _text(page) -> str:
 
 @pytest.mark.parametrize("pupil, asked, done", [
     (True, ["demande ta déconnexion", "Ta session sera fermée dans tous les services"],
-     ["Tu es déconnecté", "Pense à fermer ton navigateur"]),
+     ["Ta session est fermée", "Pense à fermer ton navigateur"]),
     (False, ["demande votre déconnexion", "Votre session sera fermée dans tous les services"],
-     ["Vous êtes déconnecté", "Pensez à fermer votre navigateur"])])
+     ["Votre session est fermée", "Pensez à fermer votre navigateur"])])
 def test_a_services_logout_speaks_to_the_family_member(flow, rp, make, browser, pupil, asked,
                                                        done):
     account = make.account(pupil=True) if pupil else make.account()
@@ -34,6 +35,7 @@ def test_a_services_logout_speaks_to_the_family_member(flow, rp, make, browser, 
     # Signed out: the page after it (no return address given) speaks as the device chose.
     after = browser.submit("/oidc/logout", {"confirm": "1", "id_token_hint": id_token})
     assert after.status_code == 200 and all(words in _text(after) for words in done)
+    assert "déconnecté" not in _text(after)  # words that hold for a girl and a boy
     assert all(words in _text(browser.client.get("/deconnecte")) for words in done)
 
 
@@ -87,3 +89,26 @@ def test_a_refused_saml_logout_request_says_vous_to_nobody_signed_in(client, new
     page = send(client, _refused_logouts(sp, stranger)["unknown SP"])
     assert page.status_code == 400 and "Déconnexion impossible" in _text(page)
     assert "Vous pouvez vous déconnecter depuis la page d'accueil" in _text(page)
+
+
+@pytest.mark.parametrize("pupil, words", [
+    (True, ["Ta session est fermée", "pas confirmé ta déconnexion", "ferme ton navigateur"]),
+    (False, ["Votre session est fermée", "pas confirmé votre déconnexion",
+             "fermez votre navigateur"])])
+def test_the_partial_logout_page_speaks_to_the_family_member(make, browser, new_sp, pupil,
+                                                             words):
+    """Two SAML services without SLO endpoint: no LogoutResponse can go anywhere, the
+    family is told some services did not confirm, as the device chose ("tu", "vous")."""
+    account = make.account(pupil=True) if pupil else make.account()
+    browser.choose("pupil" if pupil else "parent")  # this device's profile (signed out)
+    asking = new_sp("sp-a.example", slo_bindings=())
+    mute = new_sp("sp-mute.example", slo_bindings=())
+    req_id, page = sign_in_via(browser, asking, account)
+    result = asking.consume(page.text, req_id)
+    req_id, page = sign_in_via(browser, mute, account)
+    assert mute.consume(page.text, req_id) is not None
+    _, args = asking.logout_request(result.name_id,
+                                    result.assertion.authn_statement[0].session_index)
+    end = send(browser.client, args)
+    assert end.status_code == 200 and all(w in _text(end) for w in words), _text(end)
+    assert "déconnecté" not in _text(end) and "sûr" not in _text(end)

@@ -102,7 +102,8 @@ def test_bad_merges_change_nothing(app, browser, make, case):
     if case == "not_active":
         update_account(app, other.id, state="deactivated")
     identifier, password, message = {
-        "own": (kept.identifier, kept.password, "C'est l'identifiant du compte sur lequel"),
+        "own": (kept.identifier, kept.password,
+                "C'est l'identifiant du compte utilisé en ce moment"),
         "wrong": (other.identifier, "Pas-le-bon-2026!", "Identifiant ou mot de passe incorrect"),
         "unknown": ("z.personne9", other.password, "Identifiant ou mot de passe incorrect"),
         "pupil": (pupil.identifier, pupil.password, "un compte d'élève ne peut pas être fusionné"),

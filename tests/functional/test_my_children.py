@@ -190,7 +190,7 @@ def test_a_lycee_pupil_manages_their_own_account(app, browser, make):
     family = _signed_in_family(app, browser, make, class_name="2nde B")
     pupil = family.pupils[0]
     listing = unescape(browser.get("/compte/enfants").text)
-    assert "Au lycée, votre enfant gère lui-même son compte" in listing
+    assert "Au lycée, votre enfant gère son compte de façon autonome" in listing
     page = _post(browser, f"/compte/enfants/{pupil.id}/mot-de-passe")
     assert page.request.path == "/compte/enfants"
     assert "Votre enfant est au lycée" in unescape(page.text)

@@ -22,7 +22,7 @@ def test_the_button_asks_for_confirmation_and_changes_nothing(app, browser, make
         assert "<h1>Donner un mot de passe provisoire à Enfant0 Martin ?</h1>" in text
         assert "Collège Jean Moulin" in text and "5e A" in text
         assert "Le mot de passe actuel de votre enfant cessera aussitôt de fonctionner" in text
-        assert "votre enfant choisira lui-même un nouveau mot de passe" in text
+        assert "votre enfant choisira son propre nouveau mot de passe" in text
         assert "n'a pas de date d'expiration" in text
         assert 'name="confirm" value="1"' in page.text and 'name="csrf_token"' in page.text
         assert f'action="{path}"' in page.text

@@ -103,7 +103,7 @@ def test_a_representative_dropped_from_a_pupil_loses_the_link(app, school):
 
 
 def test_a_link_the_family_declined_is_not_made_again(app, school):
-    """J4: "je ne suis pas le représentant légal de cet élève" outlives re-imports."""
+    """J4: "je ne représente pas légalement cet élève" outlives re-imports."""
     from idp.models import DeclinedGuardianLink
 
     run_import(app, SAMPLE.read_bytes())

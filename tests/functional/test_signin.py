@@ -147,7 +147,7 @@ def test_logout_is_a_post_with_csrf(browser, make):
     assert browser.client.post("/deconnexion").status_code == 400
     assert browser.get("/").request.path == "/"
     page = browser.logout()
-    assert "Vous êtes déconnecté" in page.text
+    assert "Votre session est fermée" in page.text
     assert browser.get("/").request.path == "/connexion"
 
 

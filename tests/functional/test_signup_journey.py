@@ -58,8 +58,8 @@ def test_whole_journey_from_an_rp_back_to_it(app, browser, make, flow):
     page = signup.code()
     assert page.request.path == "/inscription/eleves"
     for text in ("Je confirme mon lien avec l'élève", "Lucas Petit", "Collège 0540042A",
-                 "Je suis le représentant légal de cet élève",
-                 "Je ne suis pas le représentant légal de cet élève", "Né(e) le",
+                 "Je représente légalement cet élève",
+                 "Je ne représente pas légalement cet élève", "Date de naissance",
                  "JJ", "MM", "AAAA", "Confirmer"):
         assert text in page.text, text
     page = signup.pupils(("yes", "20", "05", "2013"))

@@ -69,7 +69,7 @@ def test_sso_and_single_logout_between_ent_and_pronote(demo, settings, served_id
     assert browser.url.startswith(demo["idp"] + "/oidc/logout"), browser.url
     page = browser.submit()  # "Me déconnecter" on the IdP's confirmation page
     assert urlsplit(browser.url)._replace(query="").geturl() == ent + "/", browser.url
-    assert "Vous êtes déconnecté" in page.text and SIGN_IN in page.text
+    assert "Votre session est fermée dans ce service" in page.text and SIGN_IN in page.text
 
     # PRONOTE hears it through the back channel, without the browser: the notice went
     # to the outbox, and the worker posts it.

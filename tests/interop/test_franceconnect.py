@@ -130,7 +130,8 @@ def test_sso_to_the_ent_and_teleservices_after_franceconnect(app, franceconnect_
         page = family.browser.submit()  # « Me déconnecter » on the IdP's page
         assert len(franceconnect_idp.logouts()) == before + 1
         assert family.browser.visited("/franceconnect/deconnexion")
-        assert "Vous êtes déconnecté" in page.text, (family.browser.url, page.text[:500])
+        assert "Votre session est fermée dans ce service" in page.text, (family.browser.url,
+                                                                         page.text[:500])
 
 
 def _unavailable(family, page):

@@ -82,10 +82,10 @@ def _oidc(item: str, who: Reader) -> str | None:
     if item == "offline_access":
         days = current_app.config["REFRESH_TOKEN_DAYS"]
         if pupil:
-            return _("Un accès à ces informations même quand tu n'es pas connecté, "
-                     "pendant %(days)s jours au plus", days=days)
-        return _("Un accès à ces informations même quand vous n'êtes pas connecté, pendant "
-                 "%(days)s jours au plus", days=days)
+            return _("Un accès à ces informations même en ton absence, pendant %(days)s "
+                     "jours au plus", days=days)
+        return _("Un accès à ces informations même en votre absence, pendant %(days)s "
+                 "jours au plus", days=days)
     return _("L'information « %(name)s »", name=item)
 
 

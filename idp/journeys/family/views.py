@@ -31,9 +31,9 @@ def _not_found():
 
 
 def _refused(reason: str):
-    flash(_("Votre enfant est au lycée : il gère lui-même son compte. S'il a oublié son mot "
-            "de passe, il peut utiliser « Mot de passe oublié ? » ou s'adresser à son "
-            "établissement.") if reason == "level" else
+    flash(_("Votre enfant est au lycée et gère son compte de façon autonome. En cas d'oubli "
+            "du mot de passe, « Mot de passe oublié ? » ou son établissement peuvent "
+            "l'aider.") if reason == "level" else
           _("Le compte de votre enfant a été désactivé par l'établissement : seul "
             "l'établissement peut le réactiver. Contactez-le."), "error")
     return redirect(url_for("family.children")), 303
@@ -102,7 +102,7 @@ def temporary_password(pupil_id: int):
 
 MERGE_ERRORS = {
     merge.MergeRefused.own: lambda: _(
-        "C'est l'identifiant du compte sur lequel vous êtes connecté. Saisissez celui de "
+        "C'est l'identifiant du compte utilisé en ce moment. Saisissez celui de "
         "votre autre compte."),
     merge.MergeRefused.credentials: lambda: _(
         "Identifiant ou mot de passe incorrect. Vérifiez-les (majuscules, minuscules)."),

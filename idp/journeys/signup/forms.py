@@ -81,8 +81,8 @@ class EmptyForm(FlaskForm):
     """"Renvoyer le SMS": the CSRF token is the point."""
 
 
-LINK_CHOICES = [("yes", _l("Je suis le représentant légal de cet élève")),
-                ("no", _l("Je ne suis pas le représentant légal de cet élève"))]
+LINK_CHOICES = [("yes", _l("Je représente légalement cet élève")),
+                ("no", _l("Je ne représente pas légalement cet élève"))]
 
 
 class PupilsFormBase(FlaskForm):
@@ -125,8 +125,8 @@ class PupilsFormBase(FlaskForm):
         for n, pupil in enumerate(self.pupils):
             link = self[f"link_{n}"].data
             if link not in ("yes", "no"):
-                self[f"link_{n}"].errors = [_("Indiquez si vous êtes le représentant légal "
-                                              "de cet élève.")]
+                self[f"link_{n}"].errors = [_("Indiquez si vous représentez légalement "
+                                              "cet élève.")]
                 invalid = True
                 continue
             self.answers[str(pupil.id)] = link

@@ -52,7 +52,7 @@ def test_a_missing_link_or_date_is_said_beside_the_pupil_and_counts_nothing():
     failures = Failures()
     form = _form(failures, link_0="maybe", link_1="yes", day_1="", month_1="", year_1="")
     assert not form.validate()
-    assert form.link_0.errors == ["Indiquez si vous êtes le représentant légal de cet élève."]
+    assert form.link_0.errors == ["Indiquez si vous représentez légalement cet élève."]
     assert form.day_1.errors == ["Saisissez la date de naissance de l'élève : jour, mois et "
                                  "année (JJ MM AAAA)."]
     assert failures.tries == 3 and not form.no_tries_left
