@@ -30,6 +30,11 @@ from tests.support.served import HttpBrowser, free_port
 
 pytestmark = pytest.mark.interop
 ATTACKER, FAMILY = "127.0.0.5", "127.0.0.6"
+# A request in flight when its node is killed: nginx answers 502, or, when the node had
+# started answering, cuts the response (a chunked body left unfinished, a connection
+# closed); those are counted as LOST, not left to end a load thread with an exception.
+CUT = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+LOST = 0
 
 
 def new_rp(make):
@@ -125,6 +130,7 @@ def test_keys_rotated_on_one_node_are_published_by_every_node_within_2_s(
         assert kid not in [k["kid"] for k in keys_restored]  # signed with the new key
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_node_killed_under_load_costs_only_requests_in_flight(cluster, make):
     rp, statuses, after_kill, stop = new_rp(make), Counter(), Counter(), threading.Event()
     browsers = []
@@ -141,13 +147,24 @@ def test_a_node_killed_under_load_costs_only_requests_in_flight(cluster, make):
 
     def browse(browser, family):
         while not stop.is_set():
-            page = browser.http.get(cluster.url + "/compte", allow_redirects=False, timeout=30)
+            try:
+                page = browser.http.get(cluster.url + "/compte", allow_redirects=False,
+                                        timeout=30)
+            except CUT:
+                note(LOST)
+                continue
             note(page.status_code if family.identifier in page.text else -page.status_code)
 
     def introspect():
         while not stop.is_set():
-            note(requests.post(cluster.url + "/oidc/introspect", data={"token": "inconnu"},
-                               auth=(rp.client_id, rp.client_secret), timeout=30).status_code)
+            try:
+                page = requests.post(cluster.url + "/oidc/introspect",
+                                     data={"token": "inconnu"},
+                                     auth=(rp.client_id, rp.client_secret), timeout=30)
+            except CUT:
+                note(LOST)
+                continue
+            note(page.status_code)
 
     threads = [threading.Thread(target=browse, args=pair) for pair in browsers]
     threads += [threading.Thread(target=introspect) for _ in range(2)]
@@ -164,7 +181,7 @@ def test_a_node_killed_under_load_costs_only_requests_in_flight(cluster, make):
             thread.join(timeout=30)
     failed = {status: n for status, n in statuses.items() if status != 200}
     assert statuses[200] > 50, statuses
-    assert set(failed) <= {502} and sum(failed.values()) <= len(threads), statuses
+    assert set(failed) <= {502, LOST} and sum(failed.values()) <= len(threads), statuses
     assert set(after_kill) == {200} and after_kill[200] > 10, after_kill
     assert requests.get(cluster.node("node1").url + "/connexion", timeout=5).status_code == 200
     cluster.start_node("node2")  # for the tests after this one
