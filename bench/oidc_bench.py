@@ -889,6 +889,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--server-pool", type=int, default=0, metavar="N",
                     help="with --proxy: a second `idp serve`, N sync workers (--threads 1), "
                          "answers the servers' endpoints (token, userinfo, JWKS, discovery) "
+                         "and the authorization (request_lifecycle.NGINX_LOCATIONS), "
                          "as README \"Two pools\" deploys it")
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="PostgreSQL URL used to (re)create the bench database")
@@ -954,7 +955,7 @@ def main(argv: list[str] | None = None) -> int:
         "server": f"idp serve --workers {args.workers}"
                   + (f" --threads {args.threads}" if args.threads else "")
                   + f" on 127.0.0.1:{port}"
-                  + (f", servers' endpoints: idp serve --workers {args.server_pool} "
+                  + (f", servers' endpoints and SSO: idp serve --workers {args.server_pool} "
                      f"--threads 1 on 127.0.0.1:{servers.port}" if servers else "")
                   + (f", nginx on {public_port}" if nginx else ""),
         "machine": {"cores": os.cpu_count()}, "concurrency": args.concurrency,

@@ -12,8 +12,9 @@ IdP for both (bench/proxy.py); `--proxy-after`: for the after tree only (the bef
 measured direct, as its own bench did). `--no-access-log-too`: a third column, the after
 tree served with `--no-access-log` (the before tree had no access log: what the JSON
 access line of the operations issue costs). `--server-pool N` (with --proxy): the after
-tree deployed as README "Two pools" says, its servers' endpoints answered by N sync
-workers of their own (oidc_bench.py --server-pool; the SAML bench uses no such endpoint).
+tree deployed as README "Two pools" says, its servers' endpoints and OIDC authorizations
+answered by N sync workers of their own (oidc_bench.py --server-pool; the SAML bench's
+endpoints stay on the threaded pool).
 Prints, per figure, each column's range and
 its ratio of medians to the before tree's (progress on stderr, JSON with --json).
 """
@@ -96,7 +97,8 @@ def main() -> int:
     ap.add_argument("--no-access-log-too", action="store_true",
                     help="a third column: the after tree with idp serve --no-access-log")
     ap.add_argument("--server-pool", type=int, default=0, metavar="N",
-                    help="with --proxy: the after tree's servers' endpoints on N sync workers")
+                    help="with --proxy: the after tree's servers' endpoints and "
+                         "authorizations on N sync workers")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.server_pool and not args.proxy:

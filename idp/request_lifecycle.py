@@ -30,9 +30,16 @@ from flask import Flask, request
 SERVER_PATHS = frozenset({"/oidc/token", "/oidc/userinfo", "/oidc/introspect",
                           "/oidc/revoke", "/oidc/jwks"})
 WELL_KNOWN = "/.well-known/"
-# The same paths as nginx locations, for a pool of workers of their own (README "En
-# production", "Two pools"; deploy/nginx/idp.conf; scripts/reverse_proxy.py).
-NGINX_LOCATIONS = (*(f"= {path}" for path in sorted(SERVER_PATHS)), f"^~ {WELL_KNOWN}")
+# A browser request that never verifies a password nor waits for one: the OIDC
+# authorization (a signed-in family's single sign-on answers at once with its code; anyone
+# else is redirected to the sign-in page). A browser page: every hook runs on it.
+SSO_PATHS = frozenset({"/oidc/authorize"})
+# The paths a pool of sync workers of its own answers, as nginx locations (README "En
+# production", "Two pools"; deploy/nginx/idp.conf; scripts/reverse_proxy.py): the
+# servers' endpoints and the single sign-on, so a signed-in family's code flow (the
+# authorization, then its RP's token request) stays on that pool.
+NGINX_LOCATIONS = (*(f"= {path}" for path in sorted(SERVER_PATHS | SSO_PATHS)),
+                   f"^~ {WELL_KNOWN}")
 _EVERY_REQUEST = "idp_every_request"
 
 

@@ -67,10 +67,12 @@ def test_nginx_keeps_operator_endpoints_private():
 
 
 def test_nginx_sends_the_servers_endpoints_to_their_pool():
-    from idp.request_lifecycle import NGINX_LOCATIONS, SERVER_PATHS, WELL_KNOWN
+    from idp.request_lifecycle import NGINX_LOCATIONS, SERVER_PATHS, SSO_PATHS, WELL_KNOWN
 
     site = (DEPLOY / "nginx" / "idp.conf").read_text()
     routed = re.findall(r"location (\S+ \S+) \{ proxy_pass http://idp_servers; \}", site)
     assert routed == list(NGINX_LOCATIONS)
     assert "server 127.0.0.1:8001;" in site
-    assert NGINX_LOCATIONS == (*(f"= {p}" for p in sorted(SERVER_PATHS)), f"^~ {WELL_KNOWN}")
+    assert NGINX_LOCATIONS == (*(f"= {p}" for p in sorted(SERVER_PATHS | SSO_PATHS)),
+                               f"^~ {WELL_KNOWN}")
+    assert "= /oidc/authorize" in NGINX_LOCATIONS  # a signed-in code flow stays on the pool
