@@ -63,9 +63,15 @@ def main() -> None:
                       help="wait up to this many seconds for other programs to calm down")
     args.add_argument("--proxy", action="store_true",
                       help="nginx in front (bench/proxy.py), as in production")
+    args.add_argument("--server-pool", type=int, default=0, metavar="N",
+                      help="with --proxy: a second `idp serve`, N sync workers (--threads 1), "
+                           "answers the single sign-on and the servers' endpoints "
+                           "(request_lifecycle.NGINX_LOCATIONS), as README \"Two pools\"")
     args.add_argument("--quiet-limit", type=float, default=0.2,
                       help="cores other programs may use when the measure starts")
     opts = args.parse_args()
+    if opts.server_pool and not opts.proxy:
+        args.error("--server-pool needs --proxy (nginx routes the single sign-on to it)")
     with tempfile.TemporaryDirectory() as tmp:
         run(Path(tmp), opts)
 
@@ -100,11 +106,23 @@ def run(tmp: Path, opts) -> None:
                               "--academy", "nancy-metz", "--active"],
                        env=env, check=True, capture_output=True, cwd=ROOT)
     threads = ["--threads", str(opts.threads)] if opts.threads else []
-    server = subprocess.Popen(idp + ["serve", "--workers", str(opts.workers), *threads,
-                                     *opts.serve_arg,
-                                     "--bind", f"127.0.0.1:{upstream}"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    nginx = proxy.Nginx(tmp / "nginx", port, upstream) if opts.proxy else None
+
+    def serve(workers: int, threads: list[str], bind: int) -> subprocess.Popen:
+        return subprocess.Popen(idp + ["serve", "--workers", str(workers), *threads,
+                                       *opts.serve_arg, "--bind", f"127.0.0.1:{bind}"],
+                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+    servers = [serve(opts.workers, threads, upstream)]
+    if opts.server_pool:  # README "Two pools": the SSO requests reach this one
+        from idp.request_lifecycle import NGINX_LOCATIONS
+
+        pool_port = free_port()
+        servers.append(serve(opts.server_pool, ["--threads", "1"], pool_port))
+        nginx = proxy.Nginx(tmp / "nginx", port, upstream, servers=[pool_port],
+                            server_locations=NGINX_LOCATIONS)
+    else:
+        nginx = proxy.Nginx(tmp / "nginx", port, upstream) if opts.proxy else None
     try:
         if nginx is not None:
             nginx.start()
@@ -153,7 +171,8 @@ def run(tmp: Path, opts) -> None:
 
         threads = [threading.Thread(target=browse, args=(c, u)) for c, u in zip(cookies, prepared)]
         load_before = os.getloadavg()[0]
-        server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
+        server_cpu = sum(tree_cpu_seconds(server.pid) for server in servers)
+        client_cpu = time.process_time()
         proxy_cpu = tree_cpu_seconds(nginx.proc.pid) if nginx else 0.0
         machine_cpu = machine_busy_seconds()
         began = time.monotonic()
@@ -163,7 +182,7 @@ def run(tmp: Path, opts) -> None:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - began
-        server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        server_cpu = sum(tree_cpu_seconds(server.pid) for server in servers) - server_cpu
         proxy_cpu = (tree_cpu_seconds(nginx.proc.pid) if nginx else 0.0) - proxy_cpu
         client_cpu = time.process_time() - client_cpu
         others = machine_busy_seconds() - machine_cpu - server_cpu - client_cpu - proxy_cpu
@@ -181,7 +200,8 @@ def run(tmp: Path, opts) -> None:
             "other_processes_cores_before": round(others_before, 2),
             # CPU that other programs used meanwhile, in cores (0 on a quiet machine).
             "other_processes_cores": round(max(others, 0) / elapsed, 2),
-            "workers": opts.workers, "browsers": opts.browsers, "cores": os.cpu_count(),
+            "workers": opts.workers, "server_pool": opts.server_pool,
+            "browsers": opts.browsers, "cores": os.cpu_count(),
             "database": env["IDP_DATABASE_URL"].split("://")[0],
             "store": "redis" if env.get("IDP_REDIS_URL") else "embedded",
             "target_per_second": 200,
@@ -190,8 +210,10 @@ def run(tmp: Path, opts) -> None:
     finally:
         if nginx is not None:
             nginx.stop()
-        server.terminate()
-        server.wait(timeout=15)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=15)
 
 
 def wait_for_quiet(limit: float, max_wait: float) -> float:

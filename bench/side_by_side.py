@@ -12,11 +12,10 @@ IdP for both (bench/proxy.py); `--proxy-after`: for the after tree only (the bef
 measured direct, as its own bench did). `--no-access-log-too`: a third column, the after
 tree served with `--no-access-log` (the before tree had no access log: what the JSON
 access line of the operations issue costs). `--server-pool N` (with --proxy): the after
-tree deployed as README "Two pools" says, its servers' endpoints and OIDC authorizations
-answered by N sync workers of their own (oidc_bench.py --server-pool; the SAML bench's
-endpoints stay on the threaded pool).
-Prints, per figure, each column's range and
-its ratio of medians to the before tree's (progress on stderr, JSON with --json).
+tree deployed as README "Two pools" says, its servers' endpoints and single sign-on
+answered by N sync workers of their own (oidc_bench.py and saml_bench.py --server-pool).
+Prints, per figure, each column's range and its ratio of medians to the before tree's
+(progress on stderr, JSON with --json).
 """
 from __future__ import annotations
 
@@ -75,7 +74,8 @@ def measure(tree: Path, args, proxied: bool, serve_args: tuple[str, ...] = (),
     env.update(IDP_DATABASE_URL=fresh_database("idp_saml_bench"),
                IDP_REDIS_URL="redis://127.0.0.1:6379/13", PYTHONPATH=str(tree))
     done = subprocess.run([PYTHON, str(BENCH / "saml_bench.py"), "--duration",
-                           str(args.duration), "--quiet-wait", str(args.quiet_wait), *proxy],
+                           str(args.duration), "--quiet-wait", str(args.quiet_wait), *proxy,
+                           *pool],
                           env=env, cwd="/tmp", capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"saml_bench failed for {tree}: {done.stderr[-1500:]}")

@@ -30,10 +30,11 @@ from flask import Flask, request
 SERVER_PATHS = frozenset({"/oidc/token", "/oidc/userinfo", "/oidc/introspect",
                           "/oidc/revoke", "/oidc/jwks"})
 WELL_KNOWN = "/.well-known/"
-# A browser request that never verifies a password nor waits for one: the OIDC
-# authorization (a signed-in family's single sign-on answers at once with its code; anyone
-# else is redirected to the sign-in page). A browser page: every hook runs on it.
-SSO_PATHS = frozenset({"/oidc/authorize"})
+# Browser requests that never verify a password nor wait for one: the OIDC authorization
+# and the SAML AuthnRequest (a signed-in family's single sign-on is answered at once, with
+# a code or a signed response; anyone else is redirected to the sign-in page). Browser
+# pages: every hook runs on them.
+SSO_PATHS = frozenset({"/oidc/authorize", "/saml/sso/redirect", "/saml/sso/post"})
 # The paths a pool of sync workers of its own answers, as nginx locations (README "En
 # production", "Two pools"; deploy/nginx/idp.conf; scripts/reverse_proxy.py): the
 # servers' endpoints and the single sign-on, so a signed-in family's code flow (the

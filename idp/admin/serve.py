@@ -3,7 +3,7 @@
 Stock gunicorn workers, standard settings only:
 
 - `--threads 1`: the sync worker, one request at a time per process: the pool of the
-  servers' endpoints and the OIDC single sign-on (README "Two pools"), where no sign-in
+  servers' endpoints and the single sign-on (README "Two pools"), where no sign-in
   waits and a short request costs less CPU without the hand-over between threads.
 - `--threads N` (default 2): gthread; while one thread waits on PostgreSQL or Redis
   another one runs. The app is thread-safe: scoped sessions and the embedded store are

@@ -291,8 +291,8 @@ def test_the_shipped_nginx_site_restricts_metrics_and_hands_a_request_id(deploye
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_the_shipped_nginx_site_sends_the_servers_endpoints_to_their_pool(
         deployed_nginx, served, servers_pool):
-    """The token, JWKS and discovery requests and the OIDC authorization reach the sync
-    pool (its access log has their request ids); the sign-in page the threaded one."""
+    """The token, JWKS and discovery requests and the single sign-on (OIDC, SAML) reach
+    the sync pool (its access log has their request ids); the sign-in page the threaded one."""
     base = deployed_nginx["https"]
     answers = {
         "discovery": requests.get(base + "/.well-known/openid-configuration", verify=False,
@@ -304,12 +304,14 @@ def test_the_shipped_nginx_site_sends_the_servers_endpoints_to_their_pool(
         "authorize": requests.get(base + "/oidc/authorize", params={
             "client_id": "nobody", "response_type": "code", "scope": "openid"},
             verify=False, timeout=5),
+        "saml": requests.get(base + "/saml/sso/redirect", verify=False, timeout=5),
         "page": requests.get(base + "/connexion", verify=False, timeout=5)}
     assert answers["discovery"].json()["token_endpoint"].endswith("/oidc/token")
     assert answers["jwks"].json()["keys"]
     assert answers["token"].status_code == 401
     assert answers["token"].json()["error"] == "invalid_client"
     assert answers["authorize"].status_code == 400  # no such client: the refusal page
+    assert answers["saml"].status_code == 400  # no AuthnRequest: the same page
     assert answers["page"].status_code == 200
     time.sleep(0.3)  # the access lines
     ids = {what: answer.headers["X-Request-Id"] for what, answer in answers.items()}
@@ -320,4 +322,4 @@ def test_the_shipped_nginx_site_sends_the_servers_endpoints_to_their_pool(
 
     assert {what: pool_of(rid) for what, rid in ids.items()} == {
         "discovery": {"servers"}, "jwks": {"servers"}, "token": {"servers"},
-        "authorize": {"servers"}, "page": {"web"}}
+        "authorize": {"servers"}, "saml": {"servers"}, "page": {"web"}}

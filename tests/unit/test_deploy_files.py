@@ -75,4 +75,5 @@ def test_nginx_sends_the_servers_endpoints_to_their_pool():
     assert "server 127.0.0.1:8001;" in site
     assert NGINX_LOCATIONS == (*(f"= {p}" for p in sorted(SERVER_PATHS | SSO_PATHS)),
                                f"^~ {WELL_KNOWN}")
-    assert "= /oidc/authorize" in NGINX_LOCATIONS  # a signed-in code flow stays on the pool
+    assert {"= /oidc/authorize", "= /saml/sso/redirect", "= /saml/sso/post"} <= set(
+        NGINX_LOCATIONS)  # a signed-in family's single sign-on stays on that pool
