@@ -15,6 +15,7 @@ untrusted device. A successful sign-in gives the browser its device cookie.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from flask import request
 from sqlalchemy import select
@@ -30,21 +31,28 @@ from ...security import device_cookies
 class LoginOutcome(enum.StrEnum):
     ok = "ok"
     failed = "failed"
-    throttled = "throttled"  # too many failures: wait retry_after() seconds
+    throttled = "throttled"  # too many failures: SignIn.pause says which delay, how long
     deactivated = "deactivated"
 
 
-def pause(identifier: str) -> tuple[int, str | None]:
-    """(seconds, scope) before this browser may try `identifier` again: scope "ip" when
-    only its address is slowed, "account" when the identifier's counters run."""
-    identifier = normalise_identifier(identifier)
-    device = device_cookies.device_for(find_account(identifier))
-    return throttle().pause(request.remote_addr or "-", identifier, device)
+@dataclass(frozen=True)
+class Pause:
+    """The delay `authenticate` found in force: `scope` "ip" when only the browser's
+    address is slowed (the page then names no identifier), "account" when the
+    identifier's counters run; `seconds` left. The page words this one read (a second
+    read could find the delay over: no scope, and a slowed address worded as a paused
+    identifier)."""
+    seconds: int
+    scope: str
 
 
-def retry_after(identifier: str) -> int:
-    """Seconds before this browser's address may try `identifier` again."""
-    return pause(identifier)[0]
+@dataclass(frozen=True)
+class SignIn:
+    """What `authenticate` found: the account for ok and deactivated, the pause (only)
+    for throttled."""
+    outcome: LoginOutcome
+    account: Account | None = None
+    pause: Pause | None = None
 
 
 def find_account(identifier: str) -> Account | None:
@@ -55,8 +63,9 @@ def normalise_identifier(identifier: str) -> str:
     return identifier.strip().lower()
 
 
-def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account | None]:
-    """Check credentials under the brute-force throttle; record the outcome."""
+def authenticate(identifier: str, password: str) -> SignIn:
+    """Check credentials under the brute-force throttle; record the outcome. A throttled
+    try carries the pause it met, read once."""
     identifier = normalise_identifier(identifier)
     ip = request.remote_addr or "-"
     guard = throttle()
@@ -68,19 +77,19 @@ def authenticate(identifier: str, password: str) -> tuple[LoginOutcome, Account 
         record("login_throttled", target=identifier, scope=scope)
         metrics.SIGNINS.labels(outcome="throttled").inc()
         metrics.THROTTLED.labels(what="signin").inc()
-        return LoginOutcome.throttled, None
+        return SignIn(LoginOutcome.throttled, pause=Pause(seconds, scope))
     if not passwords().verify(account.password_hash if account else None, password) \
             and not provisional_password_matches(account, password):
         guard.record_failure(ip, identifier, device)
         record("login_failed", target=identifier)
         metrics.SIGNINS.labels(outcome="failed").inc()
-        return LoginOutcome.failed, None
+        return SignIn(LoginOutcome.failed)
     guard.clear_success(ip, identifier, device)
     if account.state == AccountState.deactivated:
         record("login_refused_deactivated", actor=account.identifier)
         metrics.SIGNINS.labels(outcome="deactivated").inc()
-        return LoginOutcome.deactivated, account
+        return SignIn(LoginOutcome.deactivated, account)
     if passwords().needs_rehash(account.password_hash):
         account.password_hash = passwords().hash(password)
     metrics.SIGNINS.labels(outcome="ok").inc()
-    return LoginOutcome.ok, account
+    return SignIn(LoginOutcome.ok, account)

@@ -46,16 +46,18 @@ def form(ctx):
         login.identifier.data = ctx.pending.login_hint
     status = 200
     if login.validate_on_submit():
-        outcome, account = service.authenticate(login.identifier.data, login.password.data)
+        signed = service.authenticate(login.identifier.data, login.password.data)
+        outcome = signed.outcome
         if outcome is service.LoginOutcome.ok:
-            new_device.sign_in_here(account)
+            new_device.sign_in_here(signed.account)
             return step_done()
         status = 400
         if outcome is service.LoginOutcome.deactivated:
             return render_template("login/deactivated.html"), 403
         if outcome is service.LoginOutcome.throttled:
-            seconds, scope = service.pause(login.identifier.data)
-            wait = delay_text(seconds)
+            # The pause authenticate met, not a second read: the delay may end meanwhile.
+            wait = delay_text(signed.pause.seconds)
+            scope = signed.pause.scope
             if scope == "ip" and pupil:  # the address is slowed: no word about the identifier
                 login.password.errors.append(_(
                     "Trop d'essais depuis cette connexion internet : la connexion est "
