@@ -18,6 +18,7 @@ from ...models import (Account, AccountProfile, AccountState, DeclinedGuardianLi
                        FranceConnectLink, GuardianLink, RecordGuardianLink as L,
                        RepresentativeRecord, utcnow)
 from ...roster.names import allocate_identifier
+from ..signup import provisional
 from ..signup.matching import ListedPupil
 from .state import LinkTransaction
 
@@ -110,17 +111,9 @@ def take_over(tx: LinkTransaction, account_id: int, pupils: list[ListedPupil]) -
     and the birth dates activate it, with its identifier; no password until one is
     chosen."""
     placeholder = passwords().hash(secrets.token_urlsafe(32))
-    now = utcnow()
-    won = db.session.execute(
-        update(Account).where(Account.id == account_id,
-                              Account.state == AccountState.provisional)
-        .values(password_hash=placeholder, state=AccountState.active, activated_at=now,
-                provisional_password_hash=None, phone=tx.phone, birth_date_failures=0,
-                session_epoch=Account.session_epoch + 1),
-        execution_options={"synchronize_session": False}).rowcount
-    if won != 1:
+    account = provisional.activate(account_id, placeholder, tx.phone, utcnow())
+    if account is None:
         raise AlreadyLinked()
-    account = db.session.get(Account, account_id, populate_existing=True)
     _pivot(account, tx.identity)
     _link_row(account, tx.identity, True, placeholder)
     _link_pupils(account, pupils, tx)

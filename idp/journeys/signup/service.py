@@ -30,6 +30,7 @@ from ...roster.names import allocate_identifier, identifier_stem
 from ...security.passwords import policy_problems
 from ...security.sms_codes import (CodeProblem, SendOutcome, SmsCodeError, check_code,
                                   send_code, withhold_code)
+from . import provisional
 from .matching import ListedPupil, MatchOutcome, find_family, listed_pupils
 from .state import SignupTransaction, StopReason
 
@@ -233,16 +234,9 @@ def _make(tx, pupils, hashed: str, now: datetime, locale: str) -> Account:
 def _take_over(tx, hashed: str, now: datetime) -> Account:
     """The school had issued a provisional account (its letter lost or never read): the
     verified phone activates it, with its identifier."""
-    won = db.session.execute(
-        update(Account).where(Account.id == tx.account_id,
-                              Account.state == AccountState.provisional)
-        .values(password_hash=hashed, state=AccountState.active, activated_at=now,
-                provisional_password_hash=None, phone=tx.phone, birth_date_failures=0,
-                session_epoch=Account.session_epoch + 1),
-        execution_options={"synchronize_session": False}).rowcount
-    if won != 1:
+    account = provisional.activate(tx.account_id, hashed, tx.phone, now)
+    if account is None:
         raise AlreadyRegistered()
-    account = db.session.get(Account, tx.account_id, populate_existing=True)
     return account
 
 
