@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     # Protocol endpoints check the request and hand over to the plan; fulfil stays gated.
     allow("saml.metadata", "saml.sso_redirect", "saml.sso_post", "saml.sso_resume",
           "saml.refuse", "saml.slo_redirect", "saml.slo_post", "saml.slo_resume",
-          "saml.slo_confirm", "saml.slo_answer")
+          "saml.slo_confirm", "saml.slo_stay", "saml.slo_answer")
     # Cross-site POSTs from SPs: the SAML message is the proof (signature, ID, instant).
     csrf.exempt(views.sso_post)
     csrf.exempt(views.slo_post)

@@ -118,6 +118,9 @@ def _load(idp: SamlIdp, incoming: Incoming, sp: SAMLServiceProvider, cls, paths:
           must_sign: bool):
     """pysaml2's schema + signature checks, with our per-SP signing rule."""
     server = idp.server_for(sp)
+    if not idp.has_metadata(sp.entity_id):
+        raise SamlRequestError("the service provider's metadata is not usable "
+                               "(expired or malformed): update it", sp)
     if incoming.signature is not None and incoming.sigalg not in REDIRECT_SIG_ALGS:
         raise SamlRequestError("signature algorithm refused (RSA-SHA256 or stronger)", sp)
     signed_redirect = incoming.binding == BINDING_HTTP_REDIRECT and incoming.signature is not None

@@ -130,6 +130,7 @@ class SamlIdp:
         self._lock = threading.Lock()
         self._server: IdpServer | None = None
         self._stamps: dict[str, str] = {}
+        self._loaded: frozenset[str] = frozenset()  # SPs whose metadata the Server holds
         self._keys: tuple | None = None  # (signing kid, published certificates) built with
         self._metadata: tuple[tuple, str] | None = None
 
@@ -171,16 +172,21 @@ class SamlIdp:
         server = IdpServer(config=self._config(signer))
         server.sec.my_cert = certificate_base64(signer.public_pem)  # KeyInfo of signatures
         server.request_args.pop("cert", None)  # no TLS client certificate from a PEM text
-        stamps = {}
+        stamps, loaded = {}, set()
         for row in rows:
-            try:  # one unusable metadata (expired, malformed) must not take the others down
+            # An unusable metadata (expired, malformed) must not take the others down, nor
+            # be parsed again until its row changes: its stamp is kept too, or every
+            # request naming that SP (a public entity id) would rebuild the whole Server.
+            stamps[row.entity_id] = sp_stamp(row)
+            try:
                 server.metadata.load("inline", row.metadata_xml)
-                stamps[row.entity_id] = sp_stamp(row)
+                loaded.add(row.entity_id)
             except Exception as exc:  # noqa: BLE001 - pysaml2 raises many kinds
                 log.error("SAML SP %s: metadata not usable: %s", row.entity_id, exc)
         self._server, self._stamps, self._keys = server, stamps, keys
+        self._loaded = frozenset(loaded)
         log.info("SAML server built with %d service provider(s), signing key %s",
-                 len(stamps), signer.kid)
+                 len(loaded), signer.kid)
 
     def server(self) -> IdpServer:
         """The current Server (built on first use, rebuilt when the keys changed)."""
@@ -190,6 +196,11 @@ class SamlIdp:
                 if self._server is None or self._keys != self._keys_now()[1]:
                     self._build()
         return self._server
+
+    def has_metadata(self, entity_id: str) -> bool:
+        """Whether the current Server loaded this SP's metadata (an expired or malformed
+        one is registered but unusable until its row is updated)."""
+        return entity_id in self._loaded
 
     def server_for(self, row: SAMLServiceProvider) -> IdpServer:
         """The Server, rebuilt first if `row` changed since it was built."""

@@ -95,3 +95,31 @@ def test_no_temporary_file_per_encrypted_response(browser, make, new_sp, monkeyp
     monkeypatch.undo()
     assert "EncryptedAssertion" in sp.consume(page.text, req_id).raw_xml
     assert created == []
+
+
+def test_an_sp_with_unusable_metadata_does_not_rebuild_the_server_each_request(
+        app, client, new_sp, caplog):
+    """An SP whose metadata no longer loads (expired, malformed) is parsed again only when
+    its row changes: its entity id is public, and a rebuild parses every SP's metadata."""
+    from datetime import datetime, timezone
+
+    from idp.models import SAMLServiceProvider
+
+    sp = new_sp()
+    with app.app_context():
+        row = db.session.query(SAMLServiceProvider).filter_by(entity_id=sp.entity_id).one()
+        row.metadata_xml = "<md:EntityDescriptor broken"
+        row.updated_at = datetime.now(timezone.utc)
+        db.session.commit()
+    caplog.set_level("INFO", logger="idp.saml.server")
+    for _ in range(3):
+        page = send(client, sp.authn_request()[1])
+        assert page.status_code == 400 and "invalide" in page.text  # the refusal page
+    built = [r for r in caplog.records if r.getMessage().startswith("SAML server built")]
+    unusable = [r for r in caplog.records if "metadata not usable" in r.getMessage()]
+    assert len(built) <= 1 and len(unusable) <= 1
+    with app.app_context():
+        from idp.models import AuditEvent
+        reasons = [e.details.get("reason", "") for e in db.session.query(AuditEvent)
+                   .filter_by(action="saml_request_refused")]
+    assert len(reasons) == 3 and all("metadata is not usable" in r for r in reasons)

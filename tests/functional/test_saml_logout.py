@@ -169,3 +169,18 @@ def test_staying_signed_in_needs_the_csrf_token(browser, signed_in):
     answer = browser.client.post("/saml/slo/rester", data={"key": key})
     assert answer.status_code == 400 and answer.location is None  # nothing sent to the SP
     assert not signed_out(browser)
+
+
+def test_staying_signed_in_answers_the_sp_even_with_a_step_due(browser, signed_in, gating):
+    """A charter published since the sign-in (a step now due) does not hold back the SP's
+    answer: « Ne pas me déconnecter » is a protocol endpoint, not a gated page."""
+    sp, _, name_id, _ = signed_in
+    gating.charter("2027-01")
+    _, args = sp.logout_request(name_id, sign=False)
+    page = send(browser.client, args)
+    browser.page = page
+    key = post_form(page.text)[1]["key"]
+    answer = browser.submit("/saml/slo/rester", {"key": key}, follow=False)
+    assert answer.status_code == 303 and answer.location.startswith(sp.slo + "?")
+    assert "RequestDenied" in _redirect_xml(answer.location)
+    assert not signed_out(browser)
