@@ -6,8 +6,8 @@ Several nodes are served round-robin; a node that refuses connections is skipped
 sent, goes to the next node; a POST a node was killed in the middle of answers 502).
 
 A second pool (`servers`, `server_locations`): the endpoints relying parties' servers
-call (token, userinfo, JWKS, discovery...) go to workers of their own, as in
-deploy/nginx/idp.conf (README "En production", "Two pools").
+call (token, userinfo, JWKS, discovery...) and the single sign-on go to workers of their
+own, as in deploy/nginx/idp.conf (README "En production", "Two pools").
 
 Used by the benches (bench/proxy.py, `--proxy`) and by `make cluster` and its tests
 (scripts/cluster.py). Debian package `nginx-light`.

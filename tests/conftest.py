@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.support.sms_gateway",  # sms_gateway, use_sms_gateway
     "tests.support.saml",         # saml_keys_ready (autouse), idp_metadata, new_sp
     "tests.support.served",       # served_idp (one gunicorn IdP per session)
+    "tests.support.ops_served",   # ops_idp, ops_servers_pool (idp serve as production runs it)
     "tests.support.admin",        # operator (a browser signed in on the staff console)
     "tests.support.letters",      # letters (a J3 family and its school letters)
     "tests.support.keys",         # keys_restored, node (a second app on the same database)

@@ -73,6 +73,9 @@ def test_nginx_sends_the_servers_endpoints_to_their_pool():
     routed = re.findall(r"location (\S+ \S+) \{ proxy_pass http://idp_servers; \}", site)
     assert routed == list(NGINX_LOCATIONS)
     assert "server 127.0.0.1:8001;" in site
+    # The sync pool down, its paths fall back to the threaded one rather than a 502.
+    servers = re.search(r"upstream idp_servers \{(.*?)\}", site, re.S).group(1)
+    assert "server 127.0.0.1:8000 backup;" in servers
     assert NGINX_LOCATIONS == (*(f"= {p}" for p in sorted(SERVER_PATHS | SSO_PATHS)),
                                f"^~ {WELL_KNOWN}")
     assert {"= /oidc/authorize", "= /saml/sso/redirect", "= /saml/sso/post"} <= set(
