@@ -113,27 +113,32 @@ def run(tmp: Path, opts) -> None:
                                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
 
-    servers = [serve(opts.workers, threads, upstream)]
-    if opts.server_pool:  # README "Two pools": the SSO requests reach this one
-        from idp.request_lifecycle import NGINX_LOCATIONS
-
-        pool_port = free_port()
-        servers.append(serve(opts.server_pool, ["--threads", "1"], pool_port))
-        nginx = proxy.Nginx(tmp / "nginx", port, upstream, servers=[pool_port],
-                            server_locations=NGINX_LOCATIONS)
-    else:
-        nginx = proxy.Nginx(tmp / "nginx", port, upstream) if opts.proxy else None
+    servers, nginx = [serve(opts.workers, threads, upstream)], None
     try:
+        if opts.server_pool:  # README "Two pools": the SSO requests reach this one
+            from idp.request_lifecycle import NGINX_LOCATIONS
+
+            pool_port = free_port()
+            servers.append(serve(opts.server_pool, ["--threads", "1"], pool_port))
+            nginx = proxy.Nginx(tmp / "nginx", port, upstream, servers=[pool_port],
+                                server_locations=NGINX_LOCATIONS)
+        elif opts.proxy:
+            nginx = proxy.Nginx(tmp / "nginx", port, upstream)
         if nginx is not None:
             nginx.start()
-        for _ in range(200):
-            try:
-                metadata = requests.get(issuer + "/saml/metadata", timeout=2)
-                if metadata.status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)  # not up yet (refused, or nginx's 502)
+        # Up: the metadata (the threaded pool) and, with a second pool, the discovery
+        # document, which it answers.
+        for path in ["/saml/metadata"] + (["/.well-known/openid-configuration"]
+                                          if opts.server_pool else []):
+            for _ in range(200):
+                try:
+                    answer = requests.get(issuer + path, timeout=2)
+                    if answer.status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.1)  # not up yet (refused, or nginx's 502)
+        metadata = requests.get(issuer + "/saml/metadata", timeout=5)
         sp = PySamlSP(tmp / "sp", metadata.text, host="bench-sp.example")
         (tmp / "sp.xml").write_text(sp.metadata)
         subprocess.run(idp + ["clients", "add-saml", "--metadata", str(tmp / "sp.xml"),
@@ -213,7 +218,11 @@ def run(tmp: Path, opts) -> None:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(timeout=15)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def wait_for_quiet(limit: float, max_wait: float) -> float:

@@ -32,8 +32,9 @@ SERVER_PATHS = frozenset({"/oidc/token", "/oidc/userinfo", "/oidc/introspect",
 WELL_KNOWN = "/.well-known/"
 # Browser requests that never verify a password nor wait for one: the OIDC authorization
 # and the SAML AuthnRequest (a signed-in family's single sign-on is answered at once, with
-# a code or a signed response; anyone else is redirected to the sign-in page). Browser
-# pages: every hook runs on them.
+# a code or a signed response; anyone else is redirected to the sign-in page; a request
+# over SAML's POST binding, which brings no cookie, is handed to /saml/sso/continue on the
+# threaded pool). Browser pages: every hook runs on them.
 SSO_PATHS = frozenset({"/oidc/authorize", "/saml/sso/redirect", "/saml/sso/post"})
 # The paths a pool of sync workers of its own answers, as nginx locations (README "En
 # production", "Two pools"; deploy/nginx/idp.conf; scripts/reverse_proxy.py): the
