@@ -30,23 +30,19 @@ bp = Blueprint("saml", __name__, url_prefix="/saml")
 HANDOFF_SECONDS = 120
 
 
-def refused(exc: SamlRequestError):
-    """An AuthnRequest we cannot answer (no SP to send an error Response to, or none we
-    may trust): our page (tu/vous), the reason for the operators only (log and audit
-    trail), never shown to the family."""
-    log.info("SAML request refused: %s", exc.reason)
+def refused(exc: SamlRequestError, page: str = "errors/sign_in_refused.html",
+            what: str = "request"):
+    """A request we cannot answer (no SP to send an error Response to, or none we may
+    trust), an AuthnRequest or (`logout_refused`) a LogoutRequest: our page (tu/vous),
+    the reason for the operators only (log and audit trail), never shown to the family."""
+    log.info("SAML %s refused: %s", what, exc.reason)
     record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
            reason=exc.reason[:200])
-    return render_template("errors/sign_in_refused.html"), 400
+    return render_template(page), 400
 
 
 def logout_refused(exc: SamlRequestError):
-    """A LogoutRequest we will not act on: our logout page (tu/vous), the reason for the
-    operators only (log and audit trail), never shown to the family."""
-    log.info("SAML logout request refused: %s", exc.reason)
-    record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
-           reason=exc.reason[:200])
-    return render_template("errors/logout_refused.html"), 400
+    return refused(exc, "errors/logout_refused.html", "logout request")
 
 
 @bp.errorhandler(SamlRequestError)

@@ -170,6 +170,18 @@ def test_five_wrong_birth_dates_and_the_account_waits_for_the_school(app, browse
     assert "Compte en attente de validation" in page.text
 
 
+def test_a_pupil_blocked_by_wrong_birth_dates_is_told_so_with_tu(browser, letters):
+    page = first_connection(browser, "l.durand", letters["l.durand"], profile="pupil",
+                            birth_date="01/01/2012", email="", no_email="y")
+    for day in range(2, 6):
+        page = browser.submit("/premiere-connexion", {
+            "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
+            "birth_date": f"0{day}/01/2012", "email": "", "no_email": "y"})
+    assert page.status_code == 403 and "Ton compte est bloqué" in page.text
+    assert "Va voir le secrétariat de ton établissement" in page.text
+    assert "Votre compte" not in page.text and "Rapprochez-vous" not in page.text
+
+
 def test_a_new_letter_invalidates_the_previous_password(app, browser, letters):
     with app.app_context():
         issue_letters(find_school("0540042A"), account_ref="m.durand")
