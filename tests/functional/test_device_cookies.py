@@ -14,18 +14,12 @@ from itsdangerous import URLSafeSerializer
 from idp.security.device_cookies import SALT
 
 from ..support.accounts import comparable
-from ..support.browser import Browser
+from ..support.browser import browser_from
 
 ATTACKER = "198.51.100.66"
 SLOWED = "Trop d'essais depuis cette connexion internet : la connexion est ralentie."
 PAUSED = "Trop d'essais pour cet identifiant : la connexion est suspendue."
 COOKIE = "idp_device"
-
-
-def _browser(app, ip):
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = ip
-    return Browser(client)
 
 
 def _device_cookie(browser) -> str | None:
@@ -35,7 +29,7 @@ def _device_cookie(browser) -> str | None:
 
 def _trusted_browser(app, ip, account):
     """A family's browser that signed in once (it holds a device cookie), signed out."""
-    browser = _browser(app, ip)
+    browser = browser_from(app, ip)
     assert browser.sign_in(account).request.path == "/"
     assert _device_cookie(browser)
     browser.logout()
@@ -61,7 +55,7 @@ def test_stuffing_from_one_address_spares_trusted_devices_and_other_addresses(ap
     counting, and the last delay is the cap, armed a request or two before (a)."""
     with_cookie, elsewhere, untrusted = (make.account() for _ in range(3))
     trusted = _trusted_browser(app, ATTACKER, with_cookie)
-    attacker = _browser(app, ATTACKER)
+    attacker = browser_from(app, ATTACKER)
     attacker.choose("parent", "nancy-metz")
     store = app.extensions["idp"]["store"]
     statuses = []
@@ -77,9 +71,9 @@ def test_stuffing_from_one_address_spares_trusted_devices_and_other_addresses(ap
     # (a)
     assert _signed_in(trusted.sign_in(with_cookie))
     # (b)
-    assert _signed_in(_browser(app, "192.0.2.80").sign_in(elsewhere))
+    assert _signed_in(browser_from(app, "192.0.2.80").sign_in(elsewhere))
     # (c): slowed a few seconds at most, with a message that names no identifier
-    page = _browser(app, ATTACKER).sign_in(untrusted)
+    page = browser_from(app, ATTACKER).sign_in(untrusted)
     assert page.status_code == 429 and SLOWED in unescape(page.text)
     wait = int(re.search(r"Réessayez dans (\d+) secondes?", unescape(page.text)).group(1))
     assert 1 <= wait <= app.config["LOCKOUT_IP_MAX_DELAY_SECONDS"]
@@ -89,8 +83,8 @@ def test_a_trusted_device_is_not_locked_out_by_a_strangers_failures(app, make):
     parent = make.account()
     trusted = _trusted_browser(app, "192.0.2.81", parent)
     for i in range(app.config["LOCKOUT_ACCOUNT_THRESHOLD"] + 2):
-        _browser(app, f"198.51.100.{i + 1}").sign_in(parent.identifier, "Wrong-Pass-2026")
-    assert PAUSED in unescape(_browser(app, "192.0.2.82").sign_in(parent).text)
+        browser_from(app, f"198.51.100.{i + 1}").sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert PAUSED in unescape(browser_from(app, "192.0.2.82").sign_in(parent).text)
     assert _signed_in(trusted.sign_in(parent))
 
 
@@ -116,11 +110,11 @@ def test_failures_from_a_trusted_device_count_against_it_alone(app, make):
 
 def _lock_account(app, identifier):
     for i in range(app.config["LOCKOUT_ACCOUNT_THRESHOLD"]):
-        _browser(app, f"203.0.113.{i + 1}").sign_in(identifier, "Wrong-Pass-2026")
+        browser_from(app, f"203.0.113.{i + 1}").sign_in(identifier, "Wrong-Pass-2026")
 
 
 def _with_cookie(app, ip, value):
-    browser = _browser(app, ip)
+    browser = browser_from(app, ip)
     browser.client.set_cookie(COOKIE, value)
     return browser
 
@@ -171,7 +165,7 @@ def test_the_throttled_answers_are_the_same_for_an_unknown_identifier(app, make)
                 store.set(f"block:fail:ip:{scope_ip}", 1, 5)
             else:
                 _lock_account(app, identifier)
-            page = _browser(app, scope_ip).sign_in(identifier, "Azerty-Famille-2026")
+            page = browser_from(app, scope_ip).sign_in(identifier, "Azerty-Famille-2026")
             assert page.status_code == 429
             pages.append(re.sub(r"\d+ secondes?|\d+ minutes?", "N",
                                 comparable(page.text, identifier)))

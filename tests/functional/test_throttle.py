@@ -7,20 +7,14 @@ import re
 from html import unescape
 
 from ..support.accounts import comparable
-from ..support.browser import Browser
+from ..support.browser import browser_from
 
 PAUSED = "Trop d'essais pour cet identifiant : la connexion est suspendue."
 
 
-def _browser(app, ip):
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = ip
-    return Browser(client)
-
-
 def test_after_five_failures_even_the_right_password_is_refused(app, make):
     parent = make.account()
-    browser = _browser(app, "203.0.113.7")
+    browser = browser_from(app, "203.0.113.7")
     for _ in range(5):
         page = browser.sign_in(parent.identifier, "Wrong-Pass-2026")
         assert "Identifiant ou mot de passe incorrect." in page.text
@@ -37,7 +31,7 @@ def test_the_throttled_answer_is_the_same_for_an_unknown_identifier(app, make):
     parent = make.account()
     pages = []
     for n, identifier in enumerate((parent.identifier, "x.personne9")):
-        browser = _browser(app, f"203.0.113.{20 + n}")
+        browser = browser_from(app, f"203.0.113.{20 + n}")
         for _ in range(5):
             browser.sign_in(identifier, "Wrong-Pass-2026")
         page = browser.sign_in(identifier, parent.password)
@@ -48,10 +42,10 @@ def test_the_throttled_answer_is_the_same_for_an_unknown_identifier(app, make):
 
 def test_the_family_elsewhere_is_not_locked_out_by_a_stranger(app, make):
     parent = make.account()
-    attacker = _browser(app, "198.51.100.9")
+    attacker = browser_from(app, "198.51.100.9")
     for _ in range(6):
         attacker.sign_in(parent.identifier, "Wrong-Pass-2026")
-    family = _browser(app, "192.0.2.44")
+    family = browser_from(app, "192.0.2.44")
     assert family.sign_in(parent.identifier, parent.password).request.path == "/"
 
 
@@ -59,15 +53,15 @@ def test_many_ips_against_one_account_trip_the_account_counter(app, make):
     parent = make.account()
     threshold = app.config["LOCKOUT_ACCOUNT_THRESHOLD"]
     for i in range(threshold):
-        _browser(app, f"198.51.100.{i + 1}").sign_in(parent.identifier, "Wrong-Pass-2026")
-    page = _browser(app, "192.0.2.44").sign_in(parent.identifier, parent.password)
+        browser_from(app, f"198.51.100.{i + 1}").sign_in(parent.identifier, "Wrong-Pass-2026")
+    page = browser_from(app, "192.0.2.44").sign_in(parent.identifier, parent.password)
     assert PAUSED in unescape(page.text)
 
 
 def test_the_delay_grows_and_then_expires(app, make):
     store = app.extensions["idp"]["store"]
     parent = make.account()
-    browser = _browser(app, "203.0.113.8")
+    browser = browser_from(app, "203.0.113.8")
     for _ in range(5):
         browser.sign_in(parent.identifier, "Wrong-Pass-2026")
     key = f"block:fail:ipacct:0:203.0.113.8:{parent.identifier}"
@@ -87,7 +81,7 @@ def test_the_delay_grows_and_then_expires(app, make):
 def test_success_clears_the_ip_account_counter(app, make):
     store = app.extensions["idp"]["store"]
     parent = make.account()
-    browser = _browser(app, "203.0.113.9")
+    browser = browser_from(app, "203.0.113.9")
     for _ in range(3):
         browser.sign_in(parent.identifier, "Wrong-Pass-2026")
     browser.sign_in(parent.identifier, parent.password)
@@ -99,7 +93,7 @@ def test_the_start_of_a_lockout_is_audited(app, make):
     from idp.models import AuditEvent
 
     parent = make.account()
-    browser = _browser(app, "203.0.113.10")
+    browser = browser_from(app, "203.0.113.10")
     for _ in range(6):
         browser.sign_in(parent.identifier, "Wrong-Pass-2026")
     with app.app_context():

@@ -16,17 +16,11 @@ from idp.db import db
 from idp.journeys.login import service
 from idp.models import AuditEvent
 
-from ..support.browser import Browser
+from ..support.browser import browser_from
 from ..support.sql import listen, unlisten
 
 SLOWED = "Trop d'essais depuis cette connexion internet : la connexion est ralentie."
 PAUSED = "Trop d'essais pour cet identifiant : la connexion est suspendue."
-
-
-def _browser(app, ip):
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = ip
-    return Browser(client)
 
 
 @contextmanager
@@ -62,7 +56,7 @@ def test_a_slowed_address_is_named_even_when_its_delay_ends_before_the_page(app,
     key = f"block:fail:ip:{ip}"
     store.set(key, 1, 7)
     with _delay_runs_out_after_the_check(app, key) as deleted:
-        page = _browser(app, ip).sign_in(parent.identifier, parent.password)
+        page = browser_from(app, ip).sign_in(parent.identifier, parent.password)
     assert deleted == [key] and store.get(key) is None
     text = unescape(page.text)
     assert page.status_code == 429
@@ -79,7 +73,7 @@ def test_a_paused_identifier_keeps_its_wait_when_the_delay_ends_before_the_page(
     key = f"block:fail:acct:{parent.identifier}"
     store.set(key, 1, 600)
     with _delay_runs_out_after_the_check(app, key) as deleted:
-        page = _browser(app, ip).sign_in(parent.identifier, parent.password)
+        page = browser_from(app, ip).sign_in(parent.identifier, parent.password)
     assert deleted == [key] and store.get(key) is None
     text = unescape(page.text)
     assert page.status_code == 429

@@ -29,6 +29,13 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def browser_from(app, ip: str) -> "Browser":
+    """A browser of its own (a fresh test client: no cookie) whose requests come from `ip`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return Browser(client)
+
+
 class Browser:
     def __init__(self, client, host: str = "localhost"):
         self.client = client
