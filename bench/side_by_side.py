@@ -98,7 +98,7 @@ def main() -> int:
                     help="a third column: the after tree with idp serve --no-access-log")
     ap.add_argument("--server-pool", type=int, default=0, metavar="N",
                     help="with --proxy: the after tree's servers' endpoints and "
-                         "authorizations on N sync workers")
+                         "single sign-on on N sync workers")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.server_pool and not args.proxy:

@@ -30,26 +30,18 @@ bp = Blueprint("saml", __name__, url_prefix="/saml")
 HANDOFF_SECONDS = 120
 
 
-def refused(exc: SamlRequestError, page: str = "errors/sign_in_refused.html",
-            what: str = "request"):
+@bp.errorhandler(SamlRequestError)
+def refused(exc: SamlRequestError):
     """A request we cannot answer (no SP to send an error Response to, or none we may
-    trust), an AuthnRequest or (`logout_refused`) a LogoutRequest: our page (tu/vous),
-    the reason for the operators only (log and audit trail), never shown to the family."""
-    log.info("SAML %s refused: %s", what, exc.reason)
+    trust): our page (tu/vous), the sign-in's or, at any step of the single logout, the
+    logout's; the reason for the operators only (log and audit trail), never shown."""
+    logout_step = (request.endpoint or "").startswith("saml.slo_")
+    log.info("SAML %s refused: %s", "logout request" if logout_step else "request",
+             exc.reason)
     record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
            reason=exc.reason[:200])
+    page = "errors/logout_refused.html" if logout_step else "errors/sign_in_refused.html"
     return render_template(page), 400
-
-
-def logout_refused(exc: SamlRequestError):
-    return refused(exc, "errors/logout_refused.html", "logout request")
-
-
-@bp.errorhandler(SamlRequestError)
-def _refused(exc):
-    if (request.endpoint or "").startswith("saml.slo_"):  # single logout, any step
-        return logout_refused(exc)
-    return refused(exc)
 
 
 @bp.get("/metadata")
