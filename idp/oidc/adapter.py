@@ -18,7 +18,7 @@ from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredE
 from flask import current_app, redirect, render_template, request, session
 from sqlalchemy import select
 
-from ..audit import record
+from ..audit import record, record_paced
 from ..db import db
 from ..models import RefreshToken
 from ..signin import PendingAuthorization, ProtocolAdapter
@@ -51,7 +51,7 @@ def server():
 def authorization_error(error: OAuth2Error, state: str | None = None):
     """Redirect with the error only to a redirect URI Authlib has verified for the
     client; otherwise our own page (never an open redirect), the reason logged and
-    audited, never shown. RFC 9207: with `iss`."""
+    audited (paced: anyone can send these), never shown. RFC 9207: with `iss`."""
     if error.redirect_uri:
         params = [("error", error.error)]
         if error.description:
@@ -64,8 +64,9 @@ def authorization_error(error: OAuth2Error, state: str | None = None):
     # for the operators only, as for a refused SAML request.
     reason = f"{error.error}: {error.description}" if error.description else error.error
     log.info("OIDC authorization request refused: %s", reason)
-    record("oidc_request_refused", target=(request.values.get("client_id") or "")[:128] or None,
-           reason=reason[:200])
+    record_paced("oidc_request_refused",
+                 target=(request.values.get("client_id") or "")[:128] or None,
+                 reason=reason[:200])
     return render_template("errors/sign_in_refused.html"), 400
 
 

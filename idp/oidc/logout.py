@@ -96,7 +96,12 @@ register_sender(CHANNEL, "outbox", BackchannelSender)
 
 
 class LogoutRequestError(ValueError):
-    """RP-initiated logout parameters we will not act on (never redirect then)."""
+    """RP-initiated logout parameters we will not act on (never redirect then);
+    `client_id` is the client the id_token_hint we signed names, when it names one."""
+
+    def __init__(self, reason: str, client_id: str | None = None):
+        super().__init__(reason)
+        self.client_id = client_id
 
 
 def check_logout_request(id_token_hint: str | None, redirect_uri: str | None,
@@ -123,11 +128,13 @@ def check_logout_request(id_token_hint: str | None, redirect_uri: str | None,
             OIDCClient.client_id.in_([a for a in audiences if isinstance(a, str)]),
             OIDCClient.enabled.is_(True)))
         if row is None:
-            raise LogoutRequestError("id_token_hint for an unknown client")
+            raise LogoutRequestError("id_token_hint for an unknown client",
+                                     next((a for a in audiences if isinstance(a, str)), None))
         client = Client(row)
     if redirect_uri:
         if client is None:
             raise LogoutRequestError("post_logout_redirect_uri needs a valid id_token_hint")
         if redirect_uri not in client.row.post_logout_redirect_uris:
-            raise LogoutRequestError("post_logout_redirect_uri is not registered")
+            raise LogoutRequestError("post_logout_redirect_uri is not registered",
+                                     client.client_id)
     return client, redirect_uri

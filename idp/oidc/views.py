@@ -1,9 +1,12 @@
 """OpenID Connect endpoints. Thin: Authlib validates, the sign-in plan decides."""
 from __future__ import annotations
 
+import logging
+
 from authlib.common.urls import add_params_to_uri
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from ..audit import record_paced
 from ..relying_parties import find, key_for
 from ..signin.forms import LogoutForm
 from ..signin.engine import begin, deny_pending, fulfil_pending
@@ -12,6 +15,7 @@ from ..signin.session import end_session as end_sso_session
 from .logout import LogoutRequestError, check_logout_request
 
 bp = Blueprint("oidc", __name__, url_prefix="/oidc")
+log = logging.getLogger(__name__)
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -41,7 +45,13 @@ def end_session():
         client, target = check_logout_request(args.get("id_token_hint"),
                                               args.get("post_logout_redirect_uri"),
                                               args.get("client_id"))
-    except LogoutRequestError:
+    except LogoutRequestError as exc:
+        # As a refused authorization request: the reason logged and audited (paced:
+        # anyone can send these), never shown.
+        log.info("OIDC logout request refused: %s", exc)
+        record_paced("oidc_logout_refused",
+                     target=(exc.client_id or args.get("client_id") or "")[:128] or None,
+                     reason=str(exc)[:200])
         return render_template("errors/logout_refused.html"), 400
     back = add_params_to_uri(target, [("state", args["state"])]) \
         if target and args.get("state") else target

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from ..audit import record
+from ..audit import record, record_paced
 from ..extensions import store
 from ..signin.forms import LogoutForm
 from ..signin import PendingAuthorization
@@ -34,12 +34,13 @@ HANDOFF_SECONDS = 120
 def refused(exc: SamlRequestError):
     """A request we cannot answer (no SP to send an error Response to, or none we may
     trust): our page (tu/vous), the sign-in's or, at any step of the single logout, the
-    logout's; the reason for the operators only (log and audit trail), never shown."""
+    logout's; the reason for the operators only (log and audit trail, paced: anyone can
+    send these), never shown."""
     logout_step = (request.endpoint or "").startswith("saml.slo_")
     log.info("SAML %s refused: %s", "logout request" if logout_step else "request",
              exc.reason)
-    record("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
-           reason=exc.reason[:200])
+    record_paced("saml_request_refused", target=exc.sp.entity_id[:128] if exc.sp else None,
+                 reason=exc.reason[:200])
     page = "errors/logout_refused.html" if logout_step else "errors/sign_in_refused.html"
     return render_template(page), 400
 

@@ -26,9 +26,11 @@ AUTHN = ('<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"
 
 
 @pytest.fixture
-def refused(app):
+def refused(app, client):
     """Checks a request refused on our page: 400, nothing sent anywhere, and the reason
-    (naming `texts`) in the audit trail, not on the page (no library text for families)."""
+    (naming `texts`) in the audit trail, not on the page (no library text for families).
+    Then `client` sends the next one from another address: one address gets one row a
+    minute per SP (idp/audit.py, record_paced; tests/functional/test_refusals_paced.py)."""
     seen = []
 
     def check(page, *texts):
@@ -47,6 +49,7 @@ def refused(app):
         for text in texts:
             assert text in reasons[-1], reasons[-1]
             assert text not in said, said
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{len(seen)}"
     return check
 
 

@@ -62,8 +62,10 @@ def test_a_refused_authn_request_speaks_to_the_signed_in_member(app, make, brows
     caplog.set_level(logging.INFO, logger="idp.saml.views")
     account = make.account(pupil=True) if pupil else make.account()
     assert browser.sign_in(account).request.path == "/"
-    for why, args in _bad_authn_requests(new_sp).items():
+    for n, (why, args) in enumerate(_bad_authn_requests(new_sp).items()):
         caplog.clear()
+        # Each from its own address: one address gets one row a minute per SP (paced).
+        browser.client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n}"
         before = len(_saml_reasons(app))
         page = send(browser.client, args)
         said = _said(page)
