@@ -2,8 +2,10 @@
 """Rentrée-morning storm bench (issue 18): the sign-in waiting room on and off, side by side.
 
 Not a test: it starts the IdP as production runs it (`idp serve --workers 2`, PostgreSQL,
-Redis, the production argon2id cost) and prints, for each column (admission control on,
-then off, `IDP_SIGNIN_ADMISSION`):
+Redis, the production argon2id cost) and prints, for each column (admission control off,
+on, and on with a bounded queue: `IDP_SIGNIN_ADMISSION`, `IDP_SIGNIN_QUEUE_MAX_SECONDS`
+set to --bounded-seconds, the login quota where a newcomer finding the queue full is told
+to retry in a minute or more, with no place kept):
 
   1. the node's sign-in capacity, measured as oidc_bench.py (c) does (4 clients in a
      closed loop of password sign-ins), once, on the first column's server (admission
@@ -22,7 +24,8 @@ then off, `IDP_SIGNIN_ADMISSION`):
   3. the storm: new families arriving at --factor x capacity (open loop) for --duration
      seconds while the same 20 browsers go on with their code flows. A family behaves
      like a browser on the waiting page: on a 503 it waits Retry-After and reloads
-     /connexion/attente (the meta refresh), and gives up after --give-up seconds.
+     /connexion/attente (the meta refresh), and gives up after --give-up seconds (at
+     once when the page would reload after that).
      Each family comes from its own address (X-Forwarded-For behind IDP_TRUSTED_PROXIES=1,
      as behind nginx), so the per-address share does not apply.
 
@@ -31,7 +34,7 @@ Goals (issue 18): successful sign-ins/s >= 90 % of capacity; p99 of successful s
 5xx but 503-with-Retry-After; worker memory bounded.
 
 Usage: .venv/bin/python bench/storm.py [--duration 60] [--factor 3] [--browsers 20] [--sso-interval 0.5]
-                                       [--only on|off] [--json]
+                                       [--only on|off|bounded] [--bounded-seconds 2] [--json]
 The machine has 2 cores shared with the load generator (and other users): run short
 (--duration 20) and read the figures as what this machine does, not a node's.
 """
@@ -89,6 +92,9 @@ def _family(cfg: dict, index: int, out: list) -> None:
             retry = hdrs.get("Retry-After")
             if retry is None:
                 result["no_retry_after"] = True
+                break
+            if time.monotonic() - first + float(retry) > cfg["give_up"]:
+                result["gave_up"] = True  # the page would reload after the family left
                 break
             result["waits"] += 1
             time.sleep(float(retry))
@@ -249,7 +255,9 @@ def storm(cfg: dict, server: ob.Server, sso: SsoBrowsers) -> dict:
 def column(name: str, env: dict, args, seeded: dict, tmp: Path, capacity: dict | None):
     port = ob.free_port()
     server = ob.Server({**env, "IDP_ISSUER": f"http://127.0.0.1:{port}",
-                        "IDP_SIGNIN_ADMISSION": "true" if name == "on" else "false"},
+                        "IDP_SIGNIN_ADMISSION": "false" if name == "off" else "true",
+                        "IDP_SIGNIN_QUEUE_MAX_SECONDS":
+                            str(args.bounded_seconds) if name == "bounded" else "0"},
                        port, args.workers, tmp / f"server-{name}.log")
     server.start()
     cfg = {"host": "127.0.0.1", "port": port, "concurrency": args.capacity_clients,
@@ -405,7 +413,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-shared-capacity", dest="shared_capacity", action="store_false",
                     help="skip the capacity measure with the SSO browsers going on")
     ap.add_argument("--load-processes", type=int, default=2)
-    ap.add_argument("--only", choices=("on", "off"), action="append")
+    ap.add_argument("--only", choices=("on", "off", "bounded"), action="append")
+    ap.add_argument("--bounded-seconds", type=float, default=2.0,
+                    help="IDP_SIGNIN_QUEUE_MAX_SECONDS of the 'bounded' column")
     ap.add_argument("--accounts", type=int, default=300)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -449,7 +459,7 @@ def main(argv=None) -> int:
         capacity = None if args.capacity is None else {
             "per_second": args.capacity, "p50_ms": None, "errors": 0,
             "idp_cpu_ms_per_signin": None}
-        for name in args.only or ["off", "on"]:
+        for name in args.only or ["off", "on", "bounded"]:
             ob.flush_redis(args.redis_url, args.store_prefix)  # throttles, queue
             col, capacity = column(name, env, args, seeded, tmp, capacity)
             col["goals"] = goals(col)

@@ -72,6 +72,11 @@ DEFAULTS: dict = {
     # password sealed in the store, the key in the browser) lasts SIGNIN_HOLD_MINUTES.
     # SIGNIN_ADMISSION false: no waiting room (bench/storm.py compares both).
     "SIGNIN_ADMISSION": True,
+    # A bounded waiting room (0: off, every family keeps its place): the queue holds what
+    # the node lets in within SIGNIN_QUEUE_MAX_SECONDS; a newcomer finding it full gets no
+    # place and a retry in SIGNIN_FULL_RETRY_SECONDS (to half as long again).
+    "SIGNIN_QUEUE_MAX_SECONDS": 0,
+    "SIGNIN_FULL_RETRY_SECONDS": 60,
     "SIGNIN_CONCURRENCY": 0,
     "SIGNIN_WAITERS": None,
     "SIGNIN_WAIT_SECONDS": 2.0,

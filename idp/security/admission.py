@@ -24,12 +24,20 @@ of the queue. A ticket not renewed for its lease (the retry its page announced, 
 margin: the family closed the page) leaves; a slot the front leaves unused for
 `grace_seconds` (its families between two reloads, or gone) goes to whoever waits, so
 abandoned tickets cost a little capacity, never the node's.
+
+A bounded waiting room (`max_wait_seconds`, IDP_SIGNIN_QUEUE_MAX_SECONDS; off by default)
+is April 2021's login quota: the queue holds what the node lets in within that many
+seconds, and a newcomer who finds it full gets no place, only a later retry
+(`full_retry_seconds`, spread so the retries do not come back together). The families
+in the queue wait seconds, not minutes; the others try again later, as they would after
+the ENTs' "service saturé". An operator's choice: by default every family keeps its place.
 The store being down makes `StoreUnavailable` rise: 503, never an unguarded sign-in.
 """
 from __future__ import annotations
 
 import math
 import os
+import random
 import secrets
 import threading
 import time
@@ -49,11 +57,13 @@ PROCESS_LEASE = 30            # a process that stops renewing leaves the count
 @dataclass
 class SigninBusy(Exception):
     """No slot within the wait: come back in `retry_after` seconds. `position` is the
-    ticket's rank (None: the client's address holds its share of the queue already)."""
+    ticket's rank (None: the client's address holds its share of the queue already, or
+    `full`: the bounded queue has no room, the family comes back later with no place)."""
     ticket: str
     position: int | None
     length: int
     retry_after: int
+    full: bool = False
 
     def __str__(self) -> str:
         return f"sign-in waiting room: position {self.position} of {self.length}"
@@ -83,7 +93,8 @@ class Admission:
     def __init__(self, store: Store, *, enabled: bool = True, concurrency: int = 1,
                  waiters: int = 1, wait_seconds: float = 2.0, address_share: float = 0.1,
                  address_min: int = 5, retry_max: int = 20, grace_seconds: float = 0.05,
-                 verify_nice: int = 19):
+                 verify_nice: int = 19, max_wait_seconds: float = 0.0,
+                 full_retry_seconds: int = 60):
         self.store = store
         self.enabled = enabled
         self.concurrency = max(1, int(concurrency))
@@ -92,6 +103,9 @@ class Admission:
         self.address_share = float(address_share)
         self.address_min = max(1, int(address_min))
         self.retry_max = max(1, int(retry_max))
+        # The bounded waiting room (0: off): no newcomer beyond this many seconds of wait.
+        self.max_wait_seconds = max(0.0, float(max_wait_seconds))
+        self.full_retry_seconds = max(1, int(full_retry_seconds))
         # A slot left free this long by the front of the queue (its families gone, or
         # between two reloads) goes to whoever waits: a closed page costs a little
         # capacity, never the whole node's.
@@ -125,7 +139,9 @@ class Admission:
                    address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
                    grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.05)),
                    retry_max=int(config.get("SIGNIN_RETRY_MAX", 20)),
-                   verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 19)))
+                   verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 19)),
+                   max_wait_seconds=float(config.get("SIGNIN_QUEUE_MAX_SECONDS") or 0),
+                   full_retry_seconds=int(config.get("SIGNIN_FULL_RETRY_SECONDS") or 60))
 
     @property
     def lane_threads(self) -> int:
@@ -156,12 +172,28 @@ class Admission:
         if position is None:
             return min(self.retry_max, 5)
         ahead = max(0, position - self.window() // 2)
-        # The rate sign-ins are let in at: measured here (a storm shares the cores with
-        # SSO), never above what the slots could do; a page that reloads too early costs
-        # a request for nothing, one that reloads late keeps its place anyway.
+        # A page that reloads too early costs a request for nothing, one that reloads
+        # late keeps its place anyway.
+        return max(1, min(self.retry_max, math.ceil(ahead / self._rate())))
+
+    def _rate(self) -> float:
+        """Sign-ins/s the cluster lets in: measured here (a storm shares the cores with
+        SSO), never above what the slots could do."""
         most = self.concurrency / max(0.05, self._verify_seconds)
-        rate = self._processes * min(most, 1.0 / max(0.05, self._admit_interval))
-        return max(1, min(self.retry_max, math.ceil(ahead / rate)))
+        return self._processes * min(most, 1.0 / max(0.05, self._admit_interval))
+
+    def most_waiting(self) -> int:
+        """The bounded queue's room (0: unbounded): the tickets let in within
+        `max_wait_seconds`, never fewer than the window."""
+        if not self.max_wait_seconds:
+            return 0
+        return max(self.window(), math.ceil(self.max_wait_seconds * self._rate()))
+
+    def _full(self, ticket: str, length: int) -> SigninBusy:
+        """No room in the bounded queue: a retry later, spread over half as long again."""
+        self._turned_away("full")
+        retry = random.randint(self.full_retry_seconds, self.full_retry_seconds * 3 // 2)
+        return SigninBusy(ticket, None, length, retry, full=True)
 
     def queue_length(self) -> int:
         return self.store.queue_length(QUEUE)
@@ -174,8 +206,11 @@ class Admission:
             return _nothing
         started = time.monotonic()
         lease = self.lease_for(1)  # renewed while its thread waits
+        most = self.most_waiting()
         rank, length = self.store.queue_enter(QUEUE, ticket, address, lease,
-                                              self.address_share, self.address_min)
+                                              self.address_share, self.address_min, most)
+        if rank is None and most and length >= most:
+            raise self._full(ticket, length)
         if rank is None:
             self._turned_away("address_share")
             raise SigninBusy(ticket, None, length, self.retry_after(None))

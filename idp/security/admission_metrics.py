@@ -31,7 +31,7 @@ if _ops is not None:
                                "within the wait), behind (not yet at the front of the "
                                "queue), lane_full (enough threads waiting), "
                                "address_share (one address holds its share of the "
-                               "queue)", ["reason"])
+                               "queue), full (the bounded queue had no room)", ["reason"])
     WAIT_SECONDS = _ops.histogram("idp_signin_wait_seconds", "Time a sign-in waited in "
                                   "the server for a verification slot (admitted ones)",
                                   buckets=_WAIT_BUCKETS)

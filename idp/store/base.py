@@ -58,12 +58,15 @@ class Store:
 
     # -- fair queues (the sign-in waiting room, security/admission.py) --------------------
     def queue_enter(self, queue: str, member: str, owner: str, lease: int,
-                    owner_share: float, owner_min: int) -> tuple[int | None, int]:
+                    owner_share: float, owner_min: int,
+                    most: int = 0) -> tuple[int | None, int]:
         """Put `member` in `queue` (first come, first served), or keep its place: returns
         (its rank, 0 for the oldest; the queue's length). Members whose lease ran out
-        (not seen for `lease` seconds) leave first. A new member whose `owner` (a client
-        address) already holds max(owner_min, owner_share x length) places is refused:
-        (None, length). Each call renews the member's lease. Atomic."""
+        (not seen for `lease` seconds) leave first. A new member is refused, (None,
+        length), when its `owner` (a client address) already holds max(owner_min,
+        owner_share x length) places, or when the queue holds `most` members already (0:
+        no bound); a member in the queue keeps its place either way. Each call renews the
+        member's lease. Atomic."""
         raise NotImplementedError
 
     def queue_leave(self, queue: str, member: str) -> None:

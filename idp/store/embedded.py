@@ -153,7 +153,8 @@ class EmbeddedStore(Store):
                           (queue,)).fetchone()[0]
 
     def queue_enter(self, queue: str, member: str, owner: str, lease: int,
-                    owner_share: float, owner_min: int) -> tuple[int | None, int]:
+                    owner_share: float, owner_min: int,
+                    most: int = 0) -> tuple[int | None, int]:
         with self._tx() as db:
             length = self._queue_prune(db, queue)
             row = db.execute("SELECT seq FROM queue_members WHERE queue = ? AND member = ?",
@@ -163,6 +164,8 @@ class EmbeddedStore(Store):
                 held = db.execute("SELECT count(*) FROM queue_members WHERE queue = ? "
                                   "AND owner = ?", (queue, owner)).fetchone()[0]
                 if held >= max(owner_min, int(owner_share * (length + 1))):
+                    return None, length
+                if most and length >= most:
                     return None, length
                 seq = db.execute("INSERT INTO queue_members (queue, member, owner, expires_at)"
                                  " VALUES (?, ?, ?, ?)",

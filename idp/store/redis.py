@@ -32,7 +32,8 @@ return raw
 # Fair queues: KEYS order (ZSET member -> arrival number), lease (ZSET member -> expiry,
 # server time), owner (HASH member -> client address), held (HASH address -> places),
 # seq (the arrival counter). ARGV member ('' reads the length only), owner, lease seconds,
-# owner share, owner minimum, leave (1: take the member out). Expired members leave first.
+# owner share, owner minimum, leave (1: take the member out), most members (0: no bound).
+# Expired members leave first.
 _QUEUE_SCRIPT = """
 local now = tonumber(redis.call('TIME')[1])
 local function drop(m)
@@ -55,6 +56,8 @@ if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   local held = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
   local cap = math.max(tonumber(ARGV[5]), math.floor(tonumber(ARGV[4]) * (length + 1)))
   if held >= cap then return {-2, length} end
+  local most = tonumber(ARGV[7])
+  if most > 0 and length >= most then return {-3, length} end
   redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[5]), ARGV[1])
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
   redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
@@ -142,17 +145,20 @@ class RedisStore(Store):
         return max(0, int(self._run(lambda r: r.ttl(self._k(key)))))
 
     def _queue_call(self, queue: str, member: str, owner: str = "", lease: int = 1,
-                    share: float = 1.0, minimum: int = 0, leave: bool = False):
+                    share: float = 1.0, minimum: int = 0, leave: bool = False,
+                    most: int = 0):
         keys = [self._k(f"queue:{queue}:{part}")
                 for part in ("order", "lease", "owner", "held", "seq")]
         rank, length = self._run(lambda r: self._script(
             r, self._queue, keys, [member, owner, max(1, int(lease)), float(share),
-                                   int(minimum), "1" if leave else "0"]))
+                                   int(minimum), "1" if leave else "0", int(most)]))
         return int(rank), int(length)
 
     def queue_enter(self, queue: str, member: str, owner: str, lease: int,
-                    owner_share: float, owner_min: int) -> tuple[int | None, int]:
-        rank, length = self._queue_call(queue, member, owner, lease, owner_share, owner_min)
+                    owner_share: float, owner_min: int,
+                    most: int = 0) -> tuple[int | None, int]:
+        rank, length = self._queue_call(queue, member, owner, lease, owner_share, owner_min,
+                                        most=most)
         return (None if rank < 0 else rank), length
 
     def queue_leave(self, queue: str, member: str) -> None:

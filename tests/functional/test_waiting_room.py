@@ -8,6 +8,7 @@ without waiting, a form re-posted from the waiting page, a pending request expir
 while its family waits, the store down during the storm."""
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -24,14 +25,16 @@ def room(app, config):
     """One slot per process, a short wait; returns the app's Admission."""
     admission = app.extensions["idp"]["admission"]
     saved = (admission.concurrency, admission.wait_seconds, admission.waiters,
-             admission._slots, admission.enabled, admission.grace_seconds)
+             admission._slots, admission.enabled, admission.grace_seconds,
+             admission.max_wait_seconds)
     admission.concurrency, admission.wait_seconds, admission.waiters = 1, 0.2, 1
     admission.enabled = True
     import threading
     admission._slots = threading.BoundedSemaphore(1)
     yield admission
     (admission.concurrency, admission.wait_seconds, admission.waiters,
-     admission._slots, admission.enabled, admission.grace_seconds) = saved
+     admission._slots, admission.enabled, admission.grace_seconds,
+     admission.max_wait_seconds) = saved
 
 
 @pytest.fixture
@@ -194,6 +197,34 @@ def test_one_address_holds_a_small_share_of_the_queue(app, make, busy):
         positions.append("attend" in answer.text or "prochaine" in answer.text)
     assert positions.count(True) == 5  # SIGNIN_QUEUE_ADDRESS_MIN
     assert app.extensions["idp"]["admission"].queue_length() == 5
+
+
+def test_a_bounded_queue_turns_newcomers_away_with_a_later_retry(app, make, busy, room):
+    """IDP_SIGNIN_QUEUE_MAX_SECONDS (the login quota): the queue holds the families let in
+    within that wait (here the window's two); the next one gets no place, only a later
+    retry (Retry-After 60-90 s), its sign-in held all the same; the queue's families keep
+    their places and sign in first."""
+    room.max_wait_seconds = 0.1
+    accounts = [make.account() for _ in range(3)]
+    browsers = [browser_at(app, f"192.0.2.{10 + i}") for i in range(3)]
+    answers = [post_sign_in(b, a.identifier, a.password) for b, a in zip(browsers, accounts)]
+    assert [answer.status_code for answer in answers] == [503, 503, 503]
+    for kept in answers[:2]:
+        assert "nous gardons votre place" in kept.text
+    full = answers[2]
+    full_text = html.unescape(full.text)
+    assert "Beaucoup de familles se connectent en ce moment et la file d'attente est pleine " \
+           ": la page essaiera de nouveau de vous connecter dans" in full_text
+    assert "nous gardons votre place" not in full_text and "attend" not in full_text
+    assert 60 <= int(full.headers["Retry-After"]) <= 90
+    assert f'content="{full.headers["Retry-After"]};url={WAITING}"' in full.text
+    assert "HttpOnly" in full.headers["Set-Cookie"]  # held: the retry signs in by itself
+    assert room.queue_length() == 2
+    assert "file d'attente est pleine" in html.unescape(browsers[2].get(WAITING).text)
+    busy.free()
+    for browser in browsers:
+        assert browser.get(WAITING, follow=False).status_code == 302  # signed in
+    assert room.queue_length() == 0
 
 
 def test_a_pending_request_that_expired_while_waiting(app, browser, flow, rp, make, busy):

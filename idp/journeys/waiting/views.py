@@ -141,7 +141,21 @@ def waiting_page(busy: SigninBusy, identifier: str):
     choice = current_choice()
     pupil = for_a_pupil(choice)
     seconds = busy.retry_after
-    if pupil:
+    if busy.full and pupil:
+        message = ngettext(
+            "Beaucoup d'élèves et de familles se connectent en ce moment et la file d'attente "
+            "est pleine : la page essaiera de nouveau de te connecter dans %(num)d seconde.",
+            "Beaucoup d'élèves et de familles se connectent en ce moment et la file d'attente "
+            "est pleine : la page essaiera de nouveau de te connecter dans %(num)d secondes.",
+            seconds)
+    elif busy.full:
+        message = ngettext(
+            "Beaucoup de familles se connectent en ce moment et la file d'attente est "
+            "pleine : la page essaiera de nouveau de vous connecter dans %(num)d seconde.",
+            "Beaucoup de familles se connectent en ce moment et la file d'attente est "
+            "pleine : la page essaiera de nouveau de vous connecter dans %(num)d secondes.",
+            seconds)
+    elif pupil:
         message = ngettext(
             "Beaucoup d'élèves et de familles se connectent en ce moment : nous gardons ta "
             "place, la page se recharge dans %(num)d seconde.",

@@ -158,3 +158,27 @@ def test_a_second_check_in_the_same_request_takes_a_slot_again(store):
     assert taken == [False]  # it ran in the slot, not beside it
     first()
     room.acquire("next", "b")()
+
+
+def test_the_bounded_queue_holds_the_wait_it_is_given(store):
+    """SIGNIN_QUEUE_MAX_SECONDS: room for what the measured rate lets in within that
+    wait (never less than the window); the newcomer beyond it is `full`, told to retry
+    in SIGNIN_FULL_RETRY_SECONDS to half as long again, and holds no place."""
+    assert Admission(store).most_waiting() == 0  # off by default: unbounded
+    room = Admission(store, concurrency=1, waiters=0, wait_seconds=0,
+                     max_wait_seconds=3, full_retry_seconds=40)
+    room._verify_seconds = room._admit_interval = 0.25  # 4 sign-ins/s measured
+    assert room.most_waiting() == 12
+    room._admit_interval = 1.0  # the storm slows admissions down: less room
+    assert room.most_waiting() == 3
+    release = room.acquire("holder", "a")
+    for n in range(3):
+        with pytest.raises(SigninBusy) as kept:
+            room.acquire(f"t{n}", f"address{n}")
+        assert not kept.value.full and kept.value.position == n
+    with pytest.raises(SigninBusy) as full:
+        room.acquire("late", "address9")
+    assert full.value.full and full.value.position is None
+    assert 40 <= full.value.retry_after <= 60
+    assert room.queue_length() == 3
+    release()

@@ -89,3 +89,16 @@ def test_flush_empties_the_queues(store):
     enter(store, "m1")
     store.flush()
     assert store.queue_length("q") == 0
+
+
+def test_a_bounded_queue_refuses_newcomers_and_keeps_its_members(store):
+    """`most` (the waiting room's SIGNIN_QUEUE_MAX_SECONDS): a full queue turns a new
+    member away; those in it keep their places and renew their leases."""
+    for i in range(3):
+        assert store.queue_enter("q", f"m{i}", f"o{i}", 30, 1.0, 100, most=3) == (i, i + 1)
+    assert store.queue_enter("q", "late", "o9", 30, 1.0, 100, most=3) == (None, 3)
+    assert store.queue_enter("q", "m2", "o2", 30, 1.0, 100, most=3) == (2, 3)  # kept
+    assert store.queue_length("q") == 3
+    store.queue_leave("q", "m0")
+    assert store.queue_enter("q", "late", "o9", 30, 1.0, 100, most=3) == (2, 3)  # room now
+    assert store.queue_enter("q", "unbounded", "o8", 30, 1.0, 100) == (3, 4)
