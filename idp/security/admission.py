@@ -119,6 +119,7 @@ class Admission:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
+        self._waiting_here: dict[str, int] = {}  # ticket -> rank, of this process's waits
         self._verify_seconds = 0.2  # running estimate of one verification
         self._admit_interval = 0.2  # running estimate of the time between two admissions
         self._admitted_at = 0.0
@@ -229,26 +230,43 @@ class Admission:
             raise self._busy(ticket, address, rank, length)
         metrics.waiting(+1)
         admitted = False
+        self._wait_here(ticket, rank)
         try:
             deadline = started + self.wait_seconds
             while True:
-                remaining = deadline - time.monotonic()
-                if self._slots.acquire(timeout=max(0.0, min(POLL_SECONDS, remaining))):
+                step = max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))
+                if not self._first_here(ticket):
+                    time.sleep(step)
+                elif self._slots.acquire(timeout=step):
                     admitted = True
                     break
                 if time.monotonic() >= deadline:
                     break
                 rank, length = self.store.queue_enter(QUEUE, ticket, address, lease,
                                                       self.address_share, self.address_min)
-                rank = 0 if rank is None else rank
+                self._wait_here(ticket, rank := 0 if rank is None else rank)
         finally:
             metrics.waiting(-1)
+            with self._lock:
+                self._waiting_here.pop(ticket, None)
             if not admitted:
                 self._leave_lane()
         if not admitted:
             self._turned_away("wait_over")
             raise self._busy(ticket, address, rank, length)
         return self._admitted(ticket, started)
+
+    def _wait_here(self, ticket: str, rank: int) -> None:
+        with self._lock:
+            self._waiting_here[ticket] = rank
+
+    def _first_here(self, ticket: str) -> bool:
+        """Of the tickets waiting in this process, is this one the oldest? Only it waits
+        on the slots: a slot freed here goes to the longest-waiting family here, not to
+        whichever thread began to wait first (a reload starts a new wait)."""
+        with self._lock:
+            mine = self._waiting_here.get(ticket)
+            return mine is None or all(mine <= rank for rank in self._waiting_here.values())
 
     def _enter_lane(self) -> bool:
         """One more thread held by a verification or a wait, unless the lane is full."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -182,3 +183,30 @@ def test_the_bounded_queue_holds_the_wait_it_is_given(store):
     assert 40 <= full.value.retry_after <= 60
     assert room.queue_length() == 3
     release()
+
+
+def test_a_slot_freed_goes_to_the_oldest_ticket_waiting_in_the_process(store):
+    """Point 3 within a process: the ticket that came first gets the slot, even when its
+    thread began to wait after younger ones' (its page reloaded)."""
+    room = Admission(store, concurrency=1, waiters=4, wait_seconds=3)
+    release = room.acquire("holder", "a")
+    store.queue_enter("signin", "old", "b", 30, 1.0, 100)  # first in the queue
+    order = []
+
+    def sign_in(ticket, address):
+        free = room.acquire(ticket, address)
+        order.append(ticket)
+        time.sleep(0.1)
+        free()
+
+    threads = [threading.Thread(target=sign_in, args=(f"young{n}", f"c{n}")) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)  # the younger tickets wait first
+    threads.append(threading.Thread(target=sign_in, args=("old", "b")))
+    threads[-1].start()
+    time.sleep(0.3)
+    release()
+    for thread in threads:
+        thread.join(5)
+    assert order[0] == "old" and sorted(order[1:]) == ["young0", "young1", "young2"]
