@@ -153,11 +153,15 @@ def test_saml_consent_is_asked_remembered_and_refusal_is_request_denied(
     assert page.request.path == "/consentement"
     assert "SP sp.example souhaite accéder à vos informations" in page.text
     for sentence in ("Un identifiant technique qui vous représente",
-                     "Votre profil : élève ou représentant légal", "Vos nom et prénom",
-                     "L'établissement des élèves rattachés à votre compte"):
+                     "Votre profil : élève ou représentant légal",
+                     "Vos nom et prénom, et pour chaque élève rattaché à votre compte : son "
+                     "identifiant technique et son établissement"):
         assert sentence in unescape(page.text), sentence
-    # sn, givenName and displayName: the names in one sentence, not three.
+    # sn, givenName and displayName: the names in one sentence, not three; FrEduVecteur's
+    # sentence says them and the school, so neither has a sentence of its own.
     assert "Votre nom" not in page.text and "Votre prénom" not in page.text
+    assert "<li>Vos nom et prénom</li>" not in unescape(page.text)
+    assert "L'établissement des élèves rattachés à votre compte" not in unescape(page.text)
     refused = browser.submit_page({"deny": "1"})
     xml = _status(refused)
     assert "urn:oasis:names:tc:SAML:2.0:status:RequestDenied" in xml and "Assertion" not in xml
@@ -196,8 +200,8 @@ def test_the_consent_page_says_tu_to_a_pupil(browser, make, third_party, new_sp)
     _, page = _saml_sign_in(browser, new_sp(), pupil)  # signed in: straight to consent
     text = unescape(page.text)
     for words in ("SP sp.example souhaite accéder à tes informations",
-                  "Ton profil : élève ou représentant légal", "Tes nom et prénom",
-                  "Ton établissement"):
+                  "Ton profil : élève ou représentant légal",
+                  "Tes nom et prénom, ton identifiant technique et ton établissement"):
         assert words in text, words
     assert "Votre" not in text
 

@@ -131,6 +131,10 @@ def _saml(item: str, who: Reader) -> str | None:
 # and first names" once, not in three sentences.
 _NAMES = {"sn", "givenName", "displayName"}
 
+# FrEduVecteur's sentence already says the names and the school (of the pupil, or of each
+# pupil of a parent): with it, those attributes get no sentence of their own.
+_IN_VECTOR = _NAMES | {"FrEduCtEleveUAI", "ENTPersonStructRattach"}
+
 
 def describe(protocol: str, items, account: Account | None = None) -> list[str]:
     """The sentences for what `items` release, each once, in the order asked."""
@@ -139,8 +143,11 @@ def describe(protocol: str, items, account: Account | None = None) -> list[str]:
     describe_one = _oidc if protocol == "oidc" else _saml
     items = list(items)
     names = _NAMES.intersection(items) if protocol != "oidc" else set()
+    in_vector = _IN_VECTOR if protocol != "oidc" and "FrEduVecteur" in items else set()
     out: list[str] = []
     for item in items:
+        if item in in_vector:
+            continue
         whole = item in names and (len(names) > 1 or item == "displayName")
         sentence = _names(who) if whole else describe_one(item, who)
         if sentence is not None and sentence not in out:

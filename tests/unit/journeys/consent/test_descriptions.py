@@ -36,3 +36,22 @@ def test_a_pupil_reads_tu_and_nobody_known_reads_vous(app):
         assert describe("saml", ["ENTEleveClasses"]) == ["Votre classe"]
         assert describe("saml", ["ENTEleveClasses"], PARENT) == [
             "La classe des élèves rattachés à votre compte"]
+
+
+def test_the_vector_says_the_names_and_school_once(app):
+    """Téléservices' attributes (found by the Chromium walk): the page listed "Tes nom et
+    prénom" and "Ton établissement" beside FrEduVecteur's sentence that says them."""
+    items = ["FrEduCtId", "FrEduCtPersonAffiliation", "sn", "givenName", "FrEduCtEleveUAI",
+             "FrEduVecteur"]
+    with app.test_request_context():
+        assert describe("saml", items, PUPIL) == [
+            "Un identifiant technique qui te représente auprès de ce service (il ne contient "
+            "ni ton nom ni ton mot de passe)",
+            "Ton profil : élève ou représentant légal",
+            "Tes nom et prénom, ton identifiant technique et ton établissement"]
+        parent = describe("saml", items, PARENT)
+        assert parent[-1].startswith("Vos nom et prénom, et pour chaque élève")
+        assert "Vos nom et prénom" not in parent
+        assert "L'établissement des élèves rattachés à votre compte" not in parent
+        assert describe("saml", ["sn", "givenName", "FrEduCtEleveUAI"], PUPIL) == [
+            "Tes nom et prénom", "Ton établissement"]  # without the vector: said
