@@ -105,6 +105,8 @@ def test_pupil_may_skip_email_after_the_warning(app, browser, letters):
         "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
         "birth_date": "14/03/2012", "email": "", "no_email": "y"})
     assert page.request.path != "/premiere-connexion"
+    # The next page says so with "tu" (found by the Chromium walk: "Votre compte est activé").
+    assert "Ton compte est activé." in page.text and "Votre compte est activé" not in page.text
     pupil = account(app, "l.durand")
     assert pupil.state == AccountState.active and pupil.email is None
 

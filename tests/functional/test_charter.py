@@ -183,6 +183,23 @@ def test_an_rp_notice_is_acknowledged_once_per_account_and_version(browser, make
     assert browser.sign_in(account, start=authorize(browser, rp)).request.path == "/information-service"
 
 
+def test_an_rp_notice_says_tu_to_a_pupil_when_the_box_is_not_ticked(browser, make, rp, gating):
+    """Found by the Chromium walk: a pupil read "Cochez la case pour indiquer que vous avez
+    pris connaissance de ces informations."."""
+    gating.notice(f"oidc:{rp.client_id}", "2026-09",
+                  "# Informations sur PRONOTE\n\nPRONOTE affiche les notes et les absences.\n")
+    pupil = make.account(profile="pupil")
+    page = browser.sign_in(pupil, start=authorize(browser, rp))
+    assert page.request.path == "/information-service"
+    refused = browser.submit_page({}, follow=False)
+    assert refused.status_code == 400
+    assert ("Coche la case pour indiquer que tu as pris connaissance de ces informations."
+            in refused.text)
+    assert "Cochez" not in refused.text
+    browser.page = refused
+    assert "code" in at_rp(browser.submit_page({"acknowledge": "y"}), rp)
+
+
 def test_notices_and_trust_from_the_command_line(settings, tmp_path, make):
     rp = make.oidc_client(name="PRONOTE", trusted=False, redirect_uris=["https://p.example/cb"])
     text = tmp_path / "pronote-2026-09.md"

@@ -97,7 +97,8 @@ def start(ctx):
     session["epoch"] = account.session_epoch  # this session goes on
     if email:
         return redirect(url_for("activation.start"))
-    flash(_("Votre compte est activé."), "success")
+    flash(_("Ton compte est activé.") if service.is_pupil(account)
+          else _("Votre compte est activé."), "success")
     return step_done()
 
 

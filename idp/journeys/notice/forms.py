@@ -12,3 +12,12 @@ class NoticeForm(FlaskForm):
         _l("J'ai pris connaissance de ces informations"),
         validators=[DataRequired(_l("Cochez la case pour indiquer que vous avez pris "
                                     "connaissance de ces informations."))])
+
+
+class PupilNoticeForm(NoticeForm):
+    """A pupil's page says "tu"."""
+
+    acknowledge = BooleanField(
+        _l("J'ai pris connaissance de ces informations"),
+        validators=[DataRequired(_l("Coche la case pour indiquer que tu as pris "
+                                    "connaissance de ces informations."))])

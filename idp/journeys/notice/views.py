@@ -4,13 +4,13 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from ...db import db
-from ...models import RPNotice
+from ...models import AccountProfile, RPNotice
 from ...signin import Step, register_step
 from ...signin.gate import allow
 from ...signin.steps import binding, step_done, step_page
 from ..charter import text
 from . import service
-from .forms import NoticeForm
+from .forms import NoticeForm, PupilNoticeForm
 
 bp = Blueprint("notice", __name__)
 register_step(Step("rp_notice", "notice.acknowledge", service.is_needed))
@@ -21,12 +21,14 @@ allow("notice.acknowledge")
 @step_page("rp_notice")
 def acknowledge(ctx):
     notice = db.session.get(RPNotice, service.notice_to_acknowledge(ctx.account, ctx.pending))
-    form = NoticeForm()
+    pupil = ctx.account.profile == AccountProfile.pupil  # a pupil's page says "tu"
+    form = PupilNoticeForm() if pupil else NoticeForm()
     status = 200
     if form.validate_on_submit():
         if form.notice.data != str(notice.id):
-            form.acknowledge.errors = [_("Ces informations ont été mises à jour : lisez-les "
-                                         "à nouveau.")]
+            form.acknowledge.errors = [
+                _("Ces informations ont été mises à jour : lis-les à nouveau.") if pupil
+                else _("Ces informations ont été mises à jour : lisez-les à nouveau.")]
             form.acknowledge.data = False
             status = 400
         else:
