@@ -19,6 +19,8 @@ from .db import db
 from .extensions import csrf
 from .keys import KeyRing
 from .security import client_address, headers
+from .security.admission import Admission
+from .security.admitted_passwords import AdmittedPasswords
 from .security.passwords import Passwords
 from .security.sessions import StoreSessionInterface
 from .security.throttle import Throttle
@@ -42,9 +44,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     store = open_store(settings)
     with open(settings["ACADEMIES_FILE"], "rb") as fh:
         academies = tomllib.load(fh)["academies"]
+    # One waiting room per process, in front of the password verifications of sign-ins.
+    admission = Admission.from_config(store, settings)
     app.extensions["idp"] = {
         "store": store,
-        "passwords": Passwords.from_config(settings),
+        "admission": admission,
+        "passwords": AdmittedPasswords(Passwords.from_config(settings), admission),
         "throttle": Throttle.from_config(store, settings),
         "keyring": KeyRing(app.config, store),  # loaded from the database when first used
         "academies": academies,

@@ -23,6 +23,11 @@ def passwords():
     return _ext("passwords")
 
 
+def admission():
+    """The sign-in waiting room of this process (security/admission.py)."""
+    return _ext("admission")
+
+
 def throttle():
     return _ext("throttle")
 

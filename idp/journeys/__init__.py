@@ -20,6 +20,7 @@ from .preferences import views as preferences
 from .recovery import views as recovery
 from .second_factor import views as second_factor
 from .signup import views as signup
+from .waiting import hooks as waiting_hooks
 from .waiting import views as waiting
 from .wayf import views as wayf
 
@@ -27,10 +28,10 @@ from .wayf import views as wayf
 # "Mon compte" and the optional second factor.
 BLUEPRINTS = (wayf, login, home, activation, charter, preferences, notice, consent, signup,
               recovery, account, second_factor, family, franceconnect, password_change,
-              new_device)
+              new_device, waiting)
 
 
 def register(app: Flask) -> None:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-    waiting.init_app(app)  # the sign-in waiting room in front of password verifications
+    waiting_hooks.init_app(app)  # the sign-in form's requests through the waiting room

@@ -199,6 +199,10 @@ class Admission:
     def queue_length(self) -> int:
         return self.store.queue_length(QUEUE)
 
+    def leave(self, ticket: str) -> None:
+        """The ticket's sign-in was answered (or its family left): out of the queue."""
+        self.store.queue_leave(QUEUE, ticket)
+
     # -- a slot -----------------------------------------------------------------------------
     def acquire(self, ticket: str, address: str):
         """Wait (bounded) for a verification slot for `ticket`; return the function that

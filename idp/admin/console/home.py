@@ -1,8 +1,9 @@
 """The console's home: what this role can do, and the staff member's schools."""
 from __future__ import annotations
 
-from flask import current_app, g, render_template
+from flask import g, render_template
 
+from ...extensions import admission as admission_of_this_process
 from ...store import StoreUnavailable
 from . import guard
 from .blueprint import bp
@@ -21,7 +22,7 @@ def waiting_room() -> dict:
     """The sign-in waiting room (security/admission.py) as the operators see it: the
     queue of every node, the last hours' admitted and turned-away sign-ins, this
     process's settings. The store down: the figures say so, the page still answers."""
-    admission = current_app.extensions["idp"]["admission"]
+    admission = admission_of_this_process()
     view = {"enabled": admission.enabled, "concurrency": admission.concurrency,
             "waiters": admission.waiters, "wait_seconds": admission.wait_seconds,
             "available": True}
