@@ -15,7 +15,8 @@ def init_app(app: Flask) -> None:
     app.extensions["idp"]["oidc_server"] = build_server(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(discovery.well_known)
-    # Protocol endpoints validate first and hand over to the plan; fulfil stays gated.
+    # Protocol endpoints validate first and hand over to the plan, which answers
+    # through /continue (gated) or consent's refusal.
     allow("oidc.authorize", "oidc.token", "oidc.userinfo", "oidc.revoke", "oidc.introspect",
           "oidc.jwks", "oidc.end_session", "well_known.openid_configuration")
     register_adapter(app, OidcAdapter())

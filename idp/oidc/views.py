@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from ..audit import record_paced
 from ..relying_parties import find, key_for
 from ..signin.forms import LogoutForm
-from ..signin.engine import begin, deny_pending, fulfil_pending
+from ..signin.engine import begin
 from ..signin.session import after_logout, current_account
 from ..signin.session import end_session as end_sso_session
 from .logout import LogoutRequestError, check_logout_request
@@ -22,19 +22,6 @@ log = logging.getLogger(__name__)
 def authorize():
     """Validated by the adapter (Authlib) before anything else, then the engine's."""
     return begin("oidc")
-
-
-@bp.get("/fulfil")
-def fulfil():
-    """Reached only through the gate: every step of the plan is done for this browser."""
-    return fulfil_pending("oidc")
-
-
-@bp.post("/deny")
-def deny():
-    """The family refused consent (gated like fulfil when posted directly, CSRF token
-    required): access_denied, nothing issued."""
-    return deny_pending("oidc")
 
 
 @bp.route("/logout", methods=["GET", "POST"])

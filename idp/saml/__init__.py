@@ -22,9 +22,10 @@ def init_app(app: Flask) -> None:
     crypto_backend.install()  # before any pysaml2 Server is built: no xmlsec1, no SHA-1
     app.extensions["idp"]["saml"] = SamlIdp(app.config, app.extensions["idp"]["keyring"])
     app.register_blueprint(views.bp)
-    # Protocol endpoints check the request and hand over to the plan; fulfil stays gated.
+    # Protocol endpoints check the request and hand over to the plan, which answers
+    # through /continue (gated) or consent's refusal.
     allow("saml.metadata", "saml.sso_redirect", "saml.sso_post", "saml.sso_resume",
-          "saml.refuse", "saml.slo_redirect", "saml.slo_post", "saml.slo_resume",
+          "saml.slo_redirect", "saml.slo_post", "saml.slo_resume",
           "saml.slo_confirm", "saml.slo_stay", "saml.slo_answer")
     # Cross-site POSTs from SPs: the SAML message is the proof (signature, ID, instant).
     csrf.exempt(views.sso_post)

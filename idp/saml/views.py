@@ -17,8 +17,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from ..audit import record, record_paced
 from ..extensions import store
 from ..signin.forms import LogoutForm
-from ..signin import PendingAuthorization
-from ..signin.engine import begin, deny_pending, fulfil_pending
+from ..signin.engine import begin
 from ..signin.session import current_account
 from . import logout, logout_chain
 from .adapter import idp
@@ -89,21 +88,6 @@ def sso_resume():
 def _start(info: dict):
     """The checked request goes to the sign-in engine (adapter.begin, then the plan)."""
     return begin("saml", info)
-
-
-@bp.get("/fulfil")
-def fulfil():
-    """Reached only through the gate: every step of the plan is done for this browser."""
-    return fulfil_pending("saml")
-
-
-@bp.post("/refuser")
-def refuse():
-    """The family declines to go on: the SP gets RequestDenied at its registered ACS."""
-    pending = PendingAuthorization.current()
-    if not LogoutForm().validate_on_submit() or pending is None or pending.protocol != "saml":
-        return redirect(url_for("home.index"))
-    return deny_pending("saml")
 
 
 # -- single logout ----------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_refusal_returns_access_denied_and_issues_nothing(app, browser, make, th
     # The request is over: the plan no longer holds it, a replay of the form is refused.
     again = browser.submit_page({"allow": "1"}, follow=False)
     assert again.status_code == 400 and "code" not in (again.location or "")
-    assert browser.client.get("/oidc/fulfil").status_code in (302, 400)
+    assert browser.client.get("/continue").status_code in (302, 400)
     assert "oidc_code_issued" not in gating.actions()
 
 

@@ -159,11 +159,12 @@ def test_wayf_hint_from_the_rp_skips_the_choice(flow, rp):
     assert "Reims" in page.text
 
 
-def test_jumping_to_fulfil_issues_nothing(browser, parent):
+def test_jumping_to_continue_issues_nothing(browser, parent):
+    """/continue, where the plan answers a request, with none pending: home, no code."""
     browser.sign_in(parent.identifier, parent.password)
-    response = browser.client.get("/oidc/fulfil")
-    assert response.status_code == 400
-    assert "expiré" in response.text
+    response = browser.client.get("/continue")
+    assert response.status_code == 302 and response.location.endswith("/")
+    assert "code=" not in response.location
 
 
 def test_disabled_client_stops_at_once(app, flow, rp, parent):

@@ -24,8 +24,8 @@ def test_every_step_is_registered_in_order_behind_one_gate():
     for name in ("wayf", "login", "password_change", "charter", "preferences", "rp_notice",
                  "consent"):
         assert is_allowed(_STEPS[name].endpoint), name  # step pages pass the gate...
-    for endpoint in ("oidc.fulfil", "saml.fulfil", "signin.resume", "home.index", "oidc.deny",
-                     "home.withdraw_consent", "home.logout_everywhere"):
+    for endpoint in ("signin.resume", "home.index", "home.withdraw_consent",
+                     "home.logout_everywhere"):
         assert not is_allowed(endpoint), endpoint  # ...what issues or shows data does not
 
 
@@ -70,24 +70,30 @@ def test_saml_goes_through_the_same_steps_then_gets_its_response(browser, make, 
     assert "saml_response_issued" in gating.actions()
 
 
-def test_continue_and_fulfil_issue_nothing_while_a_step_is_due(browser, make, rp, new_sp,
-                                                             gating):
+def test_continue_and_refusal_answer_nothing_while_a_step_is_due(browser, make, rp, new_sp,
+                                                                gating):
     gating.charter()
     account = make.account(charter_accepted=False)
     page = browser.sign_in(account, start=authorize(browser, rp))
     assert page.request.path == "/charte"
-    for path in ("/continue", "/oidc/fulfil", "/"):  # gated: straight to the due step
+    for path in ("/continue", "/"):  # gated: straight to the due step
         response = browser.client.get(path)
         assert response.status_code == 302 and response.location.endswith("/charte"), path
     for path in ("/consentement", "/information-service", "/preferences"):  # out of turn
         assert browser.get(path).request.path == "/charte", path
-    deny = browser.client.post("/oidc/deny", data={"csrf_token": _csrf(page.text)})
-    assert deny.status_code == 302 and deny.location.endswith("/charte")
-    # SAML alike: a pending AuthnRequest does not reach saml.fulfil before the charter.
+    # Consent's refusal (the only way to deny a request) posted out of turn answers
+    # nothing: back to /continue, gated, and the request is still pending.
+    deny = browser.client.post("/consentement", data={
+        "csrf_token": _csrf(page.text), "flow": _hidden(page.text, "flow"), "deny": "1"})
+    assert deny.status_code == 302 and deny.location.endswith("/continue")
+    assert browser.get("/continue").request.path == "/charte"
+    assert "consent_refused" not in gating.actions()
+    # SAML alike: a pending AuthnRequest is not answered through /continue before the
+    # charter.
     sp = new_sp()
     req_id, args = sp.authn_request()
     assert browser.follow(send(browser.client, args)).request.path == "/charte"
-    response = browser.client.get("/saml/fulfil")
+    response = browser.client.get("/continue")
     assert response.status_code == 302 and response.location.endswith("/charte")
     assert "oidc_code_issued" not in gating.actions()
     assert "saml_response_issued" not in gating.actions()

@@ -238,11 +238,12 @@ def test_disabled_or_removed_sp_stops_at_once(app, browser, make, new_sp):
 
 
 def test_refusing_answers_request_denied_at_the_acs(browser, make, new_sp):
+    """Refused at the consent page (the SP is not trusted): RequestDenied at its ACS."""
     sp = new_sp()
     _, args = sp.authn_request()
-    page = browser.follow(send(browser.client, args))
-    assert page.request.path in ("/choisir-profil", "/connexion")
-    answer = browser.submit("/saml/refuser", {}, follow=False)
+    page = browser.sign_in(make.account(), start=send(browser.client, args))
+    assert page.request.path == "/consentement"
+    answer = browser.submit_page({"deny": "1"}, follow=False)
     action, fields = post_form(answer.text)
     assert action == sp.acs
     assert "RequestDenied" in base64.b64decode(fields["SAMLResponse"]).decode()
