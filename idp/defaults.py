@@ -117,7 +117,8 @@ DEFAULTS: dict = {
     "ACCESS_TOKEN_SECONDS": 600,
     "REFRESH_TOKEN_DAYS": 30,
     # PostgreSQL: the token endpoint's refresh-token writes (rotations, code redemptions)
-    # do not wait for the WAL flush (what a database crash may cost: idp/oidc/tokens.py).
+    # do not wait for the WAL flush (what a database crash may cost:
+    # idp/oidc/refresh_tokens.py, _insert).
     "REFRESH_ASYNC_COMMIT": True,
     "ID_TOKEN_SECONDS": 300,
     "BACKCHANNEL_LOGOUT_TIMEOUT": 3.0,
