@@ -97,6 +97,8 @@ def _family(cfg: dict, index: int, out: list) -> None:
                 result["gave_up"] = True  # the page would reload after the family left
                 break
             result["waits"] += 1
+            # (seconds since the first try, Retry-After) of each waiting page: --dump
+            result.setdefault("trace", []).append((round(time.monotonic() - first, 2), retry))
             time.sleep(float(retry))
             status, hdrs, page = b.request("GET", "/connexion/attente", headers=headers)
             result["tries"] += 1
@@ -223,6 +225,8 @@ def storm(cfg: dict, server: ob.Server, sso: SsoBrowsers) -> dict:
     for p in procs:
         p.join(timeout=10)
     ok = [f for f in families if f["ok"]]
+    if cfg.get("dump"):
+        Path(f"{cfg['dump']}.{cfg['column']}.json").write_text(json.dumps(families))
     # The rate counts sign-ins completed during the storm (families still waiting when
     # arrivals stop finish later: they count in the latencies, not in the rate).
     successes_in_window = sum(1 for f in ok if f["done_at"] <= start + cfg["duration"])
@@ -288,7 +292,8 @@ def column(name: str, env: dict, args, seeded: dict, tmp: Path, capacity: dict |
             result["capacity_with_sso"] = capacity_with_sso(name, cfg, server, sso, args)
         storm_cfg = {**cfg, "rate": args.factor * capacity["per_second"],
                      "duration": args.duration, "give_up": args.give_up,
-                     "load_processes": args.load_processes}
+                     "load_processes": args.load_processes, "dump": args.dump,
+                     "column": name}
         log(f"[{name}] storm: {storm_cfg['rate']:.1f} new sign-ins/s for {args.duration:.0f} s "
             f"with {args.browsers} SSO browsers...")
         result["storm"] = storm(storm_cfg, server, sso)
@@ -428,6 +433,8 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="an IDP_ setting for both servers (e.g. SIGNIN_WAITERS=3)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--dump", metavar="PREFIX",
+                    help="write each family's tries and waiting pages to PREFIX.<column>.json")
     args = ap.parse_args(argv)
     from idp.secret_settings import new_values as new_secret_values
 
