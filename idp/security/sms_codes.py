@@ -6,7 +6,9 @@ The API every journey uses (sign-up J4, password reset and mobile change in reco
     check_code(*, phone, purpose, transaction, code) -> None, or SmsCodeError(.reason)
     withhold_code(...)  same accounting as send_code, but nothing (or another message,
                         `instead`) reaches the phone: the answer for details that match no
-                        record, so a stranger cannot tell them apart (no enumeration)
+                        record, so a stranger cannot tell them apart (no enumeration); with
+                        no phone at all, `stand_in` (e.g. an identifier without a mobile)
+                        takes the number's place in every limit
 
 A code (SECURITY.md, One-time secrets; ASVS 6.6.3):
 - is 6 random digits, stored only as an HMAC (keyed with SMS_CODE_KEY, a key of its
@@ -56,6 +58,7 @@ HOUR = 3600
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _SEPARATORS = re.compile(r"[\s\-.]")
 _CODE = re.compile(r"^[0-9]{6}$")
+_STAND_IN = "stand-in:"  # the prefix of what withhold_code counts when there is no phone
 # What the SMS says the code is for (unknown purposes: no phrase).
 PURPOSE_TEXTS = {
     "signup": _l("pour créer votre compte"),
@@ -180,10 +183,23 @@ def _reserve(phone: str, purpose: str, now: float) -> SendOutcome:
     return SendOutcome(True, delay)
 
 
-def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: bool,
-           instead: tuple[str, dict] | None) -> SendOutcome:
+def _checked(phone: str) -> str:
     if not is_allowed(phone):
         raise ValueError("codes go to French (metropolitan or overseas) mobiles only")
+    return phone
+
+
+def _stand_in(what: str) -> str:
+    """The 'number' a stand-in counts as: never a phone (no '+'), so never delivered to
+    and never sharing a limit with a real number."""
+    if not what or len(what) > 128:
+        raise ValueError("a stand-in is a short non-empty string")
+    return _STAND_IN + what
+
+
+def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: bool,
+           instead: tuple[str, dict] | None) -> SendOutcome:
+    """`phone`: a checked mobile, or a stand-in (then deliver is False, instead None)."""
     key = _key(purpose, transaction)
     now = clock()
     outcome = _reserve(phone, purpose, now)
@@ -211,16 +227,26 @@ def send_code(*, phone: str, purpose: str, transaction: str, locale: str = "fr")
     """Queue an SMS with a new code for `phone` (E.164, a French mobile), bound to
     `purpose` and `transaction`; the older code of that transaction stops working.
     Refused (sent=False) while a limit holds; flushes the outbox row, never commits."""
-    return _issue(phone, purpose, transaction, locale, True, None)
+    return _issue(_checked(phone), purpose, transaction, locale, True, None)
 
 
-def withhold_code(*, phone: str, purpose: str, transaction: str, locale: str = "fr",
-                  instead: tuple[str, dict] | None = None) -> SendOutcome:
+def withhold_code(*, phone: str | None = None, purpose: str, transaction: str,
+                  locale: str = "fr", instead: tuple[str, dict] | None = None,
+                  stand_in: str | None = None) -> SendOutcome:
     """Everything send_code does (limits, a stored code, an audit line) except that the
     code never reaches the phone: for details that match no record. With `instead`
     (template, context) that SMS is sent in its place (e.g. "you already have an
-    account: your identifier is...")."""
-    return _issue(phone, purpose, transaction, locale, False, instead)
+    account: your identifier is...").
+
+    Without a phone (details that name no mobile at all: a password reset for an
+    identifier without one), `stand_in` (what was asked, e.g. the normalised identifier)
+    takes the number's place in every limit (the wait, the daily cap per number, the
+    pace per IP, the daily budget), so the answers are those a real number gets."""
+    if phone is None:
+        if instead is not None:
+            raise ValueError("a stand-in has no phone to send anything to")
+        return _issue(_stand_in(stand_in or ""), purpose, transaction, locale, False, None)
+    return _issue(_checked(phone), purpose, transaction, locale, False, instead)
 
 
 def check_code(*, phone: str, purpose: str, transaction: str, code: str) -> None:
@@ -258,5 +284,8 @@ def check_code(*, phone: str, purpose: str, transaction: str, code: str) -> None
 
 
 def _masked(phone: str) -> str:
-    """'+33 6** ** *4 78' style: enough for support, not the number (audit lines)."""
+    """'+33 6** ** *4 78' style: enough for support, not the number (audit lines); a
+    stand-in is only said to be one (the caller's own line names what was asked)."""
+    if phone.startswith(_STAND_IN):
+        return "stand-in"
     return phone[:4] + "*" * max(len(phone) - 6, 0) + phone[-2:]

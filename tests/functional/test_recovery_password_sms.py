@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from html import unescape
 
+import pytest
+
 from ..support.accounts import account_row, comparable, deliver, mails_to, update_account
+from ..support.browser import browser_from
 
 MOBILE = "+33612345678"
 NEW_PASSWORD = "Trousse-Verte-2027"
@@ -102,6 +105,59 @@ def test_resend_waits_for_known_and_unknown_alike(app, browser, make, use_sms_ga
     assert answers[0] == answers[1]
     deliver(app)
     assert len(use_sms_gateway.messages) == 1
+
+
+def send_answers(app, identifier: str, resends: int) -> list[tuple[bool, int | None]]:
+    """From an empty store and one address: ask for a code, then press "Renvoyer le SMS"
+    `resends` times; each answer is (sent, the wait the page announces or None)."""
+    app.extensions["idp"]["store"].flush()
+    b = browser_from(app, "198.51.100.40")
+    pages = [ask_code(b, identifier)]
+    for _ in range(resends):
+        pages.append(b.submit("/recuperation/mot-de-passe/code/renvoyer", {}))
+    answers = []
+    for page in pages:
+        assert page.request.path == "/recuperation/mot-de-passe/code"
+        wait = page.request.args.get("attendre", type=int)
+        answers.append((wait is None, wait))
+    return answers
+
+
+def same_answers(first: list, second: list) -> bool:
+    """The same sends refused, with waits a second apart at most (the store's clock ran
+    between the two runs)."""
+    return len(first) == len(second) and all(
+        a[0] == b[0] and (a[1] is None) == (b[1] is None) and abs((a[1] or 0) - (b[1] or 0)) <= 1
+        for a, b in zip(first, second))
+
+
+@pytest.mark.parametrize("limits,resends,expected", [
+    # The wait before "Renvoyer le SMS" (30 s after the first SMS).
+    ({}, 2, [True, False, False]),
+    # The daily cap per number (or per identifier without one).
+    ({"SMS_RESEND_SECONDS": 0, "SMS_MAX_PER_NUMBER_DAY": 2}, 3, [True, True, False, False]),
+    # The pace per IP: past the hourly ceiling, the next SMS in a second.
+    ({"SMS_RESEND_SECONDS": 0, "SMS_MAX_PER_IP_HOUR": 2}, 2, [True, True, False]),
+    # The daily budget of the gateway, over every number.
+    ({"SMS_RESEND_SECONDS": 0, "SMS_MAX_PER_DAY": 1}, 2, [True, False, False]),
+], ids=["pace", "number", "ip", "budget"])
+def test_every_send_limit_answers_alike_with_or_without_a_mobile(
+        app, make, use_sms_gateway, monkeypatch, limits, resends, expected):
+    """An identifier without a mobile (or unknown) meets the very limits a real send
+    meets (security/sms_codes.py, through withhold_code), so its answers at every edge are
+    those of an identifier with a mobile: it cannot be told apart."""
+    for name, value in limits.items():
+        monkeypatch.setitem(app.config, name, value)
+    with_mobile = make.account()
+    update_account(app, with_mobile.id, phone=MOBILE)
+    no_mobile = make.account(profile="pupil", first_name="Léa", email=None)
+    answers = {name: send_answers(app, identifier, resends)
+               for name, identifier in (("mobile", with_mobile.identifier),
+                                        ("no mobile", no_mobile.identifier),
+                                        ("unknown", "x.personne9"))}
+    assert [sent for sent, _ in answers["mobile"]] == expected, answers
+    assert same_answers(answers["mobile"], answers["no mobile"]), answers
+    assert same_answers(answers["mobile"], answers["unknown"]), answers
 
 
 def test_a_new_code_after_the_wait_replaces_the_old_one(app, browser, make, use_sms_gateway,

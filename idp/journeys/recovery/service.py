@@ -119,10 +119,6 @@ def has_email_channel(account: Account | None) -> bool:
     return bool(account and account.email and account.email_verified)
 
 
-def has_sms_channel(account: Account | None) -> bool:
-    return bool(account and account.phone)
-
-
 def send_reset_link(account: Account) -> None:
     """A new reset link (older ones stop working) mailed to the verified address."""
     lifetime = reset_link_lifetime()

@@ -3,8 +3,10 @@ in the same browser, then a new password.
 
 The transaction lives in the browser's session (identifier, account id or None, a random
 transaction id bound into the code). An identifier that names no active account with a
-mobile gets exactly the same pages: the wait before "Renvoyer le SMS" and the three tries
-are imitated in the session, and every code typed is wrong.
+mobile gets exactly the same pages: its sends go through sms_codes.withhold_code with the
+identifier standing in for the number, so they meet the very limits and answers of a real
+send (the wait before "Renvoyer le SMS", the daily cap, the pace per IP, the daily budget);
+the three tries are imitated in the session, and every code typed is wrong.
 """
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ from flask import current_app, session
 
 from ...audit import record
 from ...db import db
-from ...extensions import store
 from ...models import Account
 from ...security.mobile_numbers import is_allowed
-from ...security.sms_codes import CodeProblem, SendOutcome, SmsCodeError, check_code, send_code
+from ...security.sms_codes import (CodeProblem, SendOutcome, SmsCodeError, check_code, send_code,
+                                   withhold_code)
 from ..login.service import normalise_identifier
 from . import service
 
@@ -60,9 +62,10 @@ def resend() -> SendOutcome:
     if account is not None and has_channel(account):
         outcome = send_code(phone=account.phone, purpose=PURPOSE,
                             transaction=state["transaction"], locale=account.locale or "fr")
-        sent, retry_after = outcome.sent, outcome.retry_after
     else:
-        sent, retry_after = _imitate_send(state["identifier"])
+        outcome = withhold_code(stand_in=normalise_identifier(state["identifier"]),
+                                purpose=PURPOSE, transaction=state["transaction"])
+    sent, retry_after = outcome.sent, outcome.retry_after
     if sent:
         state["sends"] += 1
         state["tries"] = 0
@@ -71,26 +74,6 @@ def resend() -> SendOutcome:
     record("password_reset_requested", target=state["identifier"][:64], channel="sms",
            sent=sent and account is not None)
     return SendOutcome(sent, retry_after)
-
-
-def _imitate_send(identifier: str) -> tuple[bool, int]:
-    """The limits a real number would meet (a wait doubling after each SMS, a daily
-    cap; security/sms_codes.py), kept per identifier in the store the same way, so
-    requests for an identifier without a mobile answer like those for one with it."""
-    ident = normalise_identifier(identifier)
-    wait_key, count_key = f"reset-sms-wait:{ident}", f"reset-sms-count:{ident}"
-    left = store().ttl(wait_key)
-    if left > 0:
-        return False, left
-    sent_today = store().incr(count_key, 86400)
-    if sent_today > int(current_app.config["SMS_MAX_PER_NUMBER_DAY"]):
-        return False, store().ttl(count_key) or 86400
-    base = int(current_app.config["SMS_RESEND_SECONDS"])
-    if base <= 0:
-        return True, 0
-    delay = min(base * 2 ** (sent_today - 1), 86400)
-    store().add(wait_key, 1, delay)
-    return True, delay
 
 
 def check(code: str) -> tuple[CodeProblem | None, int]:

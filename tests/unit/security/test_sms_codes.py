@@ -215,6 +215,28 @@ def test_withheld_codes_count_the_same_and_reach_nobody(app, ctx):
     assert refused.reason == "wait"  # the same limits as a real send
 
 
+def test_a_stand_in_meets_every_limit_of_a_number_and_reaches_nobody(app, ctx):
+    """No phone at all (a password reset for an identifier without a mobile): the
+    stand-in takes the number's place in every limit, and nothing is queued."""
+    def withhold(tx, what="m.durand"):
+        return withhold_code(stand_in=what, purpose="password_reset", transaction=tx)
+
+    first = withhold("tx-1")
+    assert first.sent and first.retry_after == 30
+    assert withhold("tx-2").reason == "wait"
+    with settings(app, SMS_RESEND_SECONDS=0, SMS_MAX_PER_NUMBER_DAY=2, SMS_MAX_PER_DAY=4):
+        assert [withhold(f"tx-{n}", "l.petit").sent for n in (3, 4)] == [True, True]
+        assert withhold("tx-5", "l.petit").reason == "number"
+        assert withhold("tx-6", "c.roux").sent  # per stand-in, like per number
+        assert withhold("tx-7", "a.bernard").reason == "global"  # the same budget
+    assert db.session.scalars(select(OutboxMessage)).all() == []
+    with pytest.raises(ValueError):
+        withhold_code(purpose="password_reset", transaction="tx-8")
+    with pytest.raises(ValueError):
+        withhold_code(stand_in="m.durand", purpose="signup", transaction="tx-9",
+                      instead=("signup_existing_account", {}))
+
+
 def test_withhold_can_send_another_message_instead(app, ctx):
     withhold_code(phone=PHONE, purpose="signup", transaction="tx-1",
                   instead=("signup_existing_account",
