@@ -206,6 +206,24 @@ def test_birth_dates_that_are_not_dates_do_not_use_a_try(app, browser):
     assert page.request.path == "/inscription/mot-de-passe"
 
 
+def test_the_error_summary_says_which_pupil_each_error_is_about(app, browser):
+    """Found by the Chromium walk: two pupils without a date gave the same line twice in
+    the summary at the top; each line now starts with the pupil's name."""
+    from datetime import date
+    make_family(app, pupils=(("Lucas", "Petit", date(2013, 5, 20), "0540042A"),
+                             ("Inès", "Petit", date(2010, 7, 4), "0540042A")))
+    signup = Signup(app, browser)
+    signup.identity()
+    signup.code()
+    page = signup.pupils(("yes", "", "", ""), ("yes", "", "", ""))
+    assert page.status_code == 400
+    summary = plain(page).split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    for name in ("Lucas Petit", "Inès Petit"):
+        assert f"{name} : Saisissez la date de naissance de l'élève" in summary, name
+    # Next to each field, the message alone (the pupil's name is the card's heading).
+    assert plain(page).count('<p class="error" id="date-error-0">Saisissez la date') == 1
+
+
 def test_a_weak_or_mismatched_password_is_explained_without_javascript(app, browser):
     make_family(app)
     signup = Signup(app, browser)
