@@ -47,6 +47,9 @@ DEFAULTS: dict = {
     "KEYS_DIR": str(PROJECT_ROOT / "keys"),  # a former keys/ directory: `idp keys import`
     "KEY_GRACE_DAYS": 7,
     "ACADEMIES_FILE": str(PROJECT_ROOT / "config" / "academies.toml"),
+    # `idp demo load` writes the demo relying parties' client ids and secrets there (mode
+    # 0600); the demo RPs in clients/ read it (their DEMO_CLIENTS_FILE / --clients-file).
+    "DEMO_CLIENTS_FILE": str(PROJECT_ROOT / "var" / "demo_clients.json"),
     # Number of processes sharing this configuration (set by `idp serve --workers`).
     "WORKERS": 1,
     # Reverse proxies in front of each node (nginx: 1). Their X-Forwarded-For and

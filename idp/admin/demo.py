@@ -100,8 +100,7 @@ def load_demo() -> dict:
     clients = [_upsert_client(spec) for spec in demo_clients()]
     gating = _gating_demo()
     saml_sps = [_register_teleservices()]
-    out = Path(current_app.config.get("DEMO_CLIENTS_FILE",
-                                      PROJECT_ROOT / "var" / "demo_clients.json"))
+    out = Path(current_app.config["DEMO_CLIENTS_FILE"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({c["name"]: c for c in clients}, indent=2))
     out.chmod(0o600)
