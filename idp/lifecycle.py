@@ -27,6 +27,7 @@ from .models import (Account, AccountState, AuditEvent, GuardianLink, OneTimeTok
 from .notify.delivery import purge_old_messages
 from .notify.links import external_url
 from .notify.outbox import render_email
+from .roster.credentials import locked_password_hash
 
 CHUNK = 2000
 WAITING = (AccountState.provisional, AccountState.pending_email)
@@ -135,8 +136,9 @@ def _delete(now: datetime, days: int) -> int:
             update(Account).where(Account.id.in_(ids)).values(
                 state=AccountState.deleted, identifier="deleted-" + Account.public_id,
                 identifier_stem=None, first_name="", last_name="", email=None, phone=None,
-                email_verified=False, birth_date=None, class_name=None, password_hash="!",
-                provisional_password_hash=None, session_epoch=Account.session_epoch + 1),
+                email_verified=False, birth_date=None, class_name=None,
+                password_hash=locked_password_hash(), provisional_password_hash=None,
+                session_epoch=Account.session_epoch + 1),
             execution_options=quiet)
         _audit(now, "account_deleted", [
             {"target": "deleted:" + r.public_id,

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.db import db
+from idp.extensions import passwords
 from idp.lifecycle import run_lifecycle
 from idp.models import (Account, AccountState, AuditEvent, GuardianLink, OutboxMessage,
                         PupilRecord, RepresentativeRecord)
 from idp.roster import find_school, import_roster, issue_letters
+from idp.roster.credentials import locked_password_hash
 
 from ..support.cli import run_json
 
@@ -87,6 +89,9 @@ def test_deletion_after_a_year_erases_personal_data_keeps_records(app, issued, b
             assert row.identifier == f"deleted-{row.public_id}"
             assert (row.first_name, row.last_name, row.email, row.phone, row.birth_date) == \
                 ("", "", None, None, None)
+            # No usable password: the locked hash (argon2 of a thrown-away secret).
+            assert row.password_hash == locked_password_hash()
+            assert not passwords().verify(row.password_hash, issued["m.durand"])
         assert db.session.scalar(select(func.count()).select_from(GuardianLink)) == 0
         pupil = db.session.scalar(select(PupilRecord))
         assert pupil.first_name == "Léo" and pupil.account_id is None

@@ -15,10 +15,12 @@ from html import unescape
 from sqlalchemy import func, or_, select
 
 from idp.db import db
+from idp.extensions import passwords
 from idp.journeys.account import reauth
 from idp.models import (Account, AuditEvent, GuardianLink, RefreshToken, RepresentativeRecord,
                         utcnow)
 from idp.notify.delivery import deliver_due
+from idp.roster.credentials import locked_password_hash
 
 from ..support.accounts import account_row, audit_actions, update_account
 from ..support.backchannel import BackchannelReceiver, backchannel_rp  # noqa: F401
@@ -100,6 +102,11 @@ def test_closing_a_self_registered_account(app, make, backchannel_rp, flow, gati
     assert row.state.value == "deleted" and row.identifier == f"deleted-{parent.public_id}"
     assert row.first_name == row.last_name == "" and row.email is None and row.phone is None
     assert row.public_id == parent.public_id  # never reused for someone else
+    with app.app_context():
+        # No usable password, the same one as every locked account: an argon2 hash of a
+        # thrown-away secret, so checking it costs what a real check does and says no.
+        assert row.password_hash == locked_password_hash()
+        assert not passwords().verify(row.password_hash, parent.password)
     # Every session ended: this browser and the other device.
     assert computer.get("/").request.path == "/connexion"
     assert phone.get("/").request.path == "/connexion"

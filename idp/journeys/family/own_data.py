@@ -28,6 +28,7 @@ from ...models import (Account, AccountProfile, AccountState, AuditEvent, Charte
                        FranceConnectLink, GuardianLink,
                        OneTimeToken, PupilRecord, RecoveryCode, RefreshToken,
                        RepresentativeRecord, SecondFactor, utcnow)
+from ...roster.credentials import locked_password_hash
 from ..account.credentials import end_everything
 from ..home.sessions import open_sessions
 
@@ -144,7 +145,7 @@ def retire(account: Account, merged_into: Account | None = None) -> str:
     account.first_name = account.last_name = ""
     account.email = account.phone = account.birth_date = account.class_name = None
     account.email_verified = False
-    account.password_hash = "!"
+    account.password_hash = locked_password_hash()
     account.provisional_password_hash = None
     account.deactivated_at = utcnow()
     if merged_into is not None:
