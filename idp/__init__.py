@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import tomllib
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel
+from flask import Flask
 
 from . import config as config_module
 from . import dev_outbox, errors, i18n, journeys, keys, local_time, oidc, ops, saml
@@ -61,8 +60,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)  # first: a store outage must answer 503 before CSRF checks run
     keys.init_app(app)  # signing keys unavailable: 503
     csrf.init_app(app)
-    i18n.init_app(app)  # the catalogue's directory, the language switch, account locale
-    Babel(app, locale_selector=_select_locale)
+    i18n.init_app(app)  # Babel: the page's language, the switch, the account's language
     local_time.init_app(app)  # the `paris` filter: times shown in Europe/Paris
     headers.init_app(app)
 
@@ -75,25 +73,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     gate.init_app(app)
     ops.init_app(app)  # last: /healthz, /readyz, /metrics answered before all the above
 
-    @app.before_request
-    def remember_locale():
-        wanted = request.args.get("lang")
-        if wanted in app.config["LANGUAGES"] and session.get("locale") != wanted:
-            session["locale"] = wanted
-
     @app.context_processor
     def inject_globals():
-        return {"current_locale": _select_locale(), "academies": academies}
+        return {"academies": academies}
 
     request_lifecycle.init_app(app)  # after every app-wide hook is registered
     return app
 
-
-def _select_locale() -> str:
-    """The locale asked by the RP (ui_locales), chosen on the page, or French."""
-    if not has_request_context():  # CLI, worker: French (messages pass their own locale)
-        return "fr"
-    wanted = request.args.get("lang") or session.get("locale")
-    if wanted in ("fr", "en"):
-        return wanted
-    return "fr"

@@ -1,4 +1,5 @@
-"""Languages: French by default, English as a second locale (translations/en).
+"""Languages: French by default, English as a second locale (translations/en). Which
+language a page speaks is decided in languages.py; here, Babel and the pages' helpers.
 
 - The catalogue lives at the project root (translations/), next to templates/.
 - `language_url(code)`: the current page in another language (path and query kept), for
@@ -11,9 +12,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import Babel
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import PROJECT_ROOT
+from .languages import remember_choice, select_locale
 from .journeys.wayf.service import current_choice, for_a_pupil
 from .signin.session import current_account
 
@@ -55,8 +58,11 @@ def _remember_for_account() -> None:
 
 
 def init_app(app) -> None:
-    """Before Babel(app): where the catalogue is; then the switch's helper and the hook."""
+    """Babel with its catalogue and selector; the switch's helpers and hooks."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
+    Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["language_url"] = language_url
     app.jinja_env.globals["speaks_to_a_pupil"] = speaks_to_a_pupil
+    app.context_processor(lambda: {"current_locale": select_locale()})
+    app.before_request(remember_choice)
     app.before_request(_remember_for_account)

@@ -15,11 +15,12 @@ from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import (ConsentRequiredError, InteractionRequiredError,
                                       LoginRequiredError, RequestNotSupportedError,
                                       RequestURINotSupportedError)
-from flask import current_app, redirect, render_template, request, session
+from flask import current_app, redirect, render_template, request
 from sqlalchemy import select
 
 from ..audit import record, record_paced
 from ..db import db
+from ..languages import from_ui_locales
 from ..models import RefreshToken
 from ..signin import PendingAuthorization, ProtocolAdapter
 from ..signin.adapter import RequestRefused
@@ -124,10 +125,7 @@ class OidcAdapter(ProtocolAdapter):
         if refused is not None:  # on the redirect URI Authlib verified, with state
             refused.redirect_uri = grant.redirect_uri
             raise RequestRefused(authorization_error(refused, params.get("state")))
-        for locale in (params.get("ui_locales") or "").split():
-            if locale[:2] in current_app.config["LANGUAGES"]:
-                session["locale"] = locale[:2]
-                break
+        from_ui_locales(params.get("ui_locales"))
         scopes = grant.request.scope.split()
         return PendingAuthorization(
             protocol="oidc", client_id=client.get_client_id(), client_name=client.row.name,

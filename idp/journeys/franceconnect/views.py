@@ -9,10 +9,11 @@ import logging
 from functools import partial
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 
 from ...audit import record
 from ...errors import error_page
+from ...languages import current_locale
 from ...models import AccountState
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
@@ -49,10 +50,6 @@ def _helpers():
 def _shown(choice) -> bool:
     """The button is for the "Représentant légal" profile only."""
     return client.enabled() and choice is not None and choice.profile == "parent"
-
-
-def _locale() -> str:
-    return str(get_locale() or "fr")
 
 
 def _login_page(status: int, problem: str):
@@ -165,7 +162,7 @@ def phone(tx):
     if not form.validate_on_submit():
         return _page("phone", tx, 400, form=form)
     tx.phone, tx.raw_phone, tx.region = form.e164, form.phone.data, form.region.data
-    outcome = service.send_code_to(tx, _locale())
+    outcome = service.send_code_to(tx, current_locale())
     if not outcome.sent:
         form.phone.errors = list(form.phone.errors) + [refusal_message(outcome)]
         return _page("phone", tx, 429, form=form)
@@ -197,7 +194,7 @@ def code(tx):
 @step_page("code", plan=LINK)
 def resend(tx):
     if EmptyForm().validate_on_submit():
-        outcome = service.send_code_to(tx, _locale())
+        outcome = service.send_code_to(tx, current_locale())
         if outcome.sent:
             flash(_("Un nouveau code de sécurité a été envoyé au %(phone)s. Le précédent ne "
                     "fonctionne plus.", phone=display(tx.phone)), "success")

@@ -13,9 +13,10 @@ from functools import partial
 
 from flask import (Blueprint, flash, jsonify, redirect, render_template, request, session,
                    url_for)
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 
 from ...db import db
+from ...languages import current_locale
 from ...models import Account
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
@@ -34,10 +35,6 @@ from .strength import RULES, evaluate
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
 allow("signup.start", "signup.code", "signup.resend", "signup.pupils", "signup.password",
       "signup.done", "signup.stopped", "signup.password_verdict")
-
-
-def _locale() -> str:
-    return str(get_locale() or "fr")
 
 
 def _go(tx: SignupTransaction):
@@ -80,7 +77,7 @@ def start():
     if claimed != new.id:  # a double submit of this page: the first one decides
         session["signup_tx"] = claimed
         return redirect(url_for("signup.code"))
-    outcome = service.begin(new, _locale())
+    outcome = service.begin(new, current_locale())
     if not outcome.sent:
         form.phone.errors = list(form.phone.errors) + [refusal_message(outcome)]
         return _page("identity", ongoing, 429, form=form)
@@ -117,7 +114,7 @@ def code(tx):
 def resend(tx):
     if not EmptyForm().validate_on_submit():
         return _go(tx)
-    outcome = service.resend(tx, _locale())
+    outcome = service.resend(tx, current_locale())
     if outcome.sent:
         flash(_("Un nouveau code de sécurité a été envoyé au %(phone)s. Le précédent ne "
                 "fonctionne plus.", phone=display(tx.phone)), "success")
@@ -178,7 +175,7 @@ def password(tx):
     if not valid:
         return _password_page(tx, form, 400, evaluate(typed))
     try:
-        account = service.create_account(tx, typed, _locale())
+        account = service.create_account(tx, typed, current_locale())
     except service.AlreadyRegistered:
         return _lost_race()
     owner = session.get(OWNER_KEY)
@@ -197,7 +194,7 @@ def _lost_race():
         return _go(tx)
     identifier = service.identifier_after_race(tx)
     if identifier:
-        service.send_identifier(tx, identifier, _locale())
+        service.send_identifier(tx, identifier, current_locale())
     service.stop(tx, StopReason.already)
     return _go(tx)
 
