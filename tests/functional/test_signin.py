@@ -1,6 +1,7 @@
 """J1/J2: choose who you are, sign in, sign out (real forms, CSRF on)."""
 from __future__ import annotations
 
+import html
 import time
 
 from idp.db import db
@@ -107,6 +108,22 @@ def test_deactivated_account_is_told_to_contact_the_school(browser, make):
     assert "Rapprochez-vous du secrétariat de votre établissement" in page.text
     # With a wrong password the answer is the ordinary one: nothing revealed.
     page = browser.sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert "Identifiant ou mot de passe incorrect." in page.text
+
+
+def test_a_deactivated_pupil_is_told_with_tu(browser, make):
+    """Found by the Chromium walk: a pupil read "Votre compte est désactivé… Rapprochez-vous
+    du secrétariat". After the right password the account's profile decides, whatever
+    profile this device chose; a wrong password still gets the ordinary answer."""
+    pupil = make.account(profile="pupil", state="deactivated")
+    browser.choose("parent")
+    page = browser.sign_in(pupil.identifier, pupil.password, choose=False)
+    assert page.status_code == 403
+    text = html.unescape(page.text)
+    assert "Ton compte est désactivé" in text
+    assert "Va voir le secrétariat de ton établissement" in text
+    assert "Votre compte" not in text and "Rapprochez-vous" not in text
+    page = browser.sign_in(pupil.identifier, "Wrong-Pass-2026", choose=False)
     assert "Identifiant ou mot de passe incorrect." in page.text
 
 

@@ -52,8 +52,9 @@ def form(ctx):
             new_device.sign_in_here(signed.account)
             return step_done()
         status = 400
-        if outcome is service.LoginOutcome.deactivated:
-            return render_template("login/deactivated.html"), 403
+        if outcome is service.LoginOutcome.deactivated:  # the password was right
+            return render_template("login/deactivated.html",
+                                   pupil=signed.account.profile.value == "pupil"), 403
         if outcome is service.LoginOutcome.throttled:
             # The pause authenticate met, not a second read: the delay may end meanwhile.
             wait = delay_text(signed.pause.seconds)
