@@ -39,6 +39,9 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from .. import create_app, metrics
+from ..ops.logs import configure_logging
+
 KEEPALIVE = 0  # seconds an idle connection is kept: none, see above
 
 
@@ -52,14 +55,10 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from . import _wsgi_app
-
-        return _wsgi_app()
+        return create_app()
 
 
 def _child_exit(server, worker) -> None:
-    from .. import metrics
-
     metrics.worker_exited(worker.pid)
 
 
@@ -77,9 +76,6 @@ def gunicorn_options(workers: int, bind: str, threads: int = 1, access_log: bool
 def run_gunicorn(workers: int, bind: str, threads: int = 1, access_log: bool = True) -> None:
     # Validation at start-up knows how many processes share the configuration.
     os.environ["IDP_WORKERS"] = str(workers)
-    from .. import create_app, metrics
-    from ..ops.logs import configure_logging
-
     app = create_app()  # refuse a configuration that cannot work before forking
     # Then (nothing changed in this process when the configuration is refused): JSON
     # logs, and metrics in files. Metric values are made at their first use in a worker,
