@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import click
 
-from ..cli_helpers import action_commands, action_commands, app_context, commit, emit, fail
+from ..cli_helpers import action_commands, app_context, commit, emit, fail
 from ..oidc.clients import RegistrationError as OidcRegistrationError
 from ..oidc.supported import AUTH_METHODS, SIGNING_ALGS
 from ..saml.registry import RegistrationError as SamlRegistrationError
-from ..saml.registry import register_sp, remove
+from ..saml.registry import SIGN_MODES, find_by_entity_id, register_sp, remove
 from ..saml.registry import set_enabled as set_sp_enabled
 from . import oidc_clients, saml_sps
 from .trust import TrustError, set_trusted
@@ -61,7 +61,7 @@ def clients_add_oidc(name, redirect_uris, public, logout_uris, backchannel_logou
 @click.option("--metadata", required=True, help="SP metadata: a file or an https URL.")
 @click.option("--attributes", required=True,
               help="A profile of config/saml_attributes.toml or a comma-separated list.")
-@click.option("--sign", "sign_mode", type=click.Choice(["response", "assertion", "both"]),
+@click.option("--sign", "sign_mode", type=click.Choice(SIGN_MODES),
               default="both", show_default=True)
 @click.option("--encrypt/--no-encrypt", default=None,
               help="Encrypt assertions (default: when the metadata has an encryption key).")
@@ -203,7 +203,7 @@ action_commands(clients, "client_id", _client_action, {
 @click.argument("entity_id")
 @click.option("--name")
 @click.option("--attributes", help="A profile or a comma-separated list (replaces).")
-@click.option("--sign", "sign_mode", type=click.Choice(["response", "assertion", "both"]))
+@click.option("--sign", "sign_mode", type=click.Choice(SIGN_MODES))
 @click.option("--encrypt/--no-encrypt", default=None)
 @click.option("--json", "as_json", is_flag=True)
 def clients_edit_saml(entity_id, name, attributes, sign_mode, encrypt, as_json):
@@ -211,7 +211,7 @@ def clients_edit_saml(entity_id, name, attributes, sign_mode, encrypt, as_json):
     for that, `idp clients add-saml --update`)."""
     with app_context():
         try:
-            row = saml_sps.update_sp(saml_sps.find_by_entity_id(entity_id), name=name,
+            row = saml_sps.update_sp(find_by_entity_id(entity_id), name=name,
                                      attributes=attributes, sign_mode=sign_mode,
                                      encrypt=encrypt, actor=ACTOR)
         except SamlRegistrationError as exc:

@@ -7,16 +7,14 @@ secret is returned once to the caller and only its hash is kept.
 """
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select
 
 from ..audit import record
 from ..db import db
 from ..models import OIDCClient
-from ..oidc.clients import (Registered, RegistrationError, check_redirect_uri, hash_secret,
-                            register_client)
-from ..oidc.supported import AUTH_METHODS, SCOPES, SECRET_AUTH_METHODS, SIGNING_ALGS
+from ..oidc.clients import (CLIENT_FIELDS, Registered, RegistrationError, checked_client,
+                            hash_secret, new_client_secret, register_client)
+from ..oidc.supported import SECRET_AUTH_METHODS
 
 EDITABLE = ("name", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri",
             "scopes", "token_endpoint_auth_method", "jwks_uri", "pairwise",
@@ -30,13 +28,6 @@ def require_client(client_id: str) -> OIDCClient:
     return row
 
 
-def name_taken(name: str, except_id: int | None = None) -> bool:
-    stmt = select(OIDCClient.id).where(OIDCClient.name == name.strip())
-    if except_id is not None:
-        stmt = stmt.where(OIDCClient.id != except_id)
-    return db.session.scalar(stmt) is not None
-
-
 def register(*, trusted: bool = False, actor: str | None = None, **options) -> Registered:
     """Register a client (options as register_client) and set its consent mode."""
     reg = register_client(**options)
@@ -48,61 +39,41 @@ def register(*, trusted: bool = False, actor: str | None = None, **options) -> R
     return reg
 
 
-def _checked(row: OIDCClient, changes: dict) -> dict:
-    """The new values, validated together (the same rules as a registration)."""
-    values = {k: getattr(row, k) for k in EDITABLE} | {
-        k: v for k, v in changes.items() if v is not None}
-    name = (values["name"] or "").strip()
-    if not name:
-        raise RegistrationError("a client needs a name")
-    if name_taken(name, row.id):
-        raise RegistrationError(f"a client named {name!r} already exists")
-    values["name"] = name
-    if not values["redirect_uris"]:
-        raise RegistrationError("at least one redirect URI is required")
-    values["redirect_uris"] = [check_redirect_uri(u) for u in values["redirect_uris"]]
-    values["post_logout_redirect_uris"] = [
-        check_redirect_uri(u) for u in values["post_logout_redirect_uris"] or []]
-    if values["backchannel_logout_uri"]:
-        check_redirect_uri(values["backchannel_logout_uri"])
-    else:
-        values["backchannel_logout_uri"] = None
-    method = values["token_endpoint_auth_method"]
-    if method not in AUTH_METHODS:
-        raise RegistrationError(f"unknown token endpoint auth method {method}")
-    if method == "private_key_jwt" and not (values["jwks_uri"] or row.jwks):
-        raise RegistrationError("private_key_jwt needs --jwks-uri")
-    unknown = set(values["scopes"] or []) - set(SCOPES)
-    if unknown:
-        raise RegistrationError(f"unknown scopes: {', '.join(sorted(unknown))}")
-    if "openid" not in (values["scopes"] or []):
-        raise RegistrationError("the openid scope is required")
-    if values["id_token_signed_response_alg"] not in SIGNING_ALGS:
-        raise RegistrationError("id token algorithm must be RS256 or ES256")
-    values["jwks_uri"] = values["jwks_uri"] or None
+def edited_values(row: OIDCClient, changes: dict) -> dict:
+    """The client's settings after `changes` (None: unchanged), as validate_client reads
+    them. `public` follows the method unless given: "none" makes a client public."""
+    values = {k: getattr(row, k) for k in CLIENT_FIELDS} | {
+        k: v for k, v in changes.items() if v is not None and k in CLIENT_FIELDS}
+    if changes.get("public") is None:
+        values["public"] = values["token_endpoint_auth_method"] == "none"
     return values
 
 
 def update_client(client_id: str, *, actor: str | None = None,
                   **changes) -> tuple[OIDCClient, str | None]:
-    """Edit a client; None means "unchanged". Becoming confidential gives a new secret
-    (returned once); becoming public drops the secret. Returns (row, new secret or None)."""
-    unknown = set(changes) - set(EDITABLE)
+    """Edit a client; None means "unchanged". The same rules as a registration
+    (validate_client), checked before the row is touched. Becoming confidential gives a
+    new secret (returned once); becoming public drops the secret. `public` may be given
+    (it must then agree with the method); else it follows the method.
+    Returns (row, new secret or None)."""
+    unknown = set(changes) - set(EDITABLE) - {"public"}
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
     row = require_client(client_id)
-    values = _checked(row, changes)
+    values = checked_client(edited_values(row, changes), row.id)
     before = {k: getattr(row, k) for k in EDITABLE}
     method = values["token_endpoint_auth_method"]
     new_secret = None
     if method in SECRET_AUTH_METHODS and not row.secret_hash:
-        new_secret = secrets.token_urlsafe(32)
+        new_secret = new_client_secret()
         row.secret_hash = hash_secret(new_secret)
     elif method not in SECRET_AUTH_METHODS:
         row.secret_hash = None
-    row.public = method == "none"
-    for key, value in values.items():
-        setattr(row, key, value)
+    for key in CLIENT_FIELDS:
+        setattr(row, key, values[key])
+    if changes.get("trusted_for_school") is not None:
+        row.trusted_for_school = bool(changes["trusted_for_school"])
+    values["trusted_for_school"] = row.trusted_for_school
     db.session.flush()
     changed = sorted(k for k in EDITABLE if before[k] != values[k])
     record("oidc_client_updated", actor=actor, target=row.client_id, changed=changed,
@@ -125,7 +96,7 @@ def rotate_secret(client_id: str, actor: str | None = None) -> tuple[OIDCClient,
     row = require_client(client_id)
     if row.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
         raise RegistrationError("this client authenticates without a secret")
-    secret = secrets.token_urlsafe(32)  # 256 bits
+    secret = new_client_secret()
     row.secret_hash = hash_secret(secret)
     db.session.flush()
     record("oidc_client_secret_rotated", actor=actor, target=row.client_id)

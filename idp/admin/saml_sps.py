@@ -6,7 +6,6 @@ server of each process rebuilds itself from `updated_at`.
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
@@ -14,16 +13,16 @@ from ..audit import record
 from ..db import db
 from ..models import SAMLServiceProvider
 from ..models.base import utcnow
-from ..saml.attributes import AttributeConfigError
-from ..saml.registry import SIGN_MODES, RegistrationError, parse_metadata
+from ..saml.registry import (MAX_METADATA_BYTES, RegistrationError, checked_sp, oversize,
+                             parse_metadata, refused)
 
-MAX_UPLOAD = 1 << 20
+MAX_UPLOAD = MAX_METADATA_BYTES
 
 
 def metadata_text(data: bytes) -> str:
-    """Uploaded metadata as text: at most 1 MiB of UTF-8."""
-    if len(data) > MAX_UPLOAD:
-        raise RegistrationError("metadata larger than 1 MiB")
+    """Uploaded metadata as text: at most 1 MiB (validate_sp's limit) of UTF-8."""
+    if problem := oversize(data):
+        raise refused({"metadata": problem})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -37,40 +36,33 @@ def require_sp(sp_id: int) -> SAMLServiceProvider:
     return row
 
 
-def find_by_entity_id(entity_id: str) -> SAMLServiceProvider:
-    row = db.session.scalar(select(SAMLServiceProvider).where(
-        SAMLServiceProvider.entity_id == entity_id))
-    if row is None:
-        raise RegistrationError(f"no SAML service provider {entity_id}")
-    return row
-
-
-def resolve_attributes(attributes: str | list[str]) -> list[str]:
-    schema = current_app.extensions["idp"]["saml"].schema
-    try:
-        return schema.resolve(attributes)
-    except AttributeConfigError as exc:
-        raise RegistrationError(str(exc)) from exc
+def edited_values(row: SAMLServiceProvider, *, name=None, attributes=None, sign_mode=None,
+                  encrypt=None) -> dict:
+    """An edit as validate_sp reads it (None: unchanged). Encryption newly asked needs
+    a key in the stored metadata (an SP already encrypting has one)."""
+    values = {"name": name, "attributes": attributes, "encrypt": encrypt}
+    if sign_mode is not None:
+        values["sign_mode"] = sign_mode
+    if encrypt and not row.encrypt:
+        values["encryption_key"] = parse_metadata(row.metadata_xml).has_encryption_key
+    else:
+        values["encryption_key"] = True
+    return values
 
 
 def update_sp(row: SAMLServiceProvider, *, name: str | None = None,
               attributes: str | list[str] | None = None, sign_mode: str | None = None,
               encrypt: bool | None = None, actor: str | None = None) -> SAMLServiceProvider:
-    """Change name, released attributes, signing or encryption (None: unchanged)."""
-    names = resolve_attributes(attributes) if attributes is not None else row.attributes
-    if sign_mode is not None and sign_mode not in SIGN_MODES:
-        raise RegistrationError(f"--sign must be one of {', '.join(SIGN_MODES)}")
-    if name is not None and not name.strip():
-        raise RegistrationError("a service provider needs a name")
-    if encrypt and not row.encrypt:
-        # The key comes from the stored metadata: encryption needs one there.
-        if not parse_metadata(row.metadata_xml).has_encryption_key:
-            raise RegistrationError("--encrypt needs an encryption key in the SP's metadata")
+    """Change name, released attributes, signing or encryption (None: unchanged); the
+    rules are validate_sp's, checked before the row changes."""
+    checked = checked_sp(edited_values(row, name=name, attributes=attributes,
+                                       sign_mode=sign_mode, encrypt=encrypt))
     before = {"name": row.name, "attributes": list(row.attributes), "sign": row.sign_mode,
               "encrypt": row.encrypt}
     if name is not None:
-        row.name = name.strip()[:120]
-    row.attributes = names
+        row.name = checked["name"]
+    if attributes is not None:
+        row.attributes = checked["attributes"]
     if sign_mode is not None:
         row.sign_mode = sign_mode
     if encrypt is not None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from saml2 import BINDING_HTTP_POST
 from saml2.mdstore import InMemoryMetaData
 from saml2.time_util import str_to_time
@@ -33,7 +34,42 @@ SIGN_MODES = ("response", "assertion", "both")
 
 
 class RegistrationError(ValueError):
-    """Metadata or options we refuse (the message is one line, for the CLI)."""
+    """Metadata or options we refuse (the message is one line, for the CLI). `problems`
+    holds every refusal by field (validate_sp)."""
+
+    def __init__(self, message: str, problems: dict | None = None):
+        super().__init__(message)
+        self.problems = problems or {}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one field is refused: `message` in English, as `idp clients` prints it; `french`
+    what the console shows beside the field (lazy, through _l). (idp.oidc.clients has the
+    same shape: the adapters do not import each other.)"""
+    message: str
+    french: object
+
+    def __str__(self) -> str:
+        return self.message
+
+    def shown(self) -> str:
+        return str(self.french)
+
+
+def _metadata_problem(message: str, french=None) -> Problem:
+    return Problem(message, french or _l("Métadonnées refusées : %(reason)s", reason=message))
+
+
+def refused(problems: dict[str, Problem]) -> RegistrationError:
+    return RegistrationError(next(iter(problems.values())).message, problems)
+
+
+def oversize(data: bytes | str) -> Problem | None:
+    """The 1 MiB limit of metadata, however it came (file, URL, upload, text)."""
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    return _metadata_problem("metadata larger than 1 MiB") if size > MAX_METADATA_BYTES \
+        else None
 
 
 @dataclass
@@ -60,8 +96,8 @@ def read_metadata(source: str) -> str:
             raise RegistrationError(f"no metadata file {source}")
         with path.open("rb") as fh:
             data = fh.read(MAX_METADATA_BYTES + 1)
-    if len(data) > MAX_METADATA_BYTES:
-        raise RegistrationError("metadata larger than 1 MiB")
+    if problem := oversize(data):
+        raise refused({"metadata": problem})
     return data.decode("utf-8", "replace")
 
 
@@ -113,33 +149,121 @@ def _display_name(md, entity_id: str) -> str | None:
     return urlsplit(entity_id).hostname
 
 
+def lookup_sp(entity_id: str) -> SAMLServiceProvider | None:
+    """The one lookup of a registered SP by entity id (enabled or not)."""
+    return db.session.scalar(select(SAMLServiceProvider).where(
+        SAMLServiceProvider.entity_id == entity_id))
+
+
+def find_by_entity_id(entity_id: str) -> SAMLServiceProvider:
+    row = lookup_sp(entity_id)
+    if row is None:
+        raise RegistrationError(f"no SAML service provider {entity_id}")
+    return row
+
+
+MAX_NAME = 120  # the column's length
+
+
+def _checked_sp(values: dict) -> tuple[dict[str, Problem], dict]:
+    """The rules, and what they found: (problems by field, checked values)."""
+    problems: dict[str, Problem] = {}
+    out: dict = {}
+    xml = values.get("metadata")
+    if xml is not None:
+        if problem := oversize(xml):
+            problems["metadata"] = problem
+        else:
+            try:
+                out["parsed"] = parse_metadata(xml, values.get("metadata_cert") or
+                                               current_app.config.get("SAML_METADATA_CERT"))
+            except RegistrationError as exc:
+                problems["metadata"] = _metadata_problem(str(exc))
+        parsed = out.get("parsed")
+        if parsed and values.get("new") and lookup_sp(parsed.entity_id) is not None:
+            problems["metadata"] = _metadata_problem(
+                f"{parsed.entity_id} is already registered",
+                _l("%(entity)s est déjà enregistré.", entity=parsed.entity_id))
+    name = values.get("name")
+    if name is not None:
+        out["name"] = name = name.strip()
+        if not name:
+            problems["name"] = Problem("a service provider needs a name",
+                                       _l("Donnez un nom au service."))
+        elif len(name) > MAX_NAME:
+            problems["name"] = Problem(
+                f"a service provider name has at most {MAX_NAME} characters",
+                _l("120 caractères au plus."))
+    if values.get("attributes") is not None:
+        schema = current_app.extensions["idp"]["saml"].schema
+        try:
+            out["attributes"] = schema.resolve(values["attributes"])
+        except AttributeConfigError as exc:
+            problems["attributes"] = Problem(str(exc), _l(
+                "Choisissez un profil ou au moins un attribut.") if not values["attributes"]
+                else _l("Attributs ou profil inconnus."))
+    sign_mode = values.get("sign_mode")
+    if "sign_mode" in values and sign_mode not in SIGN_MODES:
+        problems["sign_mode"] = Problem(
+            f"--sign must be one of {', '.join(SIGN_MODES)}",
+            _l("Choisissez ce qui est signé : la réponse, l'assertion ou les deux."))
+    if values.get("encrypt"):
+        parsed = out.get("parsed")
+        key = parsed.has_encryption_key if parsed else values.get("encryption_key")
+        if not key and "metadata" not in problems:
+            problems["encrypt"] = Problem(
+                "--encrypt needs an encryption key in the SP's metadata",
+                _l("Le chiffrement demande une clé de chiffrement dans les métadonnées du "
+                   "service."))
+    return problems, out
+
+
+def validate_sp(values: dict) -> dict[str, Problem]:
+    """Every rule an SP's settings follow, for a registration, a metadata refresh and an
+    edit alike: {field: problem}, empty when all is well. `values` may hold:
+
+    metadata      new metadata text (registration, refresh): 1 MiB, parsed and checked
+    metadata_cert the certificate the metadata must be signed with (default: the config)
+    new           True for a registration: the entity id must not be registered yet
+    name          the name shown (None: from the metadata, or unchanged on an edit)
+    attributes    a profile, a comma-separated list or a list (None: unchanged)
+    sign_mode     what is signed (when the key is present: required)
+    encrypt       True needs an encryption key: the new metadata's, else `encryption_key`
+                  (whether the stored metadata has one, for an edit)
+
+    Used by register_sp, the admin edit, the CLI and the console forms (which show
+    `problem.shown()`, in French, beside the field)."""
+    return _checked_sp(values)[0]
+
+
+def checked_sp(values: dict) -> dict:
+    """The checked values (parsed, name, attributes), or RegistrationError."""
+    problems, out = _checked_sp(values)
+    if problems:
+        raise refused(problems)
+    return out
+
+
 def register_sp(*, metadata: str, attributes: str | list[str], sign_mode: str = "both",
                 encrypt: bool | None = None, name: str | None = None,
                 metadata_cert: str | None = None, update: bool = False,
                 actor: str | None = None) -> SAMLServiceProvider:
     """Register (or with `update`, refresh) an SP; flushes, the caller commits.
 
+    `metadata`: the text, a file or an http(s) URL. The rules are validate_sp's.
     `encrypt`: None encrypts when the metadata has an encryption key; True requires one."""
-    if sign_mode not in SIGN_MODES:
-        raise RegistrationError(f"--sign must be one of {', '.join(SIGN_MODES)}")
-    schema = current_app.extensions["idp"]["saml"].schema
-    try:
-        names = schema.resolve(attributes)
-    except AttributeConfigError as exc:
-        raise RegistrationError(str(exc)) from exc
-    xml = metadata if metadata.lstrip().startswith("<") else read_metadata(metadata)
-    source = None if metadata.lstrip().startswith("<") else metadata[:500]
-    parsed = parse_metadata(xml, metadata_cert or current_app.config.get("SAML_METADATA_CERT"))
-    if encrypt and not parsed.has_encryption_key:
-        raise RegistrationError("--encrypt needs an encryption key in the SP's metadata")
-    row = db.session.scalar(select(SAMLServiceProvider).where(
-        SAMLServiceProvider.entity_id == parsed.entity_id))
-    if row is not None and not update:
-        raise RegistrationError(f"{parsed.entity_id} is already registered")
+    inline = metadata.lstrip().startswith("<")
+    xml = metadata if inline else read_metadata(metadata)
+    source = None if inline else metadata[:500]
+    checked = checked_sp({"metadata": xml, "metadata_cert": metadata_cert, "new": not update,
+                          "name": name, "attributes": attributes, "sign_mode": sign_mode,
+                          "encrypt": encrypt})
+    parsed, names = checked["parsed"], checked["attributes"]
+    row = lookup_sp(parsed.entity_id)
     if row is None:
         row = SAMLServiceProvider(entity_id=parsed.entity_id)
         db.session.add(row)
-    row.name = (name or parsed.name or parsed.entity_id)[:120]
+    row.name = checked.get("name") or (parsed.name or parsed.entity_id)[:MAX_NAME]
     row.metadata_xml, row.metadata_source, row.attributes = xml, source, names
     row.sign_mode = sign_mode
     row.encrypt = parsed.has_encryption_key if encrypt is None else bool(encrypt)
@@ -152,18 +276,10 @@ def register_sp(*, metadata: str, attributes: str | list[str], sign_mode: str = 
     return row
 
 
-def _find(entity_id: str) -> SAMLServiceProvider:
-    row = db.session.scalar(select(SAMLServiceProvider).where(
-        SAMLServiceProvider.entity_id == entity_id))
-    if row is None:
-        raise RegistrationError(f"no SAML service provider {entity_id}")
-    return row
-
-
 def set_enabled(entity_id: str, enabled: bool,
                 actor: str | None = None) -> SAMLServiceProvider:
     """Enable or disable: a disabled SP is refused from its next request on."""
-    row = _find(entity_id)
+    row = find_by_entity_id(entity_id)
     row.enabled = enabled
     row.updated_at = utcnow()
     db.session.flush()
@@ -173,6 +289,6 @@ def set_enabled(entity_id: str, enabled: bool,
 
 
 def remove(entity_id: str) -> None:
-    db.session.delete(_find(entity_id))
+    db.session.delete(find_by_entity_id(entity_id))
     db.session.flush()
     record("saml_sp_removed", target=entity_id[:128])

@@ -178,7 +178,7 @@ def test_register_edit_and_disable_a_saml_sp(app, operator):
     # Encryption needs a key in the metadata: refused, nothing changed.
     bad = operator.submit(url, {"name": "Téléservices", "profile": "", "attributes": ["FrEduCtId"],
                                 "sign_mode": "both", "encrypt": "yes"})
-    assert bad.status_code == 400 and "encryption key" in unescaped(bad)
+    assert bad.status_code == 400 and "clé de chiffrement dans les métadonnées" in unescaped(bad)
     assert rows(app, SAMLServiceProvider)[0].sign_mode == "assertion"
     operator.get(url)
     operator.submit(f"{url}/etat", {})

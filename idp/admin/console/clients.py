@@ -6,16 +6,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
 
 from ...oidc import supported
-from ...oidc.clients import RegistrationError
+from ...oidc.clients import RegistrationError, validate_client
 from .. import oidc_clients, saml_sps
 from ..staff import actor_name
 from . import guard
 from .blueprint import bp
-from .forms import (EmptyForm, MultiCheckboxField, check_optional_uri, check_uri_lines,
-                    lines)
+from .forms import EmptyForm, MultiCheckboxField, lines
 
 # Labels of what oidc/supported.py lists (the one source of scopes and methods).
 _SCOPE_LABELS = {
@@ -34,22 +32,19 @@ METHODS = [(method, _METHOD_LABELS[method]) for method in supported.AUTH_METHODS
 
 
 class ClientForm(FlaskForm):
-    name = StringField(_l("Nom affiché aux familles"), validators=[
-        InputRequired(_l("Donnez un nom au service.")),
-        Length(max=120, message=_l("120 caractères au plus."))])
-    redirect_uris = TextAreaField(_l("Adresses de retour (une par ligne, exactes)"),
-                                  validators=[check_uri_lines(required=True)])
-    post_logout_redirect_uris = TextAreaField(
-        _l("Adresses après déconnexion (une par ligne)"), validators=[check_uri_lines(False)])
-    backchannel_logout_uri = StringField(_l("Adresse de déconnexion en arrière-plan"),
-                                         validators=[check_optional_uri, Length(max=500)])
+    """The settings of a client. The rules are idp.oidc.clients.validate_client's (the
+    same for the CLI and for a registration or an edit): `validate` puts its French
+    reasons beside the fields."""
+    name = StringField(_l("Nom affiché aux familles"))
+    redirect_uris = TextAreaField(_l("Adresses de retour (une par ligne, exactes)"))
+    post_logout_redirect_uris = TextAreaField(_l("Adresses après déconnexion (une par ligne)"))
+    backchannel_logout_uri = StringField(_l("Adresse de déconnexion en arrière-plan"))
     scopes = MultiCheckboxField(_l("Informations transmises (scopes)"), choices=SCOPES,
                                 default=list(supported.DEFAULT_SCOPES))
     token_endpoint_auth_method = RadioField(_l("Type de client et authentification"),
                                             choices=METHODS,
                                             default=supported.DEFAULT_AUTH_METHOD)
-    jwks_uri = StringField(_l("Adresse des clés publiques du service (jwks_uri)"),
-                           validators=[check_optional_uri, Length(max=500)])
+    jwks_uri = StringField(_l("Adresse des clés publiques du service (jwks_uri)"))
     consent = RadioField(_l("Consentement"), default="ask", choices=[
         ("ask", _l("Demander le consentement des familles")),
         ("trusted", _l("Service de l'établissement : pas de page de consentement"))])
@@ -57,30 +52,41 @@ class ClientForm(FlaskForm):
     id_token_alg = RadioField(_l("Signature des jetons d'identité"), default="RS256",
                               choices=[(alg, alg) for alg in supported.SIGNING_ALGS])
 
-    def __init__(self, *args, client_row_id: int | None = None, **kwargs):
+    # validate_client's field -> the form's field showing its reason.
+    _FIELDS = {"public": "token_endpoint_auth_method", "jwks": "jwks_uri",
+               "id_token_signed_response_alg": "id_token_alg"}
+
+    def __init__(self, *args, row=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.client_row_id = client_row_id
+        self.row = row
 
-    def validate_name(self, field):
-        if oidc_clients.name_taken(field.data or "", self.client_row_id):
-            raise ValidationError(_l("Un service porte déjà ce nom : choisissez-en un autre."))
-
-    def validate_scopes(self, field):
-        if "openid" not in (field.data or []):
-            raise ValidationError(_l("Le scope openid est obligatoire."))
-
-    def validate_jwks_uri(self, field):
-        if self.token_endpoint_auth_method.data == "private_key_jwt" and not \
-                (field.data or "").strip():
-            raise ValidationError(_l("Indiquez l'adresse des clés publiques du service."))
-
-    def options(self) -> dict:
-        return {"name": self.name.data.strip(), "redirect_uris": lines(self.redirect_uris.data),
+    def values(self) -> dict:
+        """The settings as validate_client and the services take them."""
+        method = self.token_endpoint_auth_method.data
+        return {"name": self.name.data or "", "redirect_uris": lines(self.redirect_uris.data),
                 "post_logout_redirect_uris": lines(self.post_logout_redirect_uris.data),
                 "backchannel_logout_uri": (self.backchannel_logout_uri.data or "").strip(),
-                "scopes": list(self.scopes.data),
+                "scopes": list(self.scopes.data or []),
+                "token_endpoint_auth_method": method, "public": method == "none",
                 "jwks_uri": (self.jwks_uri.data or "").strip(),
-                "pairwise": bool(self.pairwise.data)}
+                "jwks": self.row.jwks if self.row is not None else None,
+                "pairwise": bool(self.pairwise.data),
+                "id_token_signed_response_alg": self.id_token_alg.data}
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        problems = validate_client(self.values(), self.row.id if self.row else None)
+        for key, problem in problems.items():
+            field = self[self._FIELDS.get(key, key)]
+            if not field.errors:  # WTForms' own (an unknown choice) come first
+                field.errors = list(field.errors) + [problem.shown()]
+        return ok and not problems
+
+
+def _refusal(exc: RegistrationError) -> str:
+    """A refusal the form's validation did not see (another operator's change meanwhile),
+    in French when the rules gave reasons."""
+    return " ".join(p.shown() for p in exc.problems.values()) or str(exc)
 
 
 def _actor() -> str:
@@ -106,18 +112,20 @@ def clients():
 def client_new():
     form, status, problem = ClientForm(), 200, None
     if request.method == "POST" and form.validate():
-        options = form.options()
-        method = form.token_endpoint_auth_method.data
+        values = form.values()
         try:
             reg = oidc_clients.register(
-                **options | {"backchannel_logout_uri": options["backchannel_logout_uri"] or None,
-                             "jwks_uri": options["jwks_uri"] or None},
-                public=method == "none", token_auth_method=method,
-                id_token_alg=form.id_token_alg.data, trusted=form.consent.data == "trusted",
-                actor=_actor())
+                name=values["name"], redirect_uris=values["redirect_uris"],
+                post_logout_redirect_uris=values["post_logout_redirect_uris"],
+                backchannel_logout_uri=values["backchannel_logout_uri"],
+                scopes=values["scopes"], public=values["public"],
+                token_auth_method=values["token_endpoint_auth_method"],
+                jwks_uri=values["jwks_uri"], pairwise=values["pairwise"],
+                id_token_alg=values["id_token_signed_response_alg"],
+                trusted=form.consent.data == "trusted", actor=_actor())
         except RegistrationError as exc:
             g.db_rollback = True  # nothing half-registered
-            problem = str(exc)
+            problem = _refusal(exc)
         else:
             return render_template("admin/clients/secret.html", row=reg.row,
                                    secret=reg.client_secret, created=True)
@@ -131,7 +139,7 @@ def client_new():
 @guard.roles(*guard.READERS)
 def client_edit(client_id: str):
     row = _client_or_404(client_id)
-    form = ClientForm(client_row_id=row.id)
+    form = ClientForm(row=row)
     if request.method == "GET":
         form.name.data = row.name
         form.redirect_uris.data = "\n".join(row.redirect_uris)
@@ -146,14 +154,14 @@ def client_edit(client_id: str):
     status, problem = 200, None
     if request.method == "POST" and form.validate():
         try:
+            values = form.values()
+            del values["jwks"]  # not edited here
             row, secret = oidc_clients.update_client(
-                row.client_id, **form.options(),
-                token_endpoint_auth_method=form.token_endpoint_auth_method.data,
-                id_token_signed_response_alg=form.id_token_alg.data,
+                row.client_id, **values,
                 trusted_for_school=form.consent.data == "trusted", actor=_actor())
         except RegistrationError as exc:
             g.db_rollback = True
-            problem = str(exc)
+            problem = _refusal(exc)
         else:
             if secret:
                 return render_template("admin/clients/secret.html", row=row, secret=secret,

@@ -11,10 +11,10 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Length, ValidationError
 
-from ...saml.registry import RegistrationError, parse_metadata, read_metadata, register_sp
 from ...saml import registry
+from ...saml.registry import RegistrationError, parse_metadata, read_metadata, register_sp
 from .. import saml_sps
 from ..staff import actor_name
 from . import guard
@@ -40,10 +40,6 @@ class AttributesMixin:
     def wanted(self) -> list[str]:
         return ([self.profile.data] if self.profile.data else []) + list(self.attributes.data)
 
-    def validate_attributes(self, field):
-        if not self.wanted():
-            raise ValidationError(_l("Choisissez un profil ou au moins un attribut."))
-
 
 class MetadataMixin:
     def validate_metadata_url(self, field):
@@ -68,8 +64,7 @@ class NewSPForm(AttributesMixin, MetadataMixin, FlaskForm):
     metadata_file = FileField(_l("Fichier de métadonnées du service (XML)"))
     metadata_url = StringField(_l("ou adresse des métadonnées (https://…)"),
                                validators=[Length(max=500)])
-    name = StringField(_l("Nom affiché aux familles (par défaut : celui des métadonnées)"),
-                       validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Nom affiché aux familles (par défaut : celui des métadonnées)"))
     profile = SelectField(_l("Profil d'attributs"), choices=[], validate_choice=True)
     attributes = MultiCheckboxField(_l("Attributs transmis"), choices=[])
     sign_mode = RadioField(_l("Ce qui est signé"), choices=SIGN, default="both")
@@ -79,9 +74,7 @@ class NewSPForm(AttributesMixin, MetadataMixin, FlaskForm):
 
 
 class EditSPForm(AttributesMixin, FlaskForm):
-    name = StringField(_l("Nom affiché aux familles"), validators=[
-        InputRequired(_l("Donnez un nom au service.")),
-        Length(max=120, message=_l("120 caractères au plus."))])
+    name = StringField(_l("Nom affiché aux familles"))
     profile = SelectField(_l("Ajouter un profil d'attributs"), choices=[])
     attributes = MultiCheckboxField(_l("Attributs transmis"), choices=[])
     sign_mode = RadioField(_l("Ce qui est signé"), choices=SIGN)
@@ -94,9 +87,16 @@ class RefreshForm(MetadataMixin, FlaskForm):
     metadata_url = StringField(_l("ou adresse des métadonnées"), validators=[Length(max=500)])
 
 
-def _refused(field, exc: RegistrationError) -> None:
-    field.errors = list(field.errors) + [_("Métadonnées refusées : %(reason)s", reason=str(exc))]
+def _refused(form, metadata_field, exc: RegistrationError) -> None:
+    """Each reason beside its field (registry.validate_sp's, in French); a metadata
+    reason (or one without a field: a fetch that failed) beside the metadata field."""
     g.db_rollback = True  # nothing half-registered
+    problems = exc.problems or {"metadata": None}
+    for key, problem in problems.items():
+        field = metadata_field if key == "metadata" or key not in form else form[key]
+        reason = problem.shown() if problem else _("Métadonnées refusées : %(reason)s",
+                                                   reason=str(exc))
+        field.errors = list(field.errors) + [reason]
 
 
 def _sp_or_404(sp_id: int):
@@ -115,16 +115,12 @@ def sp_new():
         target = form.metadata_file if not form.metadata_url.data.strip() else form.metadata_url
         try:
             xml = form.metadata_xml()
-            parsed = parse_metadata(xml, current_app.config.get("SAML_METADATA_CERT"))
-            if _exists(parsed.entity_id):
-                raise RegistrationError(_("%(entity)s est déjà enregistré.",
-                                          entity=parsed.entity_id))
             encrypt = {"auto": None, "yes": True, "no": False}[form.encrypt.data]
             row = register_sp(metadata=xml, attributes=form.wanted(), sign_mode=form.sign_mode.data,
                               encrypt=encrypt, name=(form.name.data or "").strip() or None,
                               actor=actor_name(g.staff))
         except RegistrationError as exc:
-            _refused(target, exc)
+            _refused(form, target, exc)
         else:
             if form.metadata_url.data.strip():
                 row.metadata_source = form.metadata_url.data.strip()[:500]
@@ -132,14 +128,6 @@ def sp_new():
             return redirect(url_for("admin.sp_edit", sp_id=row.id))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/clients/saml_new.html", form=form), status
-
-
-def _exists(entity_id: str) -> bool:
-    try:
-        saml_sps.find_by_entity_id(entity_id)
-    except RegistrationError:
-        return False
-    return True
 
 
 @bp.route("/services/saml/<int:sp_id>", methods=["GET", "POST"])
@@ -157,8 +145,7 @@ def sp_edit(sp_id: int):
                                sign_mode=form.sign_mode.data,
                                encrypt=form.encrypt.data == "yes", actor=actor_name(g.staff))
         except RegistrationError as exc:
-            g.db_rollback = True
-            form.encrypt.errors = list(form.encrypt.errors) + [str(exc)]
+            _refused(form, form.encrypt, exc)
         else:
             flash(_("Modifications enregistrées."), "info")
             return redirect(url_for("admin.sp_edit", sp_id=row.id))
@@ -186,7 +173,7 @@ def sp_refresh(sp_id: int):
                         encrypt=row.encrypt, name=row.name, update=True,
                         actor=actor_name(g.staff))
         except RegistrationError as exc:
-            _refused(target, exc)
+            _refused(refresh, target, exc)
         else:
             flash(_("Métadonnées mises à jour."), "info")
             return redirect(url_for("admin.sp_edit", sp_id=row.id))
