@@ -36,7 +36,6 @@ import fcntl
 import glob
 import itertools
 import os
-import shutil
 
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
                                Gauge, Histogram, generate_latest, values)
@@ -178,11 +177,6 @@ def worker_exited(pid: int) -> None:
     directory = multiprocess_dir()
     if directory:
         multiprocess.mark_process_dead(pid, directory)
-
-
-def reset_directory(directory: str) -> None:
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory, exist_ok=True)
 
 
 # --- Exposition ----------------------------------------------------------------------

@@ -28,7 +28,6 @@ from ..models import OutboxMessage
 from .senders import DeliveryError, PermanentDeliveryError, register_sender
 
 PERMANENT = {400, 410, 413, 422}
-PLACEHOLDERS = ("{to}", "{to_digits}", "{text}", "{id}")
 
 
 def fill(template: Any, values: dict[str, str]) -> Any:
