@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 
 from ...oidc import supported
-from ...oidc.clients import RegistrationError, validate_client
+from ...oidc.clients import MAX_NAME, MAX_URI, RegistrationError, validate_client
 from .. import oidc_clients, saml_sps
 from ..staff import actor_name
 from . import guard
@@ -35,16 +35,19 @@ class ClientForm(FlaskForm):
     """The settings of a client. The rules are idp.oidc.clients.validate_client's (the
     same for the CLI and for a registration or an edit): `validate` puts its French
     reasons beside the fields."""
-    name = StringField(_l("Nom affiché aux familles"))
+    name = StringField(_l("Nom affiché aux familles"),
+                       render_kw={"required": True, "maxlength": MAX_NAME})
     redirect_uris = TextAreaField(_l("Adresses de retour (une par ligne, exactes)"))
     post_logout_redirect_uris = TextAreaField(_l("Adresses après déconnexion (une par ligne)"))
-    backchannel_logout_uri = StringField(_l("Adresse de déconnexion en arrière-plan"))
+    backchannel_logout_uri = StringField(_l("Adresse de déconnexion en arrière-plan"),
+                                         render_kw={"maxlength": MAX_URI})
     scopes = MultiCheckboxField(_l("Informations transmises (scopes)"), choices=SCOPES,
                                 default=list(supported.DEFAULT_SCOPES))
     token_endpoint_auth_method = RadioField(_l("Type de client et authentification"),
                                             choices=METHODS,
                                             default=supported.DEFAULT_AUTH_METHOD)
-    jwks_uri = StringField(_l("Adresse des clés publiques du service (jwks_uri)"))
+    jwks_uri = StringField(_l("Adresse des clés publiques du service (jwks_uri)"),
+                           render_kw={"maxlength": MAX_URI})
     consent = RadioField(_l("Consentement"), default="ask", choices=[
         ("ask", _l("Demander le consentement des familles")),
         ("trusted", _l("Service de l'établissement : pas de page de consentement"))])

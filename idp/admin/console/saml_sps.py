@@ -64,7 +64,8 @@ class NewSPForm(AttributesMixin, MetadataMixin, FlaskForm):
     metadata_file = FileField(_l("Fichier de métadonnées du service (XML)"))
     metadata_url = StringField(_l("ou adresse des métadonnées (https://…)"),
                                validators=[Length(max=500)])
-    name = StringField(_l("Nom affiché aux familles (par défaut : celui des métadonnées)"))
+    name = StringField(_l("Nom affiché aux familles (par défaut : celui des métadonnées)"),
+                       render_kw={"maxlength": registry.MAX_NAME})
     profile = SelectField(_l("Profil d'attributs"), choices=[], validate_choice=True)
     attributes = MultiCheckboxField(_l("Attributs transmis"), choices=[])
     sign_mode = RadioField(_l("Ce qui est signé"), choices=SIGN, default="both")
@@ -74,7 +75,8 @@ class NewSPForm(AttributesMixin, MetadataMixin, FlaskForm):
 
 
 class EditSPForm(AttributesMixin, FlaskForm):
-    name = StringField(_l("Nom affiché aux familles"))
+    name = StringField(_l("Nom affiché aux familles"),
+                       render_kw={"required": True, "maxlength": registry.MAX_NAME})
     profile = SelectField(_l("Ajouter un profil d'attributs"), choices=[])
     attributes = MultiCheckboxField(_l("Attributs transmis"), choices=[])
     sign_mode = RadioField(_l("Ce qui est signé"), choices=SIGN)
