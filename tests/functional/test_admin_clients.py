@@ -235,3 +235,11 @@ def test_metadata_from_its_url_over_real_http(app, operator):
         server.shutdown()
     (row,) = rows(app, SAMLServiceProvider)
     assert row.name == "ENT par URL" and row.metadata_source == f"{base}/metadata.xml"
+
+
+def test_the_list_says_in_french_what_a_saml_sp_gets_signed(app, operator):
+    """Found by the Chromium walk: the list showed the stored value ("both, chiffré")."""
+    assert upload_sp(operator, sp_metadata(name="Téléservices").encode()).status_code == 200
+    page = unescaped(operator.get("/admin/services"))
+    assert "<td>La réponse et l'assertion</td>" in page
+    assert "<td>both" not in page
