@@ -2,7 +2,9 @@
 
 Issuing a letter replaces the previous provisional password (and any chosen one), starts a
 new activation window, ends the account's sessions and unused activation links: the last
-letter handed out is the only one that works.
+letter handed out is the only one that works. For an account in use (not provisional) its
+sessions end everywhere, relying parties told, as with a new password
+(signin.account_sessions, which registers itself in SESSION_ENDERS: it is a layer above).
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from .credentials import hash_provisional, locked_password_hash, new_provisional
 from .pdf import render_letters
 
 ISSUABLE = (AccountState.provisional,)
+# What ends every session of an account in use, relying parties told and tokens revoked:
+# signin.account_sessions adds itself (the engine is a layer above the roster).
+SESSION_ENDERS: list = []
 
 
 class LetterError(ValueError):
@@ -121,6 +126,7 @@ def issue_credentials(accounts: list[Account], *, actor: str | None = None,
     locked = locked_password_hash()
     letters = []
     for account in accounts:
+        in_use = account.state != AccountState.provisional
         password = new_provisional_password()
         letters.append(Letter(account, password, deadline))
         account.password_hash = locked
@@ -130,7 +136,11 @@ def issue_credentials(accounts: list[Account], *, actor: str | None = None,
         account.birth_date_failures = 0
         account.reminder_sent_at = account.deactivated_at = None
         # A confirmed address stays confirmed: the new letter is about the password.
-        account.session_epoch = (account.session_epoch or 0) + 1  # ends its sessions
+        if in_use and SESSION_ENDERS:
+            for end in SESSION_ENDERS:
+                end(account)  # the epoch, back-channel logout, every token
+        else:  # a provisional account's sessions (the letter's) never reached an RP
+            account.session_epoch = (account.session_epoch or 0) + 1  # ends its sessions
     if not accounts:
         return letters
     db.session.flush()

@@ -2,22 +2,22 @@
 (signed in): the policy, and what a new password ends.
 
 A new password ends every session of the account (the session epoch; relying parties are
-told by back-channel logout) and every refresh token, revokes outstanding reset links,
-clears the lockout counters and sends a notice. From "Mon compte" the browser making the
-change stays signed in.
+told by back-channel logout) and every refresh token (signin.account_sessions, as every
+other way a password is set), revokes outstanding reset links, clears the lockout
+counters and sends a notice. From "Mon compte" the browser making the change stays
+signed in.
 """
 from __future__ import annotations
 
-from flask import request, session
+from flask import request
 
 from ...audit import record
 from ...extensions import passwords, throttle
 from ...models import Account, AccountProfile, utcnow
 from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
-from ...signin.registry import adapters
+from ...signin.account_sessions import end_account_sessions
 from ..activation.service import forbidden_words
-from ..home.sessions import end_everywhere
 from .notices import send_notice
 
 RESET_PURPOSE = "password_reset"
@@ -32,14 +32,11 @@ def password_problems(account: Account, password: str) -> list[str]:
                                             informal=informal)]
 
 
-def end_everything(account: Account, keep_this_session: bool = False) -> None:
-    """End every session (RPs told by back channel) and every refresh token of the
-    account; with `keep_this_session` the browser making the change stays signed in."""
-    end_everywhere(account)  # bumps session_epoch: unlisted sessions end too
-    for adapter in adapters():
-        adapter.revoke(account)  # every relying party's tokens
-    if keep_this_session and session.get("account_id") == account.id:
-        session["epoch"] = account.session_epoch
+def end_everything(account: Account) -> None:
+    """Every session (RPs told by back channel) and every refresh token of the account:
+    signin.account_sessions.end_account_sessions, under this name for
+    family/own_data.retire until it calls that itself."""
+    end_account_sessions(account, reason="account_retired")
 
 
 def replace_password(account: Account, new_password: str, *, reason: str) -> None:
@@ -49,7 +46,8 @@ def replace_password(account: Account, new_password: str, *, reason: str) -> Non
     account.password_changed_at = utcnow()
     account.provisional_password_hash = None
     revoke_link_tokens(account.id, RESET_PURPOSE)
-    end_everything(account, keep_this_session=reason == "change")
+    end_account_sessions(account, reason=f"password_{reason}",
+                         keep_this_session=reason == "change")
     guard = throttle()
     guard.clear_account(account.identifier)
     guard.clear_success(request.remote_addr or "-", account.identifier)

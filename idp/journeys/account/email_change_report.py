@@ -16,9 +16,9 @@ from ...models import Account, AccountState
 from ...notify import external_url, queue_email
 from ...security.onetime import (LinkTokenError, consume_link_token, issue_link_token,
                                  revoke_link_tokens)
+from ...signin.account_sessions import end_account_sessions
 from ..preferences.email_change import PURPOSE as EMAIL_CHANGE
 from ..recovery.service import send_reset_link
-from .credentials import end_everything
 from .notices import notice_context
 
 REPORT_PURPOSE = "email_change_report"
@@ -68,7 +68,7 @@ def report_email_change(token: str) -> Account:
     replaced = account.email
     account.email, account.email_verified = previous, True
     revoke_link_tokens(account.id, EMAIL_CHANGE)
-    end_everything(account)
+    end_account_sessions(account, reason="email_change_reported")
     db.session.flush()
     record("email_change_reported", actor=account.identifier,
            replaced=mask_email(replaced or ""))

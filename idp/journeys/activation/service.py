@@ -26,6 +26,7 @@ from ...notify import external_url, queue_email
 from ...roster.credentials import provisional_matches
 from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
 from ...security.passwords import policy_problems
+from ...signin.account_sessions import end_account_sessions
 from ..preferences import email_change
 
 PURPOSE = "activation"
@@ -73,7 +74,7 @@ def expire_if_late(account: Account, now: datetime | None = None) -> bool:
     if account.state in WAITING and deadline is not None and deadline <= now:
         account.state = AccountState.deactivated
         account.deactivated_at = now
-        account.session_epoch += 1
+        end_account_sessions(account, reason="not_activated")
         record("account_deactivated", actor="activation", target=account.identifier,
                reason="not_activated")
         return True
@@ -148,7 +149,9 @@ def complete_first_connection(account: Account, password: str, email: str | None
                               now: datetime | None = None,
                               password_hash: str | None = None) -> None:
     """Save the chosen password (or `password_hash`, kept from an earlier round); with an
-    email, wait for its link, without (pupils only) the account is active at once."""
+    email, wait for its link, without (pupils only) the account is active at once. Every
+    other session and refresh token of the account ends (relying parties told, for an
+    account that was in use before its new letter); this browser stays signed in."""
     now = now or utcnow()
     if has_request_context():
         session.pop(KEPT_PASSWORD, None)
@@ -156,7 +159,7 @@ def complete_first_connection(account: Account, password: str, email: str | None
     account.provisional_password_hash = None
     account.guardian_reset_at = None
     account.birth_date_failures = 0
-    account.session_epoch += 1  # other sessions opened with the letter end here
+    end_account_sessions(account, reason="activation", keep_this_session=True)
     if email and account.email_verified and email.lower() == (account.email or "").lower():
         # Confirmed before (a new letter for an account that was in use): no new link.
         account.state = AccountState.active
@@ -177,13 +180,14 @@ def complete_guardian_reset(account: Account, password: str, email: str | None,
                             password_hash: str | None = None) -> bool:
     """An active pupil replaces the temporary password a representative gave: the account
     stays active. A new address is confirmed by its link before it replaces the verified
-    one (as in Mon compte). True when a confirmation link was sent."""
+    one (as in Mon compte). The other sessions and refresh tokens end as with any new
+    password; this browser stays signed in. True when a confirmation link was sent."""
     if has_request_context():
         session.pop(KEPT_PASSWORD, None)
     account.password_hash = password_hash or passwords().hash(password)
     account.provisional_password_hash = None
     account.guardian_reset_at = None
-    account.session_epoch += 1
+    end_account_sessions(account, reason="guardian_reset", keep_this_session=True)
     record("guardian_reset_completed", actor=account.identifier)
     if email and not (account.email_verified
                       and email.lower() == (account.email or "").lower()):

@@ -23,6 +23,7 @@ from ...extensions import throttle
 from ...models import Account, AccountProfile, AccountState, GuardianLink, utcnow
 from ...models.base import as_utc
 from ...roster.credentials import locked_password_hash, provisional_password_matches
+from ...signin.account_sessions import end_account_sessions
 from .locks import lock_accounts
 
 
@@ -103,7 +104,7 @@ def retire_letter_account(other: Account, guardian: Account) -> None:
     other.merged_into_id = guardian.id
     other.provisional_password_hash = None
     other.password_hash = locked_password_hash()
-    other.session_epoch += 1
+    end_account_sessions(other, reason="letter_account_retired")  # the letter's sessions
     db.session.flush()
     record("account_merged", actor=guardian.identifier, target=other.identifier,
            kept=guardian.identifier)

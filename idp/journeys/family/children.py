@@ -23,7 +23,7 @@ from ...extensions import throttle
 from ...models import Account, AccountState, GuardianLink, School, utcnow
 from ...notify import external_url, queue_email
 from ...roster.credentials import hash_provisional, locked_password_hash, new_provisional_password
-from ..account.credentials import end_everything
+from ...signin.account_sessions import end_account_sessions
 
 # "5e A", "5EME B", "5ème", "6e1": the level is the leading digit and its "e".
 _CLASS_LEVEL = re.compile(r"^\s*([1-6])\s*(?:e|è|eme|ème|EME|E)(?![a-z])", re.IGNORECASE)
@@ -159,7 +159,7 @@ def set_temporary_password(guardian: Account, pupil_id: int) -> tuple[Child, str
     pupil.guardian_reset_at = utcnow()
     pupil.birth_date_failures = 0
     throttle().clear_account(pupil.identifier)  # failed tries of the forgotten password
-    end_everything(pupil)
+    end_account_sessions(pupil, reason="guardian_temporary_password")
     record("guardian_temporary_password", actor=guardian.identifier, target=pupil.identifier)
     _tell_pupil(pupil, guardian, "temporary_password")
     return _child(pupil, pupil.school), temporary

@@ -1,9 +1,10 @@
 """The account's open sessions, for "Mes sessions ouvertes" and "Se déconnecter partout".
 
 Sessions live in the store under their cookie id; an index per account ("acct-sessions:
-<id>") lists them, written once per session after sign-in. The index is informative
-only: "se déconnecter partout" bumps `Account.session_epoch`, which ends every session of
-the account whether it is listed or not (signin.session.current_account).
+<id>", signin/account_sessions.py) lists them, written here once per session after
+sign-in. The index is informative only: "se déconnecter partout"
+(signin.account_sessions.end_account_sessions) bumps `Account.session_epoch`, which ends
+every session of the account whether it is listed or not (signin.session.current_account).
 """
 from __future__ import annotations
 
@@ -13,17 +14,9 @@ from flask import current_app, request, session
 
 from ...extensions import store
 from ...models import Account
-from ...signin.session import announce_end
+from ...signin.account_sessions import index_key, index_ttl
 
 _LISTED = "listed"
-
-
-def _index_key(account_id: int) -> str:
-    return f"acct-sessions:{account_id}"
-
-
-def _index_ttl(app_config) -> int:
-    return int(app_config["SESSION_ABSOLUTE_HOURS"]) * 3600
 
 
 def device_label(user_agent: str) -> str:
@@ -45,7 +38,7 @@ def list_new_session(response):
     per session; a dict lookup on every other request)."""
     if session.get("account_id") and not session.get(_LISTED) \
             and not getattr(session, "destroyed", False) and response.status_code < 500:
-        key, ttl = _index_key(session["account_id"]), _index_ttl(current_app.config)
+        key, ttl = index_key(session["account_id"]), index_ttl(current_app.config)
         now = time.time()
         entries = {sid: e for sid, e in (store().get(key) or {}).items()
                    if e.get("started", 0) > now - ttl}
@@ -58,7 +51,7 @@ def list_new_session(response):
 
 def open_sessions(account: Account) -> list[dict]:
     """The account's live sessions, newest first, the current one marked."""
-    entries = store().get(_index_key(account.id)) or {}
+    entries = store().get(index_key(account.id)) or {}
     out = []
     for sid, entry in entries.items():
         data = session if sid == session.sid else store().get("sess:" + sid)
@@ -69,21 +62,3 @@ def open_sessions(account: Account) -> list[dict]:
                     "current": sid == session.sid})
     return sorted(out, key=lambda e: e["started"], reverse=True)
 
-
-def end_everywhere(account: Account) -> int:
-    """End every session of the account, this one included: relying parties are told
-    through back-channel logout, the listed sessions are deleted and the epoch bump
-    ends any other. Returns how many other sessions were listed."""
-    entries = store().get(_index_key(account.id)) or {}
-    ended = 0
-    for sid in entries:
-        if sid == session.sid:
-            continue
-        data = store().get("sess:" + sid)
-        if data and data.get("account_id") == account.id:
-            announce_end(data)
-            store().delete("sess:" + sid)
-            ended += 1
-    store().delete(_index_key(account.id))
-    account.session_epoch += 1
-    return ended

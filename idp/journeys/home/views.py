@@ -8,6 +8,7 @@ from flask_babel import format_datetime, gettext as _
 from ...audit import record
 from ..consent import service as consent
 from ..consent.forms import WithdrawForm
+from ...signin.account_sessions import end_account_sessions
 from ...signin.forms import LogoutForm
 from ...signin.session import after_logout, current_account, end_session
 from . import service, sessions
@@ -42,7 +43,8 @@ def logout_everywhere():
     if not EverywhereForm().validate_on_submit():
         return redirect(url_for("home.index"))
     account = current_account()
-    others = sessions.end_everywhere(account)
+    # Sessions only: the services' refresh tokens stay (a password change revokes them).
+    others = end_account_sessions(account, reason="logout_everywhere", revoke_tokens=False)
     record("logout_everywhere", actor=account.identifier, other_sessions=others)
     end_session()
     # As « Se déconnecter »: this browser's SAML SPs and FranceConnect's session too.

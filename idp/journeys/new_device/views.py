@@ -11,8 +11,9 @@ from ...audit import record
 from ...db import db
 from ...models import OneTimeToken, utcnow
 from ...security.onetime import LinkTokenError, consume_link_token, hash_token, issue_link_token
+from ...signin.account_sessions import end_account_sessions
 from ...signin.gate import allow
-from ..account.credentials import RESET_PURPOSE, end_everything
+from ..account.credentials import RESET_PURPOSE
 from ..recovery.service import reset_link_lifetime
 from . import service
 
@@ -46,7 +47,7 @@ def not_me(token: str):
         consume_link_token(token, service.PURPOSE)
     except LinkTokenError:
         return render_template("new_device/link_error.html"), 400
-    end_everything(account)           # every session and refresh token
+    end_account_sessions(account, reason="new_device_reported")  # and every refresh token
     service.revoke_devices(account)   # and every device cookie, the intruder's too
     record("new_device_reported", actor=account.identifier)
     reset = issue_link_token(account.id, RESET_PURPOSE, reset_link_lifetime())

@@ -19,6 +19,7 @@ from ...models import (Account, AccountProfile, AccountState, GuardianLink, Pupi
 from ...roster.credentials import locked_password_hash
 from ...roster.names import allocate_identifier, fold_words
 from ...security.sms_codes import wait_key
+from ...signin.account_sessions import end_account_sessions
 from .service import PURPOSE
 
 ACADEMY = "nancy-metz"
@@ -79,7 +80,8 @@ def demo_representative(spec: dict) -> RepresentativeRecord:
     elif rep.account_id is not None:  # tried before: the family is new again
         old = db.session.get(Account, rep.account_id)
         db.session.execute(delete(GuardianLink).where(GuardianLink.guardian_id == old.id))
-        old.state, old.session_epoch = AccountState.deactivated, old.session_epoch + 1
+        old.state = AccountState.deactivated
+        end_account_sessions(old, reason="demo_reset")  # a try may have reached the RPs
         rep.account_id = None
     return rep
 

@@ -1,6 +1,7 @@
 """A provisional account (the school issued it, its letter was never used) taken over by
 a family that proved who it is (sign-up's SMS code and birth dates, or FranceConnect's
-first link): shared by both journeys."""
+first link): shared by both journeys. Sessions opened with the letter (held at the
+activation step: no relying party reached) end with it."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,6 +10,7 @@ from sqlalchemy import update
 
 from ...db import db
 from ...models import Account, AccountState
+from ...signin.account_sessions import end_account_sessions
 
 
 def activate(account_id: int, password_hash: str, phone: str, now: datetime) -> Account | None:
@@ -20,9 +22,10 @@ def activate(account_id: int, password_hash: str, phone: str, now: datetime) -> 
         update(Account).where(Account.id == account_id,
                               Account.state == AccountState.provisional)
         .values(password_hash=password_hash, state=AccountState.active, activated_at=now,
-                provisional_password_hash=None, phone=phone, birth_date_failures=0,
-                session_epoch=Account.session_epoch + 1),
+                provisional_password_hash=None, phone=phone, birth_date_failures=0),
         execution_options={"synchronize_session": False}).rowcount
     if won != 1:
         return None
-    return db.session.get(Account, account_id, populate_existing=True)
+    account = db.session.get(Account, account_id, populate_existing=True)
+    end_account_sessions(account, reason="provisional_taken_over")
+    return account

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import current_app, g, session, url_for
+from flask import current_app, g, has_request_context, session, url_for
 
 from ...extensions import store
 from ...signin.adapter import ProtocolAdapter
@@ -28,8 +28,10 @@ class FranceConnectLogout(ProtocolAdapter):
     protocol = "franceconnect"
 
     def session_ended(self, snapshot: dict) -> None:
-        # Only this browser's own session: "sign out everywhere" also announces others.
-        if snapshot.get("sid") and snapshot.get("sid") == session.get("sid"):
+        # Only this browser's own session: "sign out everywhere" also announces others
+        # (and a new letter from the CLI, outside any request, only others).
+        if has_request_context() and snapshot.get("sid") \
+                and snapshot.get("sid") == session.get("sid"):
             g.franceconnect_logout = snapshot.get(SESSION_KEY)
 
     def logout_target(self, url: str) -> str:
