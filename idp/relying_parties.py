@@ -20,6 +20,25 @@ from .models import OIDCClient
 PROTOCOLS = ("oidc", "saml")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why one field of a relying party is refused (oidc.clients.validate_client,
+    saml.registry.validate_sp): `message` in English, as the `idp clients` and `idp saml`
+    commands print it; `french` the sentence(s) the console shows beside the field (lazy,
+    through _l; one, or a tuple of them)."""
+    message: str
+    french: object
+
+    def __str__(self) -> str:
+        return self.message
+
+    def sentences(self) -> tuple:
+        return self.french if isinstance(self.french, tuple) else (self.french,)
+
+    def shown(self) -> str:
+        return " ".join(str(s) for s in self.sentences())
+
+
 class UnknownRelyingParty(ValueError):
     """An rp_key that names no registered relying party."""
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..models import OIDCClient
+from ..relying_parties import Problem
 from . import client_cache
 from .supported import (AUTH_METHODS, DEFAULT_AUTH_METHOD, DEFAULT_SCOPES, SCOPES,
                         SECRET_AUTH_METHODS, SIGNING_ALGS)
@@ -112,20 +113,6 @@ class RegistrationError(ValueError):
         self.problems = problems or {}
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Why one field is refused: `message` in English, as `idp clients` prints it; `french`
-    the sentences the console shows beside the field (lazy, through _l)."""
-    message: str
-    french: tuple
-
-    def __str__(self) -> str:
-        return self.message
-
-    def shown(self) -> str:
-        return " ".join(str(s) for s in self.french)
-
-
 def _problem(message: str, *french) -> Problem:
     return Problem(message, tuple(french))
 
@@ -214,7 +201,7 @@ def _uri_list_problem(uris: list[str], required: bool) -> Problem | None:
         return _problem(f"at most {MAX_URIS} URIs", _l("20 adresses au plus."))
     problems = [p for p in map(uri_problem, uris) if p]
     if problems:  # the CLI says the first; the console, all of them
-        return Problem(problems[0].message, tuple(f for p in problems for f in p.french))
+        return Problem(problems[0].message, tuple(f for p in problems for f in p.sentences()))
     return None
 
 

@@ -24,6 +24,7 @@ from ..audit import record
 from ..db import db
 from ..models import SAMLServiceProvider
 from ..models.base import utcnow
+from ..relying_parties import Problem
 from .attributes import AttributeConfigError
 from .crypto_backend import XmlsecBackend
 from .xml_safety import UnsafeXMLError, parse_xml
@@ -40,21 +41,6 @@ class RegistrationError(ValueError):
     def __init__(self, message: str, problems: dict | None = None):
         super().__init__(message)
         self.problems = problems or {}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why one field is refused: `message` in English, as `idp clients` prints it; `french`
-    what the console shows beside the field (lazy, through _l). (idp.oidc.clients has the
-    same shape: the adapters do not import each other.)"""
-    message: str
-    french: object
-
-    def __str__(self) -> str:
-        return self.message
-
-    def shown(self) -> str:
-        return str(self.french)
 
 
 def _metadata_problem(message: str, french=None) -> Problem:
