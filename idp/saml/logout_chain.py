@@ -36,6 +36,7 @@ from saml2.validate import valid_instance
 from ..audit import record
 from ..extensions import store
 from ..keys import KeysUnavailable
+from ..signin.pending import expired_page
 from ..signin.registry import adapters
 from .logout import answer, slo_endpoints
 from .requests import REDIRECT_SIG_ALGS, SamlRequestError, _check_common, decode, find_sp
@@ -217,5 +218,5 @@ def answer_after_upstream(idp: SamlIdp, key: str):
     """Back from the upstream provider's logout: SP A's LogoutResponse (single use)."""
     data = store().take(_PREFIX + "answer:" + key) if 0 < len(key) <= 64 else None
     if data is None:
-        return render_template("errors/expired.html"), 400
+        return expired_page()
     return answer(idp, data["saml"], partial=data["partial"])

@@ -18,6 +18,7 @@ from ..audit import record, record_paced
 from ..extensions import store
 from ..signin.forms import LogoutForm
 from ..signin.engine import begin
+from ..signin.pending import expired_page
 from ..signin.session import current_account
 from . import logout, logout_chain
 from .adapter import idp
@@ -81,7 +82,7 @@ def sso_post():
 def sso_resume():
     info = _take("authn")
     if info is None:
-        return render_template("errors/expired.html"), 400
+        return expired_page()
     return _start(info)
 
 
@@ -116,7 +117,7 @@ def slo_post():
 def slo_resume():
     data = _take("slo")
     if data is None:
-        return render_template("errors/expired.html"), 400
+        return expired_page()
     return _logout(data)
 
 
@@ -141,7 +142,7 @@ def _kept_request():
         return None, redirect(url_for("home.index"))
     data = store().take(f"saml:slo-confirm:{key}")
     if data is None:
-        return None, (render_template("errors/expired.html"), 400)
+        return None, expired_page()
     if not logout.concerns_this_session(data):  # ended meanwhile (another tab): Success
         return None, logout.answer(idp(), data)
     return data, None

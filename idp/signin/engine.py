@@ -12,19 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, redirect, render_template, session, url_for
+from flask import g, redirect, session, url_for
 
 from ..models import Account
 from .adapter import RequestRefused
-from .pending import SESSION_KEY, PendingAuthorization
+from .pending import SESSION_KEY, PendingAuthorization, expired_page
 from .plan import SignInContext, current_context, first_needed_step
 from .registry import adapter_for
 from .session import current_account
-
-
-def expired_page():
-    """This browser's pending request is gone (expired, answered, never ours)."""
-    return render_template("errors/expired.html"), 400
 
 
 def begin(protocol: str, source: Any = None):

@@ -11,12 +11,18 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
-from flask import current_app, session
+from flask import current_app, render_template, session
 
 from ..extensions import store
 
 SESSION_KEY = "pending_id"
 ORIGIN_KEY = "pending_origin"
+
+
+def expired_page():
+    """The answer when this browser's pending request is gone (expired, answered, never
+    ours), or any other stored continuation of a protocol request (SAML logout): 400."""
+    return render_template("errors/expired.html"), 400
 
 
 @dataclass

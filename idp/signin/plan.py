@@ -16,7 +16,7 @@ from flask import g, redirect, render_template, session, url_for
 
 from ..audit import record
 from .binding import bind
-from .pending import SESSION_KEY, PendingAuthorization
+from .pending import SESSION_KEY, PendingAuthorization, expired_page
 from .session import current_account
 
 
@@ -127,7 +127,7 @@ class SignInPlan(Plan):
     def refused(self, ctx: SignInContext, step: str):
         if PendingAuthorization.had_expired():
             session.pop(SESSION_KEY, None)
-            return render_template("errors/expired.html"), 400
+            return expired_page()
         record("step_submission_refused",
                actor=ctx.account.identifier if ctx.account else None, step=step)
         return render_template("errors/stale_step.html"), 400

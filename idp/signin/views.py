@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, session, url_for
 
-from .engine import expired_page, forget_expired, fulfil_pending
+from .engine import forget_expired, fulfil_pending
+from .pending import expired_page
 from .plan import current_context
 
 bp = Blueprint("signin", __name__)
