@@ -2,6 +2,7 @@
 link -> "Votre compte a été validé"; the RP request resumes; bad input and stale links."""
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -109,6 +110,16 @@ def test_pupil_may_skip_email_after_the_warning(app, browser, letters):
     assert "Ton compte est activé." in page.text and "Votre compte est activé" not in page.text
     pupil = account(app, "l.durand")
     assert pupil.state == AccountState.active and pupil.email is None
+
+
+def test_a_refused_password_is_not_called_strong_beside_its_reason(browser, letters):
+    """Found by the Chromium walk: a long password with the surname was refused ("ni votre
+    nom") while the meter beside it said "Très fort"."""
+    typed = "Durand-Famille-2026!"
+    page = first_connection(browser, "m.durand", letters["m.durand"], password=typed,
+                            password_confirm=typed)
+    assert page.status_code == 400 and "ni votre nom" in html.unescape(page.text)
+    assert "Trop faible" in page.text and "Très fort</strong>" not in page.text
 
 
 def test_parent_must_give_an_email(browser, letters):

@@ -36,7 +36,8 @@ def _pending_page(account, email_form=None, status=200, not_yet=False):
 def _form_page(account, form, status=200):
     # The rules the typed password meets, ticked (as on J4), before it is cleared: a
     # password is never sent back.
-    evaluation = evaluate(form.password.data if form.is_submitted() else "")
+    evaluation = evaluate(form.password.data if form.is_submitted() else "",
+                          refused=bool(form.password.errors))
     form.password.data = form.password_confirm.data = ""
     pupil = service.is_pupil(account)
     return render_template("activation/form.html", form=form, account=account, pupil=pupil,

@@ -45,7 +45,7 @@ def choose_password():
                 "votre identifiant %(identifier)s.", identifier=account.identifier),
               "success")
         return redirect(url_for("account.index"))
-    evaluation = evaluate(form.password.data or "")
+    evaluation = evaluate(form.password.data or "", refused=bool(form.password.errors))
     form.password.data = form.password_confirm.data = ""  # never sent back
     return render_template("franceconnect/choose_password.html", form=form, rules=RULES,
                            evaluation=evaluation, identifier=account.identifier), \

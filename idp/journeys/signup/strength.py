@@ -43,10 +43,12 @@ class Evaluation:
         return SCORES[self.level]
 
 
-def evaluate(password: str | None) -> Evaluation:
+def evaluate(password: str | None, refused: bool = False) -> Evaluation:
     """Which rules `password` meets and how strong it is: all rules met is "Moyen", 10
     characters "Fort", 14 "Très fort"; a common or leaked password (the policy's own
-    list, security/common_passwords.py) is "Trop faible" whatever its shape."""
+    list, security/common_passwords.py) is "Trop faible" whatever its shape, and so is
+    one the server `refused` after a submit (the family's name, a birth date…: the page
+    does not show "Très fort" beside the reason it was refused)."""
     password = password or ""
     met = {
         "upper": any(c.isupper() for c in password),
@@ -57,7 +59,7 @@ def evaluate(password: str | None) -> Evaluation:
     }
     if not password:
         level = "empty"
-    elif not all(met.values()) or is_common(password):
+    elif refused or not all(met.values()) or is_common(password):
         level = "weak"
     elif len(password) >= 14:
         level = "very_strong"

@@ -173,7 +173,7 @@ def password(tx):
     valid = form.validate_on_submit()
     typed = form.password.data or ""
     if not valid:
-        return _password_page(tx, form, 400, evaluate(typed))
+        return _password_page(tx, form, 400, evaluate(typed, refused=bool(form.password.errors)))
     try:
         account = service.create_account(tx, typed, current_locale())
     except service.AlreadyRegistered:
