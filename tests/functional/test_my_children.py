@@ -74,6 +74,9 @@ def test_showing_the_identifier_is_audited_and_told_to_the_child(app, browser, m
     pupil = family.pupils[0]
     page = _post(browser, f"/compte/enfants/{pupil.id}/identifiant")
     assert page.status_code == 200 and pupil.identifier in page.text
+    # "Identifiant" once: the card's heading (found by the Chromium walk: heading and label).
+    assert page.text.split("<main", 1)[1].count("Identifiant") == 1
+    assert f'<strong id="child-identifier">{pupil.identifier}</strong>' in page.text
     assert _guardian_events(app) == ["guardian_identifier_shown"]
     deliver(app)
     [mail] = mails_to(use_smtp, PUPIL_EMAIL)
