@@ -32,13 +32,6 @@ def password_problems(account: Account, password: str) -> list[str]:
                                             informal=informal)]
 
 
-def end_everything(account: Account) -> None:
-    """Every session (RPs told by back channel) and every refresh token of the account:
-    signin.account_sessions.end_account_sessions, under this name for
-    family/own_data.retire until it calls that itself."""
-    end_account_sessions(account, reason="account_retired")
-
-
 def replace_password(account: Account, new_password: str, *, reason: str) -> None:
     """Store the new password and end what the old one opened. `reason` is "reset"
     (signed out: every session ends) or "change" (this browser stays signed in)."""

@@ -29,7 +29,7 @@ from ...models import (Account, AccountProfile, AccountState, AuditEvent, Charte
                        OneTimeToken, PupilRecord, RecoveryCode, RefreshToken,
                        RepresentativeRecord, SecondFactor, utcnow)
 from ...roster.credentials import locked_password_hash
-from ..account.credentials import end_everything
+from ...signin.account_sessions import end_account_sessions
 from ..home.sessions import open_sessions
 
 AUDIT_LIMIT = 5000  # the most recent events about the account
@@ -116,7 +116,7 @@ def retire(account: Account, merged_into: Account | None = None) -> str:
     """The tombstone (see module doc), also for the account a merge closes
     (`merged_into`: the kept account, named on the tombstone). Flushes; returns the
     tombstone's audit name."""
-    end_everything(account)  # other sessions (back-channel logout), refresh tokens
+    end_account_sessions(account, reason="account_retired")  # RPs told, tokens revoked
     quiet = {"synchronize_session": False}
     ids = [account.id]
     tombstone = "deleted:" + account.public_id
