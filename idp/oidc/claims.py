@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from authlib.oidc.core import UserInfo
 from flask import current_app
 
-from ..journeys.home.service import linked_pupils
+from ..families import linked_pupils
 from ..models import Account, AccountProfile
 
 

@@ -14,7 +14,7 @@ from saml2.assertion import authn_statement
 from saml2.saml import (AUTHN_PASSWORD_PROTECTED, NAMEID_FORMAT_PERSISTENT,
                         NAMEID_FORMAT_TRANSIENT, NameID)
 
-from ..journeys.home.service import linked_pupils
+from ..families import linked_pupils
 from ..security.headers import CSP
 from .requests import SUPPORTED_NAMEID_FORMATS
 from .server import ALGORITHMS, SamlIdp

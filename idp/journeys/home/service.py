@@ -1,18 +1,9 @@
-"""J7: what a signed-in family can reach, and which pupils a parent account is linked to."""
+"""J7: what a signed-in family can reach."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from ...db import db
-from ...models import Account, GuardianLink
+# home/views.py still calls service.linked_pupils; it should import idp.families itself.
+from ...families import linked_pupils  # noqa: F401
 from ...relying_parties import enabled_parties
-
-
-def linked_pupils(account: Account) -> list[Account]:
-    """The pupils linked to a parent (one query, pupils joined)."""
-    links = db.session.scalars(
-        select(GuardianLink).where(GuardianLink.guardian_id == account.id)).all()
-    return sorted((link.pupil for link in links), key=lambda p: p.first_name)
 
 
 def reachable_services() -> list[dict]:

@@ -7,9 +7,9 @@ from flask import g
 
 from ...audit import record
 from ...db import db
+from ...families import linked_pupils
 from ...models import Account, AccountProfile, ContactPreferences, utcnow
 from ...security.mobile_numbers import display
-from ..home.service import linked_pupils
 from ..standing import forget, standing
 
 
