@@ -32,12 +32,12 @@ def index_ttl(app_config) -> int:
     return int(app_config["SESSION_ABSOLUTE_HOURS"]) * 3600
 
 
-def end_account_sessions(account: Account, *, reason: str, revoke_tokens: bool = True,
+def end_account_sessions(account: Account, *, reason: str,
                          keep_this_session: bool = False) -> int:
     """End every session of `account`: each listed session but this browser's is
     announced (its relying parties told by back channel) and deleted, and the epoch bump
-    ends any other. With `revoke_tokens`, every relying party's refresh tokens (and the
-    access tokens of their grants) stop too. This browser's session is never announced
+    ends any other; every relying party's refresh tokens (and the access tokens of their
+    grants) stop too. This browser's session is never announced
     here: with `keep_this_session` it stays signed in, otherwise the epoch ends it at its
     next request (a caller signing it out now calls session.end_session). `reason` names
     the cause in the log. Works outside a request too (the CLI). Returns how many other
@@ -55,14 +55,13 @@ def end_account_sessions(account: Account, *, reason: str, revoke_tokens: bool =
             ended += 1
     store().delete(index_key(account.id))
     account.session_epoch = (account.session_epoch or 0) + 1
-    if revoke_tokens:
-        for adapter in adapters():
-            adapter.revoke(account)  # every relying party's tokens
+    for adapter in adapters():
+        adapter.revoke(account)  # every relying party's tokens
     if keep_this_session and has_request_context() \
             and session.get("account_id") == account.id:
         session["epoch"] = account.session_epoch
-    log.info("sessions of account %s ended (%s): %d other listed, tokens %s", account.id,
-             reason, ended, "revoked" if revoke_tokens else "kept")
+    log.info("sessions of account %s ended (%s): %d other listed, tokens revoked",
+             account.id, reason, ended)
     return ended
 
 

@@ -2,7 +2,8 @@
 at the first connection and a new letter for an account in use now do what a reset does
 (the relying parties' refresh and access tokens stop, a back-channel logout is queued for
 each other session), where they used to bump the session epoch only; « Se déconnecter
-partout » still leaves the refresh tokens."""
+partout » ("closes all your sessions, on this device and the others: school computer,
+phone") stops the services' tokens too, so an app left signed in on a lost phone stops."""
 from __future__ import annotations
 
 import json
@@ -110,12 +111,13 @@ def test_a_class_of_provisional_accounts_gets_its_letters_without_a_logout(
     assert _logouts(app, backchannel_rp) == []
 
 
-def test_sign_out_everywhere_keeps_the_refresh_tokens(app, client, flow, backchannel_rp,
-                                                      make):
+def test_sign_out_everywhere_stops_the_services_tokens(app, client, flow, backchannel_rp,
+                                                       make):
     account = make.account()
     tokens = _in_use_at_the_rp(flow, backchannel_rp, account)
     page = flow.browser.get("/")
     done = flow.browser.submit("/deconnexion-partout", {}, page_html=page.text)
     assert "Votre session est fermée" in done.text
     assert len(_logouts(app, backchannel_rp)) == 1
-    assert _refresh(client, backchannel_rp, tokens).status_code == 200
+    refused = _refresh(client, backchannel_rp, tokens)
+    assert refused.status_code == 400 and refused.json["error"] == "invalid_grant"

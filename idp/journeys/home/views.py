@@ -39,12 +39,13 @@ def index():
 
 @bp.post("/deconnexion-partout")
 def logout_everywhere():
-    """End every session of the account (this one too); RPs hear it by back channel."""
+    """End every session of the account (this one too) and stop the services' tokens (the
+    page promises every device: an app left signed in on a lost phone too); RPs hear it
+    by back channel."""
     if not EverywhereForm().validate_on_submit():
         return redirect(url_for("home.index"))
     account = current_account()
-    # Sessions only: the services' refresh tokens stay (a password change revokes them).
-    others = end_account_sessions(account, reason="logout_everywhere", revoke_tokens=False)
+    others = end_account_sessions(account, reason="logout_everywhere")
     record("logout_everywhere", actor=account.identifier, other_sessions=others)
     end_session()
     # As « Se déconnecter »: this browser's SAML SPs and FranceConnect's session too.
