@@ -185,10 +185,13 @@ class Admission:
 
     def most_waiting(self) -> int:
         """The bounded queue's room (0: unbounded): the tickets let in within
-        `max_wait_seconds`, never fewer than the window."""
+        `max_wait_seconds` at the measured rate, at least one per slot of the cluster.
+        (SIGNIN_WAITERS threads per process let them all wait in a thread, none reload.)"""
         if not self.max_wait_seconds:
             return 0
-        return max(self.window(), math.ceil(self.max_wait_seconds * self._rate()))
+        self.window()  # counts the live processes
+        return max(self._processes * self.concurrency,
+                   math.ceil(self.max_wait_seconds * self._rate()))
 
     def _full(self, ticket: str, length: int) -> SigninBusy:
         """No room in the bounded queue: a retry later, spread over half as long again."""
