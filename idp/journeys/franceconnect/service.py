@@ -89,7 +89,7 @@ def verify_code(tx: LinkTransaction, code: str) -> None:
     record("franceconnect_phone_verified")
     tx.pupil_ids = [p.id for p in listed_pupils(tx.record_ids)]
     if store().get(f"signup-blocked:{tx.phone}"):  # J4's day-long block holds here too
-        stop(tx, StopReason.birth_dates)
+        tx.stop(StopReason.birth_dates)
         return
     tx.step = "pupils"
     tx.save()
@@ -111,14 +111,8 @@ def count_birth_date_failure(tx: LinkTransaction) -> int:
     record("franceconnect_birth_date_failed", failures=failures)
     if left <= 0:
         store().set(f"signup-blocked:{tx.phone}", 1, 86400)
-        stop(tx, StopReason.birth_dates)
+        tx.stop(StopReason.birth_dates)
     return max(left, 0)
-
-
-def stop(tx: LinkTransaction, reason: StopReason) -> None:
-    tx.step, tx.stop_reason = "stopped", StopReason(reason).value
-    tx.save()
-    record("franceconnect_link_refused", reason=tx.stop_reason)
 
 
 def names_match(identity: dict, first_name: str, last_name: str) -> bool:
@@ -138,11 +132,11 @@ def decide(tx: LinkTransaction, pupils: list[ListedPupil], answers: dict, dates:
     on: to the password of an existing account, or stopped)."""
     tx.answers, tx.dates = answers, dates
     if linked_account(tx.identity["sub"]) is not None:  # linked meanwhile, elsewhere
-        stop(tx, StopReason.already_linked)
+        tx.stop(StopReason.already_linked)
         return None
     confirmed = {p.id for p in pupils if answers.get(str(p.id)) == "yes"}
     if not confirmed:
-        stop(tx, StopReason.no_match)
+        tx.stop(StopReason.no_match)
         return None
     R = RepresentativeRecord
     rows = db.session.execute(
@@ -154,24 +148,24 @@ def decide(tx: LinkTransaction, pupils: list[ListedPupil], answers: dict, dates:
         .order_by(R.id)).all()
     same = [r for r in rows if names_match(tx.identity, r.first_name, r.last_name)]
     if not same:
-        stop(tx, StopReason.no_match)
+        tx.stop(StopReason.no_match)
         return None
     accounts = {r.account_id for r in same if r.account_id is not None
                 and r.state != AccountState.deleted}
     academies = [r.academy_code for r in same]
     if len(accounts) > 1 or len(academies) != len(set(academies)):
-        stop(tx, StopReason.ambiguous)  # two people: the school must sort it out
+        tx.stop(StopReason.ambiguous)  # two people: the school must sort it out
         return None
     tx.record_ids = [r.id for r in same]
     holder = next((r for r in same if r.account_id in accounts), None)
     if holder is None:
         return create_account(tx, pupils)
     if holder.state == AccountState.deactivated:
-        stop(tx, StopReason.deactivated)
+        tx.stop(StopReason.deactivated)
         return None
     if db.session.scalar(select(FranceConnectLink.id).where(
             FranceConnectLink.account_id == holder.account_id)):
-        stop(tx, StopReason.already_linked)
+        tx.stop(StopReason.already_linked)
         return None
     if holder.state == AccountState.provisional:
         return take_over(tx, holder.account_id, pupils)
@@ -185,10 +179,10 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
     the journey stops after MAX_PASSWORD_FAILURES."""
     account = db.session.get(Account, tx.account_id)
     if account is None or account.state not in HAS_ACCOUNT:
-        stop(tx, StopReason.deactivated)
+        tx.stop(StopReason.deactivated)
         return None
     if linked_account(tx.identity["sub"]) is not None or link_of(account) is not None:
-        stop(tx, StopReason.already_linked)
+        tx.stop(StopReason.already_linked)
         return None
     # Under the sign-in throttle (its counters are the account's): guessing here is no
     # cheaper than on the sign-in page.
@@ -196,7 +190,7 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
         failures = store().incr(f"fc-password:{tx.id}", max(tx.remaining(), 1))
         record("franceconnect_password_failed", actor=account.identifier)
         if failures >= MAX_PASSWORD_FAILURES:
-            stop(tx, StopReason.password)
+            tx.stop(StopReason.password)
         return None
     return link_existing(tx, account, pupils_of(tx))
 

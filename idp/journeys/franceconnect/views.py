@@ -27,13 +27,14 @@ from ..login.forms import LoginForm
 from ..new_device import service as new_device
 from ..signup.forms import CodeForm, EmptyForm, pupils_form_class
 from ..signup.messages import code_error, refusal_message
+from ..transactions import browser_owner, session_owner
 from ..wayf.service import current_choice
 from . import accounts, linked, service
 from .account_views import status as _status
 from .blueprint import bp
 from .forms import ExistingPasswordForm, PhoneForm, StartForm
 from .plan import LINK
-from .state import OWNER_KEY, LinkTransaction, StopReason, browser_owner
+from .state import LinkTransaction, StopReason
 
 ABOUT_URL = "https://franceconnect.gouv.fr/"
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def callback():
     if not client.enabled():
         return redirect(url_for("login.form"))
     try:
-        flow = client.take_flow(request.args.get("state"), session.get(OWNER_KEY))
+        flow = client.take_flow(request.args.get("state"), session_owner())
     except client.Refused as exc:
         return _refused(exc.reason)
     if request.args.get("error"):
@@ -222,7 +223,7 @@ def pupils(tx):
     try:
         account = service.decide(tx, listed, form.answers, form.dates)
     except accounts.AlreadyLinked:
-        service.stop(tx, StopReason.already_linked)
+        tx.stop(StopReason.already_linked)
         account = None
     if account is None:
         return LINK.resume(tx)

@@ -83,7 +83,7 @@ def verify_code(tx: SignupTransaction, code: str) -> None:
     record("signup_phone_verified")
     tx.pupil_ids = [p.id for p in listed_pupils(tx.record_ids)]
     if store().get(f"signup-blocked:{tx.phone}"):  # a new transaction brings no new tries
-        stop(tx, StopReason.birth_dates)
+        tx.stop(StopReason.birth_dates)
         return
     tx.step = "pupils"
     tx.save()
@@ -108,14 +108,8 @@ def count_birth_date_failure(tx: SignupTransaction) -> int:
     if left <= 0:
         # For a day, a new transaction (a new SMS) does not bring three more guesses.
         store().set(f"signup-blocked:{tx.phone}", 1, 86400)
-        stop(tx, StopReason.birth_dates)
+        tx.stop(StopReason.birth_dates)
     return max(left, 0)
-
-
-def stop(tx: SignupTransaction, reason: StopReason) -> None:
-    tx.step, tx.stop_reason = "stopped", StopReason(reason)
-    tx.save()
-    record("signup_stopped", reason=tx.stop_reason.value)
 
 
 def _representatives(tx: SignupTransaction) -> list[RepresentativeRecord]:
@@ -157,7 +151,7 @@ def accept_pupils(tx: SignupTransaction, pupils: list[ListedPupil], answers: dic
     tx.answers, tx.dates = answers, dates
     _sync_declines(tx, pupils, answers)
     if not any(v == "yes" for v in answers.values()):
-        stop(tx, StopReason.no_pupil)
+        tx.stop(StopReason.no_pupil)
         return
     tx.step = "password"
     tx.save()

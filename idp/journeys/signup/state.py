@@ -1,9 +1,9 @@
 """The sign-up transaction: where a family is in "Je n'ai pas de compte", in the store.
 
-One transaction per attempt, under a random id named only by the browser's server-side
-session, with a fixed lifetime (SIGNUP_MINUTES from its start). It is plain JSON, so a
-journey begun on one process goes on on another. What the matching found (which records,
-whether an account exists) stays here, server-side: the pages never tell it.
+One transaction per attempt with a fixed lifetime (SIGNUP_MINUTES from its start), bound
+to this browser; the store and session handling are shared with FranceConnect's first
+link (journeys/transactions.py). What the matching found (which records, whether an
+account exists) stays here, server-side: the pages never tell it.
 
 The identity form carries a random `attempt` value: a double submit of that form finds
 the transaction the first submit made (store `add`), so it never sends two codes.
@@ -11,31 +11,13 @@ the transaction the first submit made (store `add`), so it never sends two codes
 from __future__ import annotations
 
 import hashlib
-import hmac
-import secrets
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
-
-from flask import current_app, session
 
 from ...extensions import store
 from ...roster.names import fold
+from ..transactions import JourneyTransaction
 from .matching import MatchOutcome
-
-SESSION_KEY = "signup_tx"
-OWNER_KEY = "signup_owner"
-
-
-def lifetime() -> int:
-    return int(float(current_app.config["SIGNUP_MINUTES"]) * 60)
-
-
-def browser_owner() -> str:
-    """A random value kept in this browser's session: transactions are bound to it."""
-    if OWNER_KEY not in session:
-        session[OWNER_KEY] = secrets.token_urlsafe(16)
-    return session[OWNER_KEY]
 
 
 class StopReason(StrEnum):
@@ -45,9 +27,14 @@ class StopReason(StrEnum):
     already = "already"          # another browser made the account first
 
 
-@dataclass
-class SignupTransaction:
-    owner: str
+@dataclass(kw_only=True)
+class SignupTransaction(JourneyTransaction):
+    PREFIX = "signup:"
+    SESSION_KEY = "signup_tx"
+    LIFETIME_SETTING = "SIGNUP_MINUTES"
+    STOP_REASONS = StopReason
+    STOPPED_EVENT = "signup_stopped"
+
     first_name: str
     last_name: str
     phone: str                 # E.164, checked by parse_mobile
@@ -61,52 +48,14 @@ class SignupTransaction:
     pupil_ids: list = field(default_factory=list)    # pupil records, in page order
     answers: dict = field(default_factory=dict)      # str(pupil id) -> "yes" | "no"
     dates: dict = field(default_factory=dict)        # str(pupil id) -> [JJ, MM, AAAA] typed
-    stop_reason: StopReason | None = None
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    created: float = field(default_factory=time.time)
 
     def __post_init__(self):
-        # Read back from the store's JSON as plain strings: typed again here.
-        self.outcome = MatchOutcome(self.outcome)
-        if self.stop_reason is not None:
-            self.stop_reason = StopReason(self.stop_reason)
-
-    @property
-    def key(self) -> str:
-        return "signup:" + self.id
-
-    def remaining(self) -> int:
-        return int(self.created + lifetime() - time.time())
-
-    def save(self) -> "SignupTransaction":
-        """Store it (its lifetime runs from its start) and bind it to this browser."""
-        store().set(self.key, asdict(self), max(self.remaining(), 1))
-        session[SESSION_KEY] = self.id
-        return self
+        super().__post_init__()
+        self.outcome = MatchOutcome(self.outcome)  # read back from JSON as a string
 
     def same_details(self, first_name: str, last_name: str, phone: str) -> bool:
         return (fold(first_name), fold(last_name), phone) == \
             (fold(self.first_name), fold(self.last_name), self.phone)
-
-    @classmethod
-    def load(cls, tx_id: str | None) -> "SignupTransaction | None":
-        if not tx_id:
-            return None
-        data = store().get("signup:" + tx_id)
-        return cls(**data) if data else None
-
-    @classmethod
-    def current(cls) -> "SignupTransaction | None":
-        """This browser's transaction, or None (expired, or never started here)."""
-        tx = cls.load(session.get(SESSION_KEY))
-        if tx is None or not hmac.compare_digest(tx.owner.encode(),
-                                                 session.get(OWNER_KEY, "").encode()):
-            return None
-        return tx
-
-    @classmethod
-    def had_expired(cls) -> bool:
-        return bool(session.get(SESSION_KEY)) and cls.current() is None
 
 
 def claim_attempt(attempt: str | None, tx_id: str) -> str:
@@ -115,6 +64,6 @@ def claim_attempt(attempt: str | None, tx_id: str) -> str:
     if not attempt or len(attempt) > 64:
         return tx_id
     key = "signup-attempt:" + hashlib.sha256(attempt.encode()).hexdigest()
-    if store().add(key, tx_id, lifetime()):
+    if store().add(key, tx_id, SignupTransaction.lifetime()):
         return tx_id
     return store().get(key) or tx_id

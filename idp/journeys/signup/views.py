@@ -24,12 +24,13 @@ from ...signin.gate import allow
 from ...signin.steps import step_page
 from ...signin.session import current_account
 from ..new_device import service as new_device
+from ..transactions import browser_owner
 from . import service
 from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class
 from .matching import MatchOutcome
 from .messages import code_error, refusal_message
 from .plan import SIGNUP
-from .state import OWNER_KEY, SignupTransaction, StopReason, browser_owner, claim_attempt
+from .state import SignupTransaction, StopReason, claim_attempt
 from .strength import RULES, evaluate
 
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
@@ -75,7 +76,7 @@ def start():
                             outcome=MatchOutcome.none)
     claimed = claim_attempt(form.attempt.data, new.id)
     if claimed != new.id:  # a double submit of this page: the first one decides
-        session["signup_tx"] = claimed
+        session[SignupTransaction.SESSION_KEY] = claimed
         return redirect(url_for("signup.code"))
     outcome = service.begin(new, current_locale())
     if not outcome.sent:
@@ -178,9 +179,8 @@ def password(tx):
         account = service.create_account(tx, typed, current_locale())
     except service.AlreadyRegistered:
         return _lost_race()
-    owner = session.get(OWNER_KEY)
     new_device.sign_in_here(account, notify=False)  # made just now: nobody to warn
-    session[OWNER_KEY] = owner
+    tx.rebind()
     tx.step, tx.account_id, tx.identifier = "done", account.id, account.identifier
     tx.save()
     return redirect(url_for("signup.done"))
@@ -195,7 +195,7 @@ def _lost_race():
     identifier = service.identifier_after_race(tx)
     if identifier:
         service.send_identifier(tx, identifier, current_locale())
-    service.stop(tx, StopReason.already)
+    tx.stop(StopReason.already)
     return _go(tx)
 
 
