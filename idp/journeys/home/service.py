@@ -1,8 +1,6 @@
 """J7: what a signed-in family can reach."""
 from __future__ import annotations
 
-# home/views.py still calls service.linked_pupils; it should import idp.families itself.
-from ...families import linked_pupils  # noqa: F401
 from ...relying_parties import enabled_parties
 
 

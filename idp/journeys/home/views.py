@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_datetime, gettext as _
 
 from ...audit import record
+from ...families import linked_pupils
 from ..consent import service as consent
 from ..consent.forms import WithdrawForm
 from ...signin.account_sessions import end_account_sessions
@@ -30,7 +31,7 @@ def index():
     account = current_account()
     open_sessions = [{**s, "since": _when(s["started"])} for s in sessions.open_sessions(account)]
     return render_template("home/index.html", account=account,
-                           pupils=service.linked_pupils(account),
+                           pupils=linked_pupils(account),
                            services=service.reachable_services(),
                            sessions=open_sessions, consents=consent.consents_of(account),
                            logout_form=LogoutForm(), everywhere_form=EverywhereForm(),
