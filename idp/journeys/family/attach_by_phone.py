@@ -8,9 +8,10 @@ The code is sent only when a representative record holds the number; otherwise i
 withheld with the same limits and the same page (nothing says whether the number is
 known). The state lives in the session, bound to the signed-in account. Wrong birth dates
 count (SIGNUP_BIRTH_DATE_MAX_FAILURES, J4's limit): past it the attempt stops and the
-family is sent to the school. The count is an atomic counter in the store, keyed on the
-attempt (as J4's): kept in the session, requests sent side by side each read the same
-count and each wrote it back plus one, so parallel guesses went uncounted.
+family is sent to the school. The count is J4's (journeys/birth_dates.py), an atomic
+counter in the store keyed on the attempt: kept in the session, requests sent side by
+side each read the same count and each wrote it back plus one, so parallel guesses went
+uncounted.
 """
 from __future__ import annotations
 
@@ -18,17 +19,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, session
+from flask import session
 from sqlalchemy import select
 
 from ...audit import record
 from ...db import db
-from ...extensions import store
 from ...models import (Account, AccountState, GuardianLink, PupilRecord, RecordGuardianLink,
                        RepresentativeRecord, School)
 from ...roster.names import fold
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
                                    withhold_code)
+from .. import birth_dates
 from .attach import retire_letter_account
 from .locks import lock_accounts
 
@@ -113,25 +114,13 @@ def candidates(guardian: Account) -> list[Candidate]:
     return out
 
 
-def max_failures() -> int:
-    return int(current_app.config["SIGNUP_BIRTH_DATE_MAX_FAILURES"])
-
-
 FAILURES_SECONDS = 24 * 3600  # outlives any attempt (its session state)
-
-
-def _count_failures(state: dict, wrong: int) -> int:
-    """The attempt's wrong birth dates so far, `wrong` more added (atomically)."""
-    key = f"attach-birth:{state['tx']}"
-    failures = int(store().get(key) or 0)
-    for _ in range(wrong):
-        failures = store().incr(key, FAILURES_SECONDS)
-    return failures
 
 
 def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[int], int]:
     """Attach each candidate whose birth date is right (flushes). Returns (attached pupil
-    ids, failures so far); at max_failures() the attempt is over (the session forgets it)."""
+    ids, failures so far); at birth_dates.limit() the attempt is over (the session
+    forgets it). Signed in: the number is not blocked (journeys/birth_dates.py)."""
     state = pending(guardian)
     # The same page sent twice at once (a double click): the second waits for the first
     # and finds its pupils attached, instead of linking them a second time (the unique
@@ -143,15 +132,16 @@ def confirm(guardian: Account, answers: dict[int, date | None]) -> tuple[list[in
         candidate = wanted.get(account_id)
         if candidate is None or value is None:
             continue
-        if value == candidate.birth_date:
+        if birth_dates.matches(candidate, value):
             attached.append(account_id)
         else:
             wrong += 1
-    failures = _count_failures(state, wrong)
+    count = birth_dates.count_wrong(f"attach-birth:{state['tx']}", FAILURES_SECONDS, wrong)
+    failures = count.failures
     if wrong:
         record("guardian_attach_birth_date_failed", actor=guardian.identifier,
                failures=failures)
-    if failures >= max_failures():
+    if count.over:
         session.pop(STATE, None)
         record("guardian_attach_stopped", actor=guardian.identifier)
         return [], failures

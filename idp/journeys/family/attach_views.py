@@ -9,6 +9,7 @@ from flask_babel import gettext as _, ngettext
 
 from ...security.mobile_numbers import display
 from ...security.sms_codes import minutes_text
+from .. import birth_dates
 from ..account import reauth
 from ..account.views import CODE_ERRORS
 from ..activation.forms import parse_birth_date
@@ -162,7 +163,7 @@ def attach_pupils_page():
                 flash(_("Trop de dates de naissance erronées : aucun élève n'a été rattaché. "
                         "Adressez-vous à l'établissement de votre enfant."), "error")
                 return redirect(url_for("family.children")), 303
-            left = attach_by_phone.max_failures() - failures
+            left = birth_dates.limit() - failures
             for c in candidates:
                 if answers.get(c.account_id) is not None:
                     errors[c.account_id] = ngettext(

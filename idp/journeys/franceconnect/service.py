@@ -20,9 +20,6 @@ Functions flush, never commit.
 """
 from __future__ import annotations
 
-from datetime import date
-
-from flask import current_app
 from sqlalchemy import select
 
 from ...audit import record
@@ -33,7 +30,8 @@ from ...models import (Account, AccountState, FranceConnectLink,
 from ...roster.names import fold
 from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_code,
                                    withhold_code)
-from ..signup.matching import ListedPupil, listed_pupils
+from .. import birth_dates
+from ..signup.matching import ListedPupil, listed_pupils, pupils_of
 from ..account.credentials import check_current_password
 from .accounts import create_account, link_existing, take_over
 from .linked import link_of
@@ -88,31 +86,16 @@ def verify_code(tx: LinkTransaction, code: str) -> None:
         raise SmsCodeError(CodeProblem.wrong, 0)
     record("franceconnect_phone_verified")
     tx.pupil_ids = [p.id for p in listed_pupils(tx.record_ids)]
-    if store().get(f"signup-blocked:{tx.phone}"):  # J4's day-long block holds here too
-        tx.stop(StopReason.birth_dates)
+    if birth_dates.stop_if_blocked(tx):  # J4's day-long block holds here too
         return
     tx.step = "pupils"
     tx.save()
 
 
-def pupils_of(tx: LinkTransaction) -> list[ListedPupil]:
-    by_id = {p.id: p for p in listed_pupils(tx.record_ids)}
-    return [by_id[i] for i in tx.pupil_ids if i in by_id]
-
-
-def birth_date_matches(pupil: ListedPupil, value: date) -> bool:
-    return pupil.birth_date == value
-
-
 def count_birth_date_failure(tx: LinkTransaction) -> int:
-    """One more wrong submission; the tries left (J4's limit), stopping at zero."""
-    failures = store().incr(f"fc-birth:{tx.id}", max(tx.remaining(), 1))
-    left = int(current_app.config["SIGNUP_BIRTH_DATE_MAX_FAILURES"]) - failures
-    record("franceconnect_birth_date_failed", failures=failures)
-    if left <= 0:
-        store().set(f"signup-blocked:{tx.phone}", 1, 86400)
-        tx.stop(StopReason.birth_dates)
-    return max(left, 0)
+    """One more wrong submission; the tries left (J4's limit and day-long block,
+    journeys/birth_dates.py), stopping at zero."""
+    return birth_dates.count_journey_failure(tx, "fc-birth", "franceconnect_birth_date_failed")
 
 
 def names_match(identity: dict, first_name: str, last_name: str) -> bool:

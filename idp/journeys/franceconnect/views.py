@@ -22,6 +22,7 @@ from ...signin.session import current_account
 from ...signin.steps import step_done, step_page
 from ...upstream.franceconnect import client
 from ...upstream.franceconnect.logout import SESSION_KEY, take_logout
+from .. import birth_dates
 from ..account import reauth
 from ..login.forms import LoginForm
 from ..new_device import service as new_device
@@ -210,7 +211,7 @@ def pupils(tx):
     """The pupils linked to that number and their birth dates."""
     listed = service.pupils_of(tx)
     form = pupils_form_class(len(listed))(
-        pupils=listed, matches=service.birth_date_matches,
+        pupils=listed, matches=birth_dates.matches,
         count_failure=partial(service.count_birth_date_failure, tx))
     rows = [(n, p, form[f"link_{n}"], form[f"day_{n}"], form[f"month_{n}"],
              form[f"year_{n}"]) for n, p in enumerate(listed)]

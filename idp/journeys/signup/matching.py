@@ -102,3 +102,10 @@ def listed_pupils(record_ids: list[int]) -> list[ListedPupil]:
             out.append(ListedPupil(r.id, r.first_name, r.last_name, r.birth_date,
                                    r.class_name, r.school_id, r.name, r.account_id))
     return out
+
+
+def pupils_of(tx) -> list[ListedPupil]:
+    """The pupils of a transaction's pupils page (sign-up's, FranceConnect's first
+    link's): those of its `record_ids`, in the order it fixed (`pupil_ids`)."""
+    by_id = {p.id: p for p in listed_pupils(tx.record_ids)}
+    return [by_id[i] for i in tx.pupil_ids if i in by_id]

@@ -15,14 +15,13 @@ Functions flush, never commit.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from ...audit import record
 from ...db import db
-from ...extensions import passwords, store
+from ...extensions import passwords
 from ...models import (Account, AccountProfile, AccountState, DeclinedGuardianLink,
                        GuardianLink, RepresentativeRecord, utcnow)
 from ...notify import external_url, queue_sms
@@ -31,7 +30,8 @@ from ...security.passwords import policy_problems
 from ...security.sms_codes import (CodeProblem, SendOutcome, SmsCodeError, check_code,
                                   send_code, withhold_code)
 from . import provisional
-from .matching import ListedPupil, MatchOutcome, find_family, listed_pupils
+from .. import birth_dates
+from .matching import ListedPupil, MatchOutcome, find_family, listed_pupils, pupils_of
 from .state import SignupTransaction, StopReason
 
 PURPOSE = "signup"
@@ -82,34 +82,16 @@ def verify_code(tx: SignupTransaction, code: str) -> None:
         raise SmsCodeError(CodeProblem.wrong, 0)
     record("signup_phone_verified")
     tx.pupil_ids = [p.id for p in listed_pupils(tx.record_ids)]
-    if store().get(f"signup-blocked:{tx.phone}"):  # a new transaction brings no new tries
-        tx.stop(StopReason.birth_dates)
+    if birth_dates.stop_if_blocked(tx):  # a new transaction brings no new tries
         return
     tx.step = "pupils"
     tx.save()
 
 
-def pupils_of(tx: SignupTransaction) -> list[ListedPupil]:
-    """The pupils of the page, in the order the transaction fixed."""
-    by_id = {p.id: p for p in listed_pupils(tx.record_ids)}
-    return [by_id[i] for i in tx.pupil_ids if i in by_id]
-
-
-def max_birth_date_failures() -> int:
-    return int(current_app.config["SIGNUP_BIRTH_DATE_MAX_FAILURES"])
-
-
 def count_birth_date_failure(tx: SignupTransaction) -> int:
-    """One more wrong submission (atomic across processes); returns the tries left and
-    stops the journey at zero."""
-    failures = store().incr(f"signup-birth:{tx.id}", max(tx.remaining(), 1))
-    left = max_birth_date_failures() - failures
-    record("signup_birth_date_failed", failures=failures)
-    if left <= 0:
-        # For a day, a new transaction (a new SMS) does not bring three more guesses.
-        store().set(f"signup-blocked:{tx.phone}", 1, 86400)
-        tx.stop(StopReason.birth_dates)
-    return max(left, 0)
+    """One more wrong submission (journeys/birth_dates.py): the tries left; at zero the
+    journey stops and, for a day, a new transaction (a new SMS) brings no new tries."""
+    return birth_dates.count_journey_failure(tx, "signup-birth", "signup_birth_date_failed")
 
 
 def _representatives(tx: SignupTransaction) -> list[RepresentativeRecord]:
@@ -155,10 +137,6 @@ def accept_pupils(tx: SignupTransaction, pupils: list[ListedPupil], answers: dic
         return
     tx.step = "password"
     tx.save()
-
-
-def birth_date_matches(pupil: ListedPupil, value: date) -> bool:
-    return pupil.birth_date == value
 
 
 def forbidden_words(tx: SignupTransaction, pupils: list[ListedPupil]) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.gate import allow
 from ...signin.steps import step_page
 from ...signin.session import current_account
+from .. import birth_dates
 from ..new_device import service as new_device
 from ..transactions import browser_owner
 from . import service
@@ -140,7 +141,7 @@ def pupils(tx):
     """Step 3: for each pupil linked to the phone, the link and the birth date."""
     listed = service.pupils_of(tx)
     form = pupils_form_class(len(listed))(
-        pupils=listed, matches=service.birth_date_matches,
+        pupils=listed, matches=birth_dates.matches,
         count_failure=partial(service.count_birth_date_failure, tx))
     if not form.is_submitted():
         for n, p in enumerate(listed):  # back from the password page: answers kept
