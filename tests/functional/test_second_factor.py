@@ -26,6 +26,9 @@ def enrol(browser, account) -> tuple[pyotp.TOTP, list[str]]:
     browser.sign_in(account.identifier, account.password)
     page = browser.get("/compte/double-authentification")
     assert "<svg" in page.text and 'class="segno"' in page.text  # inline QR code
+    # A screen reader names it; the key is also given as text (aria-describedby).
+    assert 'role="img" aria-label="QR code à scanner avec l\'application ' \
+           'd\'authentification" aria-describedby="secret-text"' in page.text
     totp = pyotp.TOTP(SECRET.search(page.text).group(1).replace(" ", ""))
     done = browser.submit("/compte/double-authentification/activer", {"code": totp.now()})
     codes = CODES.findall(done.text)
