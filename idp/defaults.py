@@ -69,7 +69,8 @@ DEFAULTS: dict = {
     # The sign-in waiting room (security/admission.py, issue 18). Per process: at most
     # SIGNIN_CONCURRENCY verifications at once (0: the cores per worker, bounded by half
     # the memory in argon2 buffers), SIGNIN_WAITERS more threads waiting (empty: three
-    # times SIGNIN_CONCURRENCY), each at most SIGNIN_WAIT_SECONDS; then the 503 waiting page.
+    # times SIGNIN_CONCURRENCY, or a bounded room's share), each at most SIGNIN_WAIT_SECONDS;
+    # then the 503 waiting page.
     # One client address holds at most max(SIGNIN_QUEUE_ADDRESS_MIN,
     # SIGNIN_QUEUE_ADDRESS_SHARE x length) places of the queue; a held sign-in (its
     # password sealed in the store, the key in the browser) lasts SIGNIN_HOLD_MINUTES.

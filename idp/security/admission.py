@@ -51,6 +51,7 @@ from .verify_threads import VerifyThreads
 QUEUE = "signin"              # tickets of families waiting to sign in
 PROCESSES = "signin-processes"  # the live processes, to size the window
 POLL_SECONDS = 0.1            # a waiting thread looks at its rank this often
+VERIFY_SECONDS = 0.2          # one verification, until measured (argon2id t=3, 64 MiB)
 PROCESS_LEASE = 30            # a process that stops renewing leaves the count
 
 
@@ -120,7 +121,7 @@ class Admission:
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
         self._waiting_here: dict[str, int] = {}  # ticket -> rank, of this process's waits
-        self._verify_seconds = 0.2  # running estimate of one verification
+        self._verify_seconds = VERIFY_SECONDS  # running estimate of one verification
         self._admit_interval = 0.2  # running estimate of the time between two admissions
         self._admitted_at = 0.0
         self._process_id = secrets.token_hex(8)
@@ -132,16 +133,20 @@ class Admission:
         concurrency = int(config.get("SIGNIN_CONCURRENCY") or 0) or default_concurrency(
             int(config.get("WORKERS") or 1), int(config["ARGON2_MEMORY_COST"]))
         waiters = config.get("SIGNIN_WAITERS")
+        max_wait = float(config.get("SIGNIN_QUEUE_MAX_SECONDS") or 0)
+        if waiters in (None, ""):
+            # Three waits per slot; a bounded room's share of the process, so that its
+            # families wait in a thread rather than reloading.
+            waiters = max(3 * concurrency, math.ceil(max_wait * concurrency / VERIFY_SECONDS))
         return cls(store, enabled=bool(config.get("SIGNIN_ADMISSION", True)),
-                   concurrency=concurrency,
-                   waiters=3 * concurrency if waiters in (None, "") else int(waiters),
+                   concurrency=concurrency, waiters=int(waiters),
                    wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
                    address_share=float(config.get("SIGNIN_QUEUE_ADDRESS_SHARE", 0.1)),
                    address_min=int(config.get("SIGNIN_QUEUE_ADDRESS_MIN", 5)),
                    grace_seconds=float(config.get("SIGNIN_QUEUE_GRACE_SECONDS", 0.05)),
                    retry_max=int(config.get("SIGNIN_RETRY_MAX", 20)),
                    verify_nice=int(config.get("SIGNIN_VERIFY_NICE", 19)),
-                   max_wait_seconds=float(config.get("SIGNIN_QUEUE_MAX_SECONDS") or 0),
+                   max_wait_seconds=max_wait,
                    full_retry_seconds=int(config.get("SIGNIN_FULL_RETRY_SECONDS") or 60))
 
     @property

@@ -210,3 +210,13 @@ def test_a_slot_freed_goes_to_the_oldest_ticket_waiting_in_the_process(store):
     for thread in threads:
         thread.join(5)
     assert order[0] == "old" and sorted(order[1:]) == ["young0", "young1", "young2"]
+
+
+def test_a_bounded_room_gets_waiting_threads_for_its_share_of_the_process(store):
+    """SIGNIN_WAITERS unset: three waits per slot, or the bounded room's share of a
+    process (its seconds x 5 verifications a second per slot), whichever is more."""
+    base = {"ARGON2_MEMORY_COST": 65536, "SIGNIN_CONCURRENCY": 2}
+    assert Admission.from_config(store, base).waiters == 6
+    bounded = {**base, "SIGNIN_QUEUE_MAX_SECONDS": 2}
+    assert Admission.from_config(store, bounded).waiters == 20
+    assert Admission.from_config(store, {**bounded, "SIGNIN_WAITERS": 4}).waiters == 4
