@@ -7,10 +7,10 @@ paragraphs, "## " headings and "- " lists (see journeys/charter/text.py). Publis
 same file again changes nothing; a different text under a published version is refused,
 since families accepted the words of that version.
 
-Pupils are spoken to with "tu": a sibling file named like the charter with ".eleve"
-before the extension (general-2026-09.eleve.md) is the pupils' wording of the same
-version, published with it (or added to a version published without one); without it,
-pupils see the common text.
+Pupils are spoken to with "tu": a sibling file named like the charter or the notice with
+".eleve" before the extension (general-2026-09.eleve.md, pronote-2026-09.eleve.md) is the
+pupils' wording of the same version, published with it (or added to a version published
+without one); without it, pupils see the common text.
 """
 from __future__ import annotations
 
@@ -87,10 +87,7 @@ def publish_charter(path: str | Path, rp_key: str | None = None, version: str | 
     whether it is new; a new version is asked of every account at its next passage."""
     audience = _audience(rp_key)
     path = Path(path)
-    if path.stem.endswith(PUPIL_SUFFIX):
-        raise PublicationError(f"{path.name} is the pupils' wording of a charter: publish "
-                               f"{path.stem[:-len(PUPIL_SUFFIX)]}{path.suffix}, it is read "
-                               "with it")
+    _refuse_pupil_file(path, "a charter")
     text = read_text(path, version)
     pupil_body = _pupil_body(path, text)
     existing = db.session.scalar(select(CharterVersion).where(
@@ -100,13 +97,7 @@ def publish_charter(path: str | Path, rp_key: str | None = None, version: str | 
             raise PublicationError(
                 f"version {text.version} is already published with a different text: "
                 "publish the new text under a new version")
-        if pupil_body is not None and pupil_body != existing.pupil_body:
-            if existing.pupil_body is not None:
-                raise PublicationError(
-                    f"version {text.version} already has a different pupils' wording: "
-                    "publish the new text under a new version")
-            existing.pupil_body = pupil_body  # the same version, now worded for pupils
-            db.session.flush()
+        if _add_pupil_body(existing, pupil_body, text.version):
             record("charter_pupil_wording_added", actor=actor, target=audience[:128],
                    version=text.version)
         return existing, False
@@ -120,9 +111,31 @@ def publish_charter(path: str | Path, rp_key: str | None = None, version: str | 
     return row, True
 
 
+def _refuse_pupil_file(path: Path, what: str) -> None:
+    """The pupils' wording is read with the common text, not published alone."""
+    if path.stem.endswith(PUPIL_SUFFIX):
+        raise PublicationError(f"{path.name} is the pupils' wording of {what}: publish "
+                               f"{path.stem[:-len(PUPIL_SUFFIX)]}{path.suffix}, it is read "
+                               "with it")
+
+
+def _add_pupil_body(existing: CharterVersion | RPNotice, pupil_body: str | None,
+                    version: str) -> bool:
+    """A published version gets the pupils' wording it lacked (True); the same one again
+    changes nothing; a different one is refused (pupils may have read it)."""
+    if pupil_body is None or pupil_body == existing.pupil_body:
+        return False
+    if existing.pupil_body is not None:
+        raise PublicationError(f"version {version} already has a different pupils' wording: "
+                               "publish the new text under a new version")
+    existing.pupil_body = pupil_body  # the same version, now worded for pupils
+    db.session.flush()
+    return True
+
+
 def _pupil_body(path: Path, text: Text) -> str | None:
     """The pupils' wording beside `path` (general-2026-09.eleve.md), checked like the
-    charter itself; None when there is none. It keeps the version's title."""
+    text itself; None when there is none. It keeps the version's title."""
     sibling = path.with_name(f"{path.stem}{PUPIL_SUFFIX}{path.suffix}")
     if not sibling.is_file():
         return None
@@ -155,11 +168,15 @@ def list_charters() -> list[dict]:
 
 def publish_notice(path: str | Path, rp_key: str,
                    version: str | None = None) -> tuple[RPNotice, bool]:
-    """Register a relying party's one-time notice; a new version is acknowledged again."""
+    """Register a relying party's one-time notice (with the pupils' wording beside it, as
+    for a charter); a new version is acknowledged again."""
     if not rp_key:
         raise PublicationError("a notice belongs to a relying party: give --rp")
     audience = _audience(rp_key)
+    path = Path(path)
+    _refuse_pupil_file(path, "a notice")
     text = read_text(path, version)
+    pupil_body = _pupil_body(path, text)
     existing = db.session.scalar(select(RPNotice).where(
         RPNotice.rp_key == audience, RPNotice.version == text.version))
     if existing is not None:
@@ -167,9 +184,12 @@ def publish_notice(path: str | Path, rp_key: str,
             raise PublicationError(
                 f"version {text.version} of this notice already exists with a different "
                 "text: publish it under a new version")
+        if _add_pupil_body(existing, pupil_body, text.version):
+            record("rp_notice_pupil_wording_added", target=audience[:128],
+                   version=text.version)
         return existing, False
     row = RPNotice(rp_key=audience, version=text.version,
-                   title=text.title or NOTICE_TITLE, body=text.body)
+                   title=text.title or NOTICE_TITLE, body=text.body, pupil_body=pupil_body)
     db.session.add(row)
     db.session.flush()
     record("rp_notice_published", target=audience[:128], version=text.version)
@@ -188,6 +208,7 @@ def list_notices() -> list[dict]:
         out.append({"rp": row.rp_key, "version": row.version, "title": row.title,
                     "published_at": row.published_at.isoformat(),
                     "current": row.rp_key not in seen,
+                    "pupil_wording": row.pupil_body is not None,
                     "acknowledgments": counts.get(row.id, 0)})
         seen.add(row.rp_key)
     return out

@@ -69,7 +69,9 @@ class ContactPreferences(Base):
 
 class RPNotice(Base):
     """A relying party's one-time notice (PRONOTE: "j'ai pris connaissance de ces
-    informations"); a new version is acknowledged again."""
+    informations"); a new version is acknowledged again. `pupil_body`, when given, is the
+    same version worded with "tu", shown to pupils (parents and pupils without it see
+    `body`), as for a charter version."""
 
     __tablename__ = "rp_notices"
     __table_args__ = (UniqueConstraint("rp_key", "version"),
@@ -80,6 +82,7 @@ class RPNotice(Base):
     version: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    pupil_body: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

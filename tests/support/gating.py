@@ -28,9 +28,12 @@ class Gating:
         return CharterVersionFactory(version=version, text=text, rp_key=rp_key,
                                      pupil_text=pupil_text, directory=self.tmp).id
 
-    def notice(self, rp_key: str, version: str = "2026-09", text: str = NOTICE_TEXT) -> int:
+    def notice(self, rp_key: str, version: str = "2026-09", text: str = NOTICE_TEXT,
+               pupil_text: str | None = None) -> int:
+        """Publish an RP's notice version (with the pupils' wording when `pupil_text` is
+        given); its id."""
         return RPNoticeFactory(rp_key=rp_key, version=version, text=text,
-                               directory=self.tmp).id
+                               pupil_text=pupil_text, directory=self.tmp).id
 
     def untrust(self, rp) -> None:
         """Make a test RP ask for consent (factories make them trusted)."""

@@ -17,6 +17,12 @@ def notice_to_acknowledge(account: Account, pending) -> int | None:
     return standing(account, pending).notice_due
 
 
+def wording(notice: RPNotice, pupil: bool) -> str:
+    """The text of this version as shown: the pupils' "tu" wording when the account is a
+    pupil's and the version has one, else the common text (as for a charter)."""
+    return notice.pupil_body if pupil and notice.pupil_body else notice.body
+
+
 def is_needed(ctx) -> bool:
     return ctx.account is not None and notice_to_acknowledge(ctx.account, ctx.pending) is not None
 

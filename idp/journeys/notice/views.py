@@ -38,5 +38,5 @@ def acknowledge(ctx):
         status = 400
     form.notice.data = str(notice.id)
     return render_template("notice/acknowledge.html", form=form, notice=notice,
-                           blocks=text.blocks(notice.body), pending=ctx.pending,
+                           blocks=text.blocks(service.wording(notice, pupil)), pending=ctx.pending,
                            flow=binding(ctx)), status

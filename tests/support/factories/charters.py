@@ -6,6 +6,7 @@ Markdown file, here written in a temporary directory).
     CharterVersionFactory(rp_key="pronote")        an RP's own charter
     CharterVersionFactory(pupil_text="# ...")      with the pupils' "tu" wording beside it
     RPNoticeFactory(rp_key="pronote")              an RP's one-time notice
+    RPNoticeFactory(pupil_text="# ...")            with the pupils' "tu" wording beside it
 """
 from __future__ import annotations
 
@@ -74,11 +75,14 @@ class RPNoticeFactory(AppFactory):
     rp_key = "pronote"
     version = "2026-09"
     text = NOTICE_TEXT
+    pupil_text = None  # written beside the file as notice-<version>.eleve.md
     directory = None
 
     @classmethod
-    def make_row(cls, *, rp_key, version, text, directory):
+    def make_row(cls, *, rp_key, version, text, pupil_text, directory):
         path = _write(directory, f"notice-{version}.md", text)
+        if pupil_text is not None:
+            _write(path.parent, f"notice-{version}.eleve.md", pupil_text)
         row, _ = publish_notice(path, rp_key=rp_key, version=version)
         return row
 
