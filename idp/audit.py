@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from .db import db
 from .extensions import store
 from .models import AuditEvent
+from .security.client_address import client_key
 from .store import StoreUnavailable
 
 _INSERT = insert(AuditEvent.__table__)  # built once (its cache key is memoised)
@@ -45,7 +46,7 @@ def record_paced(action: str, *, target: str | None = None, **details) -> None:
     and action carries `suppressed`, how many were not written since its previous row
     (within SUPPRESSED_SECONDS). The store down: the row is written, unpaced (pacing never
     turns a refusal into an error page)."""
-    ip = (request.remote_addr or "") if has_request_context() else ""
+    ip = client_key() if has_request_context() else ""
     try:
         keys = store()
         count_key = f"audit-suppressed:{action}:{ip}"

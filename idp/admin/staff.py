@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from ..db import db
 from ..extensions import passwords, throttle
 from ..models import School, StaffAccount, StaffRole, utcnow
 from ..security import totp
+from ..security.client_address import client_key
 from ..security.passwords import policy_problems
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,62}$")
@@ -116,7 +116,7 @@ def check_password(identifier: str, password: str) -> StaffAccount | None:
     """The staff account when the password is right, it is enabled and not throttled;
     None otherwise (same answer and cost for every kind of failure)."""
     identifier = identifier.strip().lower()
-    ip, key, guard = request.remote_addr or "-", throttle_key(identifier), throttle()
+    ip, key, guard = client_key(), throttle_key(identifier), throttle()
     if guard.is_blocked(ip, key):
         passwords().verify(None, password)
         guard.record_failure(ip, key)
@@ -136,7 +136,7 @@ def check_password(identifier: str, password: str) -> StaffAccount | None:
 def check_second_factor(staff: StaffAccount, code: str) -> bool:
     """A current TOTP code (once) or an unused recovery code (consumed); failures count
     in the same throttle as passwords."""
-    ip, key, guard = request.remote_addr or "-", throttle_key(staff.identifier), throttle()
+    ip, key, guard = client_key(), throttle_key(staff.identifier), throttle()
     if guard.is_blocked(ip, key):
         guard.record_failure(ip, key)
         record("staff_login_throttled", target=actor_name(staff), step="code")

@@ -4,9 +4,10 @@ room's hooks, journeys/waiting/hooks.py) the first verification takes a slot and
 the low-priority verification threads; every other use passes straight through."""
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import g, has_request_context
 
 from .admission import Admission
+from .client_address import client_key
 
 
 class AdmittedPasswords:
@@ -18,8 +19,7 @@ class AdmittedPasswords:
 
     def verify(self, stored_hash, password) -> bool:
         if has_request_context() and g.get("signin_ticket") and "signin_release" not in g:
-            g.signin_release = self._admission.acquire(g.signin_ticket,
-                                                       request.remote_addr or "-")
+            g.signin_release = self._admission.acquire(g.signin_ticket, client_key())
         if has_request_context() and "signin_release" in g:  # low-priority threads
             return self._admission.run(self._passwords.verify, stored_hash, password,
                                        admitted=g.signin_release)

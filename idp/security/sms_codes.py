@@ -40,13 +40,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from ..audit import record
 from ..extensions import store
 from ..notify import queue_sms
 from ..notify.outbox import _render
+from .client_address import client_key
 from .throttle import ip_pace
 from .mobile_numbers import is_allowed
 
@@ -136,7 +137,7 @@ def _digest(phone: str, purpose: str, transaction: str, nonce: str, code: str) -
 
 
 def _client_ip() -> str | None:
-    return (request.remote_addr or "-") if has_request_context() else None
+    return client_key() if has_request_context() else None
 
 
 def _seconds_to_midnight_utc(now: float) -> int:

@@ -23,6 +23,9 @@ clears every counter of the account: the account-wide one and the (IP, account) 
 every IP, which live under a per-account generation so that one increment retires them all.
 The console lists what blocks an account (`account_blocks`) from a small per-account index
 of the IPs that failed.
+
+"IP" here is what callers pass: `client_address.client_key()`, an IPv4 address or an IPv6
+client's /64 (it owns the whole network), so the console names a blocked /64 as such.
 """
 from __future__ import annotations
 

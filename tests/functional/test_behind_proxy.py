@@ -110,6 +110,25 @@ def test_the_recovery_limit_counts_each_client_behind_the_proxy(settings, use_sm
     assert sorted(ips) == ["192.0.2.30", "203.0.113.66", "203.0.113.66"]
 
 
+def test_the_recovery_limit_counts_a_forwarded_ipv6_client_as_its_64(settings, use_smtp):
+    """An IPv6 client owns its /64: rotating through it does not escape the limit; another
+    /64 has its own; the audit rows keep each exact address."""
+    node = create_app({**settings, "TRUSTED_PROXIES": 1, "RECOVERY_REQUESTS_PER_IP_HOUR": 2})
+
+    def ask(forwarded, email):
+        browser = _browser(node, PROXY, forwarded)
+        browser.get("/recuperation/identifiant")
+        return browser.submit("/recuperation/identifiant/email", {"email": email}).status_code
+
+    assert [ask(f"2001:db8:66:1::{n + 1}", f"x{n}@example.org") for n in range(3)] \
+        == [200, 200, 429]
+    assert ask("2001:db8:66:2::1", "famille@example.org") == 200
+    with node.app_context():
+        ips = db.session.scalars(select(AuditEvent.ip).where(
+            AuditEvent.action == "identifier_recovery")).all()
+    assert sorted(ips) == ["2001:db8:66:1::1", "2001:db8:66:1::2", "2001:db8:66:2::1"]
+
+
 def test_the_sms_limit_per_address_counts_each_client_behind_the_proxy(settings):
     node = create_app({**settings, "TRUSTED_PROXIES": 1, "SMS_MAX_PER_IP_HOUR": 2})
 

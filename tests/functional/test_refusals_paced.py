@@ -80,6 +80,17 @@ def test_one_address_naming_ever_new_clients_is_bounded(app, rp):
         + ["198.51.100.9"]
 
 
+def test_one_ipv6_64_is_one_address_for_the_pacing(app, rp):
+    """Rotating through a /64 buys no more rows; the rows keep the exact address."""
+    for n in range(idp.audit.ADDRESS_BUDGET + 5):
+        _authorize(browser_from(app, f"2001:db8:77:1::{n + 1:x}"), rp, client_id=f"junk-{n}")
+    _authorize(browser_from(app, "2001:db8:77:2::1"), rp, client_id="junk-0")
+    rows = _rows(app, "oidc_request_refused")
+    assert [r.ip for r in rows] == [f"2001:db8:77:1::{n + 1:x}"
+                                    for n in range(idp.audit.ADDRESS_BUDGET)] \
+        + ["2001:db8:77:2::1"]
+
+
 def test_saml_refusals_are_paced_per_address_and_sp(app, new_sp, caplog):
     caplog.set_level(logging.INFO, logger="idp.saml.views")
     sp, other = new_sp(), new_sp(host="other.example")

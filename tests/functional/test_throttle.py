@@ -100,3 +100,57 @@ def test_the_start_of_a_lockout_is_audited(app, make):
         events = db.session.query(AuditEvent).filter_by(action="lockout_started").all()
         assert [(e.target, e.details["scope"]) for e in events] == [
             (parent.identifier, "ip_account")]
+
+
+# -- IPv6: a client owns a whole /64 ---------------------------------------------------------
+def test_the_lockout_holds_across_the_addresses_of_one_ipv6_64(app, make):
+    """An IPv6 client usually owns a /64: rotating through it must not reset the (IP,
+    account) counter, nor the per-IP one."""
+    store = app.extensions["idp"]["store"]
+    parent = make.account()
+    for n in range(5):
+        page = browser_from(app, f"2001:db8:5:6::{n + 1:x}").sign_in(parent.identifier,
+                                                                      "Wrong-Pass-2026")
+        assert "Identifiant ou mot de passe incorrect." in page.text
+    assert store.get(f"fail:ipacct:0:2001:db8:5:6::/64:{parent.identifier}") == 5
+    assert store.get("fail:ip:2001:db8:5:6::/64") == 5
+    page = browser_from(app, "2001:db8:5:6:ffff:1:2:3").sign_in(parent.identifier,
+                                                               parent.password)
+    assert page.status_code == 429 and PAUSED in unescape(page.text)
+
+
+def test_another_ipv6_64_is_not_locked_out(app, make):
+    parent = make.account()
+    for n in range(6):
+        browser_from(app, f"2001:db8:5:7::{n + 1:x}").sign_in(parent.identifier,
+                                                              "Wrong-Pass-2026")
+    family = browser_from(app, "2001:db8:5:8::1")
+    assert family.sign_in(parent.identifier, parent.password).request.path == "/"
+
+
+def test_an_ipv4_mapped_address_shares_the_ipv4_counters(app, make):
+    store = app.extensions["idp"]["store"]
+    parent = make.account()
+    browser_from(app, "::ffff:203.0.113.30").sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert store.get(f"fail:ipacct:0:203.0.113.30:{parent.identifier}") == 1
+
+
+def test_ipv4_addresses_are_still_counted_one_by_one(app, make):
+    store = app.extensions["idp"]["store"]
+    parent = make.account()
+    for _ in range(5):
+        browser_from(app, "203.0.113.31").sign_in(parent.identifier, "Wrong-Pass-2026")
+    assert store.get(f"fail:ipacct:0:203.0.113.31:{parent.identifier}") == 5
+    neighbour = browser_from(app, "203.0.113.32")
+    assert neighbour.sign_in(parent.identifier, parent.password).request.path == "/"
+
+
+def test_the_audit_row_keeps_the_exact_ipv6_address(app, make):
+    from idp.db import db
+    from idp.models import AuditEvent
+
+    parent = make.account()
+    browser_from(app, "2001:db8:5:9::abcd").sign_in(parent.identifier, "Wrong-Pass-2026")
+    with app.app_context():
+        [event] = db.session.query(AuditEvent).filter_by(action="login_failed").all()
+        assert event.ip == "2001:db8:5:9::abcd"

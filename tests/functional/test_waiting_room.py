@@ -199,6 +199,22 @@ def test_one_address_holds_a_small_share_of_the_queue(app, make, busy):
     assert app.extensions["idp"]["admission"].queue_length() == 5
 
 
+def test_an_ipv6_64_is_one_address_for_the_share(app, make, busy):
+    """A client rotating through its IPv6 /64 holds the share of one address."""
+    accounts = [make.account() for _ in range(8)]
+    positions = []
+    for n, account in enumerate(accounts):
+        browser = browser_at(app, f"2001:db8:77:1::{n + 1}")
+        answer = post_sign_in(browser, account.identifier, account.password)
+        assert answer.status_code == 503
+        positions.append("attend" in answer.text or "prochaine" in answer.text)
+    assert positions.count(True) == 5  # SIGNIN_QUEUE_ADDRESS_MIN
+    other = make.account()
+    answer = post_sign_in(browser_at(app, "2001:db8:77:2::1"), other.identifier, other.password)
+    assert "attend" in answer.text  # another /64: a place of its own
+    assert app.extensions["idp"]["admission"].queue_length() == 6
+
+
 def test_a_bounded_queue_turns_newcomers_away_with_a_later_retry(app, make, busy, room):
     """IDP_SIGNIN_QUEUE_MAX_SECONDS (the login quota): the queue holds the families let in
     within that wait (here 1 s at 2 a second: two); the next one gets no place, only a later

@@ -9,11 +9,10 @@ signed in.
 """
 from __future__ import annotations
 
-from flask import request
-
 from ...audit import record
 from ...extensions import passwords, throttle
 from ...models import Account, AccountProfile, utcnow
+from ...security.client_address import client_key
 from ...security.onetime import revoke_link_tokens
 from ...security.passwords import policy_problems
 from ...signin.account_sessions import end_account_sessions
@@ -43,7 +42,7 @@ def replace_password(account: Account, new_password: str, *, reason: str) -> Non
                          keep_this_session=reason == "change")
     guard = throttle()
     guard.clear_account(account.identifier)
-    guard.clear_success(request.remote_addr or "-", account.identifier)
+    guard.clear_success(client_key(), account.identifier)
     record("password_reset" if reason == "reset" else "password_changed",
            actor=account.identifier)
     send_notice(account, "password_reset" if reason == "reset" else "password_changed")
@@ -52,7 +51,7 @@ def replace_password(account: Account, new_password: str, *, reason: str) -> Non
 def check_current_password(account: Account, password: str) -> bool:
     """The current password, under the same throttle as sign-in (a borrowed session must
     not become a way to guess the password)."""
-    ip = request.remote_addr or "-"
+    ip = client_key()
     guard = throttle()
     if guard.is_blocked(ip, account.identifier):
         passwords().verify(None, password)

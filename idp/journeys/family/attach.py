@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import request
 from sqlalchemy import delete, select
 
 from ...audit import record
@@ -23,6 +22,7 @@ from ...extensions import throttle
 from ...models import Account, AccountProfile, AccountState, GuardianLink, utcnow
 from ...models.base import as_utc
 from ...roster.credentials import locked_password_hash, provisional_password_matches
+from ...security.client_address import client_key
 from ...signin.account_sessions import end_account_sessions
 from .locks import lock_accounts
 
@@ -43,7 +43,7 @@ class AttachError(Exception):
 
 def _letter_account(guardian: Account, identifier: str, password: str) -> Account:
     typed = identifier.strip().lower()
-    ip = request.remote_addr or "-"
+    ip = client_key()
     guard = throttle()
     if guard.is_blocked(ip, typed):
         raise AttachError(AttachRefused.throttled)

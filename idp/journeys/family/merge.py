@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import request
 from sqlalchemy import select, update
 
 from ...audit import record
@@ -25,6 +24,7 @@ from ...db import db
 from ...extensions import passwords, throttle
 from ...models import (Account, AccountProfile, AccountState, CharterAcceptance, Consent,
                        FranceConnectLink, GuardianLink, SecondFactor)
+from ...security.client_address import client_key
 from .locks import lock_accounts
 from .own_data import retire
 
@@ -48,7 +48,7 @@ def _other_account(kept: Account, identifier: str, password: str) -> Account:
     typed = identifier.strip().lower()
     if typed == kept.identifier:
         raise MergeError(MergeRefused.own)
-    ip = request.remote_addr or "-"
+    ip = client_key()
     guard = throttle()
     if guard.is_blocked(ip, typed):
         passwords().verify(None, password)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flask import request
 from sqlalchemy import select
 
 from ... import metrics
@@ -27,6 +26,7 @@ from ...extensions import passwords, throttle
 from ...models import Account, AccountState
 from ...roster.credentials import provisional_password_matches
 from ...security import device_cookies
+from ...security.client_address import client_key
 
 class LoginOutcome(enum.StrEnum):
     ok = "ok"
@@ -67,7 +67,7 @@ def authenticate(identifier: str, password: str) -> SignIn:
     """Check credentials under the brute-force throttle; record the outcome. A throttled
     try carries the pause it met, read once."""
     identifier = normalise_identifier(identifier)
-    ip = request.remote_addr or "-"
+    ip = client_key()
     guard = throttle()
     account = find_account(identifier)
     device = device_cookies.device_for(account)  # None: an untrusted device

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import select
 
 from ...audit import record
@@ -22,6 +22,7 @@ from ...db import db
 from ...extensions import store
 from ...models import Account, AccountState, OneTimeToken, utcnow
 from ...notify import external_url, queue_email
+from ...security.client_address import client_key
 from ...security.onetime import (LinkProblem, LinkTokenError, consume_link_token, hash_token,
                                  issue_link_token)
 from ...security.sms_codes import withhold_code
@@ -40,7 +41,7 @@ def too_many_requests() -> int:
     it waits the page says how long, in seconds (this says nothing about any account).
     0: go on."""
     config = current_app.config
-    return ip_pace(store(), f"recovery-ip:{request.remote_addr or '-'}",
+    return ip_pace(store(), f"recovery-ip:{client_key()}",
                    int(config["RECOVERY_REQUESTS_PER_IP_HOUR"]),
                    int(config["RECOVERY_IP_MAX_DELAY_SECONDS"]))
 

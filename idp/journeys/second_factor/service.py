@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import request, session
+from flask import session
 from sqlalchemy import delete, func, select, update
 
 from ...audit import record
@@ -23,6 +23,7 @@ from ...db import db
 from ...extensions import throttle
 from ...models import Account, RecoveryCode, SecondFactor, utcnow
 from ...security import totp
+from ...security.client_address import client_key
 from ..account.notices import send_notice
 
 FLAG = "second_factor"      # "<account id>:passed" or "<account id>:absent"
@@ -85,7 +86,7 @@ def _throttle_key(account: Account) -> str:
 
 
 def is_blocked(account: Account) -> bool:
-    return throttle().is_blocked(request.remote_addr or "-", _throttle_key(account))
+    return throttle().is_blocked(client_key(), _throttle_key(account))
 
 
 def remaining_codes(account: Account) -> int:
@@ -110,7 +111,7 @@ def _use_recovery_code(account: Account, code: str) -> bool:
 def check_code(account: Account, code: str) -> CodeCheck:
     """totp or recovery when `code` opens the door, else wrong or blocked (too many wrong
     codes lately: a growing delay, as for passwords)."""
-    ip, key = request.remote_addr or "-", _throttle_key(account)
+    ip, key = client_key(), _throttle_key(account)
     guard = throttle()
     if guard.is_blocked(ip, key):
         guard.record_failure(ip, key)

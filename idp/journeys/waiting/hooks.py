@@ -29,6 +29,7 @@ from flask import Flask, current_app, g, request
 from ...errors import unavailable
 from ...extensions import admission, store
 from ...security.admission import SigninBusy
+from ...security.client_address import client_key
 from ...store import StoreUnavailable
 from . import hold as holds
 from .views import HELD_ENVIRON, SIGN_IN_PATH, WAITING_PATH, asks_pause, waiting_page
@@ -106,8 +107,7 @@ def init_app(app: Flask) -> None:
             if request.environ.get(HELD_ENVIRON):
                 # A held sign-in's reload: its place decides first, before the account is
                 # looked up, so the many reloads of a storm that wait on cost no query.
-                g.signin_release = admission().acquire(g.signin_ticket,
-                                                       request.remote_addr or "-")
+                g.signin_release = admission().acquire(g.signin_ticket, client_key())
 
     def free_the_slot(exc):
         release = g.pop("signin_release", None)
