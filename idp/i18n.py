@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, request, session
 from flask_babel import Babel
-from sqlalchemy.exc import SQLAlchemyError
 
 from .config import PROJECT_ROOT
 from .languages import remember_choice, select_locale
-from .journeys.wayf.service import current_choice, for_a_pupil
+from .journeys.wayf.service import speaks_to_a_pupil  # tu or vous, for the templates
 from .signin.session import current_account
 
 
@@ -26,22 +25,6 @@ def language_url(code: str) -> str:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", code))
     return request.path + "?" + urlencode(args)
-
-
-def speaks_to_a_pupil() -> bool:
-    """Pages say "tu" to pupils and "vous" to everyone else, shared pieces too (the form
-    macros, error pages): the signed-in account's profile, else the profile chosen on
-    this device. On an error page during a database outage the account cannot be read:
-    the device's choice then decides, and the page still renders."""
-    if not has_request_context():
-        return False
-    try:
-        account = current_account() if session.get("account_id") else None
-    except SQLAlchemyError:
-        account = None
-    if account is not None:
-        return account.profile.value == "pupil"
-    return for_a_pupil(current_choice())
 
 
 def _remember_for_account() -> None:

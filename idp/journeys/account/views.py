@@ -13,6 +13,7 @@ from ...signin.session import current_account
 from ...security.mobile_numbers import display
 from ...security.sms_codes import minutes_text
 from ..preferences.email_change import CONFIRMED_LISTENERS
+from ..wayf.service import speaks_to_a_pupil
 from . import credentials, email_change_report, reauth, service
 from .forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm, PhoneCodeForm,
                     PostForm, PupilChangeEmailForm, PupilChangePasswordForm,
@@ -23,8 +24,10 @@ bp = Blueprint("account", __name__, url_prefix="/compte")
 
 @bp.context_processor
 def _address():
-    """`tu` in every page of Mon compte: a pupil is addressed "tu", a parent "vous"."""
-    return {"tu": service.addressed_as_tu(current_account())}
+    """`tu` in every page of Mon compte: a pupil is addressed "tu", a parent "vous"; on
+    the pages opened signed out from a message (signalement), the profile chosen on this
+    device, unless the view knows the account."""
+    return {"tu": speaks_to_a_pupil()}
 
 allow("account.report_email_change")  # opened from the old mailbox, often signed out
 if email_change_report.tell_previous_address not in CONFIRMED_LISTENERS:
@@ -219,8 +222,8 @@ def report_email_change(token: str):
     if not form.validate_on_submit():
         return render_template("account/report.html", form=form)
     try:
-        email_change_report.report_email_change(token)
+        account = email_change_report.report_email_change(token)
     except email_change_report.ReportError as exc:
         return render_template("account/report_error.html", reason=exc.reason), \
             410 if exc.reason == "expired" else 400
-    return render_template("account/reported.html")
+    return render_template("account/reported.html", tu=service.addressed_as_tu(account))

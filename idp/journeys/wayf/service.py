@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import has_request_context, request, session
+from sqlalchemy.exc import SQLAlchemyError
 
 from ...extensions import academies
 from ...signin.plan import SignInContext
+from ...signin.session import current_account
 
 COOKIE = "idp_wayf"
 PROFILES = ("pupil", "parent")
@@ -26,6 +28,24 @@ class WayfChoice:
 def for_a_pupil(choice: WayfChoice | None) -> bool:
     """This device chose the "Élève" profile: its pages say "tu"."""
     return choice is not None and choice.profile == "pupil"
+
+
+def speaks_to_a_pupil() -> bool:
+    """Pages say "tu" to pupils and "vous" to everyone else, shared pieces too (the form
+    macros, error pages, the messages a view writes): the signed-in account's profile,
+    else the profile chosen on this device. A view that knows the account another way (a
+    link's token, a verified SMS code) uses its profile instead. On an error page during a
+    database outage the account cannot be read: the device's choice then decides, and the
+    page still renders. Templates call it too (idp/i18n.py)."""
+    if not has_request_context():
+        return False
+    try:
+        account = current_account() if session.get("account_id") else None
+    except SQLAlchemyError:
+        account = None
+    if account is not None:
+        return account.profile.value == "pupil"
+    return for_a_pupil(current_choice())
 
 
 def parse_choice(raw: str | None) -> WayfChoice | None:
