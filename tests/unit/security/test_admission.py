@@ -168,11 +168,14 @@ def test_the_bounded_queue_holds_the_wait_it_is_given(store):
     assert Admission(store).most_waiting() == 0  # off by default: unbounded
     room = Admission(store, concurrency=1, waiters=0, wait_seconds=0,
                      max_wait_seconds=3, full_retry_seconds=40)
-    room._verify_seconds = room._admit_interval = 0.25  # 4 sign-ins/s measured
+    room._verify_seconds = 0.25  # the slot could do 4 a second
+    now = time.monotonic()
+    room._admissions.extend(now - 5 + n * 0.25 for n in range(20))  # 4 a second, measured
     assert room.most_waiting() == 12
-    room._admit_interval = 1.0  # the storm slows admissions down: less room
-    assert room.most_waiting() == 3
     release = room.acquire("holder", "a")
+    room._admissions.clear()
+    room._admissions.extend(now - 5 + n for n in range(5))  # the storm slows them: 1/s
+    assert room.most_waiting() == 3
     for n in range(3):
         with pytest.raises(SigninBusy) as kept:
             room.acquire(f"t{n}", f"address{n}")
@@ -214,9 +217,9 @@ def test_a_slot_freed_goes_to_the_oldest_ticket_waiting_in_the_process(store):
 
 def test_a_bounded_room_gets_waiting_threads_for_its_share_of_the_process(store):
     """SIGNIN_WAITERS unset: three waits per slot, or the bounded room's share of a
-    process (its seconds x 5 verifications a second per slot), whichever is more."""
+    process, twice (its seconds x 5 verifications a second per slot), whichever is more."""
     base = {"ARGON2_MEMORY_COST": 65536, "SIGNIN_CONCURRENCY": 2}
     assert Admission.from_config(store, base).waiters == 6
     bounded = {**base, "SIGNIN_QUEUE_MAX_SECONDS": 2}
-    assert Admission.from_config(store, bounded).waiters == 20
+    assert Admission.from_config(store, bounded).waiters == 40
     assert Admission.from_config(store, {**bounded, "SIGNIN_WAITERS": 4}).waiters == 4
