@@ -1,19 +1,26 @@
 """J5 "Contact et préférences" (seed 003): the school record read-only, the email changed
 only through a confirmation link (delivered by a real SMTP server), the opt-ins; asked
-once, and again at each sign-in while a parent has no verified email."""
+once, and again as a reminder while a parent has no verified email: at a sign-in, not
+while a confirmation link sent can still be opened, with "Continuer" that sends nothing."""
 from __future__ import annotations
 
 import email
 import re
 import time
+from datetime import timedelta
 from email import policy
+from html import unescape
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from idp.db import db
-from idp.models import Account, ContactPreferences
+from sqlalchemy import select
 
+from idp.db import db
+from idp.journeys.preferences.email_change import LINK_LIFETIME
+from idp.models import Account, ContactPreferences, OneTimeToken
+
+from ..support.accounts import update_account
 from ..support.gating import at_rp, authorize
 from ..support.served import free_port
 
@@ -141,17 +148,123 @@ def test_a_bad_email_is_told_beside_the_field_and_kept(browser, make, rp, gating
     assert gating.rows(ContactPreferences) == []
 
 
-def test_a_parent_without_verified_email_is_asked_at_each_sign_in(browser, make, rp, gating):
+def a_link_lifetime_later(app, account_id: int) -> None:
+    """As if a confirmation link's lifetime had passed: the last answer to the step and
+    the links sent are that much older (the links have expired)."""
+    shift = LINK_LIFETIME + timedelta(minutes=1)
+    with app.app_context():
+        for prefs in db.session.scalars(select(ContactPreferences).where(
+                ContactPreferences.account_id == account_id)):
+            prefs.asked_at -= shift
+        for token in db.session.scalars(select(OneTimeToken).where(
+                OneTimeToken.account_id == account_id)):
+            token.created_at -= shift
+            token.expires_at -= shift
+        db.session.commit()
+
+
+def sent_to(smtp, address: str) -> list:
+    return [m for m in smtp.messages if address in str(m["To"])]
+
+
+def test_a_parent_without_verified_email_is_reminded_but_not_at_every_sign_in(
+        app, browser, make, rp):
     parent = make.account(email=None)  # answered once already, but no email
+    a_link_lifetime_later(app, parent.id)
     page = browser.sign_in(parent, start=authorize(browser, rp))
     assert page.request.path == "/preferences"
+    assert 'value="continue"' in page.text  # a reminder: "Continuer" is offered
     assert at_rp(browser.submit_page({"email": ""}), rp)  # may go on without one
     # Same sign-in, another RP: not asked twice in a row.
     other = make.oidc_client(redirect_uris=["https://pronote.example/cb"])
     assert at_rp(browser.sign_in(parent, start=authorize(browser, other)), other)
+    # The next sign-in, the same day: not asked again.
     browser.logout()
     time.sleep(0.01)
+    assert at_rp(browser.sign_in(parent, start=authorize(browser, rp)), rp)
+    # A link's lifetime later: reminded again.
+    browser.logout()
+    a_link_lifetime_later(app, parent.id)
     assert browser.sign_in(parent, start=authorize(browser, rp)).request.path == "/preferences"
+
+
+def test_not_asked_again_while_the_link_sent_can_be_opened(app, browser, make, rp, smtp):
+    parent = make.account()
+    update_account(app, parent.id, email_verified=False)
+    a_link_lifetime_later(app, parent.id)  # answered long ago
+    page = browser.sign_in(parent, start=authorize(browser, rp))
+    assert page.request.path == "/preferences"
+    text = unescape(page.text)
+    assert "L'adresse camille.martin@example.org n'est pas encore confirmée" in text
+    assert "« Continuer » passe à la suite sans rien envoyer" in text
+    assert 'value="continue"' in page.text and 'value="resend"' not in page.text
+    page = browser.submit_page({"email": "camille.martin@example.org", "action": "save"})
+    assert "Nous avons envoyé un lien de confirmation à camille.martin@example.org" in page.text
+    assert at_rp(browser.client.get("/continue"), rp)
+    deliver(app)
+    assert len(sent_to(smtp, "camille.martin@example.org")) == 1
+    # A second sign-in while the link can be opened: the step does not come back.
+    browser.logout()
+    time.sleep(0.01)
+    assert at_rp(browser.sign_in(parent, start=authorize(browser, rp)), rp)
+    # Once the link has expired, unopened: the step comes back and says so.
+    browser.logout()
+    a_link_lifetime_later(app, parent.id)
+    page = browser.sign_in(parent, start=authorize(browser, rp))
+    assert page.request.path == "/preferences"
+    assert "Le lien de confirmation envoyé à camille.martin@example.org le" in unescape(page.text)
+    assert "a expiré sans avoir été ouvert" in unescape(page.text)
+    deliver(app)
+    assert len(sent_to(smtp, "camille.martin@example.org")) == 1  # nothing more sent
+
+
+def test_continuer_goes_on_and_sends_nothing(app, browser, make, rp, smtp, gating):
+    parent = make.account()
+    update_account(app, parent.id, email_verified=False)
+    a_link_lifetime_later(app, parent.id)
+    page = browser.sign_in(parent, start=authorize(browser, rp))
+    assert page.request.path == "/preferences"
+    assert "Continuer" in page.text
+    response = browser.submit_page({"email": "camille.martin@example.org",
+                                    "notify_department": "y", "action": "continue"})
+    assert "code" in at_rp(response, rp)
+    deliver(app)
+    assert smtp.messages == []
+    with app.app_context():
+        assert db.session.scalar(select(OneTimeToken.id).where(
+            OneTimeToken.account_id == parent.id)) is None
+    [prefs] = gating.rows(ContactPreferences, account_id=parent.id)
+    assert prefs.notify_department  # what was ticked is kept
+    row = account_row(app, parent.id)
+    assert row.email == "camille.martin@example.org" and not row.email_verified
+    # Not nagged at the next sign-in.
+    browser.logout()
+    time.sleep(0.01)
+    assert at_rp(browser.sign_in(parent, start=authorize(browser, rp)), rp)
+
+
+@pytest.mark.parametrize("action, mails", [("save", 1), ("resend", 2)])
+def test_a_waiting_address_is_sent_again_only_when_asked(app, browser, make, rp, smtp,
+                                                         action, mails):
+    parent = make.account(preferences_done=False)
+    update_account(app, parent.id, email_verified=False)
+    with app.test_request_context():
+        from idp.journeys.preferences import email_change
+
+        email_change.start(db.session.get(Account, parent.id), "camille.nouvelle@example.org")
+        db.session.commit()
+    page = browser.sign_in(parent, start=authorize(browser, rp))
+    assert page.request.path == "/preferences"  # the first time: asked whatever waits
+    assert "Renvoyer l'email de confirmation" in unescape(page.text)
+    assert 'value="continue"' not in page.text  # J5's first answer is given, not passed
+    assert 'value="camille.nouvelle@example.org"' in page.text
+    page = browser.submit_page({"email": "camille.nouvelle@example.org", "action": action})
+    if action == "resend":
+        assert "Nous avons envoyé un lien de confirmation" in page.text
+        page = browser.client.get("/continue")
+    assert at_rp(page, rp)
+    deliver(app)
+    assert len(sent_to(smtp, "camille.nouvelle@example.org")) == mails
 
 
 def test_a_pupil_without_email_is_asked_only_once(browser, make, rp):

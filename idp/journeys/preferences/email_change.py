@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import g
 from sqlalchemy import select
 
 from ...audit import record
@@ -19,6 +20,7 @@ from ...security.onetime import LinkTokenError, consume_link_token, issue_link_t
 
 PURPOSE = "email_change"
 LINK_LIFETIME = timedelta(hours=24)
+_WAITING_MEMO = "email_change_link_waiting"
 
 # Called as listener(account, previous_verified_email_or_None) once a change is made (the
 # account journey tells the old address, with a way to report the change).
@@ -37,6 +39,7 @@ def start(account: Account, new_email: str) -> None:
     """Queue the confirmation link to `new_email` (in this transaction); a newer link
     replaces an older one (the pages show the newest as the address waiting)."""
     token = issue_link_token(account.id, PURPOSE, LINK_LIFETIME, {"email": new_email})
+    g.pop(_WAITING_MEMO, None)
     queue_email(to=new_email, template="email_change", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
                          "link": external_url("preferences.confirm_email", token=token),
@@ -64,16 +67,43 @@ def confirm(token: str) -> Account:
     return account
 
 
-def pending(account: Account) -> dict | None:
-    """The address waiting for its confirmation link (the newest live one): `email`,
-    `sent_at`, `expires_at`; None when no change is waiting."""
-    row = db.session.scalar(
+def _newest(account: Account, *conditions) -> OneTimeToken | None:
+    return db.session.scalar(
         select(OneTimeToken).where(
             OneTimeToken.account_id == account.id, OneTimeToken.purpose == PURPOSE,
-            OneTimeToken.used_at.is_(None), OneTimeToken.revoked_at.is_(None),
-            OneTimeToken.expires_at > utcnow())
+            *conditions)
         .order_by(OneTimeToken.created_at.desc(), OneTimeToken.id.desc()).limit(1))
+
+
+def _described(account: Account, row: OneTimeToken | None) -> dict | None:
     email = (row.payload or {}).get("email") if row is not None else None
     if not email or (account.email_verified and email.lower() == (account.email or "").lower()):
         return None
     return {"email": email, "sent_at": row.created_at, "expires_at": row.expires_at}
+
+
+def pending(account: Account) -> dict | None:
+    """The address waiting for its confirmation link (the newest live one): `email`,
+    `sent_at`, `expires_at`; None when no change is waiting."""
+    return _described(account, _newest(
+        account, OneTimeToken.used_at.is_(None), OneTimeToken.revoked_at.is_(None),
+        OneTimeToken.expires_at > utcnow()))
+
+
+def lapsed(account: Account) -> dict | None:
+    """The address of the newest link when that link ran out unopened (as `pending`):
+    the contact step types it back and says the link expired; None otherwise (no link,
+    or the newest was opened)."""
+    row = _newest(account)
+    if row is None or row.used_at is not None or row.expires_at > utcnow():
+        return None
+    return _described(account, row)
+
+
+def link_waiting(account: Account) -> bool:
+    """A confirmation link sent to the account can still be opened. Memoised for the
+    request: the sign-in plan asks on every gated request (preferences/service.py)."""
+    memo = g.setdefault(_WAITING_MEMO, {})
+    if account.id not in memo:
+        memo[account.id] = pending(account) is not None
+    return memo[account.id]

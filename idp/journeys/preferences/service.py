@@ -1,7 +1,10 @@
-"""Contact and preferences: asked once per account, and again at each sign-in while a
-parent has no verified email address (a family must be reachable for recovery)."""
+"""Contact and preferences: asked once per account (J5), and again as a reminder while a
+parent has no verified email address (a family must be reachable for recovery): at a
+sign-in, but not while a confirmation link could still be opened, and then with
+"Continuer" to go on without a new link."""
 from __future__ import annotations
 
+from datetime import datetime
 
 from flask import g
 
@@ -11,6 +14,7 @@ from ...families import linked_pupils
 from ...models import Account, AccountProfile, ContactPreferences, utcnow
 from ...security.mobile_numbers import display
 from ..standing import forget, standing
+from . import email_change
 
 
 def preferences_of(account: Account) -> ContactPreferences | None:
@@ -28,8 +32,19 @@ def is_needed(ctx) -> bool:
     if asked_at is None:
         return True
     if ctx.account.profile == AccountProfile.parent and not ctx.account.email_verified:
-        return asked_at.timestamp() < ctx.auth_time  # not yet asked since this sign-in
+        return reminder_due(ctx.account, asked_at, ctx.auth_time)
     return False
+
+
+def reminder_due(account: Account, asked_at: datetime, auth_time: float) -> bool:
+    """A parent without a verified address is reminded once per sign-in, and not within a
+    confirmation link's lifetime of the last answer ("Enregistrer", which sends the link,
+    or "Continuer"), nor while a link sent since ("Mon compte") can still be opened."""
+    if asked_at.timestamp() >= auth_time:
+        return False  # already asked since this sign-in
+    if asked_at > utcnow() - email_change.LINK_LIFETIME:
+        return False
+    return not email_change.link_waiting(account)
 
 
 def school_record(account: Account) -> dict:
@@ -68,9 +83,14 @@ def save(account: Account, *, notify_region: bool, notify_department: bool,
     return prefs
 
 
-def wants_email_change(account: Account, new_email: str | None) -> bool:
-    """A confirmation link is needed for a new address, or to verify the current one."""
+def wants_email_change(account: Account, new_email: str | None, waiting: dict | None = None,
+                       resend: bool = False) -> bool:
+    """A confirmation link is needed for a new address, or to verify the current one;
+    not again for the address whose link can still be opened (`waiting`, as
+    email_change.pending), unless the family asks for it (`resend`)."""
     if not new_email:
         return False
-    same = (account.email or "").strip().lower() == new_email.strip().lower()
-    return not same or not account.email_verified
+    typed = new_email.strip().lower()
+    if account.email_verified and typed == (account.email or "").strip().lower():
+        return False
+    return resend or waiting is None or typed != waiting["email"].strip().lower()

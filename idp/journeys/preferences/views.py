@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from ...signin import Step, register_step
 from ...signin.gate import allow
@@ -22,27 +22,35 @@ def check(ctx):
     prefs = service.preferences_of(account)
     tu = account.profile == AccountProfile.pupil  # a pupil's page says "tu"
     form = (PupilPreferencesForm if tu else PreferencesForm)()
+    # Answered before: the step is a reminder (a parent without a verified address), which
+    # "Continuer" passes without sending anything (service.is_needed says when it comes).
+    reminder = prefs is not None
+    waiting = email_change.pending(account)
     if form.validate_on_submit():
+        action = request.form.get("action")
         service.save(account, notify_region=form.notify_region.data,
                      notify_department=form.notify_department.data,
                      notify_academy=form.notify_academy.data)
-        if service.wants_email_change(account, form.email.data):
+        if not (reminder and action == "continue") and service.wants_email_change(
+                account, form.email.data, waiting, resend=action == "resend"):
             email_change.start(account, form.email.data)
             # Said on a page of its own: on the way to an RP a flash would be seen later.
             return render_template("preferences/link_sent.html", email=form.email.data,
                                    pending=ctx.pending, tu=tu)
         return step_done()
-    waiting = email_change.pending(account)
+    # A link that ran out unopened: its address comes back typed, and the page says so.
+    lapsed = None if waiting else email_change.lapsed(account)
     if not form.is_submitted():
         # An address typed at an earlier visit, waiting for its link, comes back typed.
-        form.email.data = waiting["email"] if waiting else account.email
+        form.email.data = (waiting or lapsed or {}).get("email") or account.email
         if prefs is not None:
             form.notify_region.data = prefs.notify_region
             form.notify_department.data = prefs.notify_department
             form.notify_academy.data = prefs.notify_academy
     return render_template("preferences/check.html", form=form, pending=ctx.pending,
                            record=service.school_record(account), account=account,
-                           waiting=waiting, flow=binding(ctx), tu=tu), \
+                           waiting=waiting, lapsed=lapsed, reminder=reminder,
+                           flow=binding(ctx), tu=tu), \
         400 if form.errors else 200
 
 
@@ -57,4 +65,5 @@ def confirm_email(token: str):
         account = email_change.confirm(token)
     except email_change.EmailChangeError as exc:
         return render_template("preferences/email_link_error.html", reason=exc.reason), 400
-    return render_template("preferences/email_confirmed.html", email=account.email)
+    return render_template("preferences/email_confirmed.html", email=account.email,
+                           tu=account.profile == AccountProfile.pupil)
