@@ -42,7 +42,9 @@ class NewPasswordTwice:
 
     The policy is a collaborator passed to the constructor (`policy=`): a callable giving
     the French problems of a password; the journey's service knows the identifier, names
-    and birth dates the password must not contain. Two historical placements are kept as
+    and birth dates the password must not contain. `is_current=` (typed -> it is the
+    account's password now): once everything else passes, the same password is refused
+    beside the field ("Mon compte", a reset by email or SMS, a forced change). Two historical placements are kept as
     class attributes: where the "differ" message goes (`mismatch_field`), and whether the
     rules wait for every field to pass (`rules_wait_for_all_fields`) or only the password.
     """
@@ -53,9 +55,14 @@ class NewPasswordTwice:
     # (one round instead of two).
     all_problems_at_once = False
 
-    def __init__(self, *args, policy: PasswordPolicy | None = None, **kwargs):
+    # The messages this mixin adds say "tu" (a pupil's page).
+    informal = False
+
+    def __init__(self, *args, policy: PasswordPolicy | None = None,
+                 is_current: Callable[[str], bool] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.password_policy = policy
+        self.is_current = is_current
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -64,8 +71,9 @@ class NewPasswordTwice:
         return self.check_new_password() and valid
 
     def check_new_password(self) -> bool:
-        """The policy, then the confirmation; True when neither adds an error (also when
-        the password field already failed: its own message says enough)."""
+        """The policy, then the confirmation, then "not the current password"; True when
+        none adds an error (also when the password field already failed: its own message
+        says enough)."""
         password = self.password
         if not password.data or password.errors:
             return True
@@ -79,7 +87,19 @@ class NewPasswordTwice:
             field = self[self.mismatch_field]
             field.errors = list(field.errors) + [str(MISMATCH)]
             return False
-        return not problems
+        return not problems and self.differs_from_current()
+
+    def differs_from_current(self) -> bool:
+        """False, with the message beside the field, when the new password is the
+        account's current one."""
+        if self.is_current is None or not self.is_current(self.password.data):
+            return True
+        self.password.errors = list(self.password.errors) + [str(self.same_as_current())]
+        return False
+
+    def same_as_current(self):
+        return (_l("Choisis un mot de passe différent du mot de passe actuel.") if self.informal
+                else _l("Choisissez un mot de passe différent du mot de passe actuel."))
 
 
 class MobileNumber:

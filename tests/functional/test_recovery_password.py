@@ -154,6 +154,23 @@ def test_a_weak_or_mismatched_password_is_told_beside_the_field(app, browser, ma
     assert "Votre mot de passe a été changé" in done.text
 
 
+def test_the_current_password_is_refused_as_on_my_account(app, browser, make, use_smtp):
+    """The same message beside the field as "Mon compte" (one check, journeys/fields.py);
+    nothing changes and the link still works."""
+    account = make.account()
+    before = account_row(app, account.id).password_hash
+    ask_reset(browser, account.identifier)
+    path = reset_link(app, use_smtp, "camille.martin@example.org")
+    browser.get(path)
+    page = browser.submit_page({"password": account.password,
+                                "password_confirm": account.password})
+    assert page.status_code == 400 and 'id="password-error"' in page.text
+    assert "Choisissez un mot de passe différent du mot de passe actuel." in page.text
+    assert account_row(app, account.id).password_hash == before
+    done = browser.submit_page({"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert "Votre mot de passe a été changé" in done.text
+
+
 def test_same_answer_for_unknown_identifier_and_for_a_pupil_without_email(app, browser, make,
                                                                          use_smtp):
     known = make.account()

@@ -31,18 +31,17 @@ class PupilReauthForm(FlaskForm):
 class ChangePasswordForm(NewPasswordTwice, FlaskForm):
     """Current password, new one twice. Once every field passes: the current password
     (`check_current`, throttled like sign-in), then the policy and the confirmation, then
-    "not the current one" (`is_current`); collaborators passed in with `policy`."""
+    "not the current one" (`is_current`, NewPasswordTwice); collaborators passed in with
+    `policy`."""
     current = _current_password()
     password, password_confirm = new_password_pair()
     mismatch_field = "password"
     rules_wait_for_all_fields = True
 
     def __init__(self, *args, check_current: Callable[[str], bool] = lambda typed: True,
-                 is_current: Callable[[str], bool] = lambda typed: False, **kwargs):
+                 **kwargs):
         super().__init__(*args, **kwargs)
-        self.check_current, self.is_current = check_current, is_current
-
-    informal = False
+        self.check_current = check_current
 
     def check_new_password(self) -> bool:
         if not self.check_current(self.current.data):
@@ -53,15 +52,7 @@ class ChangePasswordForm(NewPasswordTwice, FlaskForm):
                 "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
                 "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? ».")]
             return False
-        if not super().check_new_password():
-            return False
-        if self.is_current(self.password.data):
-            self.password.errors = list(self.password.errors) + [
-                _("Choisis un mot de passe différent du mot de passe actuel.")
-                if self.informal else
-                _("Choisissez un mot de passe différent du mot de passe actuel.")]
-            return False
-        return True
+        return super().check_new_password()
 
 
 class PupilChangePasswordForm(ChangePasswordForm):

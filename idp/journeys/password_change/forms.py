@@ -14,14 +14,9 @@ def forced_change_form(informal: bool, is_current: Callable[[str], bool], **kwar
     class ForcedChangeForm(NewPasswordTwice, FlaskForm):
         password, password_confirm = new_password_pair(informal)
 
-        def check_new_password(self) -> bool:
-            if not super().check_new_password():
-                return False
-            if is_current(self.password.data):
-                self.password.errors = list(self.password.errors) + [str(
-                    _l("Choisis un mot de passe différent de l'ancien.") if informal
-                    else _l("Choisissez un mot de passe différent de l'ancien."))]
-                return False
-            return True
+        def same_as_current(self):
+            return (_l("Choisis un mot de passe différent de l'ancien.") if self.informal
+                    else _l("Choisissez un mot de passe différent de l'ancien."))
 
-    return ForcedChangeForm(**kwargs)
+    ForcedChangeForm.informal = informal
+    return ForcedChangeForm(is_current=is_current, **kwargs)

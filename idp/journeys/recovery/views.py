@@ -10,6 +10,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _, ngettext
 
 from ...errors import error_page
+from ...extensions import passwords
 from ...signin.gate import allow_blueprint
 from ...security.sms_codes import minutes_text
 from ..account.credentials import password_problems
@@ -167,6 +168,12 @@ def password_by_email():
     return _reset_link_sent(state["identifier"])
 
 
+def _new_password_form(account) -> NewPasswordForm:
+    """The account's rules, and not its current password (refused as "Mon compte" does)."""
+    return NewPasswordForm(policy=partial(password_problems, account),
+                           is_current=partial(passwords().verify, account.password_hash))
+
+
 def _new_password_page(account, form, status=200):
     form.password.data = form.password_confirm.data = ""
     return render_template("recovery/password_new.html", form=form,
@@ -181,7 +188,7 @@ def password_new():
         if sms.current() is not None:
             return redirect(url_for("recovery.password_code"))
         return redirect(url_for("recovery.password_start"))
-    form = NewPasswordForm(policy=partial(password_problems, account))
+    form = _new_password_form(account)
     if form.validate_on_submit():
         sms.finish(form.password.data)
         session.pop(RESET_KEY, None)
@@ -197,7 +204,7 @@ def password_link(token: str):
         account = service.account_for_link(token)
     except service.ResetLinkError as exc:
         return _link_error(exc.reason)
-    form = NewPasswordForm(policy=partial(password_problems, account))
+    form = _new_password_form(account)
     if form.validate_on_submit():
         try:
             service.reset_with_link(token, form.password.data)
