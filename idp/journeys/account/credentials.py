@@ -9,6 +9,10 @@ signed in.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask_babel import ngettext
+
 from ...audit import record
 from ...extensions import passwords, throttle
 from ...models import Account, AccountProfile, utcnow
@@ -48,18 +52,46 @@ def replace_password(account: Account, new_password: str, *, reason: str) -> Non
     send_notice(account, "password_reset" if reason == "reset" else "password_changed")
 
 
-def check_current_password(account: Account, password: str) -> bool:
+@dataclass(frozen=True)
+class CurrentPassword:
+    """What check_current_password found: true when the password is right; `pause`, the
+    seconds the sign-in throttle still holds when it did not let the password be checked
+    (the page says "try again in N seconds", not "wrong password")."""
+    right: bool
+    pause: int = 0
+
+    def __bool__(self) -> bool:
+        return self.right
+
+    def throttled(self, informal: bool = False) -> str | None:
+        """The page's message when the throttle held (None otherwise: the password was
+        checked, and the caller says it was wrong its own way)."""
+        if not self.pause:
+            return None
+        if informal:
+            return ngettext("Trop d'essais : ton mot de passe n'a pas été vérifié. Réessaie "
+                            "dans %(num)d seconde.",
+                            "Trop d'essais : ton mot de passe n'a pas été vérifié. Réessaie "
+                            "dans %(num)d secondes.", self.pause)
+        return ngettext("Trop d'essais : votre mot de passe n'a pas été vérifié. Réessayez "
+                        "dans %(num)d seconde.",
+                        "Trop d'essais : votre mot de passe n'a pas été vérifié. Réessayez "
+                        "dans %(num)d secondes.", self.pause)
+
+
+def check_current_password(account: Account, password: str) -> CurrentPassword:
     """The current password, under the same throttle as sign-in (a borrowed session must
-    not become a way to guess the password)."""
+    not become a way to guess the password). A try while the throttle holds checks
+    nothing and, as at sign-in, does not make the wait longer."""
     ip = client_key()
     guard = throttle()
     if guard.is_blocked(ip, account.identifier):
-        passwords().verify(None, password)
-        guard.record_failure(ip, account.identifier)
-        return False
+        passwords().verify(None, password)  # same cost as a real check
+        record("current_password_throttled", actor=account.identifier)
+        return CurrentPassword(False, max(1, guard.retry_after(ip, account.identifier)))
     if passwords().verify(account.password_hash, password):
         guard.clear_success(ip, account.identifier)
-        return True
+        return CurrentPassword(True)
     guard.record_failure(ip, account.identifier)
     record("current_password_failed", actor=account.identifier)
-    return False
+    return CurrentPassword(False)

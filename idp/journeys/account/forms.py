@@ -9,6 +9,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..activation.forms import EmailValid
 from ..fields import NewPasswordTwice, mobile_phone_field, new_password_pair, sms_code_field
+from .credentials import CurrentPassword
 
 
 def _current_password(label=_l("Mot de passe actuel"), informal: bool = False):
@@ -38,19 +39,21 @@ class ChangePasswordForm(NewPasswordTwice, FlaskForm):
     mismatch_field = "password"
     rules_wait_for_all_fields = True
 
-    def __init__(self, *args, check_current: Callable[[str], bool] = lambda typed: True,
-                 **kwargs):
+    def __init__(self, *args, check_current: Callable[[str], CurrentPassword] =
+                 lambda typed: CurrentPassword(True), **kwargs):
         super().__init__(*args, **kwargs)
         self.check_current = check_current
 
     def check_new_password(self) -> bool:
-        if not self.check_current(self.current.data):
-            self.current.errors = list(self.current.errors) + [_(
-                "Mot de passe actuel incorrect : ton mot de passe n'a pas été changé. "
-                "Vérifie-le, ou déconnecte-toi et utilise « Mot de passe oublié ? ».")
-                if self.informal else _(
-                "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
-                "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? ».")]
+        checked = self.check_current(self.current.data)
+        if not checked:
+            self.current.errors = list(self.current.errors) + [
+                checked.throttled(self.informal) or (_(
+                    "Mot de passe actuel incorrect : ton mot de passe n'a pas été changé. "
+                    "Vérifie-le, ou déconnecte-toi et utilise « Mot de passe oublié ? ».")
+                    if self.informal else _(
+                    "Mot de passe actuel incorrect : votre mot de passe n'a pas été changé. "
+                    "Vérifiez-le, ou déconnectez-vous et utilisez « Mot de passe oublié ? »."))]
             return False
         return super().check_new_password()
 

@@ -49,14 +49,15 @@ def reauthenticate():
     tu = service.addressed_as_tu(account)
     form = PupilReauthForm() if tu else ReauthForm()
     if form.validate_on_submit():
-        if credentials.check_current_password(account, form.password.data):
+        checked = credentials.check_current_password(account, form.password.data)
+        if checked:
             reauth.mark_reauthenticated()
             return redirect(url_for(target))
-        form.password.errors = list(form.password.errors) + [_(
+        form.password.errors = list(form.password.errors) + [checked.throttled(tu) or (_(
             "Mot de passe incorrect. Vérifie-le (majuscules, minuscules), ou utilise "
             "« Mot de passe oublié ? » après la déconnexion.") if tu else _(
             "Mot de passe incorrect. Vérifiez-le (majuscules, minuscules), ou utilisez "
-            "« Mot de passe oublié ? » après la déconnexion.")]
+            "« Mot de passe oublié ? » après la déconnexion."))]
     form.password.data = ""
     return render_template("account/reauth.html", form=form, identifier=account.identifier), \
         400 if form.errors else 200

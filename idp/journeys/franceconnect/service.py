@@ -169,7 +169,10 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
         return None
     # Under the sign-in throttle (its counters are the account's): guessing here is no
     # cheaper than on the sign-in page.
-    if not check_current_password(account, password):
+    checked = check_current_password(account, password)
+    if checked.pause:
+        return None  # the throttle held: nothing was checked, nothing counts
+    if not checked:
         failures = store().incr(f"fc-password:{tx.id}", max(tx.remaining(), 1))
         record("franceconnect_password_failed", actor=account.identifier)
         if failures >= MAX_PASSWORD_FAILURES:

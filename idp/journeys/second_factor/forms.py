@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ..account.credentials import CurrentPassword
+
 
 def _code_field(label=_l("Code à 6 chiffres")):
     return StringField(
@@ -62,17 +64,19 @@ class DisableForm(CodeCheckingForm):
         render_kw={"autocomplete": "current-password"})
     code = _code_field(_l("Code de vérification ou code de secours"))
 
-    def __init__(self, *args, check_password: Callable[[str], bool] = lambda typed: False,
-                 **kwargs):
+    def __init__(self, *args, check_password: Callable[[str], CurrentPassword] =
+                 lambda typed: CurrentPassword(False), **kwargs):
         super().__init__(*args, **kwargs)
         self.check_password = check_password
 
     def validate(self, extra_validators=None) -> bool:
         if not FlaskForm.validate(self, extra_validators):
             return False
-        if not self.check_password(self.password.data):
-            self.password.errors = list(self.password.errors) + [_(
-                "Mot de passe incorrect : la validation en deux étapes reste activée.")]
+        checked = self.check_password(self.password.data)
+        if not checked:
+            self.password.errors = list(self.password.errors) + [
+                checked.throttled() or _(
+                    "Mot de passe incorrect : la validation en deux étapes reste activée.")]
             return False
         return self.code_opens()
 
