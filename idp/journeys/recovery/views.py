@@ -1,7 +1,9 @@
 """J6 signed out: "Identifiant oublié ?" and "Mot de passe oublié ?" (public pages).
 
 Every answer is the same whatever was typed: what it would reveal goes to the channel the
-account already has (see service.py)."""
+account already has (see service.py). A pupil reads "tu", a parent "vous": the profile
+chosen on this device (speaks_to_a_pupil), the account's once a link or a code names it;
+the identifier typed decides nothing (it would tell whose account it is)."""
 from __future__ import annotations
 
 from functools import partial
@@ -10,13 +12,17 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _, ngettext
 
 from ...errors import error_page
+from ...models import AccountProfile
 from ...extensions import passwords
 from ...signin.gate import allow_blueprint
 from ...security.sms_codes import minutes_text
 from ..account.credentials import password_problems
 from ..signup.messages import delay_text
+from ..wayf.service import speaks_to_a_pupil
 from . import service, sms
 from .forms import (IdentifierByEmailForm, IdentifierBySmsForm, NewPasswordForm,
+                    PupilIdentifierByEmailForm, PupilIdentifierBySmsForm, PupilNewPasswordForm,
+                    PupilResetChannelForm, PupilResetCodeForm, PupilResetIdentifierForm,
                     ResendForm, ResetChannelForm, ResetCodeForm, ResetIdentifierForm)
 
 bp = Blueprint("recovery", __name__, url_prefix="/recuperation")
@@ -29,16 +35,32 @@ def _slow_down(wait: int):
     """The address is slowed (recovery's per-IP pace): come back in `wait` seconds."""
     return error_page(429, _("Trop de demandes"),
                       _("Trop de demandes ont été faites depuis cette connexion. "
-                        "Réessayez dans %(wait)s, ou adressez-vous au secrétariat de "
-                        "l'établissement.", wait=delay_text(wait)))
+                        "Réessaie dans %(wait)s, ou adresse-toi au secrétariat de "
+                        "l'établissement.", wait=delay_text(wait)) if speaks_to_a_pupil()
+                      else _("Trop de demandes ont été faites depuis cette connexion. "
+                             "Réessayez dans %(wait)s, ou adressez-vous au secrétariat de "
+                             "l'établissement.", wait=delay_text(wait)))
+
+
+def _pupil(account) -> bool:
+    """The account is known (a link's token, a verified code): its profile decides."""
+    return account.profile == AccountProfile.pupil
 
 
 # --- Identifiant oublié -----------------------------------------------------------------
 
+def _by_email_form():
+    return (PupilIdentifierByEmailForm if speaks_to_a_pupil() else IdentifierByEmailForm)()
+
+
+def _by_sms_form():
+    return (PupilIdentifierBySmsForm if speaks_to_a_pupil() else IdentifierBySmsForm)()
+
+
 def _identifier_page(email_form=None, sms_form=None, status=200):
     return render_template("recovery/identifier.html",
-                           email_form=email_form or IdentifierByEmailForm(),
-                           sms_form=sms_form or IdentifierBySmsForm()), status
+                           email_form=email_form or _by_email_form(),
+                           sms_form=sms_form or _by_sms_form()), status
 
 
 @bp.get("/identifiant")
@@ -48,7 +70,7 @@ def identifier():
 
 @bp.post("/identifiant/email")
 def identifier_by_email():
-    form = IdentifierByEmailForm()
+    form = _by_email_form()
     if not form.validate_on_submit():
         return _identifier_page(email_form=form, status=400)
     if wait := service.too_many_requests():
@@ -60,7 +82,7 @@ def identifier_by_email():
 
 @bp.post("/identifiant/sms")
 def identifier_by_sms():
-    form = IdentifierBySmsForm()
+    form = _by_sms_form()
     if not form.validate_on_submit():
         return _identifier_page(sms_form=form, status=400)
     if wait := service.too_many_requests():
@@ -74,7 +96,7 @@ def identifier_by_sms():
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
 def password_start():
     """First the identifier (nothing is looked up yet)."""
-    form = ResetIdentifierForm()
+    form = (PupilResetIdentifierForm if speaks_to_a_pupil() else ResetIdentifierForm)()
     if form.validate_on_submit():
         if wait := service.too_many_requests():
             return _slow_down(wait)
@@ -93,7 +115,7 @@ def password_channel():
     identifier = session.get(RESET_KEY)
     if not identifier:
         return redirect(url_for("recovery.password_start"))
-    form = ResetChannelForm()
+    form = (PupilResetChannelForm if speaks_to_a_pupil() else ResetChannelForm)()
     if form.validate_on_submit():
         if form.channel.data == "email":
             return _reset_link_sent(identifier)
@@ -112,8 +134,12 @@ def _reset_link_sent(identifier: str):
     return render_template("recovery/link_sent.html", identifier=identifier, minutes=minutes)
 
 
+def _code_form():
+    return (PupilResetCodeForm if speaks_to_a_pupil() else ResetCodeForm)()
+
+
 def _code_page(form=None, status=200, wait=None):
-    return render_template("recovery/password_code.html", form=form or ResetCodeForm(),
+    return render_template("recovery/password_code.html", form=form or _code_form(),
                            resend_form=ResendForm(), wait=wait, minutes=minutes_text(),
                            identifier=sms.current()["identifier"]), status
 
@@ -128,18 +154,29 @@ CODE_ERRORS = {
     "unknown": lambda left: _("Ce code n'est plus valable. Cliquez sur « Renvoyer le SMS » "
                               "pour en recevoir un nouveau."),
 }
+PUPIL_CODE_ERRORS = {
+    "wrong": lambda left: ngettext("Code incorrect. Il te reste %(num)d essai.",
+                                   "Code incorrect. Il te reste %(num)d essais.", left),
+    "expired": lambda left: _("Ce code a expiré. Clique sur « Renvoyer le SMS » pour en "
+                              "recevoir un nouveau."),
+    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Clique sur "
+                           "« Renvoyer le SMS » pour en recevoir un nouveau."),
+    "unknown": lambda left: _("Ce code n'est plus valable. Clique sur « Renvoyer le SMS » "
+                              "pour en recevoir un nouveau."),
+}
 
 
 @bp.route("/mot-de-passe/code", methods=["GET", "POST"])
 def password_code():
     if sms.current() is None:
         return redirect(url_for("recovery.password_start"))
-    form = ResetCodeForm()
+    form = _code_form()
     if form.validate_on_submit():
         reason, left = sms.check(form.code.data)
         if reason is None:
             return redirect(url_for("recovery.password_new"))
-        form.code.errors = list(form.code.errors) + [CODE_ERRORS[reason](left)]
+        errors = PUPIL_CODE_ERRORS if speaks_to_a_pupil() else CODE_ERRORS
+        form.code.errors = list(form.code.errors) + [errors[reason](left)]
     form.code.data = ""
     wait = request.args.get("attendre", type=int)
     return _code_page(form, 400 if form.errors else 200, wait=wait)
@@ -170,14 +207,15 @@ def password_by_email():
 
 def _new_password_form(account) -> NewPasswordForm:
     """The account's rules, and not its current password (refused as "Mon compte" does)."""
-    return NewPasswordForm(policy=partial(password_problems, account),
-                           is_current=partial(passwords().verify, account.password_hash))
+    form_class = PupilNewPasswordForm if _pupil(account) else NewPasswordForm
+    return form_class(policy=partial(password_problems, account),
+                      is_current=partial(passwords().verify, account.password_hash))
 
 
 def _new_password_page(account, form, status=200):
     form.password.data = form.password_confirm.data = ""
     return render_template("recovery/password_new.html", form=form,
-                           identifier=account.identifier), status
+                           identifier=account.identifier, tu=_pupil(account)), status
 
 
 @bp.route("/mot-de-passe/nouveau", methods=["GET", "POST"])
@@ -192,7 +230,7 @@ def password_new():
     if form.validate_on_submit():
         sms.finish(form.password.data)
         session.pop(RESET_KEY, None)
-        return render_template("recovery/password_changed.html")
+        return render_template("recovery/password_changed.html", tu=_pupil(account))
     return _new_password_page(account, form, 400 if form.errors else 200)
 
 
@@ -211,7 +249,7 @@ def password_link(token: str):
         except service.ResetLinkError as exc:
             return _link_error(exc.reason)
         session.pop(RESET_KEY, None)
-        return render_template("recovery/password_changed.html")
+        return render_template("recovery/password_changed.html", tu=_pupil(account))
     return _new_password_page(account, form, 400 if form.errors else 200)
 
 
