@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections import deque
 import random
 import secrets
 import threading
@@ -53,7 +52,7 @@ QUEUE = "signin"              # tickets of families waiting to sign in
 PROCESSES = "signin-processes"  # the live processes, to size the window
 POLL_SECONDS = 0.1            # a waiting thread looks at its rank this often
 VERIFY_SECONDS = 0.2          # one verification, until measured (argon2id t=3, 64 MiB)
-RATE_SECONDS = 10.0           # the admission rate is counted over this many seconds
+RATE_READ_SECONDS = 1.0       # the cluster's admission rate is read from the store this often
 PROCESS_LEASE = 30            # a process that stops renewing leaves the count
 
 
@@ -124,7 +123,7 @@ class Admission:
         self._in_lane = 0          # threads verifying or waiting in this process
         self._waiting_here: dict[str, int] = {}  # ticket -> rank, of this process's waits
         self._verify_seconds = VERIFY_SECONDS  # running estimate of one verification
-        self._admissions: deque[float] = deque(maxlen=2000)  # when this process let one in
+        self._cluster_rate = (None, 0.0)  # (sign-ins/s the cluster let in, when read)
         self._process_id = secrets.token_hex(8)
         self._processes = 1
         self._processes_read = 0.0
@@ -186,22 +185,18 @@ class Admission:
         return max(1, min(self.retry_max, math.ceil(ahead / self._rate())))
 
     def _rate(self) -> float:
-        """Sign-ins/s the cluster lets in: what this process let in over the last
-        RATE_SECONDS (a storm shares the cores with SSO), times the live processes, never
-        above what the slots could do."""
-        most = self.concurrency / max(0.05, self._verify_seconds)
-        observed = self._observed_rate()
-        return self._processes * (most if observed is None else min(most, observed))
-
-    def _observed_rate(self) -> float | None:
-        """Admissions per second in this process over the last RATE_SECONDS (None: too
-        few to tell). A running average of the gaps between admissions read 1.6x too
-        high in the storm bench: admissions come in bursts when a slot frees."""
+        """Sign-ins/s the cluster lets in: as counted in the store over its last full
+        bucket (every process's admissions: gunicorn does not hand the workers equal
+        shares, so one process's rate times the processes read up to twice too high in the
+        storm bench), never above what the slots could do; the slots' rate when none was
+        let in lately."""
+        most = self._processes * self.concurrency / max(0.05, self._verify_seconds)
+        rate, read = self._cluster_rate
         now = time.monotonic()
-        recent = [t for t in list(self._admissions) if now - t <= RATE_SECONDS]
-        if len(recent) < 3:
-            return None
-        return max(0.1, len(recent) / max(1.0, now - recent[0]))
+        if now - read >= RATE_READ_SECONDS:
+            rate = stats.admitted_per_second(self.store)
+            self._cluster_rate = (rate, now)
+        return most if rate is None else min(most, rate)
 
     def most_waiting(self) -> int:
         """The bounded queue's room (0: unbounded): the tickets let in within
@@ -323,7 +318,6 @@ class Admission:
             raise
         metrics.admitted(time.monotonic() - started)
         stats.count(self.store, "admitted")
-        self._admissions.append(time.monotonic())
         return Admitted(self)
 
     def _busy(self, ticket: str, address: str, rank: int, length: int) -> SigninBusy:

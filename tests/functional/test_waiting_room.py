@@ -26,7 +26,7 @@ def room(app, config):
     admission = app.extensions["idp"]["admission"]
     saved = (admission.concurrency, admission.wait_seconds, admission.waiters,
              admission._slots, admission.enabled, admission.grace_seconds,
-             admission.max_wait_seconds, admission._verify_seconds)
+             admission.max_wait_seconds, admission._cluster_rate)
     admission.concurrency, admission.wait_seconds, admission.waiters = 1, 0.2, 1
     admission.enabled = True
     import threading
@@ -34,7 +34,7 @@ def room(app, config):
     yield admission
     (admission.concurrency, admission.wait_seconds, admission.waiters,
      admission._slots, admission.enabled, admission.grace_seconds,
-     admission.max_wait_seconds, admission._verify_seconds) = saved
+     admission.max_wait_seconds, admission._cluster_rate) = saved
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def test_a_bounded_queue_turns_newcomers_away_with_a_later_retry(app, make, busy
     retry (Retry-After 60-90 s), its sign-in held all the same; the queue's families keep
     their places and sign in first."""
     room.max_wait_seconds = 1.0
-    room._verify_seconds = 0.5  # the one slot does 2 sign-ins a second
+    room._cluster_rate = (2.0, float("inf"))  # the cluster lets in 2 a second (not re-read)
     accounts = [make.account() for _ in range(3)]
     browsers = [browser_at(app, f"192.0.2.{10 + i}") for i in range(3)]
     answers = [post_sign_in(b, a.identifier, a.password) for b, a in zip(browsers, accounts)]

@@ -161,6 +161,15 @@ def test_a_second_check_in_the_same_request_takes_a_slot_again(store):
     room.acquire("next", "b")()
 
 
+def admitted_lately(store, room, count: int) -> None:
+    """The whole cluster let in `count` sign-ins over the last 5-second bucket (the
+    current one too, should the test cross into the next)."""
+    bucket = int(time.time() // 5)
+    for key in (bucket - 1, bucket):
+        store.set(f"signin-rate:{key}", count, 60)
+    room._cluster_rate = (None, 0.0)  # read it now
+
+
 def test_the_bounded_queue_holds_the_wait_it_is_given(store):
     """SIGNIN_QUEUE_MAX_SECONDS: room for what the measured rate lets in within that
     wait (never less than the window); the newcomer beyond it is `full`, told to retry
@@ -169,12 +178,9 @@ def test_the_bounded_queue_holds_the_wait_it_is_given(store):
     room = Admission(store, concurrency=1, waiters=0, wait_seconds=0,
                      max_wait_seconds=3, full_retry_seconds=40)
     room._verify_seconds = 0.25  # the slot could do 4 a second
-    now = time.monotonic()
-    room._admissions.extend(now - 5 + n * 0.25 for n in range(20))  # 4 a second, measured
-    assert room.most_waiting() == 12
+    assert room.most_waiting() == 12  # nothing let in lately: what the slots could do
     release = room.acquire("holder", "a")
-    room._admissions.clear()
-    room._admissions.extend(now - 5 + n for n in range(5))  # the storm slows them: 1/s
+    admitted_lately(store, room, 5)  # the cluster let in 5 in 5 s: 1 a second
     assert room.most_waiting() == 3
     for n in range(3):
         with pytest.raises(SigninBusy) as kept:
