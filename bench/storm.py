@@ -34,7 +34,7 @@ Goals (issue 18): successful sign-ins/s >= 90 % of capacity; p99 of successful s
 5xx but 503-with-Retry-After; worker memory bounded.
 
 Usage: .venv/bin/python bench/storm.py [--duration 60] [--factor 3] [--browsers 20] [--sso-interval 0.5]
-                                       [--only on|off|bounded] [--bounded-seconds 1] [--json]
+                                       [--only on|off|bounded] [--bounded-seconds 0.75] [--json]
 The machine has 2 cores shared with the load generator (and other users): run short
 (--duration 20) and read the figures as what this machine does, not a node's.
 """
@@ -419,7 +419,7 @@ def main(argv=None) -> int:
                     help="skip the capacity measure with the SSO browsers going on")
     ap.add_argument("--load-processes", type=int, default=2)
     ap.add_argument("--only", choices=("on", "off", "bounded"), action="append")
-    ap.add_argument("--bounded-seconds", type=float, default=1.0,
+    ap.add_argument("--bounded-seconds", type=float, default=0.75,
                     help="IDP_SIGNIN_QUEUE_MAX_SECONDS of the 'bounded' column")
     ap.add_argument("--accounts", type=int, default=300)
     ap.add_argument("--workers", type=int, default=2)
