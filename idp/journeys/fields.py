@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from wtforms import PasswordField, StringField, TelField
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -117,6 +117,30 @@ def mobile_phone_field(label, required_message) -> TelField:
                                        Length(max=30, message=_l("Numéro trop long.")),
                                        MobileNumber()],
                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+
+
+def sms_code_error(reason: str, left: int, informal: bool = False) -> str:
+    """What to say beside an SMS code field when the code does not open the door
+    (security/sms_codes.CodeProblem: wrong, with `left` tries, expired, dead, unknown);
+    `informal`: "tu", for a pupil."""
+    if reason == "wrong":
+        return ngettext("Code incorrect. Il te reste %(num)d essai.",
+                        "Code incorrect. Il te reste %(num)d essais.", left) if informal \
+            else ngettext("Code incorrect. Il vous reste %(num)d essai.",
+                          "Code incorrect. Il vous reste %(num)d essais.", left)
+    if reason == "expired":
+        return _("Ce code a expiré. Clique sur « Renvoyer le SMS » pour en recevoir un "
+                 "nouveau.") if informal else _("Ce code a expiré. Cliquez sur « Renvoyer "
+                                                "le SMS » pour en recevoir un nouveau.")
+    if reason == "dead":
+        return _("Trop d'essais : ce code ne fonctionne plus. Clique sur « Renvoyer le SMS » "
+                 "pour en recevoir un nouveau.") if informal else _(
+            "Trop d'essais : ce code ne fonctionne plus. Cliquez sur « Renvoyer le SMS » "
+            "pour en recevoir un nouveau.")
+    return _("Ce code n'est plus valable. Clique sur « Renvoyer le SMS » pour en recevoir "
+             "un nouveau.") if informal else _("Ce code n'est plus valable. Cliquez sur "
+                                               "« Renvoyer le SMS » pour en recevoir un "
+                                               "nouveau.")
 
 
 def sms_code_field(informal: bool = False) -> StringField:

@@ -12,6 +12,7 @@ from ...signin.gate import allow
 from ...signin.session import current_account
 from ...security.mobile_numbers import display
 from ...security.sms_codes import minutes_text
+from ..fields import sms_code_error
 from ..preferences.email_change import CONFIRMED_LISTENERS
 from ..wayf.service import speaks_to_a_pupil
 from . import credentials, email_change_report, reauth, service
@@ -153,24 +154,6 @@ def change_phone():
         400 if form.errors else 200
 
 
-CODE_ERRORS = {
-    "wrong": lambda left: ngettext("Code incorrect. Il vous reste %(num)d essai.",
-                                   "Code incorrect. Il vous reste %(num)d essais.", left),
-    "expired": lambda left: _("Ce code a expiré. Cliquez sur « Renvoyer le SMS »."),
-    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Cliquez sur "
-                           "« Renvoyer le SMS »."),
-    "unknown": lambda left: _("Ce code n'est plus valable. Cliquez sur « Renvoyer le SMS »."),
-}
-PUPIL_CODE_ERRORS = {  # the same, to a pupil
-    "wrong": lambda left: ngettext("Code incorrect. Il te reste %(num)d essai.",
-                                   "Code incorrect. Il te reste %(num)d essais.", left),
-    "expired": lambda left: _("Ce code a expiré. Clique sur « Renvoyer le SMS »."),
-    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Clique sur "
-                           "« Renvoyer le SMS »."),
-    "unknown": lambda left: _("Ce code n'est plus valable. Clique sur « Renvoyer le SMS »."),
-}
-
-
 @bp.route("/telephone/code", methods=["GET", "POST"])
 @reauth.require_recent_password("account.change_phone")
 def phone_code():
@@ -187,8 +170,7 @@ def phone_code():
                   if service.addressed_as_tu(account) else
                   _("Votre numéro de téléphone portable est changé."), "success")
             return redirect(url_for("account.index"))
-        form.code.errors = list(form.code.errors) + [
-            (PUPIL_CODE_ERRORS if tu else CODE_ERRORS)[reason](left)]
+        form.code.errors = list(form.code.errors) + [sms_code_error(reason, left, tu)]
     form.code.data = ""
     return render_template("account/phone_code.html", form=form, resend_form=PostForm(),
                            phone=display(state["phone"]), minutes=minutes_text()), \

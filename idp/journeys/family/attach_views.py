@@ -11,7 +11,7 @@ from ...security.mobile_numbers import display
 from ...security.sms_codes import minutes_text
 from .. import birth_dates
 from ..account import reauth
-from ..account.views import CODE_ERRORS
+from ..fields import sms_code_error
 from ..activation.forms import parse_birth_date
 from . import attach, attach_by_phone
 from .blueprint import bp, parent_only
@@ -98,7 +98,7 @@ def attach_code_page():
             attach_by_phone.verify(account, form.code.data)
         except attach_by_phone.SmsCodeError as exc:
             form.code.errors = list(form.code.errors) + [
-                CODE_ERRORS[exc.reason](exc.attempts_left or 0)]
+                sms_code_error(exc.reason, exc.attempts_left or 0)]
         else:
             return redirect(url_for("family.attach_pupils"))
     form.code.data = ""

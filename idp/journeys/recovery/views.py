@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
 
 from ...errors import error_page
 from ...models import AccountProfile
@@ -17,6 +17,7 @@ from ...extensions import passwords
 from ...signin.gate import allow_blueprint
 from ...security.sms_codes import minutes_text
 from ..account.credentials import password_problems
+from ..fields import sms_code_error
 from ..signup.messages import delay_text
 from ..wayf.service import speaks_to_a_pupil
 from . import service, sms
@@ -144,28 +145,6 @@ def _code_page(form=None, status=200, wait=None):
                            identifier=sms.current()["identifier"]), status
 
 
-CODE_ERRORS = {
-    "wrong": lambda left: ngettext("Code incorrect. Il vous reste %(num)d essai.",
-                                   "Code incorrect. Il vous reste %(num)d essais.", left),
-    "expired": lambda left: _("Ce code a expiré. Cliquez sur « Renvoyer le SMS » pour en "
-                              "recevoir un nouveau."),
-    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Cliquez sur "
-                           "« Renvoyer le SMS » pour en recevoir un nouveau."),
-    "unknown": lambda left: _("Ce code n'est plus valable. Cliquez sur « Renvoyer le SMS » "
-                              "pour en recevoir un nouveau."),
-}
-PUPIL_CODE_ERRORS = {
-    "wrong": lambda left: ngettext("Code incorrect. Il te reste %(num)d essai.",
-                                   "Code incorrect. Il te reste %(num)d essais.", left),
-    "expired": lambda left: _("Ce code a expiré. Clique sur « Renvoyer le SMS » pour en "
-                              "recevoir un nouveau."),
-    "dead": lambda left: _("Trop d'essais : ce code ne fonctionne plus. Clique sur "
-                           "« Renvoyer le SMS » pour en recevoir un nouveau."),
-    "unknown": lambda left: _("Ce code n'est plus valable. Clique sur « Renvoyer le SMS » "
-                              "pour en recevoir un nouveau."),
-}
-
-
 @bp.route("/mot-de-passe/code", methods=["GET", "POST"])
 def password_code():
     if sms.current() is None:
@@ -175,8 +154,8 @@ def password_code():
         reason, left = sms.check(form.code.data)
         if reason is None:
             return redirect(url_for("recovery.password_new"))
-        errors = PUPIL_CODE_ERRORS if speaks_to_a_pupil() else CODE_ERRORS
-        form.code.errors = list(form.code.errors) + [errors[reason](left)]
+        form.code.errors = list(form.code.errors) + [
+            sms_code_error(reason, left, speaks_to_a_pupil())]
     form.code.data = ""
     wait = request.args.get("attendre", type=int)
     return _code_page(form, 400 if form.errors else 200, wait=wait)
