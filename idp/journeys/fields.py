@@ -44,8 +44,9 @@ class NewPasswordTwice:
     the French problems of a password; the journey's service knows the identifier, names
     and birth dates the password must not contain. `is_current=` (typed -> it is the
     account's password now): once everything else passes, the same password is refused
-    beside the field ("Mon compte", a reset by email or SMS, a forced change). Two historical placements are kept as
-    class attributes: where the "differ" message goes (`mismatch_field`), and whether the
+    beside the field ("Mon compte", a forced change; never a reset, where it would be an
+    oracle for whoever holds the link). Two historical placements are kept as class
+    attributes: where the "differ" message goes (`mismatch_field`), and whether the
     rules wait for every field to pass (`rules_wait_for_all_fields`) or only the password.
     """
 

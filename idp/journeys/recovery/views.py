@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 
 from ...errors import error_page
 from ...models import AccountProfile
-from ...extensions import passwords
 from ...signin.gate import allow_blueprint
 from ...security.sms_codes import minutes_text
 from ..account.credentials import password_problems
@@ -185,10 +184,11 @@ def password_by_email():
 
 
 def _new_password_form(account) -> NewPasswordForm:
-    """The account's rules, and not its current password (refused as "Mon compte" does)."""
+    """The account's rules. Not "different from the current password", as "Mon compte"
+    asks: here that answer would let whoever holds the link or the code test guesses of
+    the current password, unthrottled and unnoticed (it may be used elsewhere too)."""
     form_class = PupilNewPasswordForm if _pupil(account) else NewPasswordForm
-    return form_class(policy=partial(password_problems, account),
-                      is_current=partial(passwords().verify, account.password_hash))
+    return form_class(policy=partial(password_problems, account))
 
 
 def _new_password_page(account, form, status=200):
