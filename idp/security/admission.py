@@ -53,6 +53,8 @@ PROCESSES = "signin-processes"  # the live processes, to size the window
 POLL_SECONDS = 0.1            # a waiting thread looks at its rank this often
 VERIFY_SECONDS = 0.2          # one verification, until measured (argon2id t=3, 64 MiB)
 RATE_READ_SECONDS = 1.0       # the cluster's admission rate is read from the store this often
+MAX_WAIT_SECONDS = 20.0       # a bounded room's wait in a thread, at most (nginx waits 60 s)
+MAX_WAITERS_PER_SLOT = 20     # a bounded room's default waiting threads, at most
 PROCESS_LEASE = 30            # a process that stops renewing leaves the count
 
 
@@ -121,7 +123,8 @@ class Admission:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._lock = threading.Lock()
         self._in_lane = 0          # threads verifying or waiting in this process
-        self._waiting_here: dict[str, int] = {}  # ticket -> rank, of this process's waits
+        # (ticket, thread) -> rank, of this process's waits (two tabs: one ticket, two waits)
+        self._waiting_here: dict[tuple[str, int], int] = {}
         self._verify_seconds = VERIFY_SECONDS  # running estimate of one verification
         self._cluster_rate = (None, 0.0)  # (sign-ins/s the cluster let in, when read)
         self._process_id = secrets.token_hex(8)
@@ -139,7 +142,8 @@ class Admission:
             # workers do not get equal shares), so that its families wait in a thread
             # rather than reloading.
             waiters = max(3 * concurrency,
-                          math.ceil(2 * max_wait * concurrency / VERIFY_SECONDS))
+                          min(math.ceil(2 * max_wait * concurrency / VERIFY_SECONDS),
+                              MAX_WAITERS_PER_SLOT * concurrency))
         return cls(store, enabled=bool(config.get("SIGNIN_ADMISSION", True)),
                    concurrency=concurrency, waiters=int(waiters),
                    wait_seconds=float(config.get("SIGNIN_WAIT_SECONDS", 2)),
@@ -270,7 +274,7 @@ class Admission:
         finally:
             metrics.waiting(-1)
             with self._lock:
-                self._waiting_here.pop(ticket, None)
+                self._waiting_here.pop((ticket, threading.get_ident()), None)
             if not admitted:
                 self._leave_lane()
         if not admitted:
@@ -280,22 +284,23 @@ class Admission:
 
     def _wait_here(self, ticket: str, rank: int) -> None:
         with self._lock:
-            self._waiting_here[ticket] = rank
+            self._waiting_here[(ticket, threading.get_ident())] = rank
 
     def _first_here(self, ticket: str) -> bool:
         """Of the tickets waiting in this process, is this one the oldest? Only it waits
         on the slots: a slot freed here goes to the longest-waiting family here, not to
         whichever thread began to wait first (a reload starts a new wait)."""
         with self._lock:
-            mine = self._waiting_here.get(ticket)
+            mine = self._waiting_here.get((ticket, threading.get_ident()))
             return mine is None or all(mine <= rank for rank in self._waiting_here.values())
 
     def _wait_bound(self) -> float:
         """How long a sign-in waits in its thread: SIGNIN_WAIT_SECONDS, or in a bounded
         room twice its seconds (its families are let in within about that; each process
         serves its own waits, so some wait longer than the room's average: better in the
-        thread than a waiting page and a reload)."""
-        return max(self.wait_seconds, 2 * self.max_wait_seconds)
+        thread than a waiting page and a reload), never more than MAX_WAIT_SECONDS (a
+        proxy's timeout would lose the answer)."""
+        return max(self.wait_seconds, min(2 * self.max_wait_seconds, MAX_WAIT_SECONDS))
 
     def _enter_lane(self) -> bool:
         """One more thread held by a verification or a wait, unless the lane is full."""
@@ -313,11 +318,11 @@ class Admission:
         """The slot is this ticket's: out of the queue; the function that frees it."""
         try:
             self.store.queue_leave(QUEUE, ticket)
-        except BaseException:
+            stats.count(self.store, "admitted")
+        except BaseException:  # the store down: a 503, and the slot is not kept
             self._free()
             raise
         metrics.admitted(time.monotonic() - started)
-        stats.count(self.store, "admitted")
         return Admitted(self)
 
     def _busy(self, ticket: str, address: str, rank: int, length: int) -> SigninBusy:
@@ -355,7 +360,8 @@ class Admission:
 
     # -- what an admitted sign-in gives back (admitted.py) ------------------------------
     def slot_freed(self, held_seconds: float) -> None:
-        self._verify_seconds = 0.8 * self._verify_seconds + 0.2 * held_seconds
+        with self._lock:
+            self._verify_seconds = 0.8 * self._verify_seconds + 0.2 * held_seconds
         self._released_at = time.monotonic()
         self._slots.release()
 

@@ -229,3 +229,31 @@ def test_a_bounded_room_gets_waiting_threads_for_its_share_of_the_process(store)
     bounded = {**base, "SIGNIN_QUEUE_MAX_SECONDS": 2}
     assert Admission.from_config(store, bounded).waiters == 40
     assert Admission.from_config(store, {**bounded, "SIGNIN_WAITERS": 4}).waiters == 4
+
+
+def test_a_store_failure_as_a_sign_in_is_let_in_keeps_no_slot(store, monkeypatch):
+    """The store fails between taking the slot and counting the admission: a 503
+    (StoreUnavailable), and the slot and the lane thread go back, or the worker would
+    turn every later sign-in away."""
+    from idp.security import admission_stats
+    from idp.store import StoreUnavailable
+
+    room = Admission(store, concurrency=1, waiters=0, wait_seconds=0)
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("down")
+
+    monkeypatch.setattr(admission_stats, "count", down)
+    with pytest.raises(StoreUnavailable):
+        room.acquire("t1", "a")
+    monkeypatch.undo()
+    room.acquire("t2", "b")()  # the slot was given back
+    assert room._in_lane == 0
+
+
+def test_a_bounded_room_waits_within_a_proxys_timeout(store):
+    """A long bounded room (60 s) does not hold requests past what nginx waits for an
+    answer (60 s), nor grow a worker's threads without end."""
+    room = Admission.from_config(store, {"ARGON2_MEMORY_COST": 65536, "SIGNIN_CONCURRENCY": 1,
+                                         "SIGNIN_QUEUE_MAX_SECONDS": 60})
+    assert room._wait_bound() == 20 and room.waiters == 20
