@@ -279,6 +279,34 @@ def test_an_existing_account_is_linked_after_its_password(app, make, family):
     assert _audited(app, "franceconnect_linked")[0]["mode"] == "existing"
 
 
+def test_the_password_page_says_wait_while_the_throttle_holds(app, make, family):
+    """The existing account's password under the sign-in throttle: while it holds, the
+    page says « Trop d'essais… Réessayez dans N secondes », not "incorrect", even for the
+    right password, and the try does not count toward the journey's own stop."""
+    from idp.extensions import passwords
+    made = make.record_family(first_name="Nadia", last_name="Benali", phone="+33698765432",
+                              with_active_account=True, identifier="n.benali8",
+                              pupils=(("Lou", "Benali", __import__("datetime").date(
+                                  2014, 2, 3), "0540042A"),))
+    with app.app_context():
+        db.session.get(Account, made.account_id).password_hash = passwords().hash(
+            "Ancien-Mot-2026!")
+        db.session.commit()
+    family.sign_in("nadia")
+    family.first_link(phone="06 98 76 54 32", sms_phone="+33698765432",
+                      dates=(("yes", "03", "02", "2014"),))
+    assert family.path == "/franceconnect/mot-de-passe", family.browser.url
+    with app.app_context():  # someone guessed from this address: a wait of minutes
+        for _ in range(10):
+            app.extensions["idp"]["throttle"].record_failure("127.0.0.1", "n.benali8")
+        db.session.commit()  # the lockout's audit row
+    for _ in range(4):  # more tries than the journey's own limit: none counts
+        page = family.browser.submit({"password": "Ancien-Mot-2026!"})
+        assert page.status_code == 400 and "Trop d'essais" in plain(page)
+        assert "Mot de passe incorrect" not in plain(page)
+    assert family.path == "/franceconnect/mot-de-passe" and not _links(app)
+
+
 def test_the_jwks_is_kept_and_fetched_again_for_a_new_key(app, family):
     family.sign_in("nadia")
     family.first_link()

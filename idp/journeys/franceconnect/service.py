@@ -32,7 +32,7 @@ from ...security.sms_codes import (CodeProblem, SmsCodeError, check_code, send_c
                                    withhold_code)
 from .. import birth_dates
 from ..signup.matching import ListedPupil, listed_pupils, pupils_of
-from ..account.credentials import check_current_password
+from ..account.credentials import CurrentPassword, check_current_password
 from .accounts import create_account, link_existing, take_over
 from .linked import link_of
 from .state import LinkTransaction, StopReason
@@ -157,9 +157,10 @@ def decide(tx: LinkTransaction, pupils: list[ListedPupil], answers: dict, dates:
     return None
 
 
-def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
-    """The existing account's password: right -> linked (returned); wrong -> None, and
-    the journey stops after MAX_PASSWORD_FAILURES."""
+def confirm_password(tx: LinkTransaction, password: str) -> Account | CurrentPassword | None:
+    """The existing account's password: right -> linked (the account returned); wrong or
+    the throttle holding -> what the check found (its `throttled()` message), and the
+    journey stops after MAX_PASSWORD_FAILURES wrong ones; None when the journey stopped."""
     account = db.session.get(Account, tx.account_id)
     if account is None or account.state not in HAS_ACCOUNT:
         tx.stop(StopReason.deactivated)
@@ -171,13 +172,14 @@ def confirm_password(tx: LinkTransaction, password: str) -> Account | None:
     # cheaper than on the sign-in page.
     checked = check_current_password(account, password)
     if checked.pause:
-        return None  # the throttle held: nothing was checked, nothing counts
+        return checked  # the throttle held: nothing was checked, nothing counts
     if not checked:
         failures = store().incr(f"fc-password:{tx.id}", max(tx.remaining(), 1))
         record("franceconnect_password_failed", actor=account.identifier)
         if failures >= MAX_PASSWORD_FAILURES:
             tx.stop(StopReason.password)
-        return None
+            return None
+        return checked
     return link_existing(tx, account, pupils_of(tx))
 
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from ...audit import record
 from ...errors import error_page
 from ...languages import current_locale
-from ...models import AccountState
+from ...models import Account, AccountState
 from ...security.mobile_numbers import display
 from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.plan import current_context
@@ -250,13 +250,13 @@ def password(tx):
     form = ExistingPasswordForm()
     identifier = service.identifier_of(tx)
     if form.validate_on_submit():
-        account = service.confirm_password(tx, form.password.data)
-        if account is not None:
+        found = service.confirm_password(tx, form.password.data)
+        if isinstance(found, Account):
             # An existing account, its password typed here: a sign-in like any other.
-            return _linked(tx, account, notify=True)
-        if tx.step == "stopped":
+            return _linked(tx, found, notify=True)
+        if found is None or tx.step == "stopped":
             return LINK.resume(tx)
-        form.password.errors = list(form.password.errors) + [_(
+        form.password.errors = list(form.password.errors) + [found.throttled() or _(
             "Mot de passe incorrect. Vérifiez-le (majuscules, minuscules), ou utilisez "
             "« Mot de passe oublié ? » depuis la page de connexion.")]
     form.password.data = ""

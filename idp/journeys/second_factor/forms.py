@@ -65,9 +65,10 @@ class DisableForm(CodeCheckingForm):
     code = _code_field(_l("Code de vérification ou code de secours"))
 
     def __init__(self, *args, check_password: Callable[[str], CurrentPassword] =
-                 lambda typed: CurrentPassword(False), **kwargs):
+                 lambda typed: CurrentPassword(False), informal: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.check_password = check_password
+        self.informal = informal  # a pupil's page: "tu"
 
     def validate(self, extra_validators=None) -> bool:
         if not FlaskForm.validate(self, extra_validators):
@@ -75,7 +76,7 @@ class DisableForm(CodeCheckingForm):
         checked = self.check_password(self.password.data)
         if not checked:
             self.password.errors = list(self.password.errors) + [
-                checked.throttled() or _(
+                checked.throttled(self.informal) or _(
                     "Mot de passe incorrect : la validation en deux étapes reste activée.")]
             return False
         return self.code_opens()

@@ -116,7 +116,8 @@ def disable():
         return redirect(url_for("account.index"))
     form = DisableForm(
         check_password=lambda typed: credentials.check_current_password(account, typed),
-        check_code=lambda typed: service.check_code(account, typed))
+        check_code=lambda typed: service.check_code(account, typed),
+        informal=addressed_as_tu(account))
     if form.validate_on_submit():
         service.disable(account)
         reauth.mark_reauthenticated()
