@@ -22,8 +22,9 @@ from sqlalchemy import and_, delete, insert, or_, select, text, update
 
 from .db import db
 from .local_time import paris
-from .models import (Account, AccountState, AuditEvent, GuardianLink, OneTimeToken,
-                     OutboxMessage, PupilRecord, RefreshToken, RepresentativeRecord, utcnow)
+from .models import (Account, AccountProfile, AccountState, AuditEvent, GuardianLink,
+                     OneTimeToken, OutboxMessage, PupilRecord, RefreshToken, RepresentativeRecord,
+                     utcnow)
 from .notify.delivery import purge_old_messages
 from .notify.links import external_url
 from .notify.outbox import render_email
@@ -55,7 +56,7 @@ def _audit(now: datetime, action: str, rows: list[dict]) -> None:
 def _remind(now: datetime, days: int) -> int:
     rows = db.session.execute(
         select(Account.id, Account.identifier, Account.email, Account.first_name,
-               Account.state, Account.activation_deadline, Account.locale)
+               Account.state, Account.activation_deadline, Account.locale, Account.profile)
         .where(Account.state.in_(WAITING), Account.activation_deadline > now,
                Account.activation_deadline <= now + timedelta(days=days),
                Account.reminder_sent_at.is_(None), Account.email.is_not(None))
@@ -68,6 +69,7 @@ def _remind(now: datetime, days: int) -> int:
             context = {"identifier": r.identifier, "first_name": r.first_name,
                        "deadline": paris(r.activation_deadline, "%d/%m/%Y"),
                        "pending_email": r.state == AccountState.pending_email,
+                       "tu": r.profile == AccountProfile.pupil,
                        "sign_in_url": sign_in}
             messages.append({"recipient": r.email, "status": "pending", "attempts": 0,
                              "next_attempt_at": now, "created_at": now,

@@ -11,11 +11,13 @@ from ..models import OutboxMessage
 def _render(name: str, context: dict, locale: str) -> str:
     with force_locale(locale):
         template = current_app.jinja_env.get_template(name)
-        return template.render(**_base_context(), **context)
+        return template.render({**_base_context(), **context})
 
 
 def _base_context() -> dict:
-    return {"base_url": current_app.config["BASE_URL"]}
+    """What every message may read. `tu`: the recipient is a pupil (the account's owner),
+    addressed "tu"; the callers that write to one say so, every other message says "vous"."""
+    return {"base_url": current_app.config["BASE_URL"], "tu": False}
 
 
 def _exists(name: str) -> bool:

@@ -67,6 +67,11 @@ PURPOSE_TEXTS = {
     "phone_change": _l("pour confirmer votre nouveau numéro"),
     "franceconnect": _l("pour relier FranceConnect à votre compte"),
 }
+# A pupil's own code (`tu`): a password reset or a new number, from Mon compte.
+PURPOSE_TEXTS_TU = {
+    "password_reset": _l("pour changer ton mot de passe"),
+    "phone_change": _l("pour confirmer ton nouveau numéro"),
+}
 
 
 class Refusal(StrEnum):
@@ -199,7 +204,7 @@ def _stand_in(what: str) -> str:
 
 
 def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: bool,
-           instead: tuple[str, dict] | None) -> SendOutcome:
+           instead: tuple[str, dict] | None, tu: bool = False) -> SendOutcome:
     """`phone`: a checked mobile, or a stand-in (then deliver is False, instead None)."""
     key = _key(purpose, transaction)
     now = clock()
@@ -212,8 +217,9 @@ def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: boo
     ttl = int(code_minutes() * 60) + HOUR  # kept an hour longer to answer "expired"
     store().set(key, {"phone": phone, "nonce": nonce, "expires": now + code_minutes() * 60,
                       "hash": _digest(phone, purpose, transaction, nonce, code)}, ttl)
-    context = {"code": code, "minutes": minutes_text(),
-               "purpose_text": PURPOSE_TEXTS.get(purpose, "")}
+    context = {"code": code, "minutes": minutes_text(), "tu": tu,
+               "purpose_text": (tu and PURPOSE_TEXTS_TU.get(purpose))
+               or PURPOSE_TEXTS.get(purpose, "")}
     if deliver:
         queue_sms(to=phone, template="security_code", context=context, locale=locale)
     elif instead is not None:
@@ -224,11 +230,13 @@ def _issue(phone: str, purpose: str, transaction: str, locale: str, deliver: boo
     return outcome
 
 
-def send_code(*, phone: str, purpose: str, transaction: str, locale: str = "fr") -> SendOutcome:
+def send_code(*, phone: str, purpose: str, transaction: str, locale: str = "fr",
+              tu: bool = False) -> SendOutcome:
     """Queue an SMS with a new code for `phone` (E.164, a French mobile), bound to
     `purpose` and `transaction`; the older code of that transaction stops working.
-    Refused (sent=False) while a limit holds; flushes the outbox row, never commits."""
-    return _issue(_checked(phone), purpose, transaction, locale, True, None)
+    Refused (sent=False) while a limit holds; flushes the outbox row, never commits.
+    `tu`: the phone is a pupil's own (the SMS says "tu", else "vous")."""
+    return _issue(_checked(phone), purpose, transaction, locale, True, None, tu)
 
 
 def withhold_code(*, phone: str | None = None, purpose: str, transaction: str,

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from flask_babel import force_locale, format_datetime, gettext
 
-from ...models import Account, utcnow
+from ...models import Account, AccountProfile, utcnow
 from ...notify import external_url, queue_email, queue_sms
 
 # Kinds of change a notice can tell (the sentence for each is in the templates).
 KINDS = ("password_changed", "password_reset", "phone_changed", "second_factor_enabled",
          "second_factor_disabled", "recovery_codes_renewed", "recovery_code_used")
+
+
+def addressed_as_tu(account: Account | None) -> bool:
+    """A pupil reads "tu" (as in the pupils' letter), a parent "vous": the pages, and the
+    messages written to the account's owner (context `tu`; notify.outbox says "vous" by
+    default)."""
+    return account is not None and account.profile == AccountProfile.pupil
 
 
 def now_text(locale: str) -> str:
@@ -28,6 +35,7 @@ def now_text(locale: str) -> str:
 def notice_context(account: Account, kind: str, **extra) -> dict:
     """What every notice template reads (the email-change report adds its link)."""
     return {"kind": kind, "first_name": account.first_name, "identifier": account.identifier,
+            "tu": addressed_as_tu(account),
             "when": now_text(account.locale or "fr"),
             "reset_link": external_url("recovery.password_start"),
             "account_link": external_url("account.index"), **extra}

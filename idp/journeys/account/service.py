@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from ...audit import record
 from ...db import db
 from ...extensions import store
-from ...models import Account, AccountProfile, RecoveryCode, SecondFactor
+from ...models import Account, RecoveryCode, SecondFactor
 from ...security.mobile_numbers import display
 from ...security.sms_codes import CodeProblem, SmsCodeError, check_code, send_code
 from ..preferences import email_change
-from .notices import send_notice
+from .notices import addressed_as_tu, send_notice
 
 PHONE_PURPOSE = "phone_change"
 PHONE_KEY = "phone_change"
@@ -33,11 +33,6 @@ class EmailChange(StrEnum):
     sent = "sent"    # a message went to the new address (a link, or "already taken")
     same = "same"    # already the account's confirmed address: nothing sent
     limit = "limit"  # past the hourly cap: nothing sent
-
-
-def addressed_as_tu(account: Account | None) -> bool:
-    """A pupil reads "tu" (as in the pupils' letter), a parent "vous"."""
-    return account is not None and account.profile == AccountProfile.pupil
 
 
 def summary(account: Account) -> dict:
@@ -84,7 +79,7 @@ def start_phone_change(account: Account, phone: str):
     state = {"phone": phone, "transaction": secrets.token_urlsafe(16),
              "account_id": account.id}
     outcome = send_code(phone=phone, purpose=PHONE_PURPOSE, transaction=state["transaction"],
-                        locale=account.locale or "fr")
+                        locale=account.locale or "fr", tu=addressed_as_tu(account))
     if outcome.sent:
         session[PHONE_KEY] = state
     return outcome
@@ -98,7 +93,8 @@ def pending_phone(account: Account) -> dict | None:
 def resend_phone_code(account: Account):
     state = pending_phone(account)
     return send_code(phone=state["phone"], purpose=PHONE_PURPOSE,
-                     transaction=state["transaction"], locale=account.locale or "fr")
+                     transaction=state["transaction"], locale=account.locale or "fr",
+                     tu=addressed_as_tu(account))
 
 
 def confirm_phone_change(account: Account, code: str) -> tuple[CodeProblem | None, int]:

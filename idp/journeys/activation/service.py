@@ -27,6 +27,7 @@ from ...roster.credentials import provisional_matches
 from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
 from ...security.passwords import policy_problems
 from ...signin.account_sessions import end_account_sessions
+from ..account.notices import addressed_as_tu
 from ..preferences import email_change
 
 PURPOSE = "activation"
@@ -204,6 +205,7 @@ def send_activation_email(account: Account, now: datetime | None = None) -> None
                              {"email": account.email})
     queue_email(to=account.email, template="activation", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
+                         "tu": addressed_as_tu(account),
                          "link": external_url("activation.confirm", token=token),
                          "deadline": paris(deadline, "%d/%m/%Y")})
     record("activation_email_queued", actor=account.identifier)

@@ -27,7 +27,7 @@ from ...notify import external_url, queue_email, queue_sms
 from ...security import device_cookies
 from ...security.onetime import issue_link_token
 from ...signin.session import start_session
-from ..account.notices import now_text
+from ..account.notices import addressed_as_tu, now_text
 
 PURPOSE = "not_me"
 LINK_LIFETIME = timedelta(days=7)
@@ -86,7 +86,7 @@ def notify_if_new(account: Account, known: bool) -> bool:
     locale = account.locale or "fr"
     context = {"first_name": account.first_name, "identifier": account.identifier,
                "device": describe_device(request.user_agent.string), "when": now_text(locale),
-               "pupil": account.profile.value == "pupil",
+               "tu": addressed_as_tu(account),
                "not_me_link": external_url("new_device.not_me", token=token)}
     if email:
         queue_email(to=email, template="new_device", context=context, locale=locale)

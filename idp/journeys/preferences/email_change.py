@@ -17,6 +17,7 @@ from ...db import db
 from ...models import Account, AccountState, OneTimeToken, utcnow
 from ...notify import external_url, queue_email
 from ...security.onetime import LinkTokenError, consume_link_token, issue_link_token
+from ..account.notices import addressed_as_tu
 
 PURPOSE = "email_change"
 LINK_LIFETIME = timedelta(hours=24)
@@ -42,6 +43,7 @@ def start(account: Account, new_email: str) -> None:
     g.pop(_WAITING_MEMO, None)
     queue_email(to=new_email, template="email_change", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
+                         "tu": addressed_as_tu(account),
                          "link": external_url("preferences.confirm_email", token=token),
                          "hours": int(LINK_LIFETIME.total_seconds() // 3600)})
     record("email_change_requested", actor=account.identifier)

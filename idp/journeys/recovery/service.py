@@ -28,6 +28,7 @@ from ...security.onetime import (LinkProblem, LinkTokenError, consume_link_token
 from ...security.sms_codes import withhold_code
 from ...security.throttle import ip_pace
 from ..account.credentials import RESET_PURPOSE, replace_password
+from ..account.notices import addressed_as_tu
 from ..login.service import find_account, normalise_identifier
 
 # A forgotten identifier may belong to an account still waiting for its first connection
@@ -85,6 +86,7 @@ def send_identifiers_by_email(email: str) -> None:
     first = accounts[0]
     queue_email(to=first.email, template="recovery_identifier", locale=first.locale or "fr",
                 context={"accounts": _identifier_list(accounts),
+                         "tu": all(addressed_as_tu(a) for a in accounts),
                          "login_link": external_url("login.form"),
                          "reset_link": external_url("recovery.password_start")})
     record("identifier_recovery", channel="email", matched=True, sent=True,
@@ -97,7 +99,8 @@ def send_identifiers_by_sms(phone: str) -> int:
     so the answer is the same: returns 0, or the seconds to wait when a limit refuses."""
     accounts = sorted(accounts_by_phone(phone), key=lambda a: a.identifier)
     instead = ("recovery_identifier",
-               {"identifiers": [a.identifier for a in accounts]}) if accounts else None
+               {"identifiers": [a.identifier for a in accounts],
+                "tu": all(addressed_as_tu(a) for a in accounts)}) if accounts else None
     outcome = withhold_code(phone=phone, purpose="identifier_recovery",
                             transaction=secrets.token_urlsafe(12),
                             locale=accounts[0].locale if accounts else "fr", instead=instead)
@@ -126,6 +129,7 @@ def send_reset_link(account: Account) -> None:
     token = issue_link_token(account.id, RESET_PURPOSE, lifetime)
     queue_email(to=account.email, template="password_reset", locale=account.locale or "fr",
                 context={"first_name": account.first_name, "identifier": account.identifier,
+                         "tu": addressed_as_tu(account),
                          "link": external_url("recovery.password_link", token=token),
                          "minutes": int(lifetime.total_seconds() // 60)})
 

@@ -21,6 +21,7 @@ from ...models import Account
 from ...security.mobile_numbers import is_allowed
 from ...security.sms_codes import (CodeProblem, SendOutcome, SmsCodeError, check_code, send_code,
                                    withhold_code)
+from ..account.notices import addressed_as_tu
 from ..login.service import normalise_identifier
 from . import service
 
@@ -61,7 +62,8 @@ def resend() -> SendOutcome:
     account = _account(state)
     if account is not None and has_channel(account):
         outcome = send_code(phone=account.phone, purpose=PURPOSE,
-                            transaction=state["transaction"], locale=account.locale or "fr")
+                            transaction=state["transaction"], locale=account.locale or "fr",
+                            tu=addressed_as_tu(account))
     else:
         outcome = withhold_code(stand_in=normalise_identifier(state["identifier"]),
                                 purpose=PURPOSE, transaction=state["transaction"])

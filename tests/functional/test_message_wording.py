@@ -1,0 +1,129 @@
+"""Emails and SMS say "tu" to a pupil and "vous" to a parent when the message is written
+to the account's owner (the context's `tu`, from the account's profile; notify.outbox says
+"vous" when a caller says nothing): the password-reset link, the identifier reminder (by
+email and by SMS), the security code and the security notice (by email and by SMS)."""
+from __future__ import annotations
+
+import pytest
+
+from ..support.accounts import deliver, mails_to, update_account
+
+MOBILE, MOBILE_TYPED = "+33612345678", "06 12 34 56 78"
+ADDRESS = "lea.martin@example.org"
+NEW_PASSWORD = "Trousse-Verte-2027"
+
+BOTH = pytest.mark.parametrize("pupil", [True, False], ids=["pupil", "parent"])
+
+
+def _account(make, pupil: bool, **fields):
+    return make.account(profile="pupil" if pupil else "parent", first_name="Léa",
+                        email=ADDRESS, **fields)
+
+
+def _says(text: str, tu: str, vous: str, pupil: bool):
+    said, not_said = (tu, vous) if pupil else (vous, tu)
+    assert said in text, text
+    assert not_said not in text, text
+
+
+def _ask_reset(browser, identifier: str, channel: str):
+    browser.get("/recuperation/mot-de-passe")
+    browser.submit("/recuperation/mot-de-passe", {"identifier": identifier})
+    return browser.submit_page({"channel": channel})
+
+
+@BOTH
+def test_the_password_reset_email_and_its_security_notice(app, browser, make, use_smtp,
+                                                          pupil):
+    account = _account(make, pupil)
+    _ask_reset(browser, account.identifier, "email")
+    deliver(app)
+    [mail] = mails_to(use_smtp, ADDRESS)
+    text = use_smtp.text_of(mail)
+    _says(text, "Tu as demandé à changer le mot de passe",
+          "Vous avez demandé à changer le mot de passe", pupil)
+    _says(text, "Si tu n'es pas à l'origine de cette demande, ignore ce message",
+          "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message", pupil)
+    _says(text, "ouvre ce lien", "ouvrez ce lien", pupil)
+    html = mail.get_body(("html",)).get_content()
+    _says(html, "Tu as demandé à changer", "Vous avez demandé à changer", pupil)
+
+    [path] = [link.split("//", 1)[-1].partition("/")[2] for link in use_smtp.links(mail)
+              if "/recuperation/mot-de-passe/lien/" in link]
+    browser.get("/" + path)
+    done = browser.submit_page({"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert done.status_code == 200
+    deliver(app)
+    notice = mails_to(use_smtp, ADDRESS)[-1]
+    _says(str(notice["Subject"]), "Modification de ton compte", "Modification de votre compte",
+          pupil)
+    text = use_smtp.text_of(notice)
+    _says(text, f"Le mot de passe de ton compte {account.identifier} a été renouvelé",
+          f"Le mot de passe de votre compte {account.identifier} a été renouvelé", pupil)
+    _says(text, "C'était toi ? Tu n'as rien à faire.", "C'était vous ? Vous n'avez rien à faire.",
+          pupil)
+    _says(text, "Choisis-en un nouveau", "Choisissez-en un nouveau", pupil)
+
+
+@BOTH
+def test_the_identifier_reminder_email(app, browser, make, use_smtp, pupil):
+    account = _account(make, pupil)
+    browser.get("/recuperation/identifiant")
+    browser.submit("/recuperation/identifiant/email", {"email": ADDRESS})
+    deliver(app)
+    [mail] = mails_to(use_smtp, ADDRESS)
+    _says(str(mail["Subject"]), "Ton identifiant", "Votre identifiant", pupil)
+    text = use_smtp.text_of(mail)
+    assert account.identifier in text
+    _says(text, "Tu as demandé ton identifiant", "Vous avez demandé votre identifiant", pupil)
+    _says(text, "Pour te connecter :", "Pour vous connecter :", pupil)
+    _says(text, "rien n'a changé sur ton compte", "rien n'a changé sur votre compte", pupil)
+
+
+def test_the_identifier_reminder_says_vous_when_the_address_is_also_a_parents(
+        app, browser, make, use_smtp):
+    make.account(email=ADDRESS)
+    make.account(profile="pupil", first_name="Léa", email=ADDRESS)
+    browser.get("/recuperation/identifiant")
+    browser.submit("/recuperation/identifiant/email", {"email": ADDRESS})
+    deliver(app)
+    [mail] = mails_to(use_smtp, ADDRESS)
+    assert "Vous avez demandé votre identifiant" in use_smtp.text_of(mail)
+
+
+@BOTH
+def test_the_identifier_reminder_sms(app, browser, make, use_sms_gateway, pupil):
+    account = _account(make, pupil)
+    update_account(app, account.id, phone=MOBILE)
+    browser.get("/recuperation/identifiant")
+    browser.submit("/recuperation/identifiant/sms", {"phone": MOBILE_TYPED})
+    deliver(app)
+    [sms] = use_sms_gateway.to(MOBILE)
+    # The reminder names no one: neither "tu" nor "vous" (the same text for both).
+    assert account.identifier in sms["text"]
+    for word in ("vous", "votre", "ton ", "tu "):
+        assert word not in sms["text"].lower(), sms["text"]
+
+
+@BOTH
+def test_the_security_code_and_the_security_notice_by_sms(app, browser, make,
+                                                          use_sms_gateway, pupil):
+    account = _account(make, pupil)
+    update_account(app, account.id, phone=MOBILE, email=None, email_verified=False)
+    _ask_reset(browser, account.identifier, "sms")
+    deliver(app)
+    [sms] = use_sms_gateway.to(MOBILE)
+    _says(sms["text"], "est ton code de sécurité", "est votre code de sécurité", pupil)
+    _says(sms["text"], "pour changer ton mot de passe", "pour changer votre mot de passe",
+          pupil)
+    _says(sms["text"], "Ne le communique à personne", "Ne le communiquez à personne", pupil)
+    code = use_sms_gateway.last_code(MOBILE)
+    browser.submit_page({"code": code})
+    done = browser.submit_page({"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert done.status_code == 200
+    deliver(app)
+    notice = use_sms_gateway.to(MOBILE)[-1]["text"]
+    _says(notice, f"Le mot de passe de ton compte {account.identifier} a été renouvelé",
+          f"Le mot de passe de votre compte {account.identifier} a été renouvelé", pupil)
+    _says(notice, "Pas toi ? Change de mot de passe", "Pas vous ? Changez de mot de passe",
+          pupil)
