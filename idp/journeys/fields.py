@@ -1,15 +1,16 @@
 """Form fields that several journeys ask for, declared once so their labels, limits,
-browser hints and French messages stay the same everywhere (activation, recovery, account).
+browser hints and French messages stay the same everywhere (activation, recovery, account,
+sign-up, FranceConnect's first link).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
-from wtforms import PasswordField, StringField, TelField
+from wtforms import PasswordField, SelectField, StringField, TelField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..security.mobile_numbers import MobileNumberError, parse_mobile
+from ..security.mobile_numbers import INDICATIFS, MobileNumberError, parse_mobile
 
 PasswordPolicy = Callable[[str], Iterable[str]]
 MISMATCH = _l("Les deux mots de passe ne sont pas identiques.")
@@ -111,6 +112,33 @@ class MobileNumber:
             field.data = parse_mobile(field.data)
         except MobileNumberError as exc:
             raise ValidationError(exc.message) from None
+
+
+class MobileValid:
+    """A mobile number read with the form's `region` (its "Indicatif"): once valid, its
+    E.164 form is set on the form as `e164`, what was typed stays in the field."""
+
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                form.e164 = parse_mobile(field.data, form.region.data)
+            except MobileNumberError as exc:
+                raise ValidationError(exc.message) from None
+
+
+def region_and_mobile_fields() -> tuple[SelectField, StringField]:
+    """"Indicatif" and "N° de téléphone portable", the number the school holds (sign-up's
+    identity page, FranceConnect's first link): declare them as `region` and `phone`, with
+    `e164: str | None = None` on the form."""
+    region = SelectField(_l("Indicatif"), choices=[(code, f"{label} ({prefix})")
+                                                   for code, prefix, label in INDICATIFS],
+                         default="FR", validate_choice=False)
+    phone = StringField(
+        _l("N° de téléphone portable"),
+        validators=[InputRequired(_l("Saisissez votre numéro de téléphone portable.")),
+                    Length(max=30, message=_l("Numéro trop long.")), MobileValid()],
+        render_kw={"autocomplete": "tel-national", "inputmode": "tel", "type": "tel"})
+    return region, phone
 
 
 def mobile_phone_field(label, required_message) -> TelField:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField
 from wtforms.validators import InputRequired, Length
 
-from ...security.mobile_numbers import INDICATIFS
-from ..signup.forms import MobileValid
+from ..fields import region_and_mobile_fields
 
 
 class StartForm(FlaskForm):
@@ -18,14 +17,7 @@ class StartForm(FlaskForm):
 
 class PhoneForm(FlaskForm):
     """The mobile number the school holds."""
-    region = SelectField(_l("Indicatif"), choices=[(code, f"{label} ({prefix})")
-                                                   for code, prefix, label in INDICATIFS],
-                         default="FR", validate_choice=False)
-    phone = StringField(
-        _l("N° de téléphone portable"),
-        validators=[InputRequired(_l("Saisissez votre numéro de téléphone portable.")),
-                    Length(max=30, message=_l("Numéro trop long.")), MobileValid()],
-        render_kw={"autocomplete": "tel-national", "inputmode": "tel", "type": "tel"})
+    region, phone = region_and_mobile_fields()
 
     e164: str | None = None
 

@@ -15,19 +15,17 @@ from ...audit import record
 from ...errors import error_page
 from ...languages import current_locale
 from ...models import Account, AccountState
-from ...security.mobile_numbers import display
-from ...security.sms_codes import SmsCodeError, minutes_text
 from ...signin.plan import current_context
 from ...signin.session import current_account
 from ...signin.steps import step_done, step_page
 from ...upstream.franceconnect import client
 from ...upstream.franceconnect.logout import SESSION_KEY, take_logout
-from .. import birth_dates
+from .. import birth_dates, sms_steps
 from ..account import reauth
 from ..login.forms import LoginForm
 from ..new_device import service as new_device
-from ..signup.forms import CodeForm, EmptyForm, pupils_form_class
-from ..signup.messages import code_error, refusal_message
+from ..signup.forms import pupils_form_class
+from ..signup.messages import refusal_message
 from ..transactions import browser_owner, session_owner
 from ..wayf.service import current_choice
 from . import accounts, linked, service
@@ -171,38 +169,18 @@ def phone(tx):
     return redirect(url_for("franceconnect.code"))
 
 
-def _code_page(tx, form, status=200):
-    return _page("code", tx, status, form=form, resend_form=EmptyForm(),
-                 phone=display(tx.phone), minutes=minutes_text())
-
-
 @bp.route("/code", methods=["GET", "POST"])
 @step_page("code", plan=LINK)
 def code(tx):
-    form = CodeForm()
-    if not form.is_submitted():
-        return _code_page(tx, form)
-    if not form.validate_on_submit():
-        return _code_page(tx, form, 400)
-    try:
-        service.verify_code(tx, form.code.data)
-    except SmsCodeError as exc:
-        form.code.errors = list(form.code.errors) + [code_error(exc)]
-        return _code_page(tx, form, 400)
-    return LINK.resume(tx)
+    return sms_steps.enter_code(tx, page=_page, verify=service.verify_code,
+                                done=LINK.resume)
 
 
 @bp.post("/code/renvoyer")
 @step_page("code", plan=LINK)
 def resend(tx):
-    if EmptyForm().validate_on_submit():
-        outcome = service.send_code_to(tx, current_locale())
-        if outcome.sent:
-            flash(_("Un nouveau code de sécurité a été envoyé au %(phone)s. Le précédent ne "
-                    "fonctionne plus.", phone=display(tx.phone)), "success")
-        else:
-            flash(refusal_message(outcome), "info")
-    return redirect(url_for("franceconnect.code"))
+    return sms_steps.resend_code(tx, send=service.send_code_to,
+                                 code_endpoint="franceconnect.code")
 
 
 @bp.route("/eleves", methods=["GET", "POST"])

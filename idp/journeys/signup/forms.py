@@ -8,13 +8,12 @@ from datetime import date
 
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ...roster.names import clean_name
-from ...security.mobile_numbers import INDICATIFS, MobileNumberError, parse_mobile
 from ...security.sms_codes import normalise_code
-from ..fields import NewPasswordTwice
+from ..fields import NewPasswordTwice, region_and_mobile_fields
 
 NAME_MAX = 100
 
@@ -25,15 +24,6 @@ class NameValid:
         if field.data and not any(c.isalpha() for c in field.data):
             raise ValidationError(_l("Saisissez le nom tel que l'établissement le connaît, "
                                      "en lettres."))
-
-
-class MobileValid:
-    def __call__(self, form, field):
-        if field.data:
-            try:
-                form.e164 = parse_mobile(field.data, form.region.data)
-            except MobileNumberError as exc:
-                raise ValidationError(exc.message) from None
 
 
 class IdentityForm(FlaskForm):
@@ -47,14 +37,7 @@ class IdentityForm(FlaskForm):
                                   Length(max=NAME_MAX, message=_l("Prénom trop long.")),
                                   NameValid()],
         render_kw={"autocomplete": "given-name", "spellcheck": "false"})
-    region = SelectField(_l("Indicatif"), choices=[(code, f"{label} ({prefix})")
-                                                   for code, prefix, label in INDICATIFS],
-                         default="FR", validate_choice=False)
-    phone = StringField(
-        _l("N° de téléphone portable"),
-        validators=[InputRequired(_l("Saisissez votre numéro de téléphone portable.")),
-                    Length(max=30, message=_l("Numéro trop long.")), MobileValid()],
-        render_kw={"autocomplete": "tel-national", "inputmode": "tel", "type": "tel"})
+    region, phone = region_and_mobile_fields()
     attempt = HiddenField()  # one value per page shown: a double submit is recognised
 
     e164: str | None = None

@@ -18,18 +18,17 @@ from flask_babel import gettext as _
 from ...db import db
 from ...languages import current_locale
 from ...models import Account
-from ...security.mobile_numbers import display
-from ...security.sms_codes import SmsCodeError, minutes_text
+from ...security.sms_codes import SmsCodeError
 from ...signin.gate import allow
 from ...signin.steps import step_page
 from ...signin.session import current_account
-from .. import birth_dates
+from .. import birth_dates, sms_steps
 from ..new_device import service as new_device
 from ..transactions import browser_owner
 from . import service
-from .forms import CodeForm, EmptyForm, IdentityForm, PasswordForm, pupils_form_class
+from .forms import IdentityForm, PasswordForm, pupils_form_class
 from .matching import MatchOutcome
-from .messages import code_error, refusal_message
+from .messages import refusal_message
 from .plan import SIGNUP
 from .state import SignupTransaction, StopReason, claim_attempt
 from .strength import RULES, evaluate
@@ -86,43 +85,28 @@ def start():
     return redirect(url_for("signup.code"))
 
 
-def _code_page(tx, form, status=200):
-    return _page("code", tx, status, form=form, resend_form=EmptyForm(),
-                 phone=display(tx.phone), minutes=minutes_text())
-
-
 @bp.route("/code", methods=["GET", "POST"])
 @step_page("code", plan=SIGNUP)
 def code(tx):
     """Step 2: the security code received by SMS, and "Renvoyer le SMS"."""
-    form = CodeForm()
-    if not form.is_submitted():
-        return _code_page(tx, form)
-    if not form.validate_on_submit():
-        return _code_page(tx, form, 400)
-    try:
-        service.verify_code(tx, form.code.data)
-    except SmsCodeError as exc:
-        fresh = SignupTransaction.current()
-        if exc.reason == "unknown" and fresh is not None and fresh.step != "code":
-            return _go(fresh)  # a double submit: the first one went through
-        form.code.errors = list(form.code.errors) + [code_error(exc)]
-        return _code_page(tx, form, 400)
-    return _go(tx)
+    return sms_steps.enter_code(tx, page=_page, verify=service.verify_code, done=_go,
+                                refused=_double_submit)
+
+
+def _double_submit(exc: SmsCodeError):
+    """A code refused as unknown while the transaction moved on: a double submit, the
+    first one went through; to where it is."""
+    fresh = SignupTransaction.current()
+    if exc.reason == "unknown" and fresh is not None and fresh.step != "code":
+        return _go(fresh)
+    return None
 
 
 @bp.post("/code/renvoyer")
 @step_page("code", plan=SIGNUP)
 def resend(tx):
-    if not EmptyForm().validate_on_submit():
-        return _go(tx)
-    outcome = service.resend(tx, current_locale())
-    if outcome.sent:
-        flash(_("Un nouveau code de sécurité a été envoyé au %(phone)s. Le précédent ne "
-                "fonctionne plus.", phone=display(tx.phone)), "success")
-    else:
-        flash(refusal_message(outcome), "info")
-    return redirect(url_for("signup.code"))
+    return sms_steps.resend_code(tx, send=service.resend, code_endpoint="signup.code",
+                                 invalid=_go)
 
 
 def _pupils_page(tx, form, pupils, status=200):
