@@ -264,14 +264,16 @@ def test_unlock_clears_every_counter_that_blocks_the_account(app, ids, staff_bro
 
 def test_an_ipv6_block_is_shown_as_its_64_and_unlocked(app, ids, staff_browser):
     """The (IP, account) counter of an IPv6 client keys on its /64 (it owns the network):
-    the console names the network, and "Déverrouiller" clears it."""
+    the console names the network ("depuis le réseau", not "l'adresse"), and "Déverrouiller"
+    clears it."""
     from ..support.browser import browser_from
 
     for n in range(app.config["LOCKOUT_THRESHOLD"]):
         browser_from(app, f"2001:db8:7:8::{n + 1}").sign_in("l.martin", "Wrong-Pass-2026")
     lea = ids["l.martin"]
     page = unescaped(staff_browser.get(f"{BASE}/comptes/{lea}"))
-    assert "connexion suspendue depuis l'adresse 2001:db8:7:8::/64" in page
+    assert "connexion suspendue depuis le réseau 2001:db8:7:8::/64" in page
+    assert "depuis l'adresse 2001:db8" not in page
     assert "5 échecs" in page
     page = staff_browser.follow(post(staff_browser, f"{BASE}/comptes/{lea}/deverrouiller"))
     assert "connexion suspendue" not in unescaped(page)
