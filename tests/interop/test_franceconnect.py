@@ -253,10 +253,12 @@ def test_test_identities_link_to_their_school_record(app, make, family, identity
         assert db.session.get(RepresentativeRecord, made.record_id).account_id == account.id
 
 
-def test_an_existing_account_is_linked_after_its_password(app, make, family):
+def _to_the_password_of_an_existing_account(app, make, family, identifier: str):
+    """Nadia already has an account (its password: Ancien-Mot-2026!): her first link
+    through FranceConnect reaches the page that asks for it."""
     from idp.extensions import passwords
     made = make.record_family(first_name="Nadia", last_name="Benali", phone="+33698765432",
-                              with_active_account=True, identifier="n.benali7",
+                              with_active_account=True, identifier=identifier,
                               pupils=(("Lou", "Benali", __import__("datetime").date(
                                   2014, 2, 3), "0540042A"),))
     with app.app_context():
@@ -267,6 +269,11 @@ def test_an_existing_account_is_linked_after_its_password(app, make, family):
     page = family.first_link(phone="06 98 76 54 32", sms_phone="+33698765432",
                              dates=(("yes", "03", "02", "2014"),))
     assert family.path == "/franceconnect/mot-de-passe", family.browser.url
+    return made, page
+
+
+def test_an_existing_account_is_linked_after_its_password(app, make, family):
+    made, page = _to_the_password_of_an_existing_account(app, make, family, "n.benali7")
     assert "n.benali7" in plain(page)
     page = family.browser.submit({"password": "pas le bon"})
     assert page.status_code == 400 and "Mot de passe incorrect" in plain(page)
@@ -283,19 +290,7 @@ def test_the_password_page_says_wait_while_the_throttle_holds(app, make, family)
     """The existing account's password under the sign-in throttle: while it holds, the
     page says « Trop d'essais… Réessayez dans N secondes », not "incorrect", even for the
     right password, and the try does not count toward the journey's own stop."""
-    from idp.extensions import passwords
-    made = make.record_family(first_name="Nadia", last_name="Benali", phone="+33698765432",
-                              with_active_account=True, identifier="n.benali8",
-                              pupils=(("Lou", "Benali", __import__("datetime").date(
-                                  2014, 2, 3), "0540042A"),))
-    with app.app_context():
-        db.session.get(Account, made.account_id).password_hash = passwords().hash(
-            "Ancien-Mot-2026!")
-        db.session.commit()
-    family.sign_in("nadia")
-    family.first_link(phone="06 98 76 54 32", sms_phone="+33698765432",
-                      dates=(("yes", "03", "02", "2014"),))
-    assert family.path == "/franceconnect/mot-de-passe", family.browser.url
+    _to_the_password_of_an_existing_account(app, make, family, "n.benali8")
     with app.app_context():  # someone guessed from this address: a wait of minutes
         for _ in range(10):
             app.extensions["idp"]["throttle"].record_failure("127.0.0.1", "n.benali8")
