@@ -1,10 +1,19 @@
 """Emails and SMS say "tu" to a pupil and "vous" to a parent when the message is written
 to the account's owner (the context's `tu`, from the account's profile; notify.outbox says
 "vous" when a caller says nothing): the password-reset link, the identifier reminder (by
-email and by SMS), the security code and the security notice (by email and by SMS)."""
+email and by SMS), the security code and the security notice (by email and by SMS), the
+activation email and its reminder (lifecycle), the email-change confirmation and the
+new-device notice."""
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
+
+from idp.db import db
+from idp.lifecycle import run_lifecycle
+from idp.models import utcnow
 
 from ..support.accounts import deliver, mails_to, update_account
 
@@ -24,6 +33,18 @@ def _says(text: str, tu: str, vous: str, pupil: bool):
     said, not_said = (tu, vous) if pupil else (vous, tu)
     assert said in text, text
     assert not_said not in text, text
+
+
+def _no_vous_to_a_pupil(text: str, pupil: bool):
+    """A message to a pupil says "vous" nowhere (not only in the sentences checked)."""
+    if pupil:
+        words = re.findall(r"\w+", text.lower())
+        assert not {"vous", "votre", "vos"} & set(words), text
+
+
+def _subject(mail) -> str:
+    """The Subject header as sent (a long one comes back folded: its spaces doubled)."""
+    return " ".join(str(mail["Subject"]).split())
 
 
 def _ask_reset(browser, identifier: str, channel: str):
@@ -127,3 +148,108 @@ def test_the_security_code_and_the_security_notice_by_sms(app, browser, make,
           f"Le mot de passe de votre compte {account.identifier} a été renouvelé", pupil)
     _says(notice, "Pas toi ? Change de mot de passe", "Pas vous ? Changez de mot de passe",
           pupil)
+
+
+@BOTH
+def test_the_activation_email(app, browser, make, use_smtp, pupil):
+    account = _account(make, pupil, pending_email=True)
+    page = browser.sign_in(account)
+    assert page.request.path == "/premiere-connexion", page.text[:300]
+    browser.submit("/premiere-connexion/renvoyer", {})
+    deliver(app)
+    [mail] = mails_to(use_smtp, ADDRESS)
+    _says(_subject(mail), "Activation de ton compte", "Activation de votre compte", pupil)
+    text = use_smtp.text_of(mail)
+    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    assert account.identifier in text
+    _says(text, "Tu souhaites accéder aux services en ligne",
+          "Vous souhaitez accéder aux services en ligne", pupil)
+    _says(text, "clique sur le lien ci-dessous", "cliquez sur le lien ci-dessous", pupil)
+    _says(text, "Si tu n'es pas à l'origine de cette demande, ignore ce message",
+          "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message", pupil)
+    html = mail.get_body(("html",)).get_content()
+    _no_vous_to_a_pupil(html, pupil)
+    _says(html, "copie cette adresse dans ton navigateur",
+          "copiez cette adresse dans votre navigateur", pupil)
+
+
+@BOTH
+@pytest.mark.parametrize("state", ["pending_email", "provisional"])
+def test_the_activation_reminder(app, make, use_smtp, pupil, state):
+    account = _account(make, pupil, state=state)
+    update_account(app, account.id, activation_deadline=utcnow() + timedelta(days=2))
+    with app.app_context():
+        assert run_lifecycle()["reminded"] == 1
+        db.session.commit()
+    deliver(app)
+    [mail] = mails_to(use_smtp, ADDRESS)
+    _says(_subject(mail), "Ton compte n'est pas encore activé",
+          "Votre compte n'est pas encore activé", pupil)
+    text = use_smtp.text_of(mail)
+    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    _says(text, f"Ton compte {account.identifier} n'est pas encore activé",
+          f"Votre compte {account.identifier} n'est pas encore activé", pupil)
+    if state == "pending_email":
+        _says(text, "clique sur le lien du message « Activation de ton compte »",
+              "cliquez sur le lien du message « Activation de votre compte »", pupil)
+    else:
+        _says(text, "Connecte-toi à l'adresse ci-dessous avec ton identifiant",
+              "Connectez-vous à l'adresse ci-dessous avec votre identifiant", pupil)
+    _says(text, "adresse-toi au secrétariat", "adressez-vous au secrétariat", pupil)
+    html = mail.get_body(("html",)).get_content()
+    _no_vous_to_a_pupil(html, pupil)
+
+
+@BOTH
+def test_the_email_change_confirmation(app, browser, make, use_smtp, pupil):
+    new = "lea.nouvelle@example.org"
+    account = _account(make, pupil)
+    browser.sign_in(account)
+    browser.get("/compte/email")
+    page = browser.submit_page({"email": new, "email_confirm": new})
+    assert page.status_code == 200
+    deliver(app)
+    [mail] = mails_to(use_smtp, new)
+    _says(_subject(mail), "Confirme ton adresse email", "Confirmez votre adresse email",
+          pupil)
+    text = use_smtp.text_of(mail)
+    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    _says(text, "Tu as demandé à utiliser cette adresse email pour ton compte",
+          "Vous avez demandé à utiliser cette adresse email pour votre compte", pupil)
+    _says(text, "Pour la confirmer, ouvre ce lien", "Pour la confirmer, ouvrez ce lien", pupil)
+    _says(text, "ignore ce message : ton compte ne change pas",
+          "ignorez ce message : votre compte ne change pas", pupil)
+
+
+@BOTH
+def test_the_new_device_notice_by_email(app, browser, make, use_smtp, monkeypatch, pupil):
+    monkeypatch.setitem(app.config, "NEW_DEVICE_NOTICE", True)
+    account = _account(make, pupil)
+    assert browser.sign_in(account).request.path == "/"
+    deliver(app)
+    [mail] = mails_to(use_smtp, ADDRESS)
+    _says(_subject(mail), "Nouvelle connexion à ton compte",
+          "Nouvelle connexion à votre compte", pupil)
+    text = use_smtp.text_of(mail)
+    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    _says(text, f"Ton compte {account.identifier} vient d'être utilisé",
+          f"Votre compte {account.identifier} vient d'être utilisé", pupil)
+    _says(text, "C'était toi ? Tu n'as rien à faire.", "C'était vous ? Vous n'avez rien à faire.",
+          pupil)
+    _says(text, "Ce n'était pas toi ? Clique sur ce lien",
+          "Ce n'était pas vous ? Suivez ce lien", pupil)
+
+
+@BOTH
+def test_the_new_device_notice_by_sms(app, browser, make, use_sms_gateway, monkeypatch,
+                                      pupil):
+    monkeypatch.setitem(app.config, "NEW_DEVICE_NOTICE", True)
+    account = _account(make, pupil)
+    update_account(app, account.id, phone=MOBILE, email=None, email_verified=False)
+    assert browser.sign_in(account).request.path == "/"
+    deliver(app)
+    [sms] = use_sms_gateway.to(MOBILE)
+    _no_vous_to_a_pupil(sms["text"], pupil)
+    _says(sms["text"], f"connexion à ton compte {account.identifier}",
+          f"connexion à votre compte {account.identifier}", pupil)
+    _says(sms["text"], "Ce n'était pas toi ?", "Ce n'était pas vous ?", pupil)
