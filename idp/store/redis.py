@@ -35,7 +35,8 @@ return raw
 # owner share, owner minimum, leave (1: take the member out), most members (0: no bound).
 # Expired members leave first.
 _QUEUE_SCRIPT = """
-local now = tonumber(redis.call('TIME')[1])
+local clock = redis.call('TIME')  -- seconds and microseconds: a lease of 1 s lasts 1 s
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local function drop(m)
   local o = redis.call('HGET', KEYS[3], m)
   if o then
