@@ -170,13 +170,18 @@ class Admission:
         """How many of the oldest tickets may take a free slot: as many as the lanes of
         every live process hold (verifying or waiting), so a slot that frees up finds a
         front ticket waiting in its process more often than not."""
+        return max(1, self.lane_threads) * self._live_processes()
+
+    def _live_processes(self) -> int:
+        """The processes of the cluster that renewed their lease lately (this one renews
+        its own here, at most every PROCESS_LEASE / 3)."""
         now = time.monotonic()
         if now - self._processes_read > PROCESS_LEASE / 3:
             self.store.queue_enter(PROCESSES, self._process_id, self._process_id,
                                    PROCESS_LEASE, 1.0, 1 << 30)
             self._processes = max(1, self.store.queue_length(PROCESSES))
             self._processes_read = now
-        return max(1, self.lane_threads) * self._processes
+        return self._processes
 
     def retry_after(self, position: int | None) -> int:
         """Seconds the waiting page waits before it retries: about the time the tickets
@@ -194,7 +199,7 @@ class Admission:
         shares, so one process's rate times the processes read up to twice too high in the
         storm bench), never above what the slots could do; the slots' rate when none was
         let in lately."""
-        most = self._processes * self.concurrency / max(0.05, self._verify_seconds)
+        most = self._live_processes() * self.concurrency / max(0.05, self._verify_seconds)
         rate, read = self._cluster_rate
         now = time.monotonic()
         if now - read >= RATE_READ_SECONDS:
@@ -208,8 +213,7 @@ class Admission:
         (SIGNIN_WAITERS threads per process let them all wait in a thread, none reload.)"""
         if not self.max_wait_seconds:
             return 0
-        self.window()  # counts the live processes
-        return max(self._processes * self.concurrency,
+        return max(self._live_processes() * self.concurrency,
                    math.ceil(self.max_wait_seconds * self._rate()))
 
     def _full(self, ticket: str, length: int) -> SigninBusy:

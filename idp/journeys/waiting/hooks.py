@@ -90,8 +90,6 @@ def _ticket_for_this_sign_in() -> str:
     return secrets.token_urlsafe(18)
 
 
-
-
 def init_app(app: Flask) -> None:
     """Hook the sign-in form's requests: the replay of held sign-ins, their tickets, the
     slot freed at the request's end, and SigninBusy as the waiting page."""
