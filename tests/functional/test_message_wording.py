@@ -47,6 +47,17 @@ def _subject(mail) -> str:
     return " ".join(str(mail["Subject"]).split())
 
 
+def _the_one_mail(app, use_smtp, to: str, subject_tu: str, subject_vous: str, pupil: bool):
+    """The one message sent to `to`: its subject says tu/vous as asked, and neither it
+    nor the text says "vous" to a pupil. Returns (mail, text)."""
+    deliver(app)
+    [mail] = mails_to(use_smtp, to)
+    _says(_subject(mail), subject_tu, subject_vous, pupil)
+    text = use_smtp.text_of(mail)
+    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    return mail, text
+
+
 def _ask_reset(browser, identifier: str, channel: str):
     browser.get("/recuperation/mot-de-passe")
     browser.submit("/recuperation/mot-de-passe", {"identifier": identifier})
@@ -156,11 +167,8 @@ def test_the_activation_email(app, browser, make, use_smtp, pupil):
     page = browser.sign_in(account)
     assert page.request.path == "/premiere-connexion", page.text[:300]
     browser.submit("/premiere-connexion/renvoyer", {})
-    deliver(app)
-    [mail] = mails_to(use_smtp, ADDRESS)
-    _says(_subject(mail), "Activation de ton compte", "Activation de votre compte", pupil)
-    text = use_smtp.text_of(mail)
-    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    mail, text = _the_one_mail(app, use_smtp, ADDRESS, "Activation de ton compte",
+                               "Activation de votre compte", pupil)
     assert account.identifier in text
     _says(text, "Tu souhaites accéder aux services en ligne",
           "Vous souhaitez accéder aux services en ligne", pupil)
@@ -181,12 +189,8 @@ def test_the_activation_reminder(app, make, use_smtp, pupil, state):
     with app.app_context():
         assert run_lifecycle()["reminded"] == 1
         db.session.commit()
-    deliver(app)
-    [mail] = mails_to(use_smtp, ADDRESS)
-    _says(_subject(mail), "Ton compte n'est pas encore activé",
-          "Votre compte n'est pas encore activé", pupil)
-    text = use_smtp.text_of(mail)
-    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    mail, text = _the_one_mail(app, use_smtp, ADDRESS, "Ton compte n'est pas encore activé",
+                               "Votre compte n'est pas encore activé", pupil)
     _says(text, f"Ton compte {account.identifier} n'est pas encore activé",
           f"Votre compte {account.identifier} n'est pas encore activé", pupil)
     if state == "pending_email":
@@ -208,12 +212,8 @@ def test_the_email_change_confirmation(app, browser, make, use_smtp, pupil):
     browser.get("/compte/email")
     page = browser.submit_page({"email": new, "email_confirm": new})
     assert page.status_code == 200
-    deliver(app)
-    [mail] = mails_to(use_smtp, new)
-    _says(_subject(mail), "Confirme ton adresse email", "Confirmez votre adresse email",
-          pupil)
-    text = use_smtp.text_of(mail)
-    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    mail, text = _the_one_mail(app, use_smtp, new, "Confirme ton adresse email",
+                               "Confirmez votre adresse email", pupil)
     _says(text, "Tu as demandé à utiliser cette adresse email pour ton compte",
           "Vous avez demandé à utiliser cette adresse email pour votre compte", pupil)
     _says(text, "Pour la confirmer, ouvre ce lien", "Pour la confirmer, ouvrez ce lien", pupil)
@@ -226,12 +226,8 @@ def test_the_new_device_notice_by_email(app, browser, make, use_smtp, monkeypatc
     monkeypatch.setitem(app.config, "NEW_DEVICE_NOTICE", True)
     account = _account(make, pupil)
     assert browser.sign_in(account).request.path == "/"
-    deliver(app)
-    [mail] = mails_to(use_smtp, ADDRESS)
-    _says(_subject(mail), "Nouvelle connexion à ton compte",
-          "Nouvelle connexion à votre compte", pupil)
-    text = use_smtp.text_of(mail)
-    _no_vous_to_a_pupil(_subject(mail) + "\n" + text, pupil)
+    mail, text = _the_one_mail(app, use_smtp, ADDRESS, "Nouvelle connexion à ton compte",
+                               "Nouvelle connexion à votre compte", pupil)
     _says(text, f"Ton compte {account.identifier} vient d'être utilisé",
           f"Votre compte {account.identifier} vient d'être utilisé", pupil)
     _says(text, "C'était toi ? Tu n'as rien à faire.", "C'était vous ? Vous n'avez rien à faire.",
