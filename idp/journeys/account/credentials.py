@@ -85,10 +85,11 @@ def check_current_password(account: Account, password: str) -> CurrentPassword:
     nothing and, as at sign-in, does not make the wait longer."""
     ip = client_key()
     guard = throttle()
-    if guard.is_blocked(ip, account.identifier):
+    pause = guard.retry_after(ip, account.identifier)  # read once (is_blocked reads it too)
+    if pause > 0:
         passwords().verify(None, password)  # same cost as a real check
         record("current_password_throttled", actor=account.identifier)
-        return CurrentPassword(False, max(1, guard.retry_after(ip, account.identifier)))
+        return CurrentPassword(False, pause)
     if passwords().verify(account.password_hash, password):
         guard.clear_success(ip, account.identifier)
         return CurrentPassword(True)
